@@ -1,0 +1,73 @@
+package hooks
+
+import "strings"
+
+// Header restrictions from CloudFront's "Restrictions on all edge functions" and "Lambda@Edge
+// restrictions" pages (shared/spec/edge-events.md, section c).
+
+// disallowed headers are never shown to functions, and a function must not add them.
+var disallowed = map[string]bool{
+	"connection": true, "expect": true, "keep-alive": true, "proxy-authenticate": true,
+	"proxy-authorization": true, "proxy-connection": true, "trailer": true, "upgrade": true,
+	"x-accel-buffering": true, "x-accel-charset": true, "x-accel-limit-rate": true,
+	"x-accel-redirect": true, "x-amzn-auth": true, "x-amzn-cf-billing": true, "x-amzn-cf-id": true,
+	"x-amzn-cf-xff": true, "x-amzn-errortype": true, "x-amzn-fle-profile": true,
+	"x-amzn-header-count": true, "x-amzn-header-order": true,
+	"x-amzn-lambda-integration-tag": true, "x-amzn-requestid": true, "x-cache": true,
+	"x-forwarded-proto": true, "x-real-ip": true,
+}
+
+// disallowedPrefixes are the wildcard entries (X-Amz-Cf-*, X-Edge-*).
+var disallowedPrefixes = []string{"x-amz-cf-", "x-edge-"}
+
+// IsDisallowed reports whether a header name is one functions may neither see nor set.
+func IsDisallowed(name string) bool {
+	l := strings.ToLower(name)
+	if disallowed[l] {
+		return true
+	}
+	for _, p := range disallowedPrefixes {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// readOnly lists, per stage, the headers a function may read but not add, change or delete.
+var readOnly = [numStages][]string{
+	ViewerRequest:  {"content-length", "host", "transfer-encoding", "via"},
+	OriginRequest:  {"accept-encoding", "content-length", "if-modified-since", "if-none-match", "if-range", "if-unmodified-since", "transfer-encoding", "via"},
+	OriginResponse: {"transfer-encoding", "via"},
+	ViewerResponse: {"warning", "via"},
+}
+
+// cffReadOnly is the CloudFront Functions list: viewer-request protects Host too; the
+// origin-stage lists do not apply (CloudFront Functions run at viewer stages only).
+var cffReadOnly = [numStages][]string{
+	ViewerRequest:  {"content-length", "host", "transfer-encoding", "via"},
+	ViewerResponse: {"warning", "via"},
+}
+
+// ReadOnlyHeaders returns the lower-case names a function of dialect d must leave alone at s.
+func ReadOnlyHeaders(d Dialect, s Stage) []string {
+	if s >= numStages {
+		return nil
+	}
+	if d == CloudFrontFunctions {
+		return cffReadOnly[s]
+	}
+	return readOnly[s]
+}
+
+// StripDisallowed removes the headers functions must not see, in place.
+func StripDisallowed(h *Headers) {
+	out := (*h)[:0]
+	for _, f := range *h {
+		if !IsDisallowed(f.Name) {
+			out = append(out, f)
+		}
+	}
+	clear((*h)[len(out):])
+	*h = out
+}
