@@ -1,6 +1,6 @@
 module github.com/vergecdn/verge
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/dgraph-io/ristretto/v2 v2.4.2
@@ -18,7 +18,7 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/dlclark/regexp2/v2 v2.5.2 // indirect
+	github.com/dlclark/regexp2/v2 v2.5.2
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/go-sourcemap/sourcemap v2.1.4+incompatible // indirect
 	github.com/google/btree v1.1.3 // indirect

@@ -1,0 +1,297 @@
+// Package origin holds the clients the edge uses to fetch from origins: one
+// pooled keep-alive fasthttp.HostClient per origin, the request rewriting a
+// CDN does when forwarding (base path, Host, X-Forwarded-For, Via,
+// hop-by-hop headers), timeouts, and errors that carry the viewer's status.
+package origin
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Fetcher is what the pipeline needs from an origin.
+type Fetcher interface {
+	// Fetch sends req to the origin and fills resp. req.RequestURI() holds
+	// the viewer-side path and query; Fetch prefixes the base path. The
+	// caller owns req and resp: Fetch does not modify req and retains
+	// neither after returning. A non-nil error is an *Error and resp is
+	// then reset.
+	Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, viewer Viewer) error
+}
+
+// Viewer is what a CDN adds about the client when forwarding.
+type Viewer struct {
+	IP   string // client IP, appended to X-Forwarded-For; "" adds nothing
+	Host string // viewer's Host, sent instead of HostHeader when ForwardHost
+	// Proto is the viewer's scheme, "http" or "https", sent as
+	// X-Forwarded-Proto (the de facto header origins and frameworks read;
+	// CloudFront's CloudFront-Forwarded-Proto is not sent). It replaces any
+	// X-Forwarded-Proto the viewer sent; "" sends none.
+	Proto string
+
+	// ProtoMajor and ProtoMinor are the viewer's HTTP version, for Via
+	// ("1.1 verge", "2 verge"). Zero means 1.1.
+	ProtoMajor, ProtoMinor int
+}
+
+var _ Fetcher = (*Origin)(nil)
+
+// Origin is a client for one origin. It is safe for concurrent use.
+// A fetch never takes longer than ConnectTimeout+ReadTimeout, nor past the
+// context's deadline, give or take scheduling.
+type Origin struct {
+	cfg    Config // with defaults applied
+	ep     endpoint
+	hc     *fasthttp.HostClient
+	dialer net.Dialer
+	tlsCfg *tls.Config // nil for http
+	closed atomic.Bool
+}
+
+// New validates cfg, applies its defaults and returns an Origin. It does
+// not connect. Errors are prefixed "origin: ".
+func New(cfg Config) (*Origin, error) {
+	cfg = cfg.withDefaults()
+	ep, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ID == "" {
+		cfg.ID = ep.host
+	}
+	if cfg.HostHeader == "" {
+		cfg.HostHeader = ep.host
+	}
+	o := &Origin{cfg: cfg, ep: ep}
+	if ep.tls {
+		o.tlsCfg = &tls.Config{
+			ServerName:         ep.serverName,
+			InsecureSkipVerify: cfg.TLSInsecureSkipVerify, //nolint:gosec // opt-in, for tests
+			NextProtos:         []string{"http/1.1"},
+			ClientSessionCache: tls.NewLRUClientSessionCache(0),
+			MinVersion:         tls.VersionTLS12,
+		}
+	}
+	o.hc = &fasthttp.HostClient{
+		Addr:                ep.addr,
+		IsTLS:               ep.tls,
+		DialTimeout:         o.dial, // also does the TLS handshake
+		MaxConns:            cfg.MaxConns,
+		MaxConnWaitTimeout:  cfg.ConnectTimeout,
+		MaxIdleConnDuration: cfg.KeepaliveTimeout,
+		// Read deadline, set once the request is written: headers + body.
+		ReadTimeout:         cfg.ReadTimeout,
+		MaxResponseBodySize: cfg.MaxResponseBytes,
+		ReadBufferSize:      readBufferSize,
+		// One retry, only for an idempotent request that met a keep-alive
+		// connection the origin had just closed.
+		MaxIdemponentCallAttempts:     2,
+		RetryIfErr:                    retryStale,
+		NoDefaultUserAgentHeader:      true,
+		DisableHeaderNamesNormalizing: true, // keep the origin's header case
+		DisablePathNormalizing:        true, // forward the path byte for byte
+	}
+	return o, nil
+}
+
+// ID returns the origin's ID (Config.ID, or its default).
+func (o *Origin) ID() string { return o.cfg.ID }
+
+// Config returns the configuration in effect, defaults applied.
+func (o *Origin) Config() Config { return o.cfg }
+
+// Stats is a snapshot of an origin's connection pool.
+type Stats struct {
+	Conns   int // open connections, busy or idle
+	Idle    int // idle keep-alive connections
+	Pending int // fetches in progress
+}
+
+// Stats returns the pool's current counts. It is cheap (two short locks).
+func (o *Origin) Stats() Stats {
+	return Stats{Conns: o.hc.ConnsCount(), Idle: o.hc.IdleConnsCount(), Pending: o.hc.PendingRequests()}
+}
+
+// Close closes the idle connections and stops keeping any alive: fetches
+// in flight finish, and their connections are closed when they end. The
+// Origin stays usable (a Set may hand it out just before evicting it), but
+// without keep-alive.
+func (o *Origin) Close() {
+	o.closed.Store(true)
+	o.hc.CloseIdleConnections()
+}
+
+// Fetch implements Fetcher. The response is buffered (at most
+// MaxResponseBytes); redirects are returned, not followed. Cancellation of
+// ctx returns at once with Kind Canceled; the abandoned exchange goes on in
+// the background on Fetch's own copies until its deadline at most. A
+// request with a body stream is the exception: Fetch waits for it, since
+// the stream belongs to the caller, and only ctx's deadline bounds it.
+func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, viewer Viewer) error {
+	if err := ctx.Err(); err != nil {
+		return o.classify(ctx, err)
+	}
+	out := fasthttp.AcquireRequest()
+	if err := o.prepare(req, out, viewer); err != nil {
+		fasthttp.ReleaseRequest(out)
+		return err
+	}
+	deadline := time.Now().Add(o.cfg.ConnectTimeout + o.cfg.ReadTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+
+	var err error
+	if ctx.Done() == nil || out.IsBodyStream() {
+		err = o.hc.DoDeadline(out, resp, deadline)
+		fasthttp.ReleaseRequest(out)
+	} else {
+		err = o.doAsync(ctx, out, resp, deadline)
+	}
+	if o.closed.Load() {
+		o.hc.CloseIdleConnections()
+	}
+	if err != nil {
+		resp.Reset()
+		return o.classify(ctx, err)
+	}
+	StripHopByHopResponse(&resp.Header)
+	if st := resp.StatusCode(); st >= 200 && st != fasthttp.StatusNoContent &&
+		st != fasthttp.StatusNotModified && !req.Header.IsHead() && !resp.SkipBody {
+		// The body is buffered: frame it by length, whatever the origin used.
+		resp.Header.SetContentLength(len(resp.Body()))
+	}
+	return nil
+}
+
+// doAsync runs the exchange on a goroutine so that ctx can cut it short.
+// It takes ownership of out. The goroutine uses its own Response, moved
+// into resp only on success, so nothing of the caller's is touched after
+// doAsync returns.
+func (o *Origin) doAsync(ctx context.Context, out *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+	in := fasthttp.AcquireResponse()
+	in.SkipBody = resp.SkipBody
+	done := make(chan error, 1)
+	go func() { done <- o.hc.DoDeadline(out, in, deadline) }()
+
+	select {
+	case err := <-done:
+		fasthttp.ReleaseRequest(out)
+		if err == nil {
+			in.Header.CopyTo(&resp.Header)
+			// Move the body without copying it: resp takes in's buffer and
+			// in takes resp's old one back to the pool.
+			in.SwapBody(resp.SwapBody(in.SwapBody(nil)))
+		}
+		fasthttp.ReleaseResponse(in)
+		return err
+	case <-ctx.Done():
+		go func() {
+			<-done
+			fasthttp.ReleaseRequest(out)
+			fasthttp.ReleaseResponse(in)
+		}()
+		return ctx.Err()
+	}
+}
+
+// prepare fills out, the request sent to the origin, from in, the viewer's
+// request, which it only reads.
+func (o *Origin) prepare(in, out *fasthttp.Request, v Viewer) error {
+	in.CopyTo(out)
+	if in.IsBodyStream() {
+		out.SetBodyStream(in.BodyStream(), in.Header.ContentLength())
+	}
+	StripHopByHopRequest(&out.Header)
+
+	via := takeHeader(&out.Header, "Via")
+	if viaNames(via, o.cfg.ViaName) {
+		return &Error{Origin: o.cfg.ID, Kind: Loop, Err: errLoop}
+	}
+	out.Header.SetBytesV("Via", appendListItem(via, viaProtocol(v)+" "+o.cfg.ViaName))
+	if v.IP != "" {
+		xff := takeHeader(&out.Header, "X-Forwarded-For")
+		out.Header.SetBytesV("X-Forwarded-For", appendListItem(xff, v.IP))
+	}
+	if v.Proto != "" {
+		takeHeader(&out.Header, "X-Forwarded-Proto")
+		out.Header.Set("X-Forwarded-Proto", v.Proto)
+	}
+
+	target := out.RequestURI()
+	if len(target) == 0 || target[0] != '/' { // absolute-form or "*"
+		target = out.URI().RequestURI()
+	}
+	path := make([]byte, 0, len(o.ep.basePath)+len(target))
+	path = append(append(path, o.ep.basePath...), target...)
+	out.SetRequestURIBytes(path)
+	// fasthttp parses the URI from the Host header and the target. Parse it
+	// with our own host, never the viewer's (a Host with user info would
+	// turn into an Authorization header), then set the scheme, which the
+	// HostClient checks against its own.
+	out.Header.SetHost(o.ep.host)
+	out.URI().SetScheme(o.ep.scheme)
+
+	host := o.cfg.HostHeader
+	if o.cfg.ForwardHost && v.Host != "" {
+		host = v.Host
+	}
+	out.Header.SetHost(host)
+	out.UseHostHeader = true // send the header as set, not the URI's host
+	return nil
+}
+
+// dial connects to addr within ConnectTimeout (or timeout, the fetch's
+// remaining time, if shorter) and, for https, completes the TLS handshake
+// within the same bound.
+func (o *Origin) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	limit, short := o.cfg.ConnectTimeout, false
+	if timeout > 0 && timeout < limit {
+		limit, short = timeout, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	conn, err := o.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, &dialError{err: err, short: short}
+	}
+	if o.tlsCfg == nil {
+		return conn, nil
+	}
+	tc := tls.Client(conn, o.tlsCfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return nil, &dialError{err: err, short: short}
+	}
+	return tc, nil
+}
+
+// retryStale is the HostClient's retry policy (see isStaleConn).
+func retryStale(req *fasthttp.Request, _ int, err error) (resetTimeout, retry bool) {
+	return false, isStaleConn(err) && isIdempotent(&req.Header)
+}
+
+// isIdempotent reports whether the method is idempotent (RFC 9110 9.2.2).
+func isIdempotent(h *fasthttp.RequestHeader) bool {
+	return h.IsGet() || h.IsHead() || h.IsOptions() || h.IsTrace() || h.IsPut() || h.IsDelete()
+}
+
+// viaProtocol is the received-protocol of our Via entry: "1.1", "2", ….
+func viaProtocol(v Viewer) string {
+	switch {
+	case v.ProtoMajor == 0 || v.ProtoMajor == 1 && v.ProtoMinor == 1:
+		return "1.1"
+	case v.ProtoMajor == 1 && v.ProtoMinor == 0:
+		return "1.0"
+	case v.ProtoMinor == 0:
+		return strconv.Itoa(v.ProtoMajor)
+	default:
+		return strconv.Itoa(v.ProtoMajor) + "." + strconv.Itoa(v.ProtoMinor)
+	}
+}
