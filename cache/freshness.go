@@ -1,0 +1,161 @@
+package cache
+
+import (
+	"strings"
+	"time"
+)
+
+// Freshness decides whether a response may be stored by a shared cache and
+// for how long (its freshness lifetime), with CloudFront's TTL semantics on
+// top of RFC 9111:
+//
+//   - only GET and HEAD responses are stored, and never 1xx, 206 (the store
+//     keeps whole bodies only) or 304;
+//   - Cache-Control no-store or private (qualified or not), or Vary: *,
+//     means never stored;
+//   - with reqHasAuth (the request carried Authorization), the response is
+//     stored only if it says public, s-maxage or must-revalidate (RFC 9111 3.5);
+//   - a response with Set-Cookie is stored only if it says public or
+//     s-maxage (NewObject then leaves Set-Cookie out of the stored headers);
+//   - no-cache means TTL 0, which is not stored (revalidation comes later);
+//   - explicit freshness is s-maxage, else max-age, else Expires minus Date
+//     (minus now when Date is missing or invalid); an invalid Expires means
+//     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
+//   - without explicit freshness, p.DefaultTTL applies, but only to the
+//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410
+//     414 501); other statuses need explicit freshness.
+//
+// A zero TTL is never stored; when store is false, ttl is 0. A malformed
+// Cache-Control directive is ignored, the others still apply. A nil p is the
+// zero Policy, which stores nothing (MaxTTL 0). Safe for concurrent use.
+func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool, now time.Time, p *Policy) (ttl time.Duration, store bool) {
+	if p == nil {
+		p = &Policy{}
+	}
+	if method != "GET" && method != "HEAD" || !storableStatus(status) {
+		return 0, false
+	}
+	var (
+		cc                  CacheControl
+		expires, date       string
+		hasExpires, hasDate bool
+		setCookie           bool
+	)
+	for _, h := range respHeaders {
+		switch {
+		case strings.EqualFold(h.Name, "Cache-Control"):
+			cc.Parse(h.Value)
+		case strings.EqualFold(h.Name, "Expires"):
+			if !hasExpires {
+				expires, hasExpires = h.Value, true
+			}
+		case strings.EqualFold(h.Name, "Date"):
+			if !hasDate {
+				date, hasDate = h.Value, true
+			}
+		case strings.EqualFold(h.Name, "Set-Cookie"):
+			setCookie = true
+		case strings.EqualFold(h.Name, "Vary"):
+			if varyStar(h.Value) {
+				return 0, false
+			}
+		}
+	}
+	switch {
+	case cc.NoStore, cc.Private:
+		return 0, false
+	case reqHasAuth && !cc.Public && !cc.HasSMaxAge && !cc.MustRevalidate:
+		return 0, false
+	case setCookie && !cc.Public && !cc.HasSMaxAge:
+		return 0, false
+	case cc.NoCache:
+		return 0, false
+	}
+
+	switch {
+	case cc.HasSMaxAge:
+		ttl = p.clamp(cc.SMaxAge)
+	case cc.HasMaxAge:
+		ttl = p.clamp(cc.MaxAge)
+	case hasExpires:
+		ttl = p.clamp(expiresLifetime(expires, date, now))
+	case heuristicallyCacheable(status):
+		ttl = p.clamp(p.DefaultTTL)
+	default:
+		return 0, false
+	}
+	if ttl <= 0 {
+		return 0, false
+	}
+	return ttl, true
+}
+
+// clamp bounds an explicit freshness lifetime to [MinTTL, MaxTTL].
+func (p *Policy) clamp(d time.Duration) time.Duration {
+	return min(max(d, p.MinTTL), p.MaxTTL)
+}
+
+// expiresLifetime is Expires minus Date, or minus now when Date is missing
+// or invalid (RFC 9111 4.2.1); an invalid Expires is already expired.
+func expiresLifetime(expires, date string, now time.Time) time.Duration {
+	exp, ok := parseHTTPDate(expires)
+	if !ok {
+		return 0
+	}
+	base := now
+	if d, ok := parseHTTPDate(date); ok {
+		base = d
+	}
+	return max(0, exp.Sub(base))
+}
+
+// storableStatus reports whether a response with status may be stored at
+// all: final, not partial content, not a 304 to a conditional request.
+func storableStatus(status int) bool {
+	return status >= 200 && status <= 599 && status != 206 && status != 304
+}
+
+// heuristicallyCacheable reports whether status may use the default TTL
+// without explicit freshness (RFC 9110 15.1, less 206 which is not stored).
+func heuristicallyCacheable(status int) bool {
+	switch status {
+	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
+		return true
+	}
+	return false
+}
+
+// varyStar reports whether a Vary value lists "*".
+func varyStar(v string) bool {
+	for v != "" {
+		item := v
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			item, v = v[:i], v[i+1:]
+		} else {
+			v = ""
+		}
+		if strings.TrimSpace(item) == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// httpDateLayouts are the formats a recipient must accept (RFC 9110 5.6.7):
+// IMF-fixdate, then the obsolete RFC 850 and asctime formats.
+var httpDateLayouts = [...]string{
+	"Mon, 02 Jan 2006 15:04:05 GMT",
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
+}
+
+// parseHTTPDate parses an HTTP-date; the result is in UTC.
+func parseHTTPDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range httpDateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,176 @@
+package cache
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// now is the fixed clock of the freshness and age tests.
+var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func httpDate(t time.Time) string { return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT") }
+
+// hdrs builds headers from "Name: value" lines.
+func hdrs(lines ...string) []Header {
+	hs := make([]Header, 0, len(lines))
+	for _, l := range lines {
+		name, value, _ := strings.Cut(l, ":")
+		hs = append(hs, Header{name, strings.TrimPrefix(value, " ")})
+	}
+	return hs
+}
+
+func TestFreshness(t *testing.T) {
+	std := &Policy{MinTTL: 0, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour}
+	minTen := &Policy{MinTTL: 10 * time.Minute, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour}
+	const (
+		noStore = time.Duration(-1) // want store == false
+	)
+	tests := []struct {
+		name   string
+		method string // default GET
+		status int    // default 200
+		hdrs   []string
+		auth   bool
+		policy *Policy // default std
+		noPol  bool    // pass a nil policy
+		want   time.Duration
+	}{
+		// Methods.
+		{name: "GET max-age", hdrs: []string{"Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "HEAD max-age", method: "HEAD", hdrs: []string{"Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "POST never", method: "POST", hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "PUT never", method: "PUT", hdrs: []string{"Cache-Control: public, max-age=60"}, want: noStore},
+		{name: "lower-case get is another method", method: "get", hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+
+		// Directives that forbid storing.
+		{name: "no-store", hdrs: []string{"Cache-Control: no-store, max-age=60"}, want: noStore},
+		{name: "no-store beats min TTL", policy: minTen, hdrs: []string{"Cache-Control: no-store"}, want: noStore},
+		{name: "private", hdrs: []string{"Cache-Control: private, max-age=60"}, want: noStore},
+		{name: "private qualified", hdrs: []string{`Cache-Control: private="Set-Cookie", max-age=60`}, want: noStore},
+		{name: "private beats s-maxage", hdrs: []string{"Cache-Control: s-maxage=60, private"}, want: noStore},
+		{name: "Vary star", hdrs: []string{"Cache-Control: max-age=60", "Vary: *"}, want: noStore},
+		{name: "Vary star in a list", hdrs: []string{"Cache-Control: max-age=60", "Vary: Accept-Encoding , *"}, want: noStore},
+		{name: "Vary names are fine", hdrs: []string{"Cache-Control: max-age=60", "Vary: Accept-Encoding"}, want: time.Minute},
+		{name: "no-cache", hdrs: []string{"Cache-Control: no-cache"}, want: noStore},
+		{name: "no-cache beats max-age", hdrs: []string{"Cache-Control: max-age=60, no-cache"}, want: noStore},
+		{name: "no-cache beats min TTL", policy: minTen, hdrs: []string{"Cache-Control: no-cache"}, want: noStore},
+		{name: "no-cache qualified", hdrs: []string{`Cache-Control: no-cache="Set-Cookie", max-age=60`}, want: noStore},
+
+		// Precedence: s-maxage > max-age > Expires.
+		{name: "s-maxage beats max-age", hdrs: []string{"Cache-Control: max-age=60, s-maxage=120"}, want: 2 * time.Minute},
+		{name: "s-maxage=0 beats max-age", hdrs: []string{"Cache-Control: max-age=60, s-maxage=0"}, want: noStore},
+		{name: "max-age beats Expires", hdrs: []string{"Cache-Control: max-age=60", "Date: " + httpDate(now), "Expires: " + httpDate(now.Add(time.Hour))}, want: time.Minute},
+		{name: "max-age beats invalid Expires", hdrs: []string{"Cache-Control: max-age=60", "Expires: 0"}, want: time.Minute},
+		{name: "s-maxage beats Expires", hdrs: []string{"Cache-Control: s-maxage=30", "Expires: " + httpDate(now.Add(time.Hour))}, want: 30 * time.Second},
+
+		// Expires.
+		{name: "Expires minus Date", hdrs: []string{"Date: " + httpDate(now.Add(-time.Hour)), "Expires: " + httpDate(now.Add(time.Hour))}, want: 2 * time.Hour},
+		{name: "Expires minus now without Date", hdrs: []string{"Expires: " + httpDate(now.Add(5*time.Minute))}, want: 5 * time.Minute},
+		{name: "Expires minus now with invalid Date", hdrs: []string{"Date: yesterday", "Expires: " + httpDate(now.Add(5*time.Minute))}, want: 5 * time.Minute},
+		{name: "Expires in RFC 850 form", hdrs: []string{"Date: " + httpDate(now), "Expires: Sunday, 01-Mar-26 12:10:00 GMT"}, want: 10 * time.Minute},
+		{name: "Expires in asctime form", hdrs: []string{"Date: " + httpDate(now), "Expires: Sun Mar  1 12:10:00 2026"}, want: 10 * time.Minute},
+		{name: "Expires in the past", hdrs: []string{"Date: " + httpDate(now), "Expires: " + httpDate(now.Add(-time.Minute))}, want: noStore},
+		{name: "Expires equal to Date", hdrs: []string{"Date: " + httpDate(now), "Expires: " + httpDate(now)}, want: noStore},
+		{name: "invalid Expires is expired", hdrs: []string{"Expires: 0"}, want: noStore},
+		{name: "invalid Expires is expired, not default", status: 404, hdrs: []string{"Expires: never"}, want: noStore},
+		{name: "invalid Expires takes min TTL", policy: minTen, hdrs: []string{"Expires: -1"}, want: 10 * time.Minute},
+		{name: "first Expires wins", hdrs: []string{"Expires: " + httpDate(now.Add(time.Minute)), "Expires: 0"}, want: time.Minute},
+
+		// Clamping to [MinTTL, MaxTTL].
+		{name: "max-age raised to min", policy: minTen, hdrs: []string{"Cache-Control: max-age=5"}, want: 10 * time.Minute},
+		{name: "max-age=0 raised to min", policy: minTen, hdrs: []string{"Cache-Control: max-age=0"}, want: 10 * time.Minute},
+		{name: "max-age=0 not stored", hdrs: []string{"Cache-Control: max-age=0"}, want: noStore},
+		{name: "max-age capped at max", hdrs: []string{"Cache-Control: max-age=31536000"}, want: 24 * time.Hour},
+		{name: "s-maxage capped at max", hdrs: []string{"Cache-Control: s-maxage=99999999999999"}, want: 24 * time.Hour},
+		{name: "Expires capped at max", hdrs: []string{"Expires: " + httpDate(now.Add(30*24*time.Hour))}, want: 24 * time.Hour},
+		{name: "Expires past raised to min", policy: minTen, hdrs: []string{"Expires: " + httpDate(now.Add(-time.Hour))}, want: 10 * time.Minute},
+		{name: "zero policy stores nothing", policy: &Policy{}, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "nil policy stores nothing", noPol: true, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+
+		// Default TTL and statuses.
+		{name: "default TTL for 200", want: time.Hour},
+		{name: "default TTL for 404", status: 404, want: time.Hour},
+		{name: "default TTL for 301", status: 301, want: time.Hour},
+		{name: "no default TTL for 302", status: 302, want: noStore},
+		{name: "no default TTL for 307", status: 307, want: noStore},
+		{name: "no default TTL for 500", status: 500, want: noStore},
+		{name: "no default TTL for 503", status: 503, want: noStore},
+		{name: "explicit freshness for 302", status: 302, hdrs: []string{"Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "explicit freshness for 500", status: 500, hdrs: []string{"Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "explicit Expires for 503", status: 503, hdrs: []string{"Expires: " + httpDate(now.Add(time.Minute))}, want: time.Minute},
+		{name: "never 206", status: 206, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "never 304", status: 304, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "never 1xx", status: 103, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "never out of range", status: 600, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "public alone uses default TTL", hdrs: []string{"Cache-Control: public"}, want: time.Hour},
+		{name: "default TTL capped", policy: &Policy{DefaultTTL: 2 * time.Hour, MaxTTL: time.Hour}, want: time.Hour},
+
+		// Authorization (RFC 9111 3.5).
+		{name: "auth without permission", auth: true, hdrs: []string{"Cache-Control: max-age=60"}, want: noStore},
+		{name: "auth without anything", auth: true, want: noStore},
+		{name: "auth with public", auth: true, hdrs: []string{"Cache-Control: public, max-age=60"}, want: time.Minute},
+		{name: "auth with s-maxage", auth: true, hdrs: []string{"Cache-Control: s-maxage=60"}, want: time.Minute},
+		{name: "auth with must-revalidate", auth: true, hdrs: []string{"Cache-Control: must-revalidate, max-age=60"}, want: time.Minute},
+		{name: "auth with proxy-revalidate is not enough", auth: true, hdrs: []string{"Cache-Control: proxy-revalidate, max-age=60"}, want: noStore},
+
+		// Set-Cookie.
+		{name: "Set-Cookie without permission", hdrs: []string{"Cache-Control: max-age=60", "Set-Cookie: id=1"}, want: noStore},
+		{name: "Set-Cookie without anything", hdrs: []string{"Set-Cookie: id=1"}, want: noStore},
+		{name: "Set-Cookie with public", hdrs: []string{"Cache-Control: public, max-age=60", "Set-Cookie: id=1"}, want: time.Minute},
+		{name: "Set-Cookie with s-maxage", hdrs: []string{"Cache-Control: s-maxage=60", "set-cookie: id=1"}, want: time.Minute},
+		{name: "Set-Cookie with must-revalidate is not enough", hdrs: []string{"Cache-Control: must-revalidate, max-age=60", "Set-Cookie: id=1"}, want: noStore},
+
+		// Parsing details.
+		{name: "header names case-insensitive", hdrs: []string{"cache-CONTROL: max-age=60"}, want: time.Minute},
+		{name: "directive names case-insensitive", hdrs: []string{"Cache-Control: Max-Age=60"}, want: time.Minute},
+		{name: "quoted max-age", hdrs: []string{`Cache-Control: max-age="60"`}, want: time.Minute},
+		{name: "malformed max-age ignored", hdrs: []string{"Cache-Control: max-age=6o"}, want: time.Hour},
+		{name: "malformed max-age falls back to Expires", hdrs: []string{"Cache-Control: max-age=-1", "Expires: " + httpDate(now.Add(time.Minute))}, want: time.Minute},
+		{name: "malformed directive, others apply", hdrs: []string{"Cache-Control: max-age=60, =junk, no-store"}, want: noStore},
+		{name: "garbage between directives", hdrs: []string{`Cache-Control: "x" y, max-age=60`}, want: time.Minute},
+		{name: "several lines merge", hdrs: []string{"Cache-Control: public", "Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "first max-age wins", hdrs: []string{"Cache-Control: max-age=60", "Cache-Control: max-age=120"}, want: time.Minute},
+		{name: "no-store in second line", hdrs: []string{"Cache-Control: max-age=60", "Cache-Control: no-store"}, want: noStore},
+		{name: "Pragma is ignored", hdrs: []string{"Cache-Control: max-age=60", "Pragma: no-cache"}, want: time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method, status, policy := tt.method, tt.status, tt.policy
+			if method == "" {
+				method = "GET"
+			}
+			if status == 0 {
+				status = 200
+			}
+			if policy == nil && !tt.noPol {
+				policy = std
+			}
+			ttl, store := Freshness(method, status, hdrs(tt.hdrs...), tt.auth, now, policy)
+			if tt.want == noStore {
+				if store || ttl != 0 {
+					t.Fatalf("Freshness = %v, %v; want not stored", ttl, store)
+				}
+				return
+			}
+			if !store || ttl != tt.want {
+				t.Fatalf("Freshness = %v, %v; want %v, true", ttl, store, tt.want)
+			}
+		})
+	}
+}
+
+// TestFreshnessHeuristicStatuses checks every status without explicit
+// freshness: only the heuristically cacheable ones get the default TTL.
+func TestFreshnessHeuristicStatuses(t *testing.T) {
+	p := &Policy{DefaultTTL: time.Hour, MaxTTL: time.Hour}
+	want := map[int]bool{200: true, 203: true, 204: true, 300: true, 301: true, 308: true,
+		404: true, 405: true, 410: true, 414: true, 501: true}
+	for status := 100; status < 600; status++ {
+		ttl, store := Freshness("GET", status, nil, false, now, p)
+		if store != want[status] || (store && ttl != time.Hour) {
+			t.Errorf("status %d: Freshness = %v, %v; want store %v", status, ttl, store, want[status])
+		}
+	}
+}

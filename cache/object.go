@@ -1,0 +1,219 @@
+package cache
+
+import (
+	"iter"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Header is one header line; Name keeps the case the origin sent.
+type Header struct{ Name, Value string }
+
+// Object is a cached response. It is immutable once passed to Store.Set, so
+// it is safe to share between goroutines; callers must not modify it, its
+// slices or its Body after that point.
+type Object struct {
+	Key        string        // full cache key (set by Set if empty); used to verify hash hits
+	Path       string        // request path, for purge patterns
+	Status     int           // HTTP status code; 0 marks a Vary marker (see Insert), never served
+	Headers    []Header      // end-to-end headers as stored (no hop-by-hop, no Age, no Set-Cookie)
+	Body       []byte        // the full response body
+	Stored     time.Time     // response_time (RFC 9111 4.2.3)
+	InitialAge time.Duration // corrected_initial_age (RFC 9111 4.2.3), from the origin's Age/Date
+	TTL        time.Duration // freshness lifetime
+	Vary       []string      // lower-case header names from the response's Vary (nil if none)
+	Tags       []string      // from Surrogate-Key / Cache-Tag response headers, for purge "tag:X"
+}
+
+// Age returns the object's current_age at now (RFC 9111 4.2.3):
+// corrected_initial_age plus the time it has been resident. A now before
+// Stored (clock skew) counts as zero resident time.
+func (o *Object) Age(now time.Time) time.Duration {
+	resident := now.Sub(o.Stored)
+	if resident < 0 {
+		resident = 0
+	}
+	return o.InitialAge + resident
+}
+
+// Fresh reports whether the freshness lifetime exceeds the current age at
+// now (RFC 9111 4.2).
+func (o *Object) Fresh(now time.Time) bool { return o.Remaining(now) > 0 }
+
+// Remaining returns how much longer the object stays fresh at now; it is
+// zero or negative once the object is stale.
+func (o *Object) Remaining(now time.Time) time.Duration { return o.TTL - o.Age(now) }
+
+// Header returns the value of the first stored header named name
+// (case-insensitive) and whether there was one.
+func (o *Object) Header(name string) (string, bool) {
+	for _, h := range o.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+// objectOverhead approximates the bytes an Object costs beyond its contents:
+// the struct, slice headers, the index entry and ristretto's bookkeeping.
+const objectOverhead = 256
+
+// Size returns the approximate number of bytes the object holds. It is the
+// object's cost against a Memory budget.
+func (o *Object) Size() int64 {
+	n := objectOverhead + len(o.Key) + len(o.Path) + len(o.Body)
+	for _, h := range o.Headers {
+		n += 32 + len(h.Name) + len(h.Value)
+	}
+	for _, s := range o.Vary {
+		n += 16 + len(s)
+	}
+	for _, s := range o.Tags {
+		n += 16 + len(s)
+	}
+	return int64(n)
+}
+
+// Response is an origin response as NewObject reads it.
+type Response struct {
+	Status       int
+	Headers      []Header
+	Body         []byte
+	RequestTime  time.Time // when the request to the origin was sent (request_time); zero if unknown
+	ResponseTime time.Time // when the response was received (response_time)
+}
+
+// NewObject builds an Object for the request path from an origin response,
+// with freshness lifetime ttl (see Freshness). It copies the headers it keeps
+// and the body, so resp may be reused once NewObject returns. It computes
+// InitialAge from the Age and Date headers (RFC 9111 4.2.3), Vary from the
+// Vary headers, and Tags from Surrogate-Key (space-separated) and Cache-Tag
+// (comma-separated). Key is left empty for Store.Set to fill in.
+//
+// Stored headers leave out the hop-by-hop fields, Age (recomputed on every
+// hit) and Set-Cookie (a cached response must not hand one viewer's cookie to
+// another).
+func NewObject(path string, resp *Response, ttl time.Duration) *Object {
+	o := &Object{
+		Path:   path,
+		Status: resp.Status,
+		Stored: resp.ResponseTime,
+		TTL:    ttl,
+	}
+	if resp.Body != nil {
+		o.Body = slices.Clone(resp.Body)
+	}
+	var (
+		connection []string // values of Connection: more fields to drop
+		ageValue   time.Duration
+		haveAge    bool
+		dateValue  time.Time
+		haveDate   bool
+	)
+	for _, h := range resp.Headers {
+		if strings.EqualFold(h.Name, "Connection") {
+			connection = append(connection, h.Value)
+		}
+	}
+	o.Headers = make([]Header, 0, len(resp.Headers))
+	for _, h := range resp.Headers {
+		switch {
+		case strings.EqualFold(h.Name, "Age"):
+			if !haveAge {
+				ageValue, haveAge = parseDeltaSeconds(strings.TrimSpace(firstListItem(h.Value)))
+			}
+			continue
+		case strings.EqualFold(h.Name, "Date"):
+			if !haveDate {
+				dateValue, haveDate = parseHTTPDate(h.Value)
+			}
+		case strings.EqualFold(h.Name, "Vary"):
+			o.Vary = appendList(o.Vary, strings.SplitSeq(h.Value, ","), true)
+		case strings.EqualFold(h.Name, "Surrogate-Key"):
+			o.Tags = appendList(o.Tags, strings.FieldsSeq(h.Value), false)
+		case strings.EqualFold(h.Name, "Cache-Tag"):
+			o.Tags = appendList(o.Tags, strings.SplitSeq(h.Value, ","), false)
+		}
+		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") {
+			continue
+		}
+		o.Headers = append(o.Headers, h)
+	}
+	slices.Sort(o.Vary)
+	o.InitialAge = initialAge(ageValue, dateValue, haveDate, resp.RequestTime, resp.ResponseTime)
+	return o
+}
+
+// initialAge computes corrected_initial_age (RFC 9111 4.2.3).
+func initialAge(ageValue time.Duration, date time.Time, haveDate bool, requestTime, responseTime time.Time) time.Duration {
+	var apparent time.Duration
+	if haveDate {
+		apparent = max(0, responseTime.Sub(date))
+	}
+	var delay time.Duration
+	if !requestTime.IsZero() {
+		delay = max(0, responseTime.Sub(requestTime))
+	}
+	return max(apparent, ageValue+delay)
+}
+
+// hopByHop lists the fields a cache must not store (RFC 9111 3.1, RFC 9110
+// 7.6.1): connection-specific fields, and the proxy authentication fields a
+// cache may drop. Fields named in Connection are dropped too.
+var hopByHop = []string{
+	"Connection",
+	"Proxy-Connection", // non-standard, still sent
+	"Keep-Alive",
+	"TE",
+	"Transfer-Encoding",
+	"Upgrade",
+	"Trailer",
+	"Proxy-Authenticate",
+	"Proxy-Authentication-Info",
+	"Proxy-Authorization",
+}
+
+func isHopByHop(name string, connection []string) bool {
+	for _, h := range hopByHop {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	for _, v := range connection {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// appendList appends the non-empty, trimmed items to dst, skipping items
+// already present; lower lower-cases them first.
+func appendList(dst []string, items iter.Seq[string], lower bool) []string {
+	for item := range items {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if lower {
+			item = strings.ToLower(item)
+		}
+		if !slices.Contains(dst, item) {
+			dst = append(dst, item)
+		}
+	}
+	return dst
+}
+
+// firstListItem returns v up to its first comma: a field that should occur
+// once but was sent twice and joined.
+func firstListItem(v string) string {
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		return v[:i]
+	}
+	return v
+}
