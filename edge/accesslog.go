@@ -1,0 +1,24 @@
+package edge
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// logAccess writes one JSON access-log line for the request in ctx.
+func (s *Server) logAccess(ctx *fasthttp.RequestCtx, b *behavior, out outcome, elapsed time.Duration) {
+	s.access.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("client", ctx.RemoteIP().String()),
+		slog.String("method", string(ctx.Method())),
+		slog.String("host", string(ctx.Host())),
+		slog.String("uri", string(ctx.RequestURI())),
+		slog.Int("status", ctx.Response.StatusCode()),
+		slog.Int("bytes", len(ctx.Response.Body())),
+		slog.String("cache", out.word()),
+		slog.String("behavior", b.id),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+		slog.String("user_agent", string(ctx.UserAgent())),
+	)
+}

@@ -1,0 +1,187 @@
+package edge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a node's configuration, as read from YAML. Every field documents its default; the
+// comments here are the configuration reference (configs/ has commented examples).
+type Config struct {
+	// Listen is the viewer address. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// Admin is the admin address (metrics, health, admin API). Default "127.0.0.1:8081".
+	Admin string `yaml:"admin"`
+	// Data is the directory for durable state. Default "./data".
+	Data string `yaml:"data"`
+	// Name identifies this node in Via and X-Cache ("1.1 verge"). Default "verge".
+	Name string `yaml:"name"`
+	// AccessLog is where JSON access logs go: "stdout" (default), "stderr", "off", or a file path.
+	AccessLog string `yaml:"access_log"`
+	// Cache sizes the in-memory object cache.
+	Cache CacheConfig `yaml:"cache"`
+	// Server tunes the viewer-facing HTTP server.
+	Server ServerConfig `yaml:"server"`
+	// Origins are the servers behind the node, referred to by ID from behaviors.
+	Origins []OriginConfig `yaml:"origins"`
+	// Behaviors are matched in order against each request's path (CloudFront's rules); the last
+	// must be the default behavior, path "*".
+	Behaviors []BehaviorConfig `yaml:"behaviors"`
+	// Functions are function code loaded from files, attachable by name (as Go functions are).
+	Functions []FunctionConfig `yaml:"functions"`
+
+	file string // where it was read from, for error messages
+}
+
+// CacheConfig sizes the cache.
+type CacheConfig struct {
+	// MaxSize is the byte budget for cached objects ("256MiB", "1GB" or a number of bytes).
+	// Default 256 MiB.
+	MaxSize ByteSize `yaml:"max_size"`
+	// MaxObjectSize is the largest response that is stored. Default 32 MiB.
+	MaxObjectSize ByteSize `yaml:"max_object_size"`
+}
+
+// ServerConfig tunes the viewer-facing server.
+type ServerConfig struct {
+	// ReadTimeout bounds reading one request, headers and body. Default 30s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing one response. Default 60s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long. Default 60s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxRequestBodySize bounds request bodies. Default 16 MiB.
+	MaxRequestBodySize ByteSize `yaml:"max_request_body_size"`
+	// ShutdownTimeout is how long SIGTERM waits for in-flight requests. Default 30s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// OriginConfig is one origin.
+type OriginConfig struct {
+	// ID names the origin for behaviors, logs and metrics. Required.
+	ID string `yaml:"id"`
+	// URL is "http[s]://host[:port][/base/path]". Required.
+	URL string `yaml:"url"`
+	// HostHeader is the Host sent to the origin. Default: the URL's host.
+	HostHeader string `yaml:"host_header"`
+	// ForwardHost sends the viewer's Host instead. Default false.
+	ForwardHost bool `yaml:"forward_host"`
+	// ConnectTimeout bounds connecting. Default 5s.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// ReadTimeout bounds waiting for the whole response. Default 30s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// KeepaliveTimeout closes idle origin connections after this long. Default 5s.
+	KeepaliveTimeout Duration `yaml:"keepalive_timeout"`
+	// MaxConns bounds open connections to the origin. Default 512.
+	MaxConns int `yaml:"max_conns"`
+	// TLSInsecureSkipVerify disables certificate checks (test origins only). Default false.
+	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
+
+	node *yaml.Node
+}
+
+// BehaviorConfig routes a path pattern to an origin with a cache policy and functions.
+type BehaviorConfig struct {
+	// Path is a CloudFront path pattern: '*' matches any run of characters (slashes included),
+	// '?' exactly one; case-sensitive; a leading '/' is optional. "*" is the default behavior.
+	Path string `yaml:"path"`
+	// Hosts limits the behavior to these Host values (case-insensitive). Default: any host.
+	Hosts []string `yaml:"hosts"`
+	// Origin is the ID of the origin. Required unless there is exactly one origin.
+	Origin string `yaml:"origin"`
+	// Cache is the cache policy.
+	Cache CachePolicyConfig `yaml:"cache"`
+	// Functions associates a function with an event type (viewer-request, origin-request,
+	// origin-response, viewer-response).
+	Functions map[string]AssociationConfig `yaml:"functions"`
+
+	node *yaml.Node
+}
+
+// CachePolicyConfig is a behavior's cache policy. TTLs are durations ("30s", "24h") or numbers
+// of seconds.
+type CachePolicyConfig struct {
+	// MinTTL is the least time an object stays fresh, whatever the origin says. Default 0.
+	MinTTL Duration `yaml:"min_ttl"`
+	// DefaultTTL applies when the origin sends no Cache-Control max-age/s-maxage or Expires. Default 0.
+	DefaultTTL Duration `yaml:"default_ttl"`
+	// MaxTTL caps what the origin asks for. Default one year.
+	MaxTTL *Duration `yaml:"max_ttl"`
+	// QueryStrings says which query parameters are in the cache key: "none" (default), "all",
+	// or {allow: [names]} / {deny: [names]}.
+	QueryStrings QueryStringsConfig `yaml:"query_strings"`
+	// Headers are request headers in the cache key.
+	Headers []string `yaml:"headers"`
+	// Cookies are cookies in the cache key.
+	Cookies []string `yaml:"cookies"`
+}
+
+// QueryStringsConfig is "none", "all", {allow: [...]} or {deny: [...]}.
+type QueryStringsConfig struct {
+	Mode  string
+	Names []string
+}
+
+// AssociationConfig attaches a function to an event type: a plain function name, or a mapping.
+type AssociationConfig struct {
+	// Function names a Go function or an entry of Config.Functions.
+	Function string `yaml:"function"`
+	// IncludeBody hands the request body to request-stage functions. Default false.
+	IncludeBody bool `yaml:"include_body"`
+	// Timeout overrides the stage's default time limit.
+	Timeout Duration `yaml:"timeout"`
+
+	node *yaml.Node
+}
+
+// FunctionConfig is function code loaded from a file.
+type FunctionConfig struct {
+	// Name is how behaviors refer to it. Required, unique.
+	Name string `yaml:"name"`
+	// File is the code, relative to the config file's directory. Required.
+	File string `yaml:"file"`
+	// Runtime is "lambda-edge" (default) or "cloudfront-functions".
+	Runtime string `yaml:"runtime"`
+	// Isolation is "in-process" (default for operator-attached code) or "process".
+	Isolation string `yaml:"isolation"`
+
+	node *yaml.Node
+}
+
+// LoadConfig reads and validates a YAML configuration file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses and validates YAML configuration. name is used in error messages, which
+// have the form "NAME:LINE: FIELD: problem".
+func ParseConfig(name string, data []byte) (*Config, error) {
+	cfg := &Config{file: name}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return nil, yamlError(name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// File is the path the configuration was read from ("" when built in code).
+func (c *Config) File() string { return c.file }
+
+// TTL bounds applied when a behavior leaves them out.
+const (
+	defaultMaxTTL = 365 * 24 * time.Hour
+)

@@ -1,0 +1,190 @@
+package edge
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// fieldErr reports a problem with one field: "FILE:LINE: FIELD: problem".
+func (c *Config) fieldErr(n *yaml.Node, key, field, format string, args ...any) error {
+	loc := c.file
+	if line := keyLine(n, key); line > 0 {
+		loc = fmt.Sprintf("%s:%d", c.file, line)
+	}
+	if loc == "" {
+		loc = "config"
+	}
+	return fmt.Errorf("config: %s: %s: %s", loc, field, fmt.Sprintf(format, args...))
+}
+
+// validate fills in defaults and refuses a configuration the node could not run.
+func (c *Config) validate() error {
+	c.applyDefaults()
+	for _, a := range []struct{ field, addr string }{{"listen", c.Listen}, {"admin", c.Admin}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return c.fieldErr(nil, "", a.field, "address %q: want HOST:PORT", a.addr)
+		}
+	}
+	if c.AccessLog == "" {
+		c.AccessLog = "stdout"
+	}
+	origins := map[string]bool{}
+	for i := range c.Origins {
+		o := &c.Origins[i]
+		field := fmt.Sprintf("origins[%d]", i)
+		if o.ID == "" {
+			return c.fieldErr(o.node, "id", field+".id", "required")
+		}
+		if origins[o.ID] {
+			return c.fieldErr(o.node, "id", field+".id", "duplicate origin id %q", o.ID)
+		}
+		origins[o.ID] = true
+		u, err := url.Parse(o.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.fieldErr(o.node, "url", field+".url", "%q: want http://host[:port][/path] or https://…", o.URL)
+		}
+		if o.MaxConns < 0 {
+			return c.fieldErr(o.node, "max_conns", field+".max_conns", "must not be negative")
+		}
+	}
+	if len(c.Behaviors) == 0 {
+		return c.fieldErr(nil, "", "behaviors", "at least the default behavior (path \"*\") is required")
+	}
+	functions := map[string]bool{}
+	for i := range c.Functions {
+		f := &c.Functions[i]
+		field := fmt.Sprintf("functions[%d]", i)
+		switch {
+		case f.Name == "":
+			return c.fieldErr(f.node, "name", field+".name", "required")
+		case functions[f.Name]:
+			return c.fieldErr(f.node, "name", field+".name", "duplicate function name %q", f.Name)
+		case f.File == "":
+			return c.fieldErr(f.node, "file", field+".file", "required")
+		}
+		switch f.Runtime {
+		case "":
+			f.Runtime = "lambda-edge"
+		case "lambda-edge", "cloudfront-functions":
+		default:
+			return c.fieldErr(f.node, "runtime", field+".runtime", "unknown runtime %q (want lambda-edge or cloudfront-functions)", f.Runtime)
+		}
+		switch f.Isolation {
+		case "":
+			f.Isolation = "in-process"
+		case "in-process", "process":
+		default:
+			return c.fieldErr(f.node, "isolation", field+".isolation", "unknown isolation %q (want in-process or process)", f.Isolation)
+		}
+		functions[f.Name] = true
+	}
+	for i := range c.Behaviors {
+		if err := c.validateBehavior(i, origins); err != nil {
+			return err
+		}
+	}
+	if last := c.Behaviors[len(c.Behaviors)-1]; last.Path != "*" || len(last.Hosts) > 0 {
+		return c.fieldErr(last.node, "path", fmt.Sprintf("behaviors[%d].path", len(c.Behaviors)-1),
+			"the last behavior must be the default one: path \"*\" and no hosts")
+	}
+	return nil
+}
+
+func (c *Config) validateBehavior(i int, origins map[string]bool) error {
+	b := &c.Behaviors[i]
+	field := fmt.Sprintf("behaviors[%d]", i)
+	if b.Path == "" {
+		return c.fieldErr(b.node, "path", field+".path", "required (use \"*\" for the default behavior)")
+	}
+	if len(b.Path) > 255 {
+		return c.fieldErr(b.node, "path", field+".path", "longer than 255 characters")
+	}
+	for j := range i {
+		if c.Behaviors[j].Path == b.Path && strings.Join(c.Behaviors[j].Hosts, ",") == strings.Join(b.Hosts, ",") {
+			return c.fieldErr(b.node, "path", field+".path", "pattern %q repeats behaviors[%d]", b.Path, j)
+		}
+	}
+	if b.Origin == "" {
+		if len(c.Origins) != 1 {
+			return c.fieldErr(b.node, "origin", field+".origin", "required when there is not exactly one origin")
+		}
+		b.Origin = c.Origins[0].ID
+	}
+	if !origins[b.Origin] {
+		return c.fieldErr(b.node, "origin", field+".origin", "unknown origin %q", b.Origin)
+	}
+	p := &b.Cache
+	if p.MaxTTL == nil {
+		d := Duration(defaultMaxTTL)
+		p.MaxTTL = &d
+	}
+	if p.MinTTL > *p.MaxTTL {
+		return c.fieldErr(b.node, "cache", field+".cache.min_ttl", "min_ttl %v is above max_ttl %v", p.MinTTL.Std(), p.MaxTTL.Std())
+	}
+	if p.DefaultTTL < p.MinTTL || p.DefaultTTL > *p.MaxTTL {
+		return c.fieldErr(b.node, "cache", field+".cache.default_ttl", "default_ttl %v must lie within [min_ttl %v, max_ttl %v]", p.DefaultTTL.Std(), p.MinTTL.Std(), p.MaxTTL.Std())
+	}
+	for event, a := range b.Functions {
+		f := fmt.Sprintf("%s.functions.%s", field, event)
+		if _, err := hooks.ParseStage(event); err != nil {
+			return c.fieldErr(b.node, "functions", f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
+		}
+		if a.Function == "" {
+			return c.fieldErr(a.node, "function", f, "function name required")
+		}
+	}
+	return nil
+}
+
+func (c *Config) applyDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.Admin, "127.0.0.1:8081")
+	def(&c.Data, "./data")
+	def(&c.Name, "verge")
+	if c.Cache.MaxSize <= 0 {
+		c.Cache.MaxSize = 256 << 20
+	}
+	if c.Cache.MaxObjectSize <= 0 {
+		c.Cache.MaxObjectSize = 32 << 20
+	}
+	s := &c.Server
+	defDur := func(d *Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = Duration(v)
+		}
+	}
+	defDur(&s.ReadTimeout, 30*time.Second)
+	defDur(&s.WriteTimeout, 60*time.Second)
+	defDur(&s.IdleTimeout, 60*time.Second)
+	defDur(&s.ShutdownTimeout, 30*time.Second)
+	if s.MaxRequestBodySize <= 0 {
+		s.MaxRequestBodySize = 16 << 20
+	}
+}
+
+// QuickStart is the configuration of `verge serve --origin URL`: one origin, one default
+// behavior that caches as the origin's headers say (min TTL 0, default TTL 0, max TTL one year).
+func QuickStart(originURL, listen, admin, data string) (*Config, error) {
+	c := &Config{
+		Listen: listen, Admin: admin, Data: data,
+		Origins:   []OriginConfig{{ID: "origin", URL: originURL}},
+		Behaviors: []BehaviorConfig{{Path: "*", Origin: "origin"}},
+		file:      "--origin",
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,160 @@
+package edge
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/origin"
+)
+
+// conditionalHeaders are dropped from a cacheable request on its way to the origin: the cache
+// wants the whole object, not a 304 or a range that only this viewer could use.
+var conditionalHeaders = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
+
+// fetch handles a miss: origin-request function, origin fetch, origin-response function, cache
+// store. It writes the response into ctx and returns the outcome, or an error for fail.
+func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, error) {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	ctx.Request.CopyTo(req)
+	if cacheable {
+		for _, h := range conditionalHeaders {
+			delFold(&req.Header, h)
+		}
+		if ctx.IsHead() {
+			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
+		}
+	}
+	out := outMiss
+	if !cacheable {
+		out = outPass
+	}
+	viewer := origin.Viewer{IP: ctx.RemoteIP().String(), Host: string(ctx.Host()), Proto: "http"}
+	if ctx.IsTLS() {
+		viewer.Proto = "https"
+	}
+	fetcher := b.origin
+	var originReq *hooks.Request // the request as origin-facing functions see it
+	var resp cache.Response
+
+	bind := b.fns[hooks.OriginRequest]
+	if bind != nil || b.fns[hooks.OriginResponse] != nil {
+		originReq = requestOf(req, viewer.IP)
+		originReq.Origin = b.event.Clone()
+	}
+	generated := false
+	if bind != nil {
+		ev := s.event(ctx, hooks.OriginRequest, originReq)
+		if bind.includeBody {
+			withBody(ev.Request, req, bind.limits.BodyBytes)
+		}
+		res, err := s.invoke(ctx, bind, ev)
+		if err != nil {
+			return 0, &functionError{bind, err}
+		}
+		if res.Response != nil {
+			// Answered at origin-request: cached like an origin response; origin-response skipped.
+			generated = true
+			out = generatedOutcome(bind.dialect)
+			now := s.now()
+			resp = cache.Response{Status: res.Response.Status, Headers: cacheHeaders(res.Response.Headers),
+				Body: res.Response.Body, RequestTime: now, ResponseTime: now}
+		} else {
+			applyRequest(req, ev.Request, res.Request)
+			if !reflect.DeepEqual(ev.Request.Origin, res.Request.Origin) {
+				o, err := p.switchOrigin(res.Request.Origin)
+				if err != nil {
+					return 0, &functionError{bind, hooks.Errorf(hooks.Validation, "origin-request: %v", err)}
+				}
+				fetcher = o
+				addCustomHeaders(req, res.Request.Origin)
+			}
+			originReq = res.Request
+		}
+	}
+	if !generated {
+		r := fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseResponse(r)
+		sent := s.now()
+		err := fetcher.Fetch(ctx, req, r, viewer)
+		resp.ResponseTime = s.now()
+		resp.RequestTime = sent
+		s.metrics.originDuration.WithLabelValues(fetcher.ID()).Observe(resp.ResponseTime.Sub(sent).Seconds())
+		if err != nil {
+			return 0, err
+		}
+		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
+		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
+		if bind := b.fns[hooks.OriginResponse]; bind != nil {
+			ev := s.event(ctx, hooks.OriginResponse, originReq)
+			ev.Response = &hooks.Response{Status: resp.Status, StatusDescription: fasthttp.StatusMessage(resp.Status),
+				Headers: hooksHeaders(resp.Headers)}
+			res, err := s.invoke(ctx, bind, ev)
+			if err != nil {
+				return 0, &functionError{bind, err}
+			}
+			resp.Status, resp.Headers = res.Response.Status, cacheHeaders(res.Response.Headers)
+			if res.Response.BodySet {
+				resp.Body = res.Response.Body
+			}
+		}
+	}
+
+	ttl, store := cache.Freshness(string(req.Header.Method()), resp.Status, resp.Headers,
+		hasHeaderFold(&ctx.Request.Header, "Authorization"), resp.ResponseTime, &b.policy)
+	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
+	if cacheable && store {
+		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
+	}
+	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
+	writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
+	return out, nil
+}
+
+// switchOrigin returns the origin a function's origin-request result points at.
+func (p *pipeline) switchOrigin(o *hooks.Origin) (*origin.Origin, error) {
+	if c := o.Custom; c != nil {
+		return p.adhoc.Get(c.Protocol, c.DomainName, c.Port, c.Path)
+	}
+	return p.adhoc.Get("https", o.S3.DomainName, 443, o.S3.Path)
+}
+
+// addCustomHeaders adds an origin's customHeaders to the request sent to it.
+func addCustomHeaders(req *fasthttp.Request, o *hooks.Origin) {
+	var custom hooks.Headers
+	if o.Custom != nil {
+		custom = o.Custom.CustomHeaders
+	} else if o.S3 != nil {
+		custom = o.S3.CustomHeaders
+	}
+	for _, h := range custom {
+		req.Header.Add(h.Name, h.Value)
+	}
+}
+
+// appendVia records this node in the response's Via (RFC 9110 7.6.3), as CloudFront does.
+func appendVia(hs []cache.Header, name string) []cache.Header {
+	for i := range hs {
+		if hs[i].Name == "Via" || hs[i].Name == "via" {
+			hs[i].Value += ", 1.1 " + name
+			return hs
+		}
+	}
+	return append(hs, cache.Header{Name: "Via", Value: "1.1 " + name})
+}
+
+// functionError is a function failure on the miss path, carried to fail with its binding.
+type functionError struct {
+	bind *binding
+	err  error
+}
+
+func (e *functionError) Error() string {
+	return fmt.Sprintf("function %s: %v", e.bind.name, e.err)
+}
+
+func (e *functionError) Unwrap() error { return e.err }

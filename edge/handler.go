@@ -1,0 +1,99 @@
+package edge
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/hooks"
+)
+
+// reqState is the per-request scratch space of the hot path, pooled so that a cache hit
+// allocates nothing.
+type reqState struct {
+	view viewerRequest
+	key  []byte // primary cache key
+	vkey []byte // secondary (Vary) key scratch
+	num  []byte // scratch for formatting numbers
+	now  time.Time
+}
+
+var statePool = sync.Pool{New: func() any {
+	return &reqState{key: make([]byte, 0, 256), vkey: make([]byte, 0, 256), num: make([]byte, 0, 20)}
+}}
+
+// handle is the viewer-facing fasthttp handler: DESIGN.md's request flow.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	st := statePool.Get().(*reqState)
+	st.view.r = &ctx.Request
+	st.now = s.now()
+	p := s.pipe.Load()
+	b := p.match(ctx.Request.Host(), ctx.Path())
+	out := s.serve(ctx, p, b, st)
+	ctx.Response.Header.SetBytesV("X-Cache", s.xcache[out])
+	elapsed := s.now().Sub(st.now)
+	s.metrics.request(out, ctx.Response.StatusCode(), elapsed.Seconds())
+	if s.access != nil {
+		s.logAccess(ctx, b, out, elapsed)
+	}
+	st.view.r = nil
+	statePool.Put(st)
+}
+
+// serve runs the pipeline for one request and says how it was answered.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
+	if bind := b.fns[hooks.ViewerRequest]; bind != nil {
+		ev := s.event(ctx, hooks.ViewerRequest, requestOf(&ctx.Request, ctx.RemoteIP().String()))
+		if bind.includeBody {
+			withBody(ev.Request, &ctx.Request, bind.limits.BodyBytes)
+		}
+		res, err := s.invoke(ctx, bind, ev)
+		if err != nil {
+			return s.failFunction(ctx, bind, err)
+		}
+		if res.Response != nil {
+			// A viewer-request answer goes straight back: not cached, no viewer-response.
+			writeGenerated(&ctx.Response, res.Response)
+			return generatedOutcome(bind.dialect)
+		}
+		applyRequest(&ctx.Request, ev.Request, res.Request)
+	}
+
+	cacheable := ctx.IsGet() || ctx.IsHead()
+	if cacheable {
+		st.key = b.policy.AppendKey(st.key[:0], &st.view)
+		obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
+		st.vkey = buf
+		if ok && obj.Fresh(st.now) {
+			writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
+			ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
+			return s.viewerResponse(ctx, b, outHit)
+		}
+	}
+	out, err := s.fetch(ctx, p, b, st, cacheable)
+	if err != nil {
+		return s.fail(ctx, err)
+	}
+	return s.viewerResponse(ctx, b, out)
+}
+
+// viewerResponse runs the viewer-response function on the response in ctx, unless CloudFront's
+// skip rules apply (an error status from the origin, or a generated error).
+func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, out outcome) outcome {
+	bind := b.fns[hooks.ViewerResponse]
+	if bind == nil || ctx.Response.StatusCode() >= 400 {
+		return out
+	}
+	ev := s.event(ctx, hooks.ViewerResponse, requestOf(&ctx.Request, ctx.RemoteIP().String()))
+	ev.Response = viewerResponseOf(&ctx.Response)
+	res, err := s.invoke(ctx, bind, ev)
+	if err != nil {
+		ctx.Response.Reset()
+		return s.failFunction(ctx, bind, err)
+	}
+	applyResponse(&ctx.Response, ev.Response, res.Response)
+	return out
+}

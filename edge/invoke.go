@@ -1,0 +1,102 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/origin"
+)
+
+// event starts the event of one stage for the request in ctx.
+func (s *Server) event(ctx *fasthttp.RequestCtx, stage hooks.Stage, req *hooks.Request) *hooks.Event {
+	cfg := s.cfg()
+	return &hooks.Event{
+		Stage: stage,
+		Config: hooks.Config{
+			DistributionDomainName: cfg.Name,
+			DistributionID:         cfg.Name,
+			RequestID:              s.requestID(ctx),
+		},
+		Request: req,
+	}
+}
+
+// invoke runs a function under its time limit and validates what it returned. A panic in a Go
+// function is an execution error, never a crash of the node.
+func (s *Server) invoke(ctx context.Context, b *binding, ev *hooks.Event) (res hooks.Result, err error) {
+	ictx, cancel := context.WithTimeout(ctx, b.limits.Timeout)
+	defer cancel()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = hooks.Errorf(hooks.Execution, "panic: %v", r)
+			}
+		}()
+		res, err = b.fn.Invoke(ictx, ev)
+	}()
+	if err == nil && ictx.Err() != nil && ctx.Err() == nil {
+		err = hooks.Errorf(hooks.Timeout, "ran past its %v time limit", b.limits.Timeout)
+	}
+	if err == nil {
+		err = hooks.Validate(b.dialect, ev, res, b.limits)
+	}
+	result := "ok"
+	if err != nil {
+		result = hooks.KindOf(err).String()
+	}
+	s.metrics.invocations.WithLabelValues(b.name, b.version, ev.Stage.String(), result).Inc()
+	if err != nil {
+		s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
+			"outcome", result, "request_id", ev.Config.RequestID, "error", err.Error())
+	}
+	return res, err
+}
+
+// failFunction answers the viewer after a function failed, with CloudFront's status and words.
+func (s *Server) failFunction(ctx *fasthttp.RequestCtx, b *binding, err error) outcome {
+	k := hooks.KindOf(err)
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(k.Status())
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	msg := "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions."
+	switch {
+	case k == hooks.Validation:
+		msg = "The Lambda function result failed validation: " + errors.Unwrap(err).Error()
+	case k == hooks.Timeout || k == hooks.Throttled:
+		msg = "The Lambda function associated with the CloudFront distribution exceeded its limits."
+	}
+	if b.dialect == hooks.CloudFrontFunctions {
+		msg = "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
+	}
+	ctx.Response.SetBodyString(fmt.Sprintf("%d %s\n%s\n", k.Status(), http.StatusText(k.Status()), msg))
+	return failureOutcome(b.dialect, k)
+}
+
+// fail answers the viewer after the miss path failed: a function (see failFunction) or the
+// origin (502/504 with the reason). Nothing is cached.
+func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
+	var fe *functionError
+	if errors.As(err, &fe) {
+		return s.failFunction(ctx, fe.bind, fe.err)
+	}
+	status, reason := http.StatusBadGateway, "error"
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		status, reason = oe.Status(), oe.Kind.String()
+		s.metrics.originErrors.WithLabelValues(oe.Origin, reason).Inc()
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
+		slog.Int("status", status), slog.String("error", err.Error()))
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	// The viewer learns what went wrong, not where: origin addresses stay in the log.
+	ctx.Response.SetBodyString(fmt.Sprintf("%d %s\nThe origin failed to answer (%s).\n", status, fasthttp.StatusMessage(status), reason))
+	return outError
+}

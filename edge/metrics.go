@@ -1,0 +1,82 @@
+package edge
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vergecdn/verge/cache"
+)
+
+// metrics are the node's Prometheus series. They register on the registry handed to New.
+type metrics struct {
+	requests       *prometheus.CounterVec   // by cache outcome and status
+	duration       *prometheus.HistogramVec // by cache outcome
+	originDuration *prometheus.HistogramVec // by origin
+	originErrors   *prometheus.CounterVec   // by origin and kind
+	invocations    *prometheus.CounterVec   // by function, version, event, outcome
+
+	// hot caches the counters and observers of the request path, so that counting a
+	// request allocates nothing.
+	hot      [numOutcomes][600]atomic.Pointer[prometheus.Counter]
+	observer [numOutcomes]prometheus.Observer
+}
+
+func newMetrics(reg prometheus.Registerer, store *cache.Memory) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verge_http_requests_total",
+			Help: "Viewer requests answered, by cache outcome (hit, miss, pass, error, generated, function_error) and status code.",
+		}, []string{"cache", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "verge_http_request_duration_seconds",
+			Help:    "Time from reading a viewer request to handing its response to the server, by cache outcome.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"cache"}),
+		originDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "verge_origin_request_duration_seconds",
+			Help:    "Origin fetch latency, from sending the request to having the whole response, by origin.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"origin"}),
+		originErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verge_origin_errors_total",
+			Help: "Failed origin fetches, by origin and kind (unreachable, timeout, reset, ...).",
+		}, []string{"origin", "kind"}),
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verge_function_invocations_total",
+			Help: "Function invocations by function, version, event type and outcome (ok, error, timeout, validation, throttled).",
+		}, []string{"function", "version", "event", "outcome"}),
+	}
+	objects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "verge_cache_objects", Help: "Objects in the cache.",
+	}, func() float64 { n, _ := store.Stats(); return float64(n) })
+	bytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "verge_cache_bytes", Help: "Bytes held by cached objects (their cost against cache.max_size).",
+	}, func() float64 { _, b := store.Stats(); return float64(b) })
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.originDuration, m.originErrors, m.invocations, objects, bytes} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	for o := range numOutcomes {
+		m.observer[o] = m.duration.WithLabelValues(o.label())
+	}
+	return m, nil
+}
+
+// request counts one answered request; it allocates only the first time a pair is seen.
+func (m *metrics) request(o outcome, status int, seconds float64) {
+	m.observer[o].Observe(seconds)
+	if status < 0 || status >= 600 {
+		status = 0
+	}
+	slot := &m.hot[o][status]
+	if c := slot.Load(); c != nil {
+		(*c).Inc()
+		return
+	}
+	c := m.requests.WithLabelValues(o.label(), strconv.Itoa(status))
+	slot.Store(&c)
+	c.Inc()
+}

@@ -1,0 +1,218 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/origin"
+)
+
+// FunctionLoader turns a `functions:` entry of the configuration into a runnable function. The
+// binary supplies it (the edge does not know the runtimes); path is already resolved against
+// the configuration file's directory.
+type FunctionLoader interface {
+	Load(fc FunctionConfig, path string) (Loaded, error)
+}
+
+// Loaded is a function ready to attach.
+type Loaded struct {
+	Function hooks.Function
+	Dialect  hooks.Dialect
+	Version  string // label for metrics and logs, e.g. a content hash prefix
+}
+
+// pipeline is everything a request needs, built from one Config. It is immutable: a reload
+// builds a new one and swaps it in, and requests in flight finish on the one they started with.
+type pipeline struct {
+	cfg       *Config
+	behaviors []*behavior
+	origins   []*origin.Origin
+	adhoc     *origin.Set // origins that origin-request functions switch to
+}
+
+// behavior is a compiled BehaviorConfig.
+type behavior struct {
+	id      string // its path pattern, as the CLI names it
+	pattern pathPattern
+	hosts   [][]byte // lower-case; empty means any host
+	origin  *origin.Origin
+	event   *hooks.Origin // the origin as origin-facing functions see it
+	policy  cache.Policy
+	fns     [4]*binding // by hooks.Stage; nil when none is attached
+}
+
+// binding is a function attached to one event type of one behavior.
+type binding struct {
+	name, version string
+	dialect       hooks.Dialect
+	fn            hooks.Function
+	limits        hooks.Limits
+	includeBody   bool
+}
+
+// buildPipeline compiles cfg. On error nothing is left open.
+func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (_ *pipeline, err error) {
+	p := &pipeline{cfg: cfg, adhoc: origin.NewSet(origin.Config{ViaName: cfg.Name}, 0)}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	byID := map[string]*origin.Origin{}
+	events := map[string]*hooks.Origin{}
+	for _, oc := range cfg.Origins {
+		o, err := origin.New(origin.Config{
+			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,
+			ConnectTimeout: oc.ConnectTimeout.Std(), ReadTimeout: oc.ReadTimeout.Std(),
+			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns,
+			MaxResponseBytes: int(cfg.Cache.MaxObjectSize) * 8, ViaName: cfg.Name,
+			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify,
+		})
+		if err != nil {
+			return nil, cfg.fieldErr(oc.node, "url", "origins."+oc.ID, "%v", err)
+		}
+		p.origins = append(p.origins, o)
+		byID[oc.ID] = o
+		events[oc.ID] = originEvent(o.Config())
+	}
+	fns, err := loadFunctions(cfg, goFns, loader)
+	if err != nil {
+		return nil, err
+	}
+	for i, bc := range cfg.Behaviors {
+		b := &behavior{
+			id:      bc.Path,
+			pattern: compilePattern(bc.Path),
+			origin:  byID[bc.Origin],
+			event:   events[bc.Origin],
+			policy:  policyOf(bc.Cache),
+		}
+		for _, h := range bc.Hosts {
+			b.hosts = append(b.hosts, []byte(strings.ToLower(h)))
+		}
+		for event, a := range bc.Functions {
+			stage, _ := hooks.ParseStage(event) // validated with the config
+			l, ok := fns[a.Function]
+			if !ok {
+				return nil, cfg.fieldErr(a.node, "function", fmt.Sprintf("behaviors[%d].functions.%s", i, event),
+					"unknown function %q (Go functions: %s)", a.Function, strings.Join(goFns.Names(), ", "))
+			}
+			if l.Dialect == hooks.CloudFrontFunctions && !stage.IsViewer() {
+				return nil, cfg.fieldErr(a.node, "function", fmt.Sprintf("behaviors[%d].functions.%s", i, event),
+					"%q is a CloudFront Function: viewer-request and viewer-response only", a.Function)
+			}
+			b.fns[stage] = &binding{
+				name: a.Function, version: l.Version, dialect: l.Dialect, fn: l.Function,
+				limits:      hooks.Limits{Timeout: a.Timeout.Std()}.WithDefaults(stage),
+				includeBody: a.IncludeBody,
+			}
+		}
+		p.behaviors = append(p.behaviors, b)
+	}
+	return p, nil
+}
+
+// loadFunctions resolves every function name the configuration can refer to.
+func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (map[string]Loaded, error) {
+	fns := map[string]Loaded{}
+	for _, name := range goFns.Names() {
+		f, _ := goFns.Lookup(name)
+		fns[name] = Loaded{Function: f, Dialect: hooks.LambdaEdge, Version: "go"}
+	}
+	for i, fc := range cfg.Functions {
+		field := fmt.Sprintf("functions[%d]", i)
+		if _, dup := fns[fc.Name]; dup {
+			return nil, cfg.fieldErr(fc.node, "name", field+".name", "%q is already a Go function", fc.Name)
+		}
+		if loader == nil {
+			return nil, cfg.fieldErr(fc.node, "runtime", field, "this build cannot run %s functions", fc.Runtime)
+		}
+		path := fc.File
+		if !filepath.IsAbs(path) && cfg.file != "" {
+			path = filepath.Join(filepath.Dir(cfg.file), path)
+		}
+		l, err := loader.Load(fc, path)
+		if err != nil {
+			return nil, cfg.fieldErr(fc.node, "file", field, "%v", err)
+		}
+		fns[fc.Name] = l
+	}
+	return fns, nil
+}
+
+func policyOf(c CachePolicyConfig) cache.Policy {
+	p := cache.Policy{
+		MinTTL: c.MinTTL.Std(), DefaultTTL: c.DefaultTTL.Std(), MaxTTL: c.MaxTTL.Std(),
+		Headers: c.Headers, Cookies: c.Cookies, QueryNames: c.QueryStrings.Names,
+	}
+	switch c.QueryStrings.Mode {
+	case "all":
+		p.QueryStrings = cache.QueryAll
+	case "allow":
+		p.QueryStrings = cache.QueryAllow
+	case "deny":
+		p.QueryStrings = cache.QueryDeny
+	}
+	return p
+}
+
+// originEvent describes a configured origin as Lambda@Edge's origin.custom.
+func originEvent(c origin.Config) *hooks.Origin {
+	u, _ := url.Parse(c.URL) // validated by origin.New
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+	}
+	return &hooks.Origin{Custom: &hooks.CustomOrigin{
+		DomainName:       u.Hostname(),
+		Port:             port,
+		Protocol:         u.Scheme,
+		Path:             strings.TrimSuffix(u.Path, "/"),
+		ReadTimeout:      int(c.ReadTimeout.Seconds()),
+		KeepaliveTimeout: int(c.KeepaliveTimeout.Seconds()),
+		SSLProtocols:     []string{"TLSv1.2"},
+	}}
+}
+
+// match returns the first behavior whose hosts and pattern accept the request. The last
+// behavior is the default "*", so there always is one.
+func (p *pipeline) match(host, path []byte) *behavior {
+	if i := bytes.IndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	for _, b := range p.behaviors {
+		if len(b.hosts) > 0 && !hostIn(host, b.hosts) {
+			continue
+		}
+		if b.pattern.match(path) {
+			return b
+		}
+	}
+	return p.behaviors[len(p.behaviors)-1]
+}
+
+func hostIn(host []byte, hosts [][]byte) bool {
+	for _, h := range hosts {
+		if bytes.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// close releases the pipeline's origin connections. Fetches in flight finish.
+func (p *pipeline) close() {
+	for _, o := range p.origins {
+		o.Close()
+	}
+	p.adhoc.Close()
+}

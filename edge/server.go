@@ -1,0 +1,212 @@
+// Package edge is Verge's data plane: the viewer-facing HTTP server, the request pipeline of
+// DESIGN.md (behaviors, the four hook points, the cache, origin fetches), its configuration,
+// and the admin endpoints for metrics and health.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Deps are what a Server is given rather than finding for itself, so that tests and several
+// nodes can share a process.
+type Deps struct {
+	// Logger receives operational logs. Default: discard.
+	Logger *slog.Logger
+	// AccessLog receives one JSON line per request; nil turns access logs off.
+	AccessLog io.Writer
+	// Registry receives the node's Prometheus metrics. Default: a new registry.
+	Registry *prometheus.Registry
+	// GoFunctions are the Go functions configuration may attach. Default: none.
+	GoFunctions *hooks.GoRegistry
+	// Loader loads the configuration's `functions:` entries. nil: such entries are an error.
+	Loader FunctionLoader
+	// Admin serves extra admin routes (the admin API) beside /metrics, /healthz and /readyz.
+	Admin http.Handler
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Server is one edge node's data plane. Start it, Reload it with new configuration, Shutdown
+// it. Its methods are safe for concurrent use.
+type Server struct {
+	deps    Deps
+	log     *slog.Logger
+	access  *slog.Logger
+	now     func() time.Time
+	store   *cache.Memory
+	metrics *metrics
+	xcache  [numOutcomes][]byte
+
+	config atomic.Pointer[Config]
+	pipe   atomic.Pointer[pipeline]
+	reload sync.Mutex // serializes Reload
+
+	viewer    *fasthttp.Server
+	admin     *http.Server
+	ln, adLn  net.Listener
+	draining  atomic.Bool
+	idPrefix  string
+	idCounter atomic.Uint64
+	served    chan error
+}
+
+// New builds a node from cfg. It opens no socket until Start.
+func New(cfg *Config, deps Deps) (*Server, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	if deps.GoFunctions == nil {
+		deps.GoFunctions = hooks.NewGoRegistry()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := &Server{deps: deps, log: deps.Logger, now: deps.Now, served: make(chan error, 2)}
+	if deps.AccessLog != nil {
+		s.access = slog.New(slog.NewJSONHandler(deps.AccessLog, nil))
+	}
+	var err error
+	s.store, err = cache.NewMemory(cache.MemoryConfig{
+		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	if s.metrics, err = newMetrics(deps.Registry, s.store); err != nil {
+		s.store.Close()
+		return nil, fmt.Errorf("edge: metrics: %w", err)
+	}
+	p, err := buildPipeline(cfg, deps.GoFunctions, deps.Loader)
+	if err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	s.config.Store(cfg)
+	s.pipe.Store(p)
+	for o := range numOutcomes {
+		s.xcache[o] = []byte(o.word() + " from " + cfg.Name)
+	}
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	s.idPrefix = base64.RawURLEncoding.EncodeToString(id[:])
+	s.viewer = &fasthttp.Server{
+		Handler:                       s.handle,
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: true,
+		CloseOnShutdown:               true,
+		ReadTimeout:                   cfg.Server.ReadTimeout.Std(),
+		WriteTimeout:                  cfg.Server.WriteTimeout.Std(),
+		IdleTimeout:                   cfg.Server.IdleTimeout.Std(),
+		MaxRequestBodySize:            int(cfg.Server.MaxRequestBodySize),
+		ReadBufferSize:                16 << 10,
+		Logger:                        fasthttpLogger{s.log},
+	}
+	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// Start binds the viewer and admin addresses and serves them in the background.
+func (s *Server) Start() error {
+	cfg := s.cfg()
+	var err error
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
+	}
+	if s.adLn, err = net.Listen("tcp", cfg.Admin); err != nil {
+		s.ln.Close()
+		return fmt.Errorf("edge: admin listen %s: %w", cfg.Admin, err)
+	}
+	go func() { s.served <- s.viewer.Serve(s.ln) }()
+	go func() {
+		if err := s.admin.Serve(s.adLn); !errors.Is(err, http.ErrServerClosed) {
+			s.served <- err
+		}
+	}()
+	s.log.Info("serving", "listen", s.ln.Addr().String(), "admin", s.adLn.Addr().String())
+	return nil
+}
+
+// Addr is the bound viewer address (useful with port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// AdminAddr is the bound admin address.
+func (s *Server) AdminAddr() string { return s.adLn.Addr().String() }
+
+// Store is the node's cache, for purges.
+func (s *Server) Store() cache.Store { return s.store }
+
+// Errors delivers a serving error should a listener fail; it is never closed.
+func (s *Server) Errors() <-chan error { return s.served }
+
+func (s *Server) cfg() *Config { return s.config.Load() }
+
+// Reload builds a pipeline from cfg and swaps it in: new requests use it, requests in flight
+// finish on the old one. On error the running configuration stays. Addresses, the data
+// directory and cache sizes need a restart; a change to them is logged and ignored.
+func (s *Server) Reload(cfg *Config) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	old := s.cfg()
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.Data != old.Data || cfg.Cache != old.Cache || cfg.Name != old.Name {
+		s.log.Warn("reload: listen, admin, data, name and cache settings change only on restart; keeping the running ones")
+		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
+	}
+	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
+	if err != nil {
+		return err
+	}
+	s.config.Store(cfg)
+	prev := s.pipe.Swap(p)
+	prev.close()
+	s.log.Info("configuration reloaded", "file", cfg.file, "behaviors", len(p.behaviors))
+	return nil
+}
+
+// Shutdown stops accepting requests, lets those in flight finish (until ctx is done), and
+// releases everything. /readyz answers 503 from the start of Shutdown.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	err := s.viewer.ShutdownWithContext(ctx)
+	if aerr := s.admin.Shutdown(ctx); err == nil {
+		err = aerr
+	}
+	s.pipe.Load().close()
+	s.store.Close()
+	return err
+}
+
+// requestID returns a unique, opaque id for a request's events and logs.
+func (s *Server) requestID(ctx *fasthttp.RequestCtx) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], s.idCounter.Add(1))
+	return s.idPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// fasthttpLogger sends fasthttp's own messages to slog.
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Warn("http server: " + fmt.Sprintf(format, args...))
+}
