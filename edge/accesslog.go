@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 
 // logAccess writes one JSON access-log line for the request in ctx.
 func (s *Server) logAccess(ctx *fasthttp.RequestCtx, b *behavior, out outcome, elapsed time.Duration) {
-	s.access.LogAttrs(ctx, slog.LevelInfo, "request",
+	s.access.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("client", ctx.RemoteIP().String()),
 		slog.String("method", string(ctx.Method())),
 		slog.String("host", string(ctx.Host())),

@@ -54,9 +54,6 @@ func (c *Config) validate() error {
 			return c.fieldErr(o.node, "max_conns", field+".max_conns", "must not be negative")
 		}
 	}
-	if len(c.Behaviors) == 0 {
-		return c.fieldErr(nil, "", "behaviors", "at least the default behavior (path \"*\") is required")
-	}
 	functions := map[string]bool{}
 	for i := range c.Functions {
 		f := &c.Functions[i]
@@ -84,6 +81,9 @@ func (c *Config) validate() error {
 			return c.fieldErr(f.node, "isolation", field+".isolation", "unknown isolation %q (want in-process or process)", f.Isolation)
 		}
 		functions[f.Name] = true
+	}
+	if len(c.Behaviors) == 0 {
+		return c.fieldErr(nil, "", "behaviors", "at least the default behavior (path \"*\") is required")
 	}
 	for i := range c.Behaviors {
 		if err := c.validateBehavior(i, origins); err != nil {

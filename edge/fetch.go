@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 
@@ -52,7 +53,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if bind.includeBody {
 			withBody(ev.Request, req, bind.limits.BodyBytes)
 		}
-		res, err := s.invoke(ctx, bind, ev)
+		res, err := s.invoke(bind, ev)
 		if err != nil {
 			return 0, &functionError{bind, err}
 		}
@@ -80,7 +81,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		r := fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseResponse(r)
 		sent := s.now()
-		err := fetcher.Fetch(ctx, req, r, viewer)
+		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		resp.ResponseTime = s.now()
 		resp.RequestTime = sent
 		s.metrics.originDuration.WithLabelValues(fetcher.ID()).Observe(resp.ResponseTime.Sub(sent).Seconds())
@@ -93,7 +94,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			ev := s.event(ctx, hooks.OriginResponse, originReq)
 			ev.Response = &hooks.Response{Status: resp.Status, StatusDescription: fasthttp.StatusMessage(resp.Status),
 				Headers: hooksHeaders(resp.Headers)}
-			res, err := s.invoke(ctx, bind, ev)
+			res, err := s.invoke(bind, ev)
 			if err != nil {
 				return 0, &functionError{bind, err}
 			}

@@ -50,7 +50,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if bind.includeBody {
 			withBody(ev.Request, &ctx.Request, bind.limits.BodyBytes)
 		}
-		res, err := s.invoke(ctx, bind, ev)
+		res, err := s.invoke(bind, ev)
 		if err != nil {
 			return s.failFunction(ctx, bind, err)
 		}
@@ -89,7 +89,7 @@ func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, out outco
 	}
 	ev := s.event(ctx, hooks.ViewerResponse, requestOf(&ctx.Request, ctx.RemoteIP().String()))
 	ev.Response = viewerResponseOf(&ctx.Response)
-	res, err := s.invoke(ctx, bind, ev)
+	res, err := s.invoke(bind, ev)
 	if err != nil {
 		ctx.Response.Reset()
 		return s.failFunction(ctx, bind, err)

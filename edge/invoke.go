@@ -29,8 +29,11 @@ func (s *Server) event(ctx *fasthttp.RequestCtx, stage hooks.Stage, req *hooks.R
 
 // invoke runs a function under its time limit and validates what it returned. A panic in a Go
 // function is an execution error, never a crash of the node.
-func (s *Server) invoke(ctx context.Context, b *binding, ev *hooks.Event) (res hooks.Result, err error) {
-	ictx, cancel := context.WithTimeout(ctx, b.limits.Timeout)
+//
+// The context is not the fasthttp.RequestCtx: that one is recycled when the handler returns and
+// is cancelled when the server shuts down, and requests in flight must finish then.
+func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err error) {
+	ictx, cancel := context.WithTimeout(context.Background(), b.limits.Timeout)
 	defer cancel()
 	func() {
 		defer func() {
@@ -40,7 +43,7 @@ func (s *Server) invoke(ctx context.Context, b *binding, ev *hooks.Event) (res h
 		}()
 		res, err = b.fn.Invoke(ictx, ev)
 	}()
-	if err == nil && ictx.Err() != nil && ctx.Err() == nil {
+	if err == nil && ictx.Err() != nil {
 		err = hooks.Errorf(hooks.Timeout, "ran past its %v time limit", b.limits.Timeout)
 	}
 	if err == nil {
@@ -91,7 +94,7 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 		status, reason = oe.Status(), oe.Kind.String()
 		s.metrics.originErrors.WithLabelValues(oe.Origin, reason).Inc()
 	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
+	s.log.LogAttrs(context.Background(), slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
 		slog.Int("status", status), slog.String("error", err.Error()))
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(status)

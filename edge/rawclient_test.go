@@ -37,7 +37,13 @@ func rawGet(t *testing.T, addr, path string) []string {
 }
 
 // rawOrigin serves one fixed raw response to every request, header case as written.
-func rawOrigin(t *testing.T, response string) string {
+func rawOrigin(t *testing.T, response string) string { return rawServer(t, response, false) }
+
+// resettingOrigin writes response and then closes the connection: with a short body, a reset
+// mid-body.
+func resettingOrigin(t *testing.T, response string) string { return rawServer(t, response, true) }
+
+func rawServer(t *testing.T, response string, closeAfter bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,7 +67,7 @@ func rawOrigin(t *testing.T, response string) string {
 					if _, err := tp.ReadMIMEHeader(); err != nil {
 						return
 					}
-					if _, err := c.Write([]byte(response)); err != nil {
+					if _, err := c.Write([]byte(response)); err != nil || closeAfter {
 						return
 					}
 				}

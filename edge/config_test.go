@@ -1,0 +1,88 @@
+package edge
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found"},
+		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`},
+		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: invalid duration "soon"`},
+		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: invalid size "lots"`},
+		{"no behaviors", "origins: [{id: a, url: http://x}]\n", "behaviors: at least the default behavior"},
+		{"unknown origin", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin: b\n", `bad.yaml:4: behaviors[0].origin: unknown origin "b"`},
+		{"bad origin url", "origins:\n  - id: a\n    url: ftp://x\nbehaviors: [{path: \"*\"}]\n", `bad.yaml:3: origins[0].url: "ftp://x"`},
+		{"duplicate origin", "origins:\n  - {id: a, url: http://x}\n  - {id: a, url: http://y}\nbehaviors: [{path: \"*\", origin: a}]\n", `bad.yaml:3: origins[1].id: duplicate origin id "a"`},
+		{"default not last", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n  - path: /api/*\n", `bad.yaml:4: behaviors[1].path: the last behavior must be the default one`},
+		{"min above max", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n", "behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
+		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "behaviors[0].functions.viewer-req: unknown event type"},
+		{"unknown function", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: nope\n", `bad.yaml:5: behaviors[0].functions.viewer-request: unknown function "nope"`},
+		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: query_strings "some"`},
+		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`},
+		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`},
+		{"not yaml", "origins: [\n", "bad.yaml:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig("bad.yaml", []byte(tt.yaml))
+			if err == nil {
+				if _, err = buildPipeline(cfg, newTestRegistry(), nil); err == nil {
+					t.Fatalf("accepted:\n%s", tt.yaml)
+				}
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q\ndoes not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := ParseConfig("ok.yaml", []byte("origins: [{id: a, url: http://127.0.0.1:9}]\nbehaviors: [{path: \"*\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Behaviors[0]
+	if cfg.Listen != "127.0.0.1:8080" || cfg.Admin != "127.0.0.1:8081" || b.Origin != "a" ||
+		b.Cache.MaxTTL.Std() != 365*24*time.Hour || b.Cache.MinTTL != 0 || b.Cache.DefaultTTL != 0 ||
+		cfg.Cache.MaxSize != 256<<20 {
+		t.Fatalf("defaults: %+v / %+v", cfg, b)
+	}
+}
+
+// TestExampleConfigs parses every file in configs/ and builds its pipeline: the examples the
+// README points to must run.
+func TestExampleConfigs(t *testing.T) {
+	files, _ := filepath.Glob("../configs/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no example configurations in configs/")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, err := LoadConfig(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Functions) > 0 {
+				for _, fc := range cfg.Functions {
+					if _, err := os.Stat(filepath.Join(filepath.Dir(f), fc.File)); err != nil {
+						t.Errorf("function file: %v", err)
+					}
+				}
+				return // loading JS needs the binary's loader; cmd/verge tests run them
+			}
+			p, err := buildPipeline(cfg, newTestRegistry(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.close()
+		})
+	}
+}
