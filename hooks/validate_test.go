@@ -61,13 +61,25 @@ func TestValidate(t *testing.T) {
 		{"disallowed wildcard", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("X-Edge-Location", "x") }), "disallowed header"},
 		{"bad header name", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("Bad Name", "x") }), "invalid header name"},
 		{"header value with CRLF", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("X-A", "1\r\nX-B: 2") }), "CR, LF"},
-		{"origin at viewer-request", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https"}} }), "origin can only be set"},
-		{"origin switched", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https"}} }), ""},
+		{"origin at viewer-request", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https"}}
+		}), "origin can only be set"},
+		{"origin switched", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https"}}
+		}), ""},
 		{"origin both kinds", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{}, S3: &S3Origin{}} }), "exactly one of custom or s3"},
-		{"origin with port in domain", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example:81", Port: 443, Protocol: "https"}} }), "without a port"},
-		{"origin bad port", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 81, Protocol: "https"}} }), "must be 80, 443 or 1024-65535"},
-		{"origin bad protocol", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "ftp"}} }), "protocol"},
-		{"origin path trailing slash", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https", Path: "/x/"}} }), "not end with '/'"},
+		{"origin with port in domain", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example:81", Port: 443, Protocol: "https"}}
+		}), "without a port"},
+		{"origin bad port", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 81, Protocol: "https"}}
+		}), "must be 80, 443 or 1024-65535"},
+		{"origin bad protocol", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "ftp"}}
+		}), "protocol"},
+		{"origin path trailing slash", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
+			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https", Path: "/x/"}}
+		}), "not end with '/'"},
 		{"s3 upper case", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Origin = &Origin{S3: &S3Origin{DomainName: "Bucket.s3.amazonaws.com"}} }), "lower-case"},
 		{"custom header duplicates request header", OriginRequest, LambdaEdge, reqEdit(func(r *Request) {
 			r.Origin = &Origin{Custom: &CustomOrigin{DomainName: "a.example", Port: 443, Protocol: "https", CustomHeaders: Headers{{"User-Agent", "x"}}}}
