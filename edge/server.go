@@ -55,9 +55,11 @@ type Server struct {
 	metrics *metrics
 	xcache  [numOutcomes][]byte
 
-	config atomic.Pointer[Config]
-	pipe   atomic.Pointer[pipeline]
-	reload sync.Mutex // serializes Reload
+	config   atomic.Pointer[Config]
+	pipe     atomic.Pointer[pipeline] // what requests use: base with the attachments applied
+	reload   sync.Mutex               // serializes Reload and SetAttachments; guards base, attached
+	base     *pipeline                // built from the configuration; owns the origins
+	attached Attachments
 
 	viewer    *fasthttp.Server
 	admin     *http.Server
@@ -103,6 +105,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.config.Store(cfg)
+	s.base = p
 	s.pipe.Store(p)
 	for o := range numOutcomes {
 		s.xcache[o] = []byte(o.word() + " from " + cfg.Name)
@@ -178,7 +181,9 @@ func (s *Server) Reload(cfg *Config) error {
 		return err
 	}
 	s.config.Store(cfg)
-	prev := s.pipe.Swap(p)
+	prev := s.base
+	s.base = p
+	s.pipe.Store(p.withAttachments(s.attached))
 	prev.close()
 	s.log.Info("configuration reloaded", "file", cfg.file, "behaviors", len(p.behaviors))
 	return nil
@@ -192,7 +197,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if aerr := s.admin.Shutdown(ctx); err == nil {
 		err = aerr
 	}
-	s.pipe.Load().close()
+	s.reload.Lock()
+	s.base.close()
+	s.reload.Unlock()
 	s.store.Close()
 	return err
 }
