@@ -17,8 +17,9 @@ import (
 var conditionalHeaders = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
 
 // fetch handles a miss: origin-request function, origin fetch, origin-response function, cache
-// store. It writes the response into ctx and returns the outcome, or an error for fail.
-func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, error) {
+// store. It writes the response into ctx and returns the outcome and whether the response was
+// stored, or an error for fail.
+func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, bool, error) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
@@ -55,7 +56,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		}
 		res, err := s.invoke(bind, ev)
 		if err != nil {
-			return 0, &functionError{bind, err}
+			return 0, false, &functionError{bind, err}
 		}
 		if res.Response != nil {
 			// Answered at origin-request: cached like an origin response; origin-response skipped.
@@ -69,7 +70,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			if !reflect.DeepEqual(ev.Request.Origin, res.Request.Origin) {
 				o, err := p.switchOrigin(res.Request.Origin)
 				if err != nil {
-					return 0, &functionError{bind, hooks.Errorf(hooks.Validation, "origin-request: %v", err)}
+					return 0, false, &functionError{bind, hooks.Errorf(hooks.Validation, "origin-request: %v", err)}
 				}
 				fetcher = o
 				addCustomHeaders(req, res.Request.Origin)
@@ -86,7 +87,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		resp.RequestTime = sent
 		s.metrics.originDuration.WithLabelValues(fetcher.ID()).Observe(resp.ResponseTime.Sub(sent).Seconds())
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
@@ -96,7 +97,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 				Headers: hooksHeaders(resp.Headers)}
 			res, err := s.invoke(bind, ev)
 			if err != nil {
-				return 0, &functionError{bind, err}
+				return 0, false, &functionError{bind, err}
 			}
 			resp.Status, resp.Headers = res.Response.Status, cacheHeaders(res.Response.Headers)
 			if res.Response.BodySet {
@@ -108,12 +109,13 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	ttl, store := cache.Freshness(string(req.Header.Method()), resp.Status, resp.Headers,
 		hasHeaderFold(&ctx.Request.Header, "Authorization"), resp.ResponseTime, &b.policy)
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
-	if cacheable && store {
+	stored := cacheable && store
+	if stored {
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
 	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
 	writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
-	return out, nil
+	return out, stored, nil
 }
 
 // switchOrigin returns the origin a function's origin-request result points at.

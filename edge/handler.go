@@ -65,19 +65,27 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	cacheable := ctx.IsGet() || ctx.IsHead()
 	if cacheable {
 		st.key = b.policy.AppendKey(st.key[:0], &st.view)
-		obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
-		st.vkey = buf
-		if ok && obj.Fresh(st.now) {
-			writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
-			ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
+		if s.serveStored(ctx, st) {
 			return s.viewerResponse(ctx, b, outHit)
 		}
 	}
-	out, err := s.fetch(ctx, p, b, st, cacheable)
+	out, err := s.miss(ctx, p, b, st, cacheable)
 	if err != nil {
 		return s.fail(ctx, err)
 	}
 	return s.viewerResponse(ctx, b, out)
+}
+
+// serveStored writes the fresh stored object for the request's key, if there is one.
+func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
+	obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
+	st.vkey = buf
+	if !ok || !obj.Fresh(st.now) {
+		return false
+	}
+	writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
+	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
+	return true
 }
 
 // viewerResponse runs the viewer-response function on the response in ctx, unless CloudFront's

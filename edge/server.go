@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/hooks"
@@ -60,6 +61,7 @@ type Server struct {
 	reload   sync.Mutex               // serializes Reload and SetAttachments; guards base, attached
 	base     *pipeline                // built from the configuration; owns the origins
 	attached Attachments
+	flight   singleflight.Group // collapses concurrent misses by cache key
 
 	viewer    *fasthttp.Server
 	admin     *http.Server

@@ -1,0 +1,40 @@
+package edge
+
+import (
+	"github.com/valyala/fasthttp"
+)
+
+// miss fetches what the cache lacks. Concurrent misses for one cache key are collapsed: one
+// request (the leader) goes to the origin, the others wait for it and are then answered from
+// the cache, as hits. A follower whose answer was not stored (uncacheable, or another Vary
+// variant) fetches for itself, so no viewer ever gets a response meant for another. An origin
+// or function failure of the leader is every waiting follower's failure too: they would have
+// asked the same origin the same thing at the same moment.
+func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, error) {
+	if !cacheable {
+		out, _, err := s.fetch(ctx, p, b, st, false)
+		return out, err
+	}
+	var (
+		leader bool
+		out    outcome
+	)
+	v, err, _ := s.flight.Do(string(st.key), func() (any, error) {
+		leader = true
+		var stored bool
+		var err error
+		out, stored, err = s.fetch(ctx, p, b, st, true)
+		return stored, err
+	})
+	if leader {
+		return out, err
+	}
+	if err != nil {
+		return 0, err
+	}
+	if stored, _ := v.(bool); stored && s.serveStored(ctx, st) {
+		return outHit, nil
+	}
+	out, _, err = s.fetch(ctx, p, b, st, true)
+	return out, err
+}

@@ -1,0 +1,56 @@
+package edge
+
+import (
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestCollapsedMisses(t *testing.T) {
+	tests := []struct {
+		name       string
+		cc         string
+		originHits int64
+	}{
+		{"cacheable: one origin fetch", "max-age=60", 1},
+		{"private: every viewer fetches its own", "private", 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := make(chan struct{})
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				<-gate
+				w.Header().Set("Cache-Control", tt.cc)
+				io.WriteString(w, "slow body")
+			})
+			n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+			var wg sync.WaitGroup
+			replies := make([]reply, 20)
+			for i := range replies {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					replies[i] = n.get(t, "/same")
+				}()
+			}
+			// Let the requests pile up behind the first, then let the origin answer.
+			deadline := time.Now().Add(5 * time.Second)
+			for o.hits.Load() < 1 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+			close(gate)
+			wg.Wait()
+			for i, r := range replies {
+				if r.StatusCode != 200 || r.body != "slow body" {
+					t.Fatalf("reply %d: %d %q", i, r.StatusCode, r.body)
+				}
+			}
+			if got := o.hits.Load(); got != tt.originHits {
+				t.Fatalf("origin hits = %d, want %d", got, tt.originHits)
+			}
+		})
+	}
+}
