@@ -1,0 +1,67 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAccessLog(t *testing.T) {
+	o := staticOrigin(t, "hello", "Cache-Control", "max-age=60")
+	cfg, err := ParseConfig("log.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+o.URL+"}]\nbehaviors: [{path: \"*\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncBuffer
+	s, err := New(cfg, Deps{AccessLog: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+	resp, err := http.Get("http://" + s.Addr() + "/a?b=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace([]byte(buf.String())), &line); err != nil {
+		t.Fatalf("access log is not one JSON line: %q (%v)", buf.String(), err)
+	}
+	for k, want := range map[string]any{"msg": "request", "method": "GET", "uri": "/a?b=1", "status": 200.0, "cache": "Miss", "behavior": "*", "bytes": 5.0, "client": "127.0.0.1"} {
+		if line[k] != want {
+			t.Errorf("%s = %v, want %v (line %v)", k, line[k], want, line)
+		}
+	}
+	if _, ok := line["duration_ms"].(float64); !ok {
+		t.Errorf("no duration_ms in %v", line)
+	}
+}
