@@ -45,6 +45,8 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 
 	bind := b.fns[hooks.OriginRequest]
 	if bind != nil || b.fns[hooks.OriginResponse] != nil {
+		// Origin-facing functions see the Host the origin will get.
+		req.Header.SetHost(fetcher.HostFor(viewer))
 		originReq = requestOf(req, viewer.IP)
 		originReq.Origin = b.event.Clone()
 	}
@@ -67,6 +69,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 				Body: res.Response.Body, RequestTime: now, ResponseTime: now}
 		} else {
 			applyRequest(req, ev.Request, res.Request)
+			if h := res.Request.Headers.Get("Host"); h != ev.Request.Headers.Get("Host") {
+				viewer.SetHost = h
+			}
 			if !reflect.DeepEqual(ev.Request.Origin, res.Request.Origin) {
 				o, err := p.switchOrigin(res.Request.Origin)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -313,5 +314,29 @@ func TestViewerRequestRewriteShapesCacheKey(t *testing.T) {
 	r.expect(t, 200, "Hit from verge")
 	if r.body != "path /index.html" || o.hits.Load() != 1 {
 		t.Fatalf("body %q, origin hits %d", r.body, o.hits.Load())
+	}
+}
+
+func TestOriginRequestSwitchesOrigin(t *testing.T) {
+	first := staticOrigin(t, "first")
+	second := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("second saw host " + r.Host + " path " + r.URL.Path))
+	})
+	host, port, _ := strings.Cut(strings.TrimPrefix(second.URL, "http://"), ":")
+	switcher := hooks.GoFunc(func(_ context.Context, ev *hooks.Event) (hooks.Result, error) {
+		r := ev.Request.Clone()
+		if r.Headers.Get("Host") != strings.TrimPrefix(first.URL, "http://") {
+			return hooks.Result{}, errors.New("origin-request must see the origin's Host, got " + r.Headers.Get("Host"))
+		}
+		p, _ := strconv.Atoi(port)
+		r.Origin = &hooks.Origin{Custom: &hooks.CustomOrigin{DomainName: host, Port: p, Protocol: "http", Path: "/base"}}
+		r.Headers.Set("Host", "second.example")
+		return hooks.Result{Request: r}, nil
+	})
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", functions: {origin-request: sw}}]\n", first.URL,
+		map[string]hooks.Function{"sw": switcher})
+	r := n.get(t, "/x")
+	if r.body != "second saw host second.example path /base/x" || first.hits.Load() != 0 {
+		t.Fatalf("got %d %q; first origin hits %d", r.StatusCode, r.body, first.hits.Load())
 	}
 }

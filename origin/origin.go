@@ -29,6 +29,9 @@ type Fetcher interface {
 type Viewer struct {
 	IP   string // client IP, appended to X-Forwarded-For; "" adds nothing
 	Host string // viewer's Host, sent instead of HostHeader when ForwardHost
+	// SetHost is a Host chosen by an origin-request function (Lambda@Edge lets it rewrite
+	// Host); when set, it wins over HostHeader and ForwardHost.
+	SetHost string
 	// Proto is the viewer's scheme, "http" or "https", sent as
 	// X-Forwarded-Proto (the de facto header origins and frameworks read;
 	// CloudFront's CloudFront-Forwarded-Proto is not sent). It replaces any
@@ -238,13 +241,21 @@ func (o *Origin) prepare(in, out *fasthttp.Request, v Viewer) error {
 	out.Header.SetHost(o.ep.host)
 	out.URI().SetScheme(o.ep.scheme)
 
-	host := o.cfg.HostHeader
-	if o.cfg.ForwardHost && v.Host != "" {
-		host = v.Host
-	}
+	host := o.HostFor(v)
 	out.Header.SetHost(host)
 	out.UseHostHeader = true // send the header as set, not the URI's host
 	return nil
+}
+
+// HostFor returns the Host header a fetch for viewer v sends.
+func (o *Origin) HostFor(v Viewer) string {
+	switch {
+	case v.SetHost != "":
+		return v.SetHost
+	case o.cfg.ForwardHost && v.Host != "":
+		return v.Host
+	}
+	return o.cfg.HostHeader
 }
 
 // dial connects to addr within ConnectTimeout (or timeout, the fetch's
