@@ -144,8 +144,11 @@ type AssociationConfig struct {
 type FunctionConfig struct {
 	// Name is how behaviors refer to it. Required, unique.
 	Name string `yaml:"name"`
-	// File is the code, relative to the config file's directory. Required.
+	// File is the code, relative to the config file's directory. Exactly one of File and
+	// Source is required.
 	File string `yaml:"file"`
+	// Source is the code itself, for short functions written inline.
+	Source string `yaml:"source"`
 	// Runtime is "lambda-edge" (default) or "cloudfront-functions".
 	Runtime string `yaml:"runtime"`
 	// Isolation is "in-process" (default for operator-attached code) or "process".

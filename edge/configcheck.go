@@ -63,8 +63,8 @@ func (c *Config) validate() error {
 			return c.fieldErr(f.node, "name", field+".name", "required")
 		case functions[f.Name]:
 			return c.fieldErr(f.node, "name", field+".name", "duplicate function name %q", f.Name)
-		case f.File == "":
-			return c.fieldErr(f.node, "file", field+".file", "required")
+		case (f.File == "") == (f.Source == ""):
+			return c.fieldErr(f.node, "file", field+".file", "exactly one of file and source is required")
 		}
 		switch f.Runtime {
 		case "":

@@ -14,8 +14,8 @@ import (
 )
 
 // FunctionLoader turns a `functions:` entry of the configuration into a runnable function. The
-// binary supplies it (the edge does not know the runtimes); path is already resolved against
-// the configuration file's directory.
+// binary supplies it (the edge does not know the runtimes). path is fc.File resolved against the
+// configuration file's directory, or "" when the code is inline (fc.Source).
 type FunctionLoader interface {
 	Load(fc FunctionConfig, path string) (Loaded, error)
 }
@@ -134,7 +134,7 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			return nil, cfg.fieldErr(fc.node, "runtime", field, "this build cannot run %s functions", fc.Runtime)
 		}
 		path := fc.File
-		if !filepath.IsAbs(path) && cfg.file != "" {
+		if path != "" && !filepath.IsAbs(path) && cfg.file != "" {
 			path = filepath.Join(filepath.Dir(cfg.file), path)
 		}
 		l, err := loader.Load(fc, path)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/vergecdn/verge/jsruntime"
+)
+
+// newFnTestCmd is `verge fn test --file handler.js --event event.json [--runtime R] [--stage S]`:
+// it runs one function on one event locally and prints
+// {"output": ..., "logs": [...], "durationMs": n, "error": null|"..."}. The exit status is 0
+// when the function ran and its result is valid, 1 otherwise.
+func newFnTestCmd() *cobra.Command {
+	var file, event, runtime, stage string
+	cmd := &cobra.Command{
+		Use:   "test --file handler.js --event event.json",
+		Short: "Run a function on one event locally, without a server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ev, err := os.ReadFile(event)
+			if err != nil {
+				return err
+			}
+			rep, err := jsruntime.RunTest(cmd.Context(), jsruntime.TestOptions{File: file, Event: ev, Runtime: runtime, Stage: stage})
+			if err != nil {
+				msg := err.Error()
+				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+			if rep.Error != nil {
+				cmd.SilenceUsage, cmd.SilenceErrors = true, true
+				return fmt.Errorf("%s", *rep.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "the function's source file (sibling .js/.json files are bundled)")
+	cmd.Flags().StringVar(&event, "event", "", "the event JSON file (Lambda@Edge or CloudFront Functions shape)")
+	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge or cloudfront-functions")
+	cmd.Flags().StringVar(&stage, "stage", "", "override the event type: viewer-request, origin-request, origin-response, viewer-response")
+	_ = cmd.MarkFlagRequired("file")
+	_ = cmd.MarkFlagRequired("event")
+	return cmd
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/jsruntime"
+)
+
+// functionLoader loads the configuration's `functions:` entries with jsruntime. It keeps what
+// it loaded so that they can be closed at exit.
+type functionLoader struct {
+	metrics *jsruntime.Metrics
+	log     *slog.Logger
+	mu      sync.Mutex
+	loaded  []*jsruntime.Function
+}
+
+var _ edge.FunctionLoader = (*functionLoader)(nil)
+
+func newFunctionLoader(reg prometheus.Registerer, log *slog.Logger) (*functionLoader, error) {
+	m, err := jsruntime.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &functionLoader{metrics: m, log: log}, nil
+}
+
+// Load compiles a function file. Its version label is a prefix of the code's sha256, so a
+// reload of changed code shows as a new version.
+func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded, error) {
+	src := []byte(fc.Source)
+	if path != "" {
+		var err error
+		if src, err = os.ReadFile(path); err != nil {
+			return edge.Loaded{}, err
+		}
+	}
+	iso, err := jsruntime.ParseIsolation(fc.Isolation)
+	if err != nil {
+		return edge.Loaded{}, err
+	}
+	sum := sha256.Sum256(src)
+	version := hex.EncodeToString(sum[:6])
+	f, err := jsruntime.New(jsruntime.Options{
+		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: jsruntime.SingleFile(string(src)),
+		Isolation: iso, Metrics: l.metrics, Logger: l.log,
+	})
+	if err != nil {
+		return edge.Loaded{}, err
+	}
+	l.mu.Lock()
+	l.loaded = append(l.loaded, f)
+	l.mu.Unlock()
+	d := hooks.LambdaEdge
+	if fc.Runtime == jsruntime.RuntimeCloudFrontFunctions {
+		d = hooks.CloudFrontFunctions
+	}
+	return edge.Loaded{Function: f, Dialect: d, Version: version}, nil
+}
+
+// Close stops every loaded function's runtimes.
+func (l *functionLoader) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, f := range l.loaded {
+		_ = f.Close()
+	}
+}

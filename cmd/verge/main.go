@@ -1,0 +1,36 @@
+// Command verge is Verge's one binary: `verge serve` runs an edge node, and the other verbs are
+// the CLI that operators and function developers use (see DESIGN.md). This package parses flags
+// and wires packages together; it holds no logic of its own.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "verge:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "verge",
+		Short:         "Verge: a self-hosted CDN edge node with functions",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	fn := &cobra.Command{Use: "fn", Short: "Develop and deploy functions"}
+	fn.AddCommand(newFnTestCmd())
+	root.AddCommand(newServeCmd(), fn, newWorkerCmd())
+	return root
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// verge is the binary under test, built once in TestMain.
+var verge string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "verge-cmd-test")
+	if err != nil {
+		panic(err)
+	}
+	verge = filepath.Join(dir, "verge")
+	if out, err := exec.Command("go", "build", "-o", verge, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building verge: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proc is a running `verge serve`.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	done   chan error
+}
+
+// startVerge runs verge with args and waits until it says it is serving.
+func startVerge(t *testing.T, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(verge, args...)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
+	cmd.Stderr = &lockedWriter{w: p.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "verge: serving on") {
+				close(ready)
+			}
+		}
+	}()
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-p.done:
+		t.Fatalf("verge %v exited before serving: %v\n%s", args, err, p.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("verge %v did not start\n%s", args, p.stderr)
+	}
+	return p
+}
+
+// stop sends sig and waits for the exit.
+func (p *proc) stop(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	p.cmd.Process.Signal(sig)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("verge did not exit")
+		return nil
+	}
+}
+
+type lockedWriter struct {
+	mu chan struct{}
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	if l.mu == nil {
+		l.mu = make(chan struct{}, 1)
+	}
+	l.mu <- struct{}{}
+	defer func() { <-l.mu }()
+	return l.w.Write(b)
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestServeEmbeddedDefault(t *testing.T) {
+	listen, admin := freeAddr(t), freeAddr(t)
+	p := startVerge(t, "serve", "--listen", listen, "--admin", admin)
+	base := "http://" + listen
+
+	first, body := get(t, base+"/")
+	second, _ := get(t, base+"/")
+	if first.Header.Get("X-Cache") != "Miss from verge" || second.Header.Get("X-Cache") != "Hit from verge" || second.Header.Get("Age") == "" {
+		t.Fatalf("X-Cache %q then %q, Age %q", first.Header.Get("X-Cache"), second.Header.Get("X-Cache"), second.Header.Get("Age"))
+	}
+	if !strings.Contains(body, "demo origin") || second.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("the demo page or its security headers are missing: %v", second.Header)
+	}
+	for _, asset := range []string{"/static/site.css", "/static/logo.svg"} {
+		miss, _ := get(t, base+asset)
+		hit, _ := get(t, base+asset)
+		stamp := miss.Header.Get("X-Asset-Processed")
+		if hit.Header.Get("X-Cache") != "Hit from verge" || stamp == "" || hit.Header.Get("X-Asset-Processed") != stamp {
+			t.Errorf("%s: X-Cache %q, the origin-response function's stamp %q then %q (a hit reuses it)",
+				asset, hit.Header.Get("X-Cache"), stamp, hit.Header.Get("X-Asset-Processed"))
+		}
+	}
+	get(t, base+"/api/time")
+	if r, _ := get(t, base+"/api/time"); r.Header.Get("X-Cache") != "Miss from verge" {
+		t.Errorf("/api/time was cached")
+	}
+	if r, _ := get(t, base+"/old/page?x=1"); r.StatusCode != 301 || r.Header.Get("Location") != "/page?x=1" ||
+		r.Header.Get("X-Cache") != "LambdaGeneratedResponse from verge" {
+		t.Errorf("/old/page: %d Location %q X-Cache %q", r.StatusCode, r.Header.Get("Location"), r.Header.Get("X-Cache"))
+	}
+	if r, _ := get(t, "http://"+admin+"/readyz"); r.StatusCode != 200 {
+		t.Errorf("/readyz = %d", r.StatusCode)
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: exit %v\n%s", err, p.stderr)
+	}
+}
+
+func TestServeQuickStart(t *testing.T) {
+	origin := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=30")
+		fmt.Fprintf(w, "origin says %s", r.URL.Path)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go origin.Serve(ln)
+	defer origin.Close()
+
+	listen, admin := freeAddr(t), freeAddr(t)
+	data := t.TempDir()
+	p := startVerge(t, "serve", "--origin", "http://"+ln.Addr().String(), "--listen", listen, "--admin", admin, "--data", data)
+	get(t, "http://"+listen+"/x")
+	r, body := get(t, "http://"+listen+"/x")
+	if r.Header.Get("X-Cache") != "Hit from verge" || body != "origin says /x" {
+		t.Fatalf("%q %q", r.Header.Get("X-Cache"), body)
+	}
+	_, metrics := get(t, "http://"+admin+"/metrics")
+	if !strings.Contains(metrics, `verge_http_requests_total{cache="hit",status="200"} 1`) {
+		t.Errorf("metrics lack the hit")
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+func TestServeConfigErrorsAndReload(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "edge.yaml")
+	bad := "origins:\n  - id: a\n    url: http://127.0.0.1:9\nbehaviors:\n  - path: \"*\"\n    origin: nope\n"
+	os.WriteFile(cfgPath, []byte(bad), 0o644)
+	out, err := exec.Command(verge, "serve", "--config", cfgPath).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "edge.yaml:6: behaviors[0].origin: unknown origin \"nope\"") {
+		t.Fatalf("bad config: err %v, output:\n%s", err, out)
+	}
+
+	a := httpOrigin(t, "from a")
+	b := httpOrigin(t, "from b")
+	listen, admin := freeAddr(t), freeAddr(t)
+	write := func(originURL string, extra string) {
+		cfg := fmt.Sprintf("listen: %s\nadmin: %s\norigins: [{id: o, url: %s}]\nbehaviors: [{path: \"*\"}]\n%s", listen, admin, originURL, extra)
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(a, "")
+	p := startVerge(t, "serve", "--config", cfgPath)
+	waitBody(t, "http://"+listen+"/", "from a")
+
+	write(b, "unknown_field: 1\n") // a broken file: the old configuration keeps running
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, p, "reload failed")
+	waitBody(t, "http://"+listen+"/", "from a")
+
+	write(b, "")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitBody(t, "http://"+listen+"/", "from b")
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+func httpOrigin(t *testing.T, body string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func waitBody(t *testing.T, url, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		_, body := get(t, url)
+		if body == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: body %q, want %q", url, body, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func waitLog(t *testing.T, p *proc, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		p.cmd.Stderr.(*lockedWriter).Write(nil)
+		if strings.Contains(p.stderr.String(), substr) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("log never said %q:\n%s", substr, p.stderr)
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/vergecdn/verge/demo"
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/hooks"
+)
+
+type serveFlags struct {
+	config, origin, listen, admin, data, logLevel string
+}
+
+// newServeCmd is `verge serve`: with no flags, the embedded demo; with --origin, the quick
+// start in front of one origin; with --config, a YAML file.
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR]",
+		Short: "Run an edge node",
+		Long: `Run an edge node.
+
+With no flags it serves an embedded demo origin with example functions on 127.0.0.1:8080
+(admin on 127.0.0.1:8081). --origin URL puts the node in front of one origin, caching as the
+origin's headers say. --config FILE runs from a YAML file; SIGHUP reloads it, SIGTERM drains
+in-flight requests and exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "YAML configuration file")
+	fl.StringVar(&f.origin, "origin", "", "origin URL for the quick start (http://host:port)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "viewer address")
+	fl.StringVar(&f.admin, "admin", "127.0.0.1:8081", "admin address (metrics, health, admin API)")
+	fl.StringVar(&f.data, "data", "./data", "data directory")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.MarkFlagsMutuallyExclusive("config", "origin")
+	return cmd
+}
+
+func serve(cmd *cobra.Command, f serveFlags) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	load, cleanup, err := configSource(cmd, f, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	goFns := hooks.NewGoRegistry()
+	if err := demo.RegisterFunctions(goFns); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	loader, err := newFunctionLoader(reg, log)
+	if err != nil {
+		return err
+	}
+	defer loader.Close()
+	srv, err := edge.New(cfg, edge.Deps{
+		Logger: log, AccessLog: accessLog(cfg.AccessLog), Registry: reg, GoFunctions: goFns, Loader: loader,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s (admin http://%s)\n", srv.Addr(), srv.AdminAddr())
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			next, err := load()
+			if err == nil {
+				err = srv.Reload(next)
+			}
+			if err != nil {
+				log.Error("reload failed; the running configuration stays", "error", err.Error())
+			}
+		case err := <-srv.Errors():
+			return err
+		case <-cmd.Context().Done():
+			log.Info("draining", "timeout", cfg.Server.ShutdownTimeout.Std().String())
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.Std())
+			defer cancel()
+			return srv.Shutdown(ctx)
+		}
+	}
+}
+
+// configSource returns how to (re)load the configuration the flags name, and what to clean
+// up at exit (the demo origin).
+func configSource(cmd *cobra.Command, f serveFlags, log *slog.Logger) (load func() (*edge.Config, error), cleanup func(), err error) {
+	overrides := func(c *edge.Config) (*edge.Config, error) {
+		fl := cmd.Flags()
+		if fl.Changed("listen") {
+			c.Listen = f.listen
+		}
+		if fl.Changed("admin") {
+			c.Admin = f.admin
+		}
+		if fl.Changed("data") {
+			c.Data = f.data
+		}
+		return c, nil
+	}
+	switch {
+	case f.config != "":
+		return func() (*edge.Config, error) {
+			c, err := edge.LoadConfig(f.config)
+			if err != nil {
+				return nil, err
+			}
+			return overrides(c)
+		}, func() {}, nil
+	case f.origin != "":
+		return func() (*edge.Config, error) {
+			return edge.QuickStart(f.origin, f.listen, f.admin, f.data)
+		}, func() {}, nil
+	default:
+		o, err := demo.StartOrigin("127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("demo origin started", "url", o.URL())
+		return func() (*edge.Config, error) {
+			c, err := edge.ParseConfig("(embedded default)", demo.Config(o.URL()))
+			if err != nil {
+				return nil, err
+			}
+			return overrides(c)
+		}, func() { o.Close() }, nil
+	}
+}
+
+// accessLog opens the access log destination named in the configuration.
+func accessLog(dest string) io.Writer {
+	switch dest {
+	case "off":
+		return nil
+	case "stderr":
+		return os.Stderr
+	case "stdout", "":
+		return os.Stdout
+	}
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "verge: access log %s: %v; logging to stdout\n", dest, err)
+		return os.Stdout
+	}
+	return f
+}

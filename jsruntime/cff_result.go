@@ -1,0 +1,249 @@
+package jsruntime
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/dop251/goja"
+	"github.com/vergecdn/verge/hooks"
+)
+
+func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	return decodeCFF(v.rt, ev, val)
+}
+
+// decodeCFF reads a CloudFront function's result: the request (continue) or a response object
+// (an object with statusCode). At viewer-response only a response is valid.
+func decodeCFF(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	d := decoder{rt: rt, stage: ev.Stage}
+	o, err := d.object(val, "the result")
+	if err != nil {
+		return hooks.Result{}, err
+	}
+	if ev.Stage == hooks.ViewerRequest && field(o, "statusCode") == nil {
+		r, err := d.cffRequest(o, ev.Request)
+		return hooks.Result{Request: r}, err
+	}
+	var inHeaders hooks.Headers
+	if ev.Response != nil && ev.Stage == hooks.ViewerResponse {
+		inHeaders = ev.Response.Headers
+	}
+	r, err := d.cffResponse(o, inHeaders, ev.Stage == hooks.ViewerRequest)
+	return hooks.Result{Response: r}, err
+}
+
+func (d decoder) cffRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, error) {
+	out := &hooks.Request{ClientIP: in.ClientIP, Method: in.Method}
+	uri, ok, err := d.str(o, "uri", "request")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, d.errorf("request.uri", "is required")
+	}
+	out.URI = uri
+	if m, ok, err := d.str(o, "method", "request"); err != nil {
+		return nil, err
+	} else if ok {
+		out.Method = m
+	}
+	if qv := field(o, "querystring"); qv != nil {
+		if isString(qv) {
+			out.QueryString = strings.TrimPrefix(qv.String(), "?")
+		} else {
+			var parts []string
+			err := d.cffValues(qv, "request.querystring", nil, func(name, val, _ string) {
+				if val == "" && name == "" {
+					return
+				}
+				parts = append(parts, name+"="+val)
+			})
+			if err != nil {
+				return nil, err
+			}
+			out.QueryString = strings.Join(parts, "&")
+		}
+	}
+	if out.Headers, err = d.cffHeaders(o, in.Headers, "request"); err != nil {
+		return nil, err
+	}
+	var cookies []string
+	if cv := field(o, "cookies"); cv != nil {
+		if err := d.cffValues(cv, "request.cookies", nil, func(name, val, _ string) {
+			cookies = append(cookies, name+"="+val)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	out.Headers.Del("cookie")
+	if len(cookies) > 0 {
+		out.Headers.Add("Cookie", strings.Join(cookies, "; "))
+	}
+	if in.Body != nil {
+		b := *in.Body
+		out.Body = &b
+	}
+	return out, nil
+}
+
+func (d decoder) cffResponse(o *goja.Object, in hooks.Headers, generated bool) (*hooks.Response, error) {
+	out := &hooks.Response{}
+	sv := field(o, "statusCode")
+	if sv == nil {
+		return nil, d.errorf("response.statusCode", "is required")
+	}
+	var err error
+	if typeName(sv) != "number" {
+		return nil, d.errorf("response.statusCode", "must be a number, not %s", typeName(sv))
+	}
+	if out.Status, err = d.integer(sv, "response.statusCode"); err != nil {
+		return nil, err
+	}
+	if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
+		return nil, err
+	}
+	if out.Headers, err = d.cffHeaders(o, in, "response"); err != nil {
+		return nil, err
+	}
+	out.Headers.Del("set-cookie")
+	if cv := field(o, "cookies"); cv != nil {
+		if err := d.cffValues(cv, "response.cookies", nil, func(name, val, attrs string) {
+			out.Headers.Add("Set-Cookie", joinCookie(name, val, attrs))
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if bv := field(o, "body"); bv != nil {
+		out.BodySet = true
+		if isString(bv) {
+			out.Body = []byte(bv.String())
+		} else {
+			bo, err := d.object(bv, "response.body")
+			if err != nil {
+				return nil, err
+			}
+			data, _, err := d.str(bo, "data", "response.body")
+			if err != nil {
+				return nil, err
+			}
+			enc, _, err := d.str(bo, "encoding", "response.body")
+			if err != nil {
+				return nil, err
+			}
+			switch enc {
+			case "base64":
+				raw, ok := decodeBase64Strict(data)
+				if !ok {
+					return nil, d.errorf("response.body.data", "is not valid base64")
+				}
+				out.Body = raw
+			case "text", "":
+				out.Body = []byte(data)
+			default:
+				return nil, d.errorf("response.body.encoding", "must be text or base64, not %q", enc)
+			}
+		}
+	} else if generated {
+		out.BodySet = true
+	}
+	return out, nil
+}
+
+// cffHeaders reads {name: {value, multiValue?}}. A multiValue list that differs from the input's
+// wins; otherwise value replaces the first value and the others are kept (section f).
+func (d decoder) cffHeaders(o *goja.Object, in hooks.Headers, path string) (hooks.Headers, error) {
+	hv := field(o, "headers")
+	if hv == nil {
+		return nil, nil
+	}
+	var out hooks.Headers
+	err := d.cffValues(hv, path+".headers", in, func(name, val, _ string) {
+		hname := hooks.CanonicalName(name)
+		for _, h := range in {
+			if strings.EqualFold(h.Name, name) {
+				hname = h.Name
+				break
+			}
+		}
+		out = append(out, hooks.Header{Name: hname, Value: val})
+	})
+	return out, err
+}
+
+// cffValues walks {name: {value, attributes?, multiValue?}}. in (optional) holds the input's
+// lines, used to tell an unmodified multiValue from a modified one.
+func (d decoder) cffValues(v goja.Value, path string, in hooks.Headers, fn func(name, val, attrs string)) error {
+	o, err := d.object(v, path)
+	if err != nil {
+		return err
+	}
+	for _, name := range keys(o) {
+		ev := field(o, name)
+		if ev == nil {
+			continue
+		}
+		p := path + "." + name
+		eo, err := d.object(ev, p)
+		if err != nil {
+			return err
+		}
+		val, hasVal, err := d.cffScalar(eo, "value", p)
+		if err != nil {
+			return err
+		}
+		attrs, _, err := d.str(eo, "attributes", p)
+		if err != nil {
+			return err
+		}
+		mvv := field(eo, "multiValue")
+		if mvv == nil {
+			if !hasVal {
+				return d.errorf(p+".value", "is required")
+			}
+			fn(name, val, attrs)
+			continue
+		}
+		mo, ok := mvv.(*goja.Object)
+		if !ok || mo.ClassName() != "Array" {
+			return d.errorf(p+".multiValue", "must be an array")
+		}
+		n := int(mo.Get("length").ToInteger())
+		vals := make([]string, 0, n)
+		mattrs := make([]string, 0, n)
+		for i := 0; i < n; i++ {
+			ip := p + ".multiValue[" + itoa(i) + "]"
+			io, err := d.object(mo.Get(itoa(i)), ip)
+			if err != nil {
+				return err
+			}
+			s, ok, err := d.cffScalar(io, "value", ip)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return d.errorf(ip+".value", "is required")
+			}
+			a, _, err := d.str(io, "attributes", ip)
+			if err != nil {
+				return err
+			}
+			vals, mattrs = append(vals, s), append(mattrs, a)
+		}
+		if before := in.Values(name); in != nil && len(before) > 1 && slices.Equal(before, vals) && hasVal {
+			vals[0] = val // multiValue untouched: a changed value replaces the first
+		}
+		for i := range vals {
+			fn(name, vals[i], mattrs[i])
+		}
+	}
+	return nil
+}
+
+func (d decoder) cffScalar(o *goja.Object, key, path string) (string, bool, error) {
+	v := field(o, key)
+	if v == nil {
+		return "", false, nil
+	}
+	s, err := d.scalar(v, path+"."+key)
+	return s, true, err
+}

@@ -1,0 +1,71 @@
+package jsruntime_test
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/jsruntime"
+)
+
+// TestCFFMultiValue checks the write-back rule: a modified multiValue wins; otherwise a
+// changed value replaces the first value and the others are kept.
+func TestCFFMultiValue(t *testing.T) {
+	b, err := os.ReadFile("testdata/events/cff-viewer-response-full-example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := jsruntime.ParseEvent(b, "viewer-request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Response = nil
+	for name, tt := range map[string]struct {
+		src  string
+		want []string
+	}{
+		"value only":        {`h.accept.value = 'a/b'`, []string{"a/b", "application/xml", "text/html"}},
+		"multiValue edited": {`h.accept.multiValue = [{value: 'x'}, {value: 'y'}]`, []string{"x", "y"}},
+		"untouched":         {``, []string{"application/json", "application/xml", "text/html"}},
+		"replaced":          {`h.accept = {value: 'only'}`, []string{"only"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, err := jsruntime.New(jsruntime.Options{Runtime: jsruntime.RuntimeCloudFrontFunctions,
+				Code: jsruntime.SingleFile(`function handler(event) { var h = event.request.headers; ` + tt.src + `; return event.request }`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			res, err := f.Invoke(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Request.Headers.Values("accept"); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("accept = %q, want %q", got, tt.want)
+			}
+			if got := res.Request.Headers.Get("cookie"); got != "Cookie1=value1; Cookie2=value2; cookie_consent=true; cookiemv=value3; cookiemv=value4" {
+				t.Fatalf("cookie = %q", got)
+			}
+			if err := hooks.Validate(hooks.CloudFrontFunctions, ev, res, hooks.DefaultLimits(ev.Stage)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestLogSink(t *testing.T) {
+	var got []jsruntime.LogLine
+	f := newFn(t, `exports.handler = async (e) => { console.warn('w', 1); console.error(new Error('x').message); return e.Records[0].cf.request }`,
+		func(o *jsruntime.Options) {
+			o.LogSink = func(fn, version, requestID string, lines []jsruntime.LogLine) { got = append(got, lines...) }
+		})
+	if _, err := f.Invoke(context.Background(), loadEvent(t, "lambda-edge-viewer-request.json")); err != nil {
+		t.Fatal(err)
+	}
+	want := []jsruntime.LogLine{{Level: "WARN", Message: "w 1"}, {Level: "ERROR", Message: "x"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("logs %+v", got)
+	}
+}

@@ -1,0 +1,195 @@
+package jsruntime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Function is one version of a JavaScript edge function: compiled once, run in a pool of warm
+// runtimes (in this process or in a worker process, see Isolation). It implements
+// hooks.Function and is safe for concurrent use. Close releases it; a Function is immutable,
+// so a new version is a new Function (a reload builds the new one, swaps it in, then closes
+// the old one).
+type Function struct {
+	opts    Options
+	backend backend
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closeMu sync.Once
+}
+
+var _ hooks.Function = (*Function)(nil)
+
+// backend runs invocations: a local pool or a worker process.
+type backend interface {
+	run(ctx context.Context, c *call) outcome
+	stats() (inUse, idle int)
+	close()
+}
+
+// New compiles a function and warms Options.MinWarm runtimes (running the module's top-level
+// code), so syntax and load errors are reported here. The caller must Close the Function.
+func New(opts Options) (*Function, error) {
+	o := opts.withDefaults()
+	if o.Runtime != RuntimeLambdaEdge && o.Runtime != RuntimeCloudFrontFunctions {
+		return nil, fmt.Errorf("jsruntime: unknown runtime %q (want %s or %s)", o.Runtime, RuntimeLambdaEdge, RuntimeCloudFrontFunctions)
+	}
+	f := &Function{opts: o, stop: make(chan struct{})}
+	var err error
+	if o.Isolation == Process {
+		f.backend, err = newRemote(o, f.coldStart)
+	} else {
+		f.backend, err = newLocal(o, f.coldStart)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jsruntime: %s:%s: %w", o.Name, o.Version, err)
+	}
+	if o.Metrics != nil {
+		o.Metrics.track(f)
+	}
+	if l, ok := f.backend.(*local); ok {
+		f.wg.Go(func() { f.reaper(l.pool) })
+	}
+	return f, nil
+}
+
+// Name and Version identify the function.
+func (f *Function) Name() string    { return f.opts.Name }
+func (f *Function) Version() string { return f.opts.Version }
+
+// Invoke runs the function on ev (hooks.Function). The returned Result shares nothing with ev
+// or with the runtime. The caller runs hooks.Validate on it, and strips disallowed headers
+// (hooks.StripDisallowed) from ev before calling, as CloudFront hides them from functions.
+func (f *Function) Invoke(ctx context.Context, ev *hooks.Event) (hooks.Result, error) {
+	out := f.run(ctx, ev, false)
+	return out.result, out.err
+}
+
+// Invocation is the detailed outcome of one run, for tools (verge fn test, the admin API's
+// test-invoke).
+type Invocation struct {
+	Result   hooks.Result
+	Output   []byte // JSON of the value the function returned (null when it returned nothing)
+	Logs     []LogLine
+	Duration time.Duration
+	Err      error // as from Invoke
+}
+
+// InvokeDetailed is Invoke that also returns the function's raw output and console lines.
+func (f *Function) InvokeDetailed(ctx context.Context, ev *hooks.Event) Invocation {
+	start := time.Now()
+	out := f.run(ctx, ev, true)
+	return Invocation{Result: out.result, Output: out.output, Logs: out.logs, Duration: time.Since(start), Err: out.err}
+}
+
+func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outcome {
+	start := time.Now()
+	if f.opts.Runtime == RuntimeCloudFrontFunctions && !ev.Stage.IsViewer() {
+		return outcome{err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
+	}
+	lim := f.opts.Limits.WithDefaults(ev.Stage)
+	deadline := start.Add(lim.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c := &call{ev: ev, lim: lim, deadline: deadline, requestID: newRequestID(), wantJSON: wantJSON}
+	out := f.backend.run(ctx, c)
+	elapsed := time.Since(start)
+	if m := f.opts.Metrics; m != nil {
+		m.observe(f, ev.Stage, out.err, elapsed)
+	}
+	if f.opts.LogSink != nil && len(out.logs) > 0 {
+		f.opts.LogSink(f.opts.Name, f.opts.Version, c.requestID, out.logs)
+	}
+	if out.err != nil {
+		f.opts.Logger.Warn("function failed", "function", f.opts.Name, "version", f.opts.Version,
+			"event", ev.Stage.String(), "kind", hooks.KindOf(out.err).String(),
+			"result_type", f.opts.dialect().ResultType(hooks.KindOf(out.err)), "request_id", ev.Config.RequestID,
+			"error", out.err.Error())
+	}
+	return out
+}
+
+func (f *Function) coldStart() {
+	if m := f.opts.Metrics; m != nil {
+		m.coldStart(f)
+	}
+}
+
+// Stats returns how many runtimes are running an invocation and how many are idle.
+func (f *Function) Stats() (inUse, idle int) { return f.backend.stats() }
+
+// Close stops the function: idle runtimes are dropped at once, running invocations finish.
+// It is safe to call more than once.
+func (f *Function) Close() error {
+	f.closeMu.Do(func() {
+		close(f.stop)
+		f.wg.Wait()
+		f.backend.close()
+		if f.opts.Metrics != nil {
+			f.opts.Metrics.untrack(f)
+		}
+	})
+	return nil
+}
+
+func (f *Function) reaper(pl *pool) {
+	every := f.opts.IdleTimeout / 2
+	if every < time.Second {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+			pl.reap()
+		}
+	}
+}
+
+// local runs invocations in this process.
+type local struct{ pool *pool }
+
+func newLocal(o Options, onCold func()) (*local, error) {
+	p, err := compile(o)
+	if err != nil {
+		return nil, err
+	}
+	pl := newPool(p, onCold)
+	if err := pl.warm(); err != nil {
+		pl.close()
+		return nil, err
+	}
+	return &local{pool: pl}, nil
+}
+
+func (l *local) run(ctx context.Context, c *call) outcome {
+	v, _, err := l.pool.get()
+	if err != nil {
+		return outcome{err: err}
+	}
+	out := v.invoke(ctx, c)
+	l.pool.put(v, out.discard)
+	return out
+}
+
+func (l *local) stats() (int, int) { return l.pool.stats() }
+func (l *local) close()            { l.pool.close() }
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

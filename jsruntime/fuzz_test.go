@@ -1,0 +1,162 @@
+package jsruntime
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dop251/goja"
+	"github.com/vergecdn/verge/hooks"
+)
+
+func testVM(t testing.TB) *vm {
+	t.Helper()
+	o := (&Options{Code: SingleFile(`exports.handler = async () => null`)}).withDefaults()
+	p, err := compile(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := newVM(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.close)
+	return v
+}
+
+func seedEvent(t testing.TB, stage hooks.Stage) *hooks.Event {
+	t.Helper()
+	name := map[hooks.Stage]string{hooks.ViewerRequest: "viewer-request", hooks.OriginRequest: "origin-request",
+		hooks.OriginResponse: "origin-response", hooks.ViewerResponse: "viewer-response"}[stage]
+	b, err := os.ReadFile("testdata/events/lambda-edge-" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := ParseEvent(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// FuzzDecodeResult feeds arbitrary JSON values to both dialects' result decoders at every
+// stage: they must not panic, and every error must be a hooks.Validation error.
+func FuzzDecodeResult(f *testing.F) {
+	for _, s := range []string{
+		`{"status":"302","headers":{"location":[{"key":"Location","value":"/x"}]}}`,
+		`{"uri":"/a","querystring":"a=1","headers":{"host":[{"value":"h"}]},"method":"GET"}`,
+		`{"uri":"/a","origin":{"custom":{"domainName":"x","port":"443","sslProtocols":["TLSv1.2"]}}}`,
+		`{"uri":"/","body":{"action":"replace","encoding":"base64","data":"aGk="}}`,
+		`{"status":200,"body":"x","bodyEncoding":"base64"}`,
+		`{"statusCode":302,"headers":{"a":{"value":"b","multiValue":[{"value":"c"}]}},"cookies":{"k":{"value":"v","attributes":"Path=/"}}}`,
+		`{"uri":"/","querystring":{"a":{"value":"1"}},"cookies":{"c":{"value":"1"}}}`,
+		`[1,2]`, `"str"`, `null`, `{"headers":{"x":[null]}}`, `{"status":"abc"}`,
+	} {
+		f.Add(s)
+	}
+	v := testVM(f)
+	events := map[hooks.Stage]*hooks.Event{}
+	for _, s := range hooks.Stages {
+		events[s] = seedEvent(f, s)
+	}
+	parse, _ := goja.AssertFunction(v.rt.Get("JSON").ToObject(v.rt).Get("parse"))
+	f.Fuzz(func(t *testing.T, js string) {
+		val, err := parse(goja.Undefined(), v.rt.ToValue(js))
+		if err != nil {
+			return
+		}
+		for _, s := range hooks.Stages {
+			for _, decode := range []func(*goja.Runtime, *hooks.Event, goja.Value) (hooks.Result, error){decodeLambdaEdge, decodeCFF} {
+				_, err := decode(v.rt, events[s], val)
+				var he *hooks.Error
+				if err != nil && (!errors.As(err, &he) || he.Kind != hooks.Validation) {
+					t.Fatalf("%s: %v is not a validation error", s, err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzBase64 checks the strict decoder against encoding/base64 and that the lenient one never
+// panics and agrees with it on valid input.
+func FuzzBase64(f *testing.F) {
+	for _, s := range []string{"", "aGk=", "aGk", "a", "aGVsbG8gd29ybGQ=", "-_-_", "a b=", "===="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lenient := decodeBase64Lenient(s)
+		got, ok := decodeBase64Strict(s)
+		want, err := base64.StdEncoding.DecodeString(s)
+		if err == nil && (!ok || !bytes.Equal(got, want)) {
+			t.Fatalf("strict(%q) = %x %v, want %x", s, got, ok, want)
+		}
+		if err == nil && !bytes.Equal(lenient, want) {
+			t.Fatalf("lenient(%q) = %x, want %x", s, lenient, want)
+		}
+		if ok {
+			if want2, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil || !bytes.Equal(got, want2) {
+				t.Fatalf("strict accepted %q: %x vs %x (%v)", s, got, want2, err)
+			}
+		}
+	})
+}
+
+// FuzzQuerystring checks that querystring.parse never throws and that stringify(parse(s)) is a
+// fixed point of parse after one round.
+func FuzzQuerystring(f *testing.F) {
+	for _, s := range []string{"a=1&a=2&b=%20x+y", "", "=x", "a", "%E0%A4%A", "a=%zz&&b=", "__proto__=1&constructor=2"} {
+		f.Add(s)
+	}
+	v := testVM(f)
+	fnv, err := v.rt.RunString(`(function (s) {
+  const qs = require('querystring');
+  const once = qs.stringify(qs.parse(s));
+  const twice = qs.stringify(qs.parse(once));
+  return once === twice ? '' : once + ' != ' + twice;
+})`)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fn, _ := goja.AssertFunction(fnv)
+	f.Fuzz(func(t *testing.T, s string) {
+		res, err := fn(goja.Undefined(), v.rt.ToValue(s))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if res.String() != "" {
+			t.Fatalf("%q: %s", s, res)
+		}
+	})
+}
+
+// FuzzParseEvent: the event file parser must not panic.
+func FuzzParseEvent(f *testing.F) {
+	for _, n := range []string{"lambda-edge-viewer-request.json", "lambda-edge-origin-response.json", "cff-viewer-response-full-example.json"} {
+		b, err := os.ReadFile("testdata/events/" + n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := ParseEvent(b, "")
+		if err == nil && ev.Request == nil {
+			t.Fatal("an event without a request was accepted")
+		}
+	})
+}
+
+// FuzzJSONDepth compares the depth pre-scan with a direct count on valid JSON.
+func FuzzJSONDepth(f *testing.F) {
+	for _, s := range []string{`[]`, `{"a":[1,{"b":"[["}]}`, `"\"["`, `[[[[`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d := jsonDepth(s); d < 0 || d > len(s) {
+			t.Fatalf("depth %d", d)
+		}
+	})
+}

@@ -1,0 +1,308 @@
+package jsruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/vergecdn/verge/hooks"
+)
+
+// call is one invocation's input.
+type call struct {
+	ev        *hooks.Event
+	lim       hooks.Limits // defaults filled in
+	deadline  time.Time
+	requestID string // context.awsRequestId
+	wantJSON  bool   // also return JSON.stringify of what the function returned
+}
+
+// outcome is one invocation's output. discard means the vm must not be reused.
+type outcome struct {
+	result  hooks.Result
+	output  []byte // JSON of the returned value, when call.wantJSON
+	logs    []LogLine
+	err     error
+	discard bool
+}
+
+// settlement records the first of: callback, settled promise, throw (Lambda's rule).
+type settlement struct {
+	done        bool
+	viaCallback bool
+	val         goja.Value
+	err         error
+}
+
+func (s *settlement) settle(val goja.Value, err error, viaCallback bool) {
+	if s.done {
+		return
+	}
+	s.done, s.val, s.err, s.viaCallback = true, val, err, viaCallback
+}
+
+// invoke runs the handler on c.ev and drives the event loop until the invocation completes,
+// the deadline passes (the runtime is interrupted) or ctx is done.
+func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
+	v.loop.reset()
+	v.logs.reset()
+	v.uses++
+	if v.p.script != nil {
+		v.frozen = time.Now()
+		defer func() { v.frozen = time.Time{} }()
+	}
+	rt := v.rt
+	wait := time.Until(c.deadline)
+	tm := time.AfterFunc(wait, func() { rt.Interrupt(errTimeout) })
+	stop := context.AfterFunc(ctx, func() { rt.Interrupt(ctx.Err()) })
+	defer func() {
+		if r := recover(); r != nil {
+			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
+			out.discard = true
+		}
+		if !tm.Stop() || !stop() {
+			out.discard = true // an interrupt may be pending in the runtime
+		}
+		out.logs = v.logs.lines
+		v.lastUse = time.Now()
+	}()
+
+	var s settlement
+	cur := &current{s: &s, deadline: c.deadline}
+	v.cur = cur
+	evVal, err := v.p.binding().event(v, c.ev)
+	if err != nil {
+		return v.fail(err, c)
+	}
+	args := []goja.Value{evVal}
+	var ctxObj *goja.Object
+	if v.p.script == nil {
+		ctxObj = v.contextObject(cur, c)
+		args = append(args, ctxObj)
+		if v.arity >= 3 {
+			args = append(args, v.hooksFor().callback)
+		}
+	}
+	ret, err := v.handler(goja.Undefined(), args...)
+	if err != nil {
+		if isFatal(err) {
+			return v.fail(err, c)
+		}
+		s.settle(nil, err, false)
+	} else if thenable, err := v.follow(ret, &s); err != nil {
+		return v.fail(err, c)
+	} else if !thenable && v.p.script != nil {
+		s.settle(ret, nil, false) // CloudFront Functions return the result directly
+	}
+
+	for {
+		if s.done && (!s.viaCallback || v.loop.empty() || !waitsForEmptyLoop(ctxObj)) {
+			break
+		}
+		if v.loop.empty() {
+			// The event loop drained and nothing settled: Lambda's Node runtime answers null.
+			s.settle(goja.Null(), nil, false)
+			break
+		}
+		t := v.loop.next()
+		if d := time.Until(t.due); d > 0 {
+			if left := time.Until(c.deadline); d > left {
+				d = left
+			}
+			timer := time.NewTimer(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				return v.fail(cancelError(ctx, c), c)
+			}
+			if !time.Now().Before(c.deadline) {
+				return v.fail(timeoutError(c), c)
+			}
+		}
+		if err := v.loop.fire(t); err != nil {
+			if isFatal(err) {
+				return v.fail(err, c)
+			}
+			// An exception escaping a timer crashes a Node process: report it if nothing else
+			// settled, and never reuse this runtime.
+			s.settle(nil, err, false)
+			out.discard = true
+			break
+		}
+	}
+	v.loop.reset()
+	if s.err != nil {
+		out.err = hooks.Errorf(hooks.Execution, "%s", errorText(s.err))
+		return out
+	}
+	if c.wantJSON {
+		out.output = v.toJSON(s.val)
+	}
+	if goja.IsUndefined(s.val) || goja.IsNull(s.val) || s.val == nil {
+		out.err = hooks.Errorf(hooks.Validation, "%s: the function returned no result (%v)", c.ev.Stage, s.val)
+		return out
+	}
+	res, err := v.p.binding().result(v, c.ev, s.val)
+	if err != nil {
+		if isFatal(err) {
+			return v.fail(err, c)
+		}
+		out.err = err
+		return out
+	}
+	out.result = res
+	return out
+}
+
+// follow subscribes to a returned promise (or any thenable).
+func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
+	obj, ok := ret.(*goja.Object)
+	if !ok {
+		return false, nil
+	}
+	then, ok := goja.AssertFunction(obj.Get("then"))
+	if !ok {
+		return false, nil
+	}
+	h := v.hooksFor()
+	if _, err := then(obj, h.onOK, h.onErr); err != nil && isFatal(err) {
+		return true, err
+	}
+	return true, nil
+}
+
+// settleHooks are the Go functions JS calls to settle an invocation. They are created once
+// per vm and act on v.cur, the running invocation.
+type settleHooks struct {
+	onOK, onErr, callback goja.Value
+}
+
+func (v *vm) hooksFor() *settleHooks {
+	if v.settle != nil {
+		return v.settle
+	}
+	v.settle = &settleHooks{
+		onOK: v.rt.ToValue(func(fc goja.FunctionCall) goja.Value {
+			v.cur.s.settle(fc.Argument(0), nil, false)
+			return goja.Undefined()
+		}),
+		onErr: v.rt.ToValue(func(fc goja.FunctionCall) goja.Value {
+			v.cur.s.settle(nil, thrown{fc.Argument(0)}, false)
+			return goja.Undefined()
+		}),
+		callback: v.rt.ToValue(func(fc goja.FunctionCall) goja.Value {
+			v.cur.callback(fc.Argument(0), fc.Argument(1))
+			return goja.Undefined()
+		}),
+	}
+	return v.settle
+}
+
+// thrown is a JS value a promise rejected with or a callback reported.
+type thrown struct{ v goja.Value }
+
+func (t thrown) Error() string { return describe(t.v) }
+
+func waitsForEmptyLoop(ctxObj *goja.Object) bool {
+	if ctxObj == nil {
+		return false
+	}
+	w := ctxObj.Get("callbackWaitsForEmptyEventLoop")
+	return w == nil || w.ToBoolean()
+}
+
+func isFatal(err error) bool {
+	var ie *goja.InterruptedError
+	var so *goja.StackOverflowError
+	return errors.As(err, &ie) || errors.As(err, &so)
+}
+
+func cancelError(ctx context.Context, c *call) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return timeoutError(c)
+	}
+	return hooks.Errorf(hooks.Execution, "%s: the invocation was cancelled: %v", c.ev.Stage, ctx.Err())
+}
+
+func timeoutError(c *call) error {
+	return hooks.Errorf(hooks.Timeout, "%s: the function timed out after %v", c.ev.Stage, c.lim.Timeout)
+}
+
+// fail turns a fatal error into an outcome whose vm is discarded.
+func (v *vm) fail(err error, c *call) outcome {
+	out := outcome{discard: true}
+	var ie *goja.InterruptedError
+	var so *goja.StackOverflowError
+	var he *hooks.Error
+	switch {
+	case errors.As(err, &he):
+		out.err = err
+		out.discard = he.Kind != hooks.Validation
+	case errors.As(err, &ie):
+		if iv := ie.Value(); iv == nil || iv == errTimeout || errors.Is(asError(iv), context.DeadlineExceeded) {
+			out.err = timeoutError(c)
+		} else {
+			out.err = hooks.Errorf(hooks.Execution, "%s: the invocation was cancelled: %v", c.ev.Stage, iv)
+		}
+	case errors.As(err, &so):
+		out.err = hooks.Errorf(hooks.Execution, "%s: RangeError: Maximum call stack size exceeded", c.ev.Stage)
+	default:
+		out.err = hooks.Errorf(hooks.Execution, "%s: %s", c.ev.Stage, errorText(err))
+	}
+	out.logs = v.logs.lines
+	return out
+}
+
+func asError(v any) error {
+	if e, ok := v.(error); ok {
+		return e
+	}
+	return nil
+}
+
+// errorText renders an error the way Lambda reports it: "Name: message" for Error objects,
+// the value's string form otherwise.
+func errorText(err error) string {
+	var t thrown
+	if errors.As(err, &t) {
+		return describe(t.v)
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return describe(ex.Value())
+	}
+	return err.Error()
+}
+
+func describe(v goja.Value) string {
+	if v == nil {
+		return "undefined"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		name, msg := o.Get("name"), o.Get("message")
+		if msg != nil && !goja.IsUndefined(msg) {
+			n := "Error"
+			if name != nil && !goja.IsUndefined(name) {
+				n = name.String()
+			}
+			return n + ": " + msg.String()
+		}
+		if s, err := tryString(o); err == nil {
+			return s
+		}
+		return fmt.Sprintf("%v", o.Export())
+	}
+	return v.String()
+}
+
+func tryString(o *goja.Object) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return o.String(), nil
+}

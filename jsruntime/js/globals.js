@@ -1,0 +1,141 @@
+// globals.js: the per-runtime prelude. It installs Node's globals (console, timers,
+// queueMicrotask, process, Buffer, URL, TextEncoder, crypto) and the defence-in-depth guards.
+// Called once per runtime as (global, natives, require, opts).
+'use strict';
+const { format } = require('internal/inspect');
+
+function hidden(name, value) {
+  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+// lazy defines a global whose module loads on first use, so a runtime starts fast.
+function lazy(name, load) {
+  Object.defineProperty(global, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const v = load();
+      hidden(name, v);
+      return v;
+    },
+    set(v) { hidden(name, v); },
+  });
+}
+
+const log = natives.log;
+const console = {
+  log: (...a) => log('INFO', format(...a)),
+  info: (...a) => log('INFO', format(...a)),
+  debug: (...a) => log('DEBUG', format(...a)),
+  warn: (...a) => log('WARN', format(...a)),
+  error: (...a) => log('ERROR', format(...a)),
+  trace: (...a) => log('TRACE', 'Trace: ' + format(...a)),
+  dir: (v) => log('INFO', require('internal/inspect').inspect(v)),
+  assert: (c, ...a) => { if (!c) log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
+  time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
+  table: (v) => log('INFO', format(v)),
+};
+hidden('console', console);
+
+const timer = natives.timer;
+const clear = natives.clearTimer;
+// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number).
+class Timeout {
+  constructor(id) { this._id = id; }
+  ref() { return this; }
+  unref() { return this; }
+  hasRef() { return true; }
+  refresh() { return this; }
+  [Symbol.toPrimitive]() { return this._id; }
+}
+const clearAny = (t) => { if (t !== undefined && t !== null) clear(typeof t === 'object' ? t._id : t); };
+hidden('setTimeout', (fn, ms, ...args) => new Timeout(timer(fn, ms, false, args)));
+hidden('setInterval', (fn, ms, ...args) => new Timeout(timer(fn, ms, true, args)));
+hidden('setImmediate', (fn, ...args) => new Timeout(timer(fn, 0, false, args)));
+hidden('clearTimeout', clearAny);
+hidden('clearInterval', clearAny);
+hidden('clearImmediate', clearAny);
+const resolved = Promise.resolve();
+function queueMicrotask(fn) {
+  if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function. Received ' + typeof fn);
+  resolved.then(() => fn());
+}
+hidden('queueMicrotask', queueMicrotask);
+hidden('global', global);
+
+const start = natives.now();
+const hrtime = (prev) => {
+  const ns = natives.monoNanos();
+  let s = Math.floor(ns / 1e9), n = ns % 1e9;
+  if (prev) { s -= prev[0]; n -= prev[1]; if (n < 0) { s--; n += 1e9; } }
+  return [s, n];
+};
+hrtime.bigint = () => BigInt(natives.monoNanos());
+hidden('process', {
+  env: opts.env,
+  version: 'v20.0.0',
+  versions: { node: '20.0.0' },
+  platform: 'linux',
+  arch: 'x64',
+  argv: ['/var/lang/bin/node'],
+  pid: 1,
+  release: { name: 'node' },
+  cwd: () => '/var/task',
+  nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
+  hrtime,
+  uptime: () => (natives.now() - start) / 1000,
+  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+  emitWarning: (w) => log('WARN', String(w)),
+  on() { return this; }, once() { return this; }, off() { return this; },
+  exit: () => { throw new Error('process.exit is not supported in an edge function'); },
+});
+
+lazy('Buffer', () => require('buffer').Buffer);
+lazy('URL', () => require('url').URL);
+lazy('URLSearchParams', () => require('url').URLSearchParams);
+lazy('TextEncoder', () => require('internal/text').TextEncoder);
+lazy('TextDecoder', () => require('internal/text').TextDecoder);
+lazy('crypto', () => require('crypto').webcrypto);
+lazy('atob', () => (s) => require('buffer').Buffer.from(String(s), 'base64').toString('latin1'));
+lazy('btoa', () => (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64'));
+
+// Guards. Strings Node cannot build (over 2^29-24 UTF-16 units) throw the RangeError Node
+// throws, before goja tries to allocate them.
+const maxString = opts.maxStringLength;
+const tooLong = () => new RangeError('Invalid string length');
+const sp = String.prototype;
+const repeat = sp.repeat, padStart = sp.padStart, padEnd = sp.padEnd;
+function guard(name, orig, size) {
+  Object.defineProperty(sp, name, {
+    configurable: true, writable: true, enumerable: false,
+    value: { [name](...a) { if (size(String(this), a) > maxString) throw tooLong(); return orig.apply(this, a); } }[name],
+  });
+}
+guard('repeat', repeat, (s, a) => s.length * Math.max(0, Number(a[0]) || 0));
+guard('padStart', padStart, (s, a) => Number(a[0]) || 0);
+guard('padEnd', padEnd, (s, a) => Number(a[0]) || 0);
+
+const jsonParse = JSON.parse;
+const maxDepth = opts.maxJSONDepth;
+Object.defineProperty(JSON, 'parse', {
+  configurable: true, writable: true, enumerable: false,
+  value: function parse(text, reviver) {
+    const s = String(text);
+    if (natives.jsonDepth(s) > maxDepth) throw new RangeError('Maximum call stack size exceeded');
+    return jsonParse(s, reviver);
+  },
+});
+
+if (!opts.allowEval) {
+  const refuse = function () {
+    throw new EvalError('Code generation from strings disallowed for this context');
+  };
+  hidden('eval', refuse);
+  const ctors = [Function, Object.getPrototypeOf(async function () {}).constructor,
+    Object.getPrototypeOf(function* () {}).constructor];
+  for (const C of ctors) {
+    Object.defineProperty(C.prototype, 'constructor', { value: refuse, writable: false, configurable: false });
+  }
+  refuse.prototype = Function.prototype;
+  hidden('Function', refuse);
+}

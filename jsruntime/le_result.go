@@ -1,0 +1,296 @@
+package jsruntime
+
+import (
+	"github.com/dop251/goja"
+	"github.com/vergecdn/verge/hooks"
+)
+
+func (leBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	return decodeLambdaEdge(v.rt, ev, val)
+}
+
+// decodeLambdaEdge reads a Lambda@Edge handler's result. At request stages an object with a
+// status is a generated response and anything else a request (edge-events.md, section b).
+func decodeLambdaEdge(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	d := decoder{rt: rt, stage: ev.Stage}
+	o, err := d.object(val, "the result")
+	if err != nil {
+		return hooks.Result{}, err
+	}
+	if ev.Stage.IsRequest() && field(o, "status") == nil {
+		r, err := d.leRequest(o, ev.Request)
+		return hooks.Result{Request: r}, err
+	}
+	r, err := d.leResponse(o, ev.Stage.IsRequest())
+	return hooks.Result{Response: r}, err
+}
+
+func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, error) {
+	if in == nil {
+		in = &hooks.Request{}
+	}
+	out := &hooks.Request{ClientIP: in.ClientIP, Method: in.Method}
+	uri, ok, err := d.str(o, "uri", "request")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, d.errorf("request.uri", "is required")
+	}
+	out.URI = uri
+	if m, ok, err := d.str(o, "method", "request"); err != nil {
+		return nil, err
+	} else if ok {
+		out.Method = m
+	}
+	if out.QueryString, _, err = d.str(o, "querystring", "request"); err != nil {
+		return nil, err
+	}
+	if out.Headers, err = d.leHeaders(o, "headers", "request"); err != nil {
+		return nil, err
+	}
+	if ov := field(o, "origin"); ov != nil {
+		if out.Origin, err = d.leOrigin(ov); err != nil {
+			return nil, err
+		}
+	}
+	if bv := field(o, "body"); bv != nil {
+		if out.Body, err = d.leBody(bv, in.Body); err != nil {
+			return nil, err
+		}
+	} else if in.Body != nil {
+		b := *in.Body
+		b.Replace = false
+		out.Body = &b
+	}
+	return out, nil
+}
+
+func (d decoder) leBody(bv goja.Value, in *hooks.Body) (*hooks.Body, error) {
+	bo, err := d.object(bv, "request.body")
+	if err != nil {
+		return nil, err
+	}
+	action, _, err := d.str(bo, "action", "request.body")
+	if err != nil {
+		return nil, err
+	}
+	switch action {
+	case "", "read-only":
+		if in == nil {
+			return nil, nil
+		}
+		b := *in
+		b.Replace = false
+		return &b, nil
+	case "replace":
+	default:
+		return nil, d.errorf("request.body.action", "must be read-only or replace, not %q", action)
+	}
+	enc, _, err := d.str(bo, "encoding", "request.body")
+	if err != nil {
+		return nil, err
+	}
+	data, _, err := d.str(bo, "data", "request.body")
+	if err != nil {
+		return nil, err
+	}
+	b := &hooks.Body{Replace: true}
+	switch enc {
+	case "base64":
+		raw, ok := decodeBase64Strict(data)
+		if !ok {
+			return nil, d.errorf("request.body.data", "is not valid base64")
+		}
+		b.Data = raw
+	case "text", "":
+		b.Data = []byte(data)
+	default:
+		return nil, d.errorf("request.body.encoding", "must be base64 or text, not %q", enc)
+	}
+	return b, nil
+}
+
+func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, error) {
+	out := &hooks.Response{}
+	sv := field(o, "status")
+	if sv == nil {
+		return nil, d.errorf("response.status", "is required")
+	}
+	var err error
+	if out.Status, err = d.integer(sv, "response.status"); err != nil {
+		return nil, err
+	}
+	if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
+		return nil, err
+	}
+	if out.Headers, err = d.leHeaders(o, "headers", "response"); err != nil {
+		return nil, err
+	}
+	body, hasBody, err := d.str(o, "body", "response")
+	if err != nil {
+		return nil, err
+	}
+	enc, _, err := d.str(o, "bodyEncoding", "response")
+	if err != nil {
+		return nil, err
+	}
+	if hasBody {
+		out.BodySet = true
+		switch enc {
+		case "base64":
+			raw, ok := decodeBase64Strict(body)
+			if !ok {
+				return nil, d.errorf("response.body", "is not valid base64")
+			}
+			out.Body = raw
+		case "text", "":
+			out.Body = []byte(body)
+		default:
+			return nil, d.errorf("response.bodyEncoding", "must be text or base64, not %q", enc)
+		}
+	} else if generated {
+		out.BodySet = true
+	}
+	return out, nil
+}
+
+// leHeaders reads {name: [{key?, value}, ...]}. A missing key is filled in Title-Case.
+func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, error) {
+	hv := field(o, key)
+	if hv == nil {
+		return nil, nil
+	}
+	path += "." + key
+	ho, err := d.object(hv, path)
+	if err != nil {
+		return nil, err
+	}
+	var out hooks.Headers
+	lazy, _ := ho.Export().(*lazyHeaders)
+	var names []string
+	if lazy != nil {
+		names = lazy.Keys()
+	} else {
+		names = keys(ho)
+	}
+	for _, name := range names {
+		p := path + "." + name
+		if lazy != nil {
+			if lines, ok := lazy.untouched(name); ok {
+				for _, l := range lines {
+					out = append(out, hooks.Header{Name: l.name, Value: l.value})
+				}
+				continue
+			}
+		}
+		av := field(ho, name)
+		if av == nil {
+			continue
+		}
+		ao, ok := av.(*goja.Object)
+		if !ok || ao.ClassName() != "Array" {
+			return nil, d.errorf(p, "must be an array of {key, value}, not %s", typeName(av))
+		}
+		n := int(ao.Get("length").ToInteger())
+		for i := 0; i < n; i++ {
+			ep := p + "[" + itoa(i) + "]"
+			eo, err := d.object(ao.Get(itoa(i)), ep)
+			if err != nil {
+				return nil, err
+			}
+			vv := field(eo, "value")
+			if vv == nil {
+				return nil, d.errorf(ep+".value", "is required")
+			}
+			value, err := d.scalar(vv, ep+".value")
+			if err != nil {
+				return nil, err
+			}
+			hname, hasKey, err := d.str(eo, "key", ep)
+			if err != nil {
+				return nil, err
+			}
+			if !hasKey {
+				hname = hooks.CanonicalName(name)
+			} else if lowerASCII(hname) != lowerASCII(name) {
+				return nil, d.errorf(ep+".key", "%q does not match the header name %q", hname, name)
+			}
+			out = append(out, hooks.Header{Name: hname, Value: value})
+		}
+	}
+	return out, nil
+}
+
+func (d decoder) leOrigin(v goja.Value) (*hooks.Origin, error) {
+	o, err := d.object(v, "request.origin")
+	if err != nil {
+		return nil, err
+	}
+	out := &hooks.Origin{}
+	if cv := field(o, "custom"); cv != nil {
+		co, err := d.object(cv, "request.origin.custom")
+		if err != nil {
+			return nil, err
+		}
+		c := &hooks.CustomOrigin{}
+		const p = "request.origin.custom"
+		for _, f := range []struct {
+			key string
+			dst *string
+		}{{"domainName", &c.DomainName}, {"protocol", &c.Protocol}, {"path", &c.Path}} {
+			if *f.dst, _, err = d.str(co, f.key, p); err != nil {
+				return nil, err
+			}
+		}
+		for _, f := range []struct {
+			key string
+			dst *int
+		}{{"port", &c.Port}, {"readTimeout", &c.ReadTimeout}, {"keepaliveTimeout", &c.KeepaliveTimeout}} {
+			if iv := field(co, f.key); iv != nil {
+				if *f.dst, err = d.integer(iv, p+"."+f.key); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if sv := field(co, "sslProtocols"); sv != nil {
+			so, ok := sv.(*goja.Object)
+			if !ok || so.ClassName() != "Array" {
+				return nil, d.errorf(p+".sslProtocols", "must be an array of strings")
+			}
+			n := int(so.Get("length").ToInteger())
+			for i := 0; i < n; i++ {
+				ev := so.Get(itoa(i))
+				if !isString(ev) {
+					return nil, d.errorf(p+".sslProtocols", "must be an array of strings")
+				}
+				c.SSLProtocols = append(c.SSLProtocols, ev.String())
+			}
+		}
+		if c.CustomHeaders, err = d.leHeaders(co, "customHeaders", p); err != nil {
+			return nil, err
+		}
+		out.Custom = c
+	}
+	if sv := field(o, "s3"); sv != nil {
+		so, err := d.object(sv, "request.origin.s3")
+		if err != nil {
+			return nil, err
+		}
+		s := &hooks.S3Origin{}
+		const p = "request.origin.s3"
+		for _, f := range []struct {
+			key string
+			dst *string
+		}{{"domainName", &s.DomainName}, {"path", &s.Path}, {"region", &s.Region}, {"authMethod", &s.AuthMethod}} {
+			if *f.dst, _, err = d.str(so, f.key, p); err != nil {
+				return nil, err
+			}
+		}
+		if s.CustomHeaders, err = d.leHeaders(so, "customHeaders", p); err != nil {
+			return nil, err
+		}
+		out.S3 = s
+	}
+	return out, nil
+}

@@ -1,0 +1,89 @@
+package jsruntime
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Metrics are the function runtime's Prometheus series. Create one per registry with
+// NewMetrics and pass it in Options.Metrics; it is safe for concurrent use.
+//
+// Invocations are counted by the edge (verge_function_invocations_total), which sees every
+// function, Go ones included, and the outcome of validating what each returned.
+//
+//	verge_function_duration_seconds{function,version,event}            histogram of Invoke wall time
+//	verge_function_cold_starts_total{function,version}                 runtimes created on demand
+//	verge_function_runtimes{function,version,state}                    state: in_use, idle (read at scrape time)
+type Metrics struct {
+	duration *prometheus.HistogramVec
+	cold     *prometheus.CounterVec
+	poolDesc *prometheus.Desc
+
+	mu   sync.Mutex
+	live map[*Function]struct{}
+}
+
+// NewMetrics registers the series on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "verge_function_duration_seconds",
+			Help:    "Wall time of function invocations.",
+			Buckets: []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30},
+		}, []string{"function", "version", "event"}),
+		cold: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "verge_function_cold_starts_total",
+			Help: "Runtimes created on demand because no warm one was idle.",
+		}, []string{"function", "version"}),
+		poolDesc: prometheus.NewDesc("verge_function_runtimes", "Warm runtimes of a function version, in use or idle.",
+			[]string{"function", "version", "state"}, nil),
+		live: map[*Function]struct{}{},
+	}
+	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}} {
+		if err := reg.Register(c); err != nil {
+			return nil, errors.Join(errors.New("jsruntime: registering metrics"), err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) observe(f *Function, s hooks.Stage, err error, d time.Duration) {
+	m.duration.WithLabelValues(f.opts.Name, f.opts.Version, s.String()).Observe(d.Seconds())
+}
+
+func (m *Metrics) coldStart(f *Function) { m.cold.WithLabelValues(f.opts.Name, f.opts.Version).Inc() }
+
+func (m *Metrics) track(f *Function) {
+	m.mu.Lock()
+	m.live[f] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *Metrics) untrack(f *Function) {
+	m.mu.Lock()
+	delete(m.live, f)
+	m.mu.Unlock()
+}
+
+// poolCollector reports pool sizes of the live functions at scrape time.
+type poolCollector struct{ m *Metrics }
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.poolDesc }
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	fs := make([]*Function, 0, len(c.m.live))
+	for f := range c.m.live {
+		fs = append(fs, f)
+	}
+	c.m.mu.Unlock()
+	for _, f := range fs {
+		inUse, idle := f.Stats()
+		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(inUse), f.opts.Name, f.opts.Version, "in_use")
+		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(idle), f.opts.Name, f.opts.Version, "idle")
+	}
+}

@@ -1,0 +1,161 @@
+package jsruntime
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dlclark/regexp2/v2"
+	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/require"
+)
+
+// taskRoot is where a function's files appear to live, as in Lambda.
+const taskRoot = "/var/task"
+
+// program is one function version's compiled, immutable state, shared by all its runtimes:
+// the options, the module registry (which caches every file's compiled *goja.Program after its
+// first require), or the compiled script of a CloudFront function.
+type program struct {
+	opts    Options
+	files   map[string]string // absolute path under taskRoot -> source
+	entry   string            // absolute path of the entry file
+	reg     *require.Registry
+	script  *goja.Program // CloudFront Functions only
+	natives sync.Map      // *goja.Runtime -> *goja.Object
+}
+
+var regexpTimeoutOnce sync.Once
+
+// compile checks the code against the size and nesting caps and prepares it to run.
+func compile(o Options) (*program, error) {
+	regexpTimeoutOnce.Do(func() { regexp2.DefaultMatchTimeout = o.RegexpTimeout })
+	c := o.Code
+	if len(c.Files) == 0 {
+		return nil, errors.New("jsruntime: the function has no source files")
+	}
+	total := 0
+	files := make(map[string]string, len(c.Files))
+	names := make([]string, 0, len(c.Files))
+	for name, src := range c.Files {
+		clean := path.Clean("/" + strings.TrimPrefix(name, "./"))
+		if strings.Contains(name, "..") {
+			return nil, fmt.Errorf("jsruntime: file name %q must not contain \"..\"", name)
+		}
+		total += len(src)
+		if o.Runtime != RuntimeCloudFrontFunctions && isESM(name, src) {
+			src = esmToCJS(src)
+		}
+		if d := sourceNesting(src); d > o.MaxNesting {
+			return nil, fmt.Errorf("jsruntime: %s nests brackets %d deep, over the limit of %d", name, d, o.MaxNesting)
+		}
+		files[taskRoot+clean] = src
+		names = append(names, clean)
+	}
+	if total > o.MaxSourceBytes {
+		return nil, fmt.Errorf("jsruntime: the package is %d bytes, over the limit of %d", total, o.MaxSourceBytes)
+	}
+	sort.Strings(names)
+	entry := c.Entry
+	switch {
+	case entry != "":
+		entry = path.Clean("/" + strings.TrimPrefix(entry, "./"))
+	case hasKey(files, taskRoot+"/index.js"):
+		entry = "/index.js"
+	case hasKey(files, taskRoot+"/index.mjs"):
+		entry = "/index.mjs"
+	case len(names) == 1:
+		entry = names[0]
+	default:
+		return nil, errors.New("jsruntime: several files and no entry point (set Code.Entry)")
+	}
+	p := &program{opts: o, files: files, entry: taskRoot + entry}
+	if !hasKey(files, p.entry) {
+		return nil, fmt.Errorf("jsruntime: entry file %q is not in the package", c.Entry)
+	}
+	if o.Runtime == RuntimeCloudFrontFunctions {
+		prg, err := goja.Compile(entry, files[p.entry], true)
+		if err != nil {
+			return nil, fmt.Errorf("jsruntime: compile: %w", err)
+		}
+		p.script = prg
+	} else {
+		// Parse every JS file once now, so a syntax error fails the deployment rather than the
+		// first request; the registry compiles (and caches) each module on first require.
+		for name, src := range files {
+			if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs") || strings.HasSuffix(name, ".mjs") {
+				if _, err := goja.Parse(name, "(function(exports,require,module,__filename,__dirname){"+src+"\n})"); err != nil {
+					return nil, fmt.Errorf("jsruntime: compile: %w", err)
+				}
+			}
+		}
+	}
+	p.reg = require.NewRegistry(require.WithLoader(p.load), require.WithPathResolver(resolvePath))
+	if err := registerBuiltins(p.reg, p.nativesOf); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+func (p *program) load(name string) ([]byte, error) {
+	src, ok := p.files[name]
+	if !ok {
+		return nil, require.ModuleFileDoesNotExistError
+	}
+	return []byte(src), nil
+}
+
+func (p *program) nativesOf(rt *goja.Runtime) *goja.Object {
+	n, _ := p.natives.Load(rt)
+	o, _ := n.(*goja.Object)
+	return o
+}
+
+// resolvePath joins module paths without touching the host file system.
+func resolvePath(base, name string) string {
+	if strings.HasPrefix(name, "/") {
+		return path.Clean(name)
+	}
+	return path.Join(base, name)
+}
+
+// sourceNesting returns the deepest bracket nesting of JS source, skipping strings, template
+// literals and comments approximately. It only needs to catch pathological input.
+func sourceNesting(src string) int {
+	depth, maxDepth := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"', '\'', '`':
+			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '/':
+			if i+1 < len(src) && src[i+1] == '/' {
+				for i < len(src) && src[i] != '\n' {
+					i++
+				}
+			} else if i+1 < len(src) && src[i+1] == '*' {
+				end := strings.Index(src[i+2:], "*/")
+				if end < 0 {
+					return maxDepth
+				}
+				i += end + 3
+			}
+		case '(', '[', '{':
+			depth++
+			if depth > maxDepth {
+				maxDepth = depth
+			}
+		case ')', ']', '}':
+			depth--
+		}
+	}
+	return maxDepth
+}

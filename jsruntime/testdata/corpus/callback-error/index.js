@@ -1,0 +1,3 @@
+exports.handler = (event, context, callback) => {
+  setTimeout(() => callback(new Error('denied by policy')), 1);
+};

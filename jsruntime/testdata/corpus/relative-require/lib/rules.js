@@ -1,0 +1,2 @@
+const util = require('./util');
+exports.rewrite = (uri) => util.lower(uri) + '.html';

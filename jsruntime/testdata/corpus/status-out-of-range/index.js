@@ -1,0 +1,1 @@
+exports.handler = async () => ({ status: '700', statusDescription: 'Nope' });

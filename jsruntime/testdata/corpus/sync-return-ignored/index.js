@@ -1,0 +1,3 @@
+exports.handler = (event) => {
+  return event.Records[0].cf.request;
+};

@@ -1,0 +1,186 @@
+package jsruntime
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/vergecdn/verge/hooks"
+)
+
+// vm is one goja runtime with the function's module loaded: Lambda's "execution environment".
+// Its globals survive between invocations, like a warm Lambda. A vm is used by one goroutine
+// at a time (the pool hands it out exclusively) and is discarded after any fatal error.
+type vm struct {
+	p       *program
+	rt      *goja.Runtime
+	handler goja.Callable
+	arity   int // the handler's declared parameter count (callback style when >= 3)
+	loop    loop
+	logs    logBuffer
+	natives *goja.Object
+	// stringify is the original JSON.stringify, captured before user code could replace it.
+	stringify goja.Callable
+	cur       *current     // the running invocation, for the context object's methods
+	ctxProto  *goja.Object // the context object's prototype, built on first use
+	frozen    time.Time    // CloudFront Functions' clock during an invocation
+	settle    *settleHooks // settlement callbacks, built on first use
+	lastUse   time.Time
+	uses      int
+}
+
+// errTimeout is the interrupt value of a runtime that ran past its deadline.
+var errTimeout = errors.New("timeout")
+
+// newVM creates a runtime, installs the built-ins and runs the function's module (its top-level
+// code, bounded by InitTimeout).
+func newVM(p *program) (_ *vm, err error) {
+	rt := goja.New()
+	v := &vm{p: p, rt: rt}
+	v.loop.rt = rt
+	v.logs.max = p.opts.MaxLogBytes
+	rt.SetMaxCallStackSize(p.opts.MaxCallDepth)
+	if p.script != nil {
+		// CloudFront Functions: every Date call returns the invocation's start time.
+		rt.SetTimeSource(func() time.Time {
+			if v.frozen.IsZero() {
+				return time.Now()
+			}
+			return v.frozen
+		})
+	}
+	p.reg.Enable(rt)
+	v.natives = v.newNatives()
+	v.stringify, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
+	p.natives.Store(rt, v.natives)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jsruntime: init panicked: %v", r)
+		}
+		if err != nil {
+			v.close()
+		}
+	}()
+
+	var fired atomic.Bool
+	t := time.AfterFunc(p.opts.InitTimeout, func() { fired.Store(true); rt.Interrupt(errTimeout) })
+	defer t.Stop()
+	if err := v.installGlobals(); err != nil {
+		return nil, err
+	}
+	if p.script != nil {
+		err = v.loadScript()
+	} else {
+		err = v.loadModule()
+	}
+	if err != nil {
+		if fired.Load() {
+			return nil, hooks.Errorf(hooks.Timeout, "jsruntime: init of %s:%s exceeded %v", p.opts.Name, p.opts.Version, p.opts.InitTimeout)
+		}
+		return nil, err
+	}
+	v.loop.reset() // timers scheduled at module scope do not run (Lambda freezes them)
+	v.logs.reset()
+	return v, nil
+}
+
+func (v *vm) installGlobals() error {
+	progs, err := programs()
+	if err != nil {
+		return err
+	}
+	f, err := v.rt.RunProgram(progs["globals"])
+	if err != nil {
+		return fmt.Errorf("jsruntime: globals: %w", err)
+	}
+	fn, _ := goja.AssertFunction(f)
+	o := v.p.opts
+	mem := o.Limits.MemoryMB
+	if mem <= 0 {
+		mem = 128
+	}
+	env := v.rt.NewObject()
+	for k, val := range o.Env {
+		_ = env.Set(k, val)
+	}
+	for k, val := range map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "us-east-1." + o.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION": o.Version, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mem),
+		"LAMBDA_TASK_ROOT": taskRoot, "TZ": ":UTC", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x",
+	} {
+		if o.Runtime == RuntimeLambdaEdge {
+			_ = env.Set(k, val)
+		}
+	}
+	opts := v.rt.NewObject()
+	_ = opts.Set("env", env)
+	_ = opts.Set("allowEval", o.AllowEval)
+	_ = opts.Set("maxStringLength", maxStringLength(mem))
+	_ = opts.Set("maxJSONDepth", o.MaxCallDepth)
+	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
+		return fmt.Errorf("jsruntime: globals: %w", err)
+	}
+	return nil
+}
+
+// maxStringLength is the longest string the guards let JS build: Node's limit (2^29-24 UTF-16
+// units), lowered so a string fits in a quarter of the function's memory.
+func maxStringLength(memMB int) int {
+	n := 1<<29 - 24
+	if memMB > 0 && memMB<<20/8 < n {
+		n = memMB << 20 / 8
+	}
+	return n
+}
+
+func (v *vm) loadModule() error {
+	req := v.rt.Get("require")
+	fn, _ := goja.AssertFunction(req)
+	exp, err := fn(goja.Undefined(), v.rt.ToValue(v.p.entry))
+	if err != nil {
+		return fmt.Errorf("jsruntime: loading %s: %w", v.p.entry[len(taskRoot)+1:], err)
+	}
+	obj, ok := exp.(*goja.Object)
+	if !ok {
+		return errors.New("jsruntime: the module exports nothing (want exports.handler)")
+	}
+	h := obj.Get("handler")
+	return v.setHandler(h, "exports.handler")
+}
+
+func (v *vm) loadScript() error {
+	if _, err := v.rt.RunProgram(v.p.script); err != nil {
+		return fmt.Errorf("jsruntime: running the function: %w", err)
+	}
+	return v.setHandler(v.rt.Get("handler"), "function handler(event)")
+}
+
+func (v *vm) setHandler(h goja.Value, want string) error {
+	fn, ok := goja.AssertFunction(h)
+	if !ok {
+		return fmt.Errorf("jsruntime: the function defines no handler (want %s)", want)
+	}
+	v.handler = fn
+	if n := h.(*goja.Object).Get("length"); n != nil {
+		v.arity = int(n.ToInteger())
+	}
+	return nil
+}
+
+// close releases what the vm registered with its program.
+func (v *vm) close() { v.p.natives.Delete(v.rt) }
+
+// toJSON serialises a returned value with the JSON.stringify captured before user code ran.
+func (v *vm) toJSON(val goja.Value) []byte {
+	if val == nil || goja.IsUndefined(val) {
+		return []byte("null")
+	}
+	s, err := v.stringify(goja.Undefined(), val)
+	if err != nil || goja.IsUndefined(s) {
+		return []byte("null")
+	}
+	return []byte(s.String())
+}

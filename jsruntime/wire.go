@@ -1,0 +1,128 @@
+package jsruntime
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// The worker protocol: frames of a 4-byte big-endian length, one type byte and a JSON body,
+// over the worker's stdin (requests) and stdout (replies). Calls are multiplexed by id; replies
+// may arrive in any order.
+const (
+	frameInit       = 'I' // parent -> worker: workerInit
+	frameInitReply  = 'i' // worker -> parent: initReply
+	frameCall       = 'C' // parent -> worker: wireCall
+	frameResult     = 'R' // worker -> parent: wireResult
+	maxFrame        = 64 << 20
+	frameHeaderSize = 5
+)
+
+// workerInit is the function a worker hosts and the limits it applies to itself.
+type workerInit struct {
+	Options    wireOptions `json:"options"`
+	MemoryMB   int         `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
+	GoMemLimit int64       `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
+}
+
+// wireOptions is the serialisable part of Options.
+type wireOptions struct {
+	Name, Version, Runtime string
+	Code                   Code
+	Limits                 hooks.Limits
+	MinWarm                int
+	MaxConcurrency         int
+	IdleTimeout            time.Duration
+	InitTimeout            time.Duration
+	MaxCallDepth           int
+	MaxSourceBytes         int
+	MaxNesting             int
+	MaxLogBytes            int
+	RegexpTimeout          time.Duration
+	AllowEval              bool
+	Env                    map[string]string
+}
+
+func toWire(o Options) wireOptions {
+	return wireOptions{Name: o.Name, Version: o.Version, Runtime: o.Runtime, Code: o.Code, Limits: o.Limits,
+		MinWarm: o.MinWarm, MaxConcurrency: o.MaxConcurrency, IdleTimeout: o.IdleTimeout, InitTimeout: o.InitTimeout,
+		MaxCallDepth: o.MaxCallDepth, MaxSourceBytes: o.MaxSourceBytes, MaxNesting: o.MaxNesting,
+		MaxLogBytes: o.MaxLogBytes, RegexpTimeout: o.RegexpTimeout, AllowEval: o.AllowEval, Env: o.Env}
+}
+
+func (w wireOptions) options() Options {
+	return Options{Name: w.Name, Version: w.Version, Runtime: w.Runtime, Code: w.Code, Limits: w.Limits,
+		MinWarm: w.MinWarm, MaxConcurrency: w.MaxConcurrency, IdleTimeout: w.IdleTimeout, InitTimeout: w.InitTimeout,
+		MaxCallDepth: w.MaxCallDepth, MaxSourceBytes: w.MaxSourceBytes, MaxNesting: w.MaxNesting,
+		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, AllowEval: w.AllowEval, Env: w.Env}
+}
+
+type initReply struct {
+	Error string `json:"error,omitempty"`
+}
+
+type wireCall struct {
+	ID        uint64       `json:"id"`
+	Event     *hooks.Event `json:"event"`
+	Deadline  int64        `json:"deadline"` // Unix nanoseconds
+	RequestID string       `json:"requestId"`
+	WantJSON  bool         `json:"wantJSON,omitempty"`
+}
+
+type wireResult struct {
+	ID      uint64          `json:"id"`
+	Result  hooks.Result    `json:"result"`
+	Output  json.RawMessage `json:"output,omitempty"`
+	Logs    []LogLine       `json:"logs,omitempty"`
+	HasErr  bool            `json:"hasErr,omitempty"`
+	ErrKind hooks.Kind      `json:"errKind,omitempty"`
+	ErrMsg  string          `json:"errMsg,omitempty"`
+	Cold    bool            `json:"cold,omitempty"`
+	InUse   int             `json:"inUse"`
+	Idle    int             `json:"idle"`
+}
+
+func (r *wireResult) outcome() outcome {
+	out := outcome{result: r.Result, output: r.Output, logs: r.Logs}
+	if r.HasErr {
+		out.err = &hooks.Error{Kind: r.ErrKind, Err: errors.New(r.ErrMsg)}
+	}
+	return out
+}
+
+// writeFrame writes one frame. Callers serialise writes to w.
+func writeFrame(w io.Writer, typ byte, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("jsruntime: worker protocol: %w", err)
+	}
+	buf := make([]byte, frameHeaderSize+len(body))
+	binary.BigEndian.PutUint32(buf, uint32(len(body)+1))
+	buf[4] = typ
+	copy(buf[frameHeaderSize:], body)
+	_, err = w.Write(buf)
+	return err
+}
+
+// readFrame reads one frame's type and body.
+func readFrame(r *bufio.Reader) (byte, []byte, error) {
+	var hdr [frameHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	if n < 1 || n > maxFrame {
+		return 0, nil, fmt.Errorf("jsruntime: worker protocol: bad frame length %d", n)
+	}
+	body := make([]byte, n-1)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, nil, err
+	}
+	return hdr[4], body, nil
+}
