@@ -1,0 +1,323 @@
+// Package deploy is the activator: it keeps an edge node's run-time attachments equal to the
+// registry's associations. It builds one jsruntime.Function per version in use (cached by
+// function, version and code hash), resolves aliases (a weighted alias picks between two
+// versions per request), swaps the whole attachment table in at once, and closes a
+// version's Function only after it is no longer attached and a drain delay has passed, so
+// requests in flight finish on the version they started with. It captures function logs in
+// a bounded ring per function (Logs, Follow) and runs test invocations (Invoke).
+package deploy
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/registry"
+)
+
+// Target receives attachment tables; *edge.Server is one.
+type Target interface {
+	SetAttachments(edge.Attachments)
+}
+
+var _ Target = (*edge.Server)(nil)
+
+// Options configure an Activator. Registry is required.
+type Options struct {
+	Registry *registry.Store
+	// InProcess runs uploaded code in this process. Default false: each version runs in a
+	// sandboxed worker process (jsruntime.Process), as uploaded code should.
+	InProcess bool
+	// Worker configures worker processes (tests point Command at the test binary).
+	Worker jsruntime.WorkerOptions
+	// MaxConcurrency caps each version's simultaneous invocations. Default: jsruntime's (64).
+	MaxConcurrency int
+	// Metrics records invocations; share the node's. nil: none.
+	Metrics *jsruntime.Metrics
+	// Logger receives operational logs. Default: discard.
+	Logger *slog.Logger
+	// LogLines is how many console lines are kept per function for Logs. Default 1000.
+	LogLines int
+	// DrainDelay is how long a version's Function stays open after it was detached, so that
+	// requests that started on it finish all their stages. Default 1 minute (above the 30 s
+	// origin-event timeout).
+	DrainDelay time.Duration
+	// Rand returns a uniform number in [0,1) for weighted aliases; it must be safe for
+	// concurrent use. Default math/rand/v2.Float64.
+	Rand func() float64
+	// Now is the clock for log entries. Default time.Now.
+	Now func() time.Time
+}
+
+// Activator applies the registry to a Target. Its methods are safe for concurrent use.
+type Activator struct {
+	o    Options
+	reg  *registry.Store
+	log  *slog.Logger
+	logs *logBook
+
+	mu       sync.Mutex // serializes sync; guards everything below
+	target   Target
+	cache    map[key]*jsruntime.Function
+	applied  uint64 // registry revision of the table last set
+	failed   map[string]error
+	draining map[*jsruntime.Function]*time.Timer
+	closed   bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// key identifies a built version. $LATEST's key changes with its code.
+type key struct{ fn, version, sha, runtime, entry string }
+
+func keyOf(t registry.Target) key {
+	return key{t.Function, t.Version, t.Code.SHA256, t.Runtime, t.Code.Entry}
+}
+
+// New returns an Activator that has not started: Start attaches it to its target.
+func New(o Options) (*Activator, error) {
+	if o.Registry == nil {
+		return nil, fmt.Errorf("deploy: no registry")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LogLines <= 0 {
+		o.LogLines = 1000
+	}
+	if o.DrainDelay <= 0 {
+		o.DrainDelay = time.Minute
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Activator{
+		o: o, reg: o.Registry, log: o.Logger, logs: newLogBook(o.LogLines, o.Now),
+		cache: map[key]*jsruntime.Function{}, failed: map[string]error{},
+		draining: map[*jsruntime.Function]*time.Timer{}, stop: make(chan struct{}),
+	}, nil
+}
+
+// Start applies the registry to t now, then follows its change feed until Close. An
+// association whose code fails to build is logged and left out (see Failures); the others
+// are applied.
+func (a *Activator) Start(t Target) error {
+	a.mu.Lock()
+	if a.target != nil || a.closed {
+		a.mu.Unlock()
+		return fmt.Errorf("deploy: already started or closed")
+	}
+	a.target = t
+	a.mu.Unlock()
+	changes, cancel := a.reg.Subscribe()
+	if err := a.Sync(); err != nil {
+		cancel()
+		return err
+	}
+	a.wg.Go(func() {
+		defer cancel()
+		for {
+			select {
+			case <-a.stop:
+				return
+			case _, ok := <-changes:
+				if !ok {
+					return
+				}
+				if err := a.Sync(); err != nil {
+					a.log.Error("deploy: applying the registry", "error", err.Error())
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// Sync applies the registry's current state to the target now, if it changed since the last
+// Sync; it returns when the new table is in place. The admin API calls it after every
+// change so that a change is live when the call returns. Without a target it does nothing.
+func (a *Activator) Sync() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.target == nil || a.closed {
+		return nil
+	}
+	st, err := a.reg.Snapshot()
+	if err != nil {
+		return err
+	}
+	if st.Revision == a.applied && a.applied != 0 {
+		return nil
+	}
+	table := edge.Attachments{}
+	used := map[key]bool{}
+	failed := map[string]error{}
+	for _, as := range st.Associations {
+		stage, err := hooks.ParseStage(as.Event)
+		if err != nil {
+			continue
+		}
+		at, err := a.attachment(st, as, used)
+		if err != nil {
+			failed[as.Behavior+" "+as.Event] = err
+			a.log.Error("deploy: association left out", "behavior", as.Behavior, "event", as.Event,
+				"function", as.Function+":"+as.Qualifier, "error", err.Error())
+			continue
+		}
+		row := table[as.Behavior]
+		row[stage] = at
+		table[as.Behavior] = row
+	}
+	a.target.SetAttachments(table)
+	a.applied, a.failed = st.Revision, failed
+	for k, f := range a.cache {
+		if !used[k] {
+			delete(a.cache, k)
+			a.drain(f)
+		}
+	}
+	for name := range a.logsKnown() {
+		if _, ok := st.Functions[name]; !ok {
+			a.logs.forget(name)
+		}
+	}
+	return nil
+}
+
+// attachment builds the attachment of one association. The caller holds a.mu.
+func (a *Activator) attachment(st *registry.State, as registry.Association, used map[key]bool) (*edge.Attachment, error) {
+	r, err := st.Resolve(as.Function, as.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	fns := make([]hooks.Function, 0, 2)
+	for _, t := range r.Targets() {
+		f, err := a.build(t)
+		if err != nil {
+			return nil, err
+		}
+		used[keyOf(t)] = true
+		fns = append(fns, f)
+	}
+	at := &edge.Attachment{Name: as.Function, Version: as.Qualifier, Dialect: dialect(r.Primary.Runtime),
+		Function: fns[0], IncludeBody: as.IncludeBody}
+	if len(fns) == 2 {
+		at.Function = &weighted{primary: fns[0], additional: fns[1], weight: r.Weight, rand: a.o.Rand}
+	}
+	return at, nil
+}
+
+// build returns the cached Function of t, building it if needed. The caller holds a.mu.
+func (a *Activator) build(t registry.Target) (*jsruntime.Function, error) {
+	if f, ok := a.cache[keyOf(t)]; ok {
+		return f, nil
+	}
+	f, err := a.newFunction(t, 1)
+	if err != nil {
+		return nil, err
+	}
+	a.cache[keyOf(t)] = f
+	return f, nil
+}
+
+func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Function, error) {
+	src, err := a.reg.Source(t.Code)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %s:%s: %w", t.Function, t.Version, err)
+	}
+	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, src, minWarm))
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %w", err)
+	}
+	return f, nil
+}
+
+func (a *Activator) options(name, version, runtime string, src registry.Source, minWarm int) jsruntime.Options {
+	o := jsruntime.Options{
+		Name: name, Version: version, Runtime: runtime,
+		Code:      jsruntime.Code{Files: src.Files, Entry: src.Entry},
+		Isolation: jsruntime.Process, Worker: a.o.Worker, MinWarm: minWarm, MaxConcurrency: a.o.MaxConcurrency,
+		Metrics: a.o.Metrics, Logger: a.log, LogSink: a.logs.sink,
+	}
+	if a.o.InProcess {
+		o.Isolation = jsruntime.InProcess
+	}
+	if runtime != registry.RuntimeCloudFrontFunctions {
+		o.MaxSourceBytes = int(a.reg.Limits().Unpacked)
+	}
+	return o
+}
+
+// drain closes f after the drain delay. The caller holds a.mu.
+func (a *Activator) drain(f *jsruntime.Function) {
+	a.draining[f] = time.AfterFunc(a.o.DrainDelay, func() {
+		a.mu.Lock()
+		delete(a.draining, f)
+		a.mu.Unlock()
+		f.Close()
+	})
+}
+
+func (a *Activator) logsKnown() map[string]bool {
+	a.logs.mu.Lock()
+	defer a.logs.mu.Unlock()
+	m := make(map[string]bool, len(a.logs.rings))
+	for n := range a.logs.rings {
+		m[n] = true
+	}
+	return m
+}
+
+// Failures lists the associations left out of the last Sync, by "behavior event".
+func (a *Activator) Failures() map[string]error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := make(map[string]error, len(a.failed))
+	for k, v := range a.failed {
+		m[k] = v
+	}
+	return m
+}
+
+// Close stops following the registry and closes every Function, draining or not. Call it
+// after the edge server has shut down. It does not close the registry.
+func (a *Activator) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	close(a.stop)
+	fns := make([]*jsruntime.Function, 0, len(a.cache)+len(a.draining))
+	for _, f := range a.cache {
+		fns = append(fns, f)
+	}
+	for f, t := range a.draining {
+		t.Stop()
+		fns = append(fns, f)
+	}
+	a.cache, a.draining = map[key]*jsruntime.Function{}, map[*jsruntime.Function]*time.Timer{}
+	a.mu.Unlock()
+	a.wg.Wait()
+	for _, f := range fns {
+		f.Close()
+	}
+	return nil
+}
+
+func dialect(runtime string) hooks.Dialect {
+	if runtime == registry.RuntimeCloudFrontFunctions {
+		return hooks.CloudFrontFunctions
+	}
+	return hooks.LambdaEdge
+}

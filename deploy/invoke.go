@@ -1,0 +1,103 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/registry"
+)
+
+// Check compiles src as function name would run it, and loads it once (running its
+// top-level code, in a worker process unless InProcess), then discards it. A syntax error
+// is a *CompileError; any other failure to load is returned wrapped.
+func (a *Activator) Check(name, runtime string, src registry.Source) error {
+	if runtime == "" {
+		runtime = registry.RuntimeLambdaEdge
+	}
+	o := a.options(name, "check", runtime, src, 1)
+	o.LogSink, o.Metrics, o.MaxConcurrency = nil, nil, 1
+	f, err := jsruntime.New(o)
+	if err != nil {
+		if ce := compileError(err); ce != nil {
+			return ce
+		}
+		return fmt.Errorf("deploy: %w", err)
+	}
+	return f.Close()
+}
+
+// Report is the outcome of a test invocation: `verge fn test`'s JSON plus the version that
+// ran.
+type Report struct {
+	Function   string          `json:"function"`
+	Version    string          `json:"version"`
+	Output     json.RawMessage `json:"output"`
+	Logs       []string        `json:"logs"`
+	DurationMs float64         `json:"durationMs"`
+	Error      *string         `json:"error"`
+}
+
+// Invoke runs name:qualifier once on event (Lambda@Edge or CloudFront Functions event JSON,
+// whose eventType chooses the stage) and validates the result as the edge would. A weighted
+// alias picks its version as for live traffic. The version's attached Function is used if
+// there is one; otherwise one is built for this call and closed after it. The error is
+// non-nil only when nothing could run (unknown function: registry.ErrNotFound; a bad event:
+// registry.ErrInvalid); a function failure is reported in Report.Error.
+func (a *Activator) Invoke(ctx context.Context, name, qualifier string, event []byte) (Report, error) {
+	st, err := a.reg.Snapshot()
+	if err != nil {
+		return Report{}, err
+	}
+	r, err := st.Resolve(name, qualifier)
+	if err != nil {
+		return Report{}, err
+	}
+	ev, err := jsruntime.ParseEvent(event, "")
+	if err != nil {
+		return Report{}, fmt.Errorf("deploy: %w: %w", err, registry.ErrInvalid)
+	}
+	t := r.Primary
+	if r.Additional != nil && a.o.Rand() < r.Weight {
+		t = *r.Additional
+	}
+	a.mu.Lock()
+	f, ok := a.cache[keyOf(t)]
+	a.mu.Unlock()
+	if !ok {
+		if f, err = a.newFunction(t, 1); err != nil {
+			return Report{}, err
+		}
+		defer f.Close()
+	}
+	inv := f.InvokeDetailed(ctx, ev)
+	rep := Report{Function: name, Version: t.Version, Output: inv.Output, Logs: make([]string, 0, len(inv.Logs)),
+		DurationMs: float64(inv.Duration.Microseconds()) / 1000}
+	for _, l := range inv.Logs {
+		rep.Logs = append(rep.Logs, l.Message)
+	}
+	if len(rep.Output) == 0 {
+		rep.Output = json.RawMessage("null")
+	}
+	err = inv.Err
+	if err == nil {
+		err = hooks.Validate(dialect(t.Runtime), ev, inv.Result, hooks.Limits{}.WithDefaults(ev.Stage))
+	}
+	if err != nil {
+		s := err.Error()
+		rep.Error = &s
+	}
+	return rep, nil
+}
+
+// Logs returns the newest console lines of function name (at most Options.LogLines),
+// oldest first.
+func (a *Activator) Logs(name string) []LogEntry { return a.logs.tail(name) }
+
+// Follow delivers function name's new console lines until cancel is called. Lines are
+// dropped for a reader that does not keep up.
+func (a *Activator) Follow(name string) (lines <-chan LogEntry, cancel func()) {
+	return a.logs.follow(name)
+}
