@@ -298,6 +298,7 @@ func (a *Activator) Close() error {
 	}
 	a.closed = true
 	close(a.stop)
+	a.logs.stopFollowers()
 	fns := make([]*jsruntime.Function, 0, len(a.cache)+len(a.draining))
 	for _, f := range a.cache {
 		fns = append(fns, f)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/jsruntime"
@@ -22,7 +24,14 @@ func TestMain(m *testing.M) {
 	if jsruntime.IsWorkerProcess() {
 		os.Exit(jsruntime.WorkerMainForTest())
 	}
-	os.Exit(m.Run())
+	// fasthttp's background cleaners sleep for seconds after a server or client is gone.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+		// edge: a Shutdown right after Start can run before fasthttp's Serve registers the
+		// listener, which then accepts forever (reported to edge's owner).
+		goleak.IgnoreAnyFunction("github.com/vergecdn/verge/edge.(*Server).Start.func1"))
 }
 
 // versionFn is a viewer-response function that tags responses with X-Version: v.
@@ -266,5 +275,23 @@ func TestProcessIsolation(t *testing.T) {
 	e.sync(t)
 	if got := e.version(t, "/api/x"); got != "proc" {
 		t.Fatalf("X-Version %q", got)
+	}
+}
+
+func TestStopFollowers(t *testing.T) {
+	e := start(t, deploy.Options{InProcess: true})
+	lines, cancel := e.act.Follow("x")
+	defer cancel()
+	e.act.StopFollowers()
+	select {
+	case _, ok := <-lines:
+		if ok {
+			t.Fatal("a line after StopFollowers")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not end")
+	}
+	if l, _ := e.act.Follow("x"); l == nil {
+		t.Fatal("nil channel")
 	}
 }

@@ -101,3 +101,8 @@ func (a *Activator) Logs(name string) []LogEntry { return a.logs.tail(name) }
 func (a *Activator) Follow(name string) (lines <-chan LogEntry, cancel func()) {
 	return a.logs.follow(name)
 }
+
+// StopFollowers ends every Follow stream (their channels close) and makes later Follow
+// calls return closed channels. Call it before shutting the admin server down, so that
+// `fn logs --follow` clients do not hold the shutdown up; Close calls it too.
+func (a *Activator) StopFollowers() { a.logs.stopFollowers() }

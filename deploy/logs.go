@@ -25,6 +25,7 @@ type logBook struct {
 	now  func() time.Time
 
 	mu        sync.Mutex
+	closed    bool // after stopFollowers: follow returns closed channels
 	rings     map[string]*ring
 	followers map[string]map[chan LogEntry]struct{}
 }
@@ -81,6 +82,11 @@ func (b *logBook) tail(fn string) []LogEntry {
 func (b *logBook) follow(fn string) (<-chan LogEntry, func()) {
 	ch := make(chan LogEntry, 256)
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
 	if b.followers[fn] == nil {
 		b.followers[fn] = map[chan LogEntry]struct{}{}
 	}
@@ -101,4 +107,17 @@ func (b *logBook) forget(fn string) {
 	b.mu.Lock()
 	delete(b.rings, fn)
 	b.mu.Unlock()
+}
+
+// stopFollowers ends every follower's stream, now and for good.
+func (b *logBook) stopFollowers() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for fn, chs := range b.followers {
+		for ch := range chs {
+			close(ch)
+		}
+		delete(b.followers, fn)
+	}
 }

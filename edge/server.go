@@ -196,6 +196,9 @@ func (s *Server) Reload(cfg *Config) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	err := s.viewer.ShutdownWithContext(ctx)
+	// fasthttp closes only listeners its Serve has registered: one that has not started yet
+	// would otherwise accept forever.
+	_ = s.ln.Close()
 	if aerr := s.admin.Shutdown(ctx); err == nil {
 		err = aerr
 	}

@@ -30,6 +30,7 @@ func newFnTestCmd() *cobra.Command {
 				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetEscapeHTML(false)
 			if err := enc.Encode(rep); err != nil {
 				return err
 			}

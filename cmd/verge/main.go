@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 	}
 	fn := &cobra.Command{Use: "fn", Short: "Develop and deploy functions"}
 	fn.AddCommand(newFnTestCmd())
+	fn.AddCommand(newFnCmds()...)
 	root.AddCommand(newServeCmd(), fn, newWorkerCmd())
 	return root
 }

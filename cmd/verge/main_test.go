@@ -275,3 +275,69 @@ func waitLog(t *testing.T, p *proc, substr string) {
 	}
 	t.Fatalf("log never said %q:\n%s", substr, p.stderr)
 }
+
+// TestFunctionLifecycleThroughTheCLI drives a running node with the CLI verbs, as a developer
+// deploying a function would.
+func TestFunctionLifecycleThroughTheCLI(t *testing.T) {
+	origin := httpOrigin(t, "page")
+	listen, admin := freeAddr(t), freeAddr(t)
+	p := startVerge(t, "serve", "--origin", origin, "--listen", listen, "--admin", admin, "--data", t.TempDir())
+	fn := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(verge, append(args, "--admin", "http://"+admin)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("verge %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	dir := t.TempDir()
+	code := filepath.Join(dir, "index.js")
+	write := func(value string) {
+		src := `exports.handler = async (event) => {
+  const response = event.Records[0].cf.response;
+  response.headers['x-version'] = [{key: 'X-Version', value: '` + value + `'}];
+  return response;
+};`
+		if err := os.WriteFile(code, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one")
+	fn("fn", "deploy", "hdr", "--file", code)
+	if v := fn("fn", "publish", "hdr"); v != "1" {
+		t.Fatalf("publish printed %q, want 1", v)
+	}
+	fn("fn", "alias", "hdr", "live", "1")
+	fn("fn", "associate", "default", "viewer-response", "hdr:live")
+	waitHeader(t, "http://"+listen+"/", "X-Version", "one")
+
+	write("two")
+	fn("fn", "deploy", "hdr", "--file", code)
+	waitHeader(t, "http://"+listen+"/", "X-Version", "one") // $LATEST changed; live did not
+	fn("fn", "publish", "hdr")
+	fn("fn", "alias", "hdr", "live", "2")
+	waitHeader(t, "http://"+listen+"/", "X-Version", "two")
+
+	fn("fn", "dissociate", "default", "viewer-response")
+	waitHeader(t, "http://"+listen+"/", "X-Version", "")
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+func waitHeader(t *testing.T, url, name, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := get(t, url)
+		got := r.Header.Get(name)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s = %q, want %q", url, name, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

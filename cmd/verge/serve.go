@@ -76,13 +76,22 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer loader.Close()
+	lc, err := wireLifecycle(cfg, loader.metrics, log) // refuses an exposed admin port without a token
+	if err != nil {
+		return err
+	}
+	defer lc.Close() // after srv.Shutdown: requests in flight finish on their functions
 	srv, err := edge.New(cfg, edge.Deps{
 		Logger: log, AccessLog: accessLog(cfg.AccessLog), Registry: reg, GoFunctions: goFns, Loader: loader,
+		Admin: lc.Handler,
 	})
 	if err != nil {
 		return err
 	}
 	if err := srv.Start(); err != nil {
+		return err
+	}
+	if err := lc.Attach(srv); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s (admin http://%s)\n", srv.Addr(), srv.AdminAddr())
@@ -103,6 +112,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		case err := <-srv.Errors():
 			return err
 		case <-cmd.Context().Done():
+			lc.StopStreams() // `fn logs --follow` streams would hold up the drain
 			log.Info("draining", "timeout", cfg.Server.ShutdownTimeout.Std().String())
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.Std())
 			defer cancel()
