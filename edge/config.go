@@ -18,6 +18,10 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// Admin is the admin address (metrics, health, admin API). Default "127.0.0.1:8081".
 	Admin string `yaml:"admin"`
+	// AdminTokens are the admin API's bearer tokens, each "NAME=SECRET" (NAME is what the audit
+	// log records) or a bare SECRET; the env var VERGE_ADMIN_TOKENS adds more in the same form.
+	// With none, the admin API needs no token and must listen on loopback.
+	AdminTokens []string `yaml:"admin_tokens"`
 	// Data is the directory for durable state. Default "./data".
 	Data string `yaml:"data"`
 	// Name identifies this node in Via and X-Cache ("1.1 verge"). Default "verge".

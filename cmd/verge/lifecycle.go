@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"github.com/vergecdn/verge/admin"
@@ -32,8 +33,8 @@ type lifecycle struct {
 
 // lifecycleOptions are what tests change; serve uses the zero value.
 type lifecycleOptions struct {
-	// Tokens are the admin tokens; nil reads VERGE_ADMIN_TOKENS (NAME=SECRET or SECRET,
-	// comma separated).
+	// Tokens are the admin tokens; nil reads the configuration's admin_tokens and
+	// VERGE_ADMIN_TOKENS (NAME=SECRET or SECRET, comma separated).
 	Tokens []admin.Token
 	// InProcess runs uploaded code in this process rather than in worker processes.
 	InProcess bool
@@ -51,9 +52,14 @@ func wireLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logger, o lifecycleOptions) (*lifecycle, error) {
 	if o.Tokens == nil {
 		var err error
-		if o.Tokens, err = admin.ParseTokens(os.Getenv("VERGE_ADMIN_TOKENS")); err != nil {
+		if o.Tokens, err = admin.ParseTokens(strings.Join(cfg.AdminTokens, ",")); err != nil {
+			return nil, fmt.Errorf("admin_tokens: %w", err)
+		}
+		env, err := admin.ParseTokens(os.Getenv("VERGE_ADMIN_TOKENS"))
+		if err != nil {
 			return nil, fmt.Errorf("VERGE_ADMIN_TOKENS: %w", err)
 		}
+		o.Tokens = append(o.Tokens, env...)
 	}
 	secrets := make([]string, len(o.Tokens))
 	for i, t := range o.Tokens {

@@ -341,3 +341,29 @@ func waitHeader(t *testing.T, url, name, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestAdminSecurity(t *testing.T) {
+	origin := httpOrigin(t, "page")
+	port := strings.TrimPrefix(freeAddr(t), "127.0.0.1:")
+	out, err := exec.Command(verge, "serve", "--origin", origin, "--listen", freeAddr(t), "--admin", "0.0.0.0:"+port, "--data", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "token") {
+		t.Fatalf("a non-loopback admin address without a token must be refused: err %v\n%s", err, out)
+	}
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "edge.yaml")
+	listen, admin := freeAddr(t), freeAddr(t)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("listen: %s\nadmin: %s\ndata: %s\nadmin_tokens: [ci=s3cret]\norigins: [{id: o, url: %s}]\nbehaviors: [{path: \"*\"}]\n",
+		listen, admin, filepath.Join(dir, "data"), origin)), 0o644)
+	p := startVerge(t, "serve", "--config", cfg)
+	list := func(token string) error {
+		return exec.Command(verge, "fn", "list", "--admin", "http://"+admin, "--token", token).Run()
+	}
+	if err := list("wrong"); err == nil {
+		t.Fatal("a wrong token was accepted")
+	}
+	if err := list("s3cret"); err != nil {
+		t.Fatalf("the configured token was refused: %v", err)
+	}
+	p.stop(t, syscall.SIGTERM)
+}
