@@ -69,3 +69,28 @@ func TestLogSink(t *testing.T) {
 		t.Fatalf("logs %+v", got)
 	}
 }
+
+func TestCFFByteStrings(t *testing.T) {
+	f, err := jsruntime.New(jsruntime.Options{Runtime: jsruntime.RuntimeCloudFrontFunctions, Code: jsruntime.SingleFile(`
+var crypto = require('crypto');
+function handler(event) {
+  var sig = String.bytesFrom('aGk', 'base64url');
+  var v = [sig, String.bytesFrom('6869', 'hex'), 'é'.toUTF8().length, 'é'.toUTF8().fromUTF8(), 'abc'.toBytes(1), 'Ā'.toBytes(),
+    crypto.createHmac('sha256', 'k').update('x').digest('base64url').length].join('|');
+  event.request.headers['x-v'] = { value: v };
+  return event.request;
+}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, _ := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
+	ev, _ := jsruntime.ParseEvent(b, "")
+	res, err := f.Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Request.Headers.Get("x-v"), "hi|hi|2|é|bc||43"; got != want {
+		t.Fatalf("x-v = %q, want %q", got, want)
+	}
+}

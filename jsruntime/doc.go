@@ -26,18 +26,27 @@
 // MemoryMB/8 characters), JSON.parse pre-scans nesting depth, sources are capped in size and
 // bracket nesting at upload, eval and new Function are off, pending timers are capped.
 //
-// Those guards cannot cover everything (a loop that doubles a string, a 100k-deep
-// JSON.stringify), so InProcess isolation is for trusted code only. Process isolation runs the
-// pool in a worker process (the hidden `verge worker` verb, jsruntime.ServeWorker) whose
-// address space is limited with RLIMIT_AS (its start-up size plus WorkerOptions.MemoryMB;
-// Go reserves address space early, so an absolute limit would be fragile), whose Go heap
-// target is the function's MemoryMB (GOMEMLIMIT via debug.SetMemoryLimit), and whose
-// goroutine stacks are capped at 256 MiB. Allocation past the limit is a Go fatal error that
-// ends only the worker: its in-flight invocations fail with 503 (hooks.Execution) and the next
-// invocation starts a new worker. A parent-side watchdog kills a worker whose invocation
-// overruns its timeout by WorkerOptions.Grace (native code Interrupt cannot stop). Measured
-// in jsruntime/hostile: a string-doubling loop kills its worker in about 1 s with a 512 MiB
-// headroom, and the healthy function beside it never fails.
+// Memory is guarded at two levels. A MemoryGuard (Options.MemoryGuard) samples the Go heap
+// every few milliseconds and interrupts the invocations it covers when the heap passes its
+// limit; their runtimes and everything they allocated are dropped (503). It is a best effort:
+// one native allocation larger than the memory left still kills the process before the next
+// sample. So InProcess isolation is for trusted code only, and Process isolation runs the pool
+// in a worker process (the hidden `verge worker` verb, jsruntime.ServeWorker): its own guard
+// trips at a quarter of WorkerOptions.MemoryMB, RLIMIT_AS caps its address space at its
+// start-up size plus WorkerOptions.MemoryMB (Go reserves address space early, so an absolute
+// limit would be fragile), GOMEMLIMIT is the function's MemoryMB, and goroutine stacks are
+// capped at 256 MiB. An allocation past RLIMIT_AS is a Go fatal error that ends only the
+// worker: its in-flight invocations fail with 503 (hooks.Execution) and the next invocation
+// starts a new worker. A parent-side watchdog kills a worker whose invocation overruns its
+// timeout by WorkerOptions.Grace (native code Interrupt cannot stop). Workers that keep dying
+// within a second of starting are restarted with a growing back-off (50 ms to 5 s), during
+// which invocations fail fast with 503.
+//
+// Measured in jsruntime/hostile (512 MiB headroom): a string-doubling loop is stopped by the
+// worker's guard in 0.8-1 s without losing the worker; a single 2 GiB Uint8Array kills its
+// worker in 10-40 ms; a 100k-deep JSON.stringify is killed by the watchdog at timeout+grace;
+// a healthy function invoked every 20 ms beside them all never fails. In process, the guard
+// stops a string-tripling loop at a 400 MiB limit in about 1 s (memguard_test.go).
 //
 // # Fidelity
 //

@@ -3,9 +3,7 @@ package jsruntime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -103,52 +101,15 @@ func wrapCFFOutput(out json.RawMessage, res hooks.Result) json.RawMessage {
 	return b
 }
 
-// loadPackage reads file and the JS/JSON files in its directory tree (skipping hidden
-// directories), up to 1 MiB in all.
+// loadPackage reads file as the entry of a package whose other modules are read from its
+// directory when required.
 func loadPackage(file string) (Code, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return Code{}, fmt.Errorf("jsruntime: %w", err)
 	}
-	dir := filepath.Dir(file)
 	entry := filepath.Base(file)
-	code := Code{Files: map[string]string{entry: string(src)}, Entry: entry}
-	total := len(src)
-	errFull := errors.New("full")
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		ext := filepath.Ext(p)
-		if ext != ".js" && ext != ".cjs" && ext != ".json" {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if rel == entry {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		if total+len(b) > 1<<20 {
-			return errFull
-		}
-		total += len(b)
-		code.Files[rel] = string(b)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errFull) {
-		return Code{}, fmt.Errorf("jsruntime: %w", err)
-	}
-	return code, nil
+	return Code{Files: map[string]string{entry: string(src)}, Entry: entry, Dir: filepath.Dir(file)}, nil
 }
 
 // AWSTestResult is CloudFront's TestFunction result shape, so expected outputs published for

@@ -56,3 +56,30 @@ func TestCFFFrozenClockAndAWSShape(t *testing.T) {
 		t.Fatalf("%+v", aws)
 	}
 }
+
+// TestRunTestReadsSiblingsOnDemand: only required files are read, so unrelated broken files
+// beside the handler do not matter; a shebang line is ignored as in Node.
+func TestRunTestReadsSiblingsOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("h.js", "#!/usr/bin/env node\nconst lib = require('./lib/x');\nexports.handler = async (e) => { console.log(lib.v); return e.Records[0].cf.request }")
+	write("lib/x.js", "exports.v = require('../data.json').v")
+	write("data.json", `{"v": 42}`)
+	write("broken.js", "this is not javascript (")
+	write("other/deep.js", "nor is this {")
+	ev, _ := os.ReadFile("testdata/events/lambda-edge-viewer-request.json")
+	rep, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{File: filepath.Join(dir, "h.js"), Event: ev})
+	if err != nil || rep.Error != nil || len(rep.Logs) != 1 || rep.Logs[0] != "42" {
+		t.Fatalf("%v %v %q", err, rep.Error, rep.Logs)
+	}
+	if _, err := jsruntime.New(jsruntime.Options{Code: jsruntime.Code{Files: map[string]string{"index.js": "require('../../etc/passwd')"}, Dir: dir}}); err == nil {
+		t.Fatal("a require escaped the package directory")
+	}
+}

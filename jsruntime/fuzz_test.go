@@ -160,3 +160,23 @@ func FuzzJSONDepth(f *testing.F) {
 		}
 	})
 }
+
+// FuzzESM: the ES-module rewriter and the nesting scanner accept any text without panicking,
+// and a rewritten module never nests deeper than its source plus the rewriter's own helper.
+func FuzzESM(f *testing.F) {
+	for _, s := range []string{
+		"import a, { b as c } from 'x';\nexport const handler = async () => a;",
+		"export { a as b, c };\nexport default 1;\nexport class K {}",
+		"import * as ns from \"m\"\nimport 'side'\nexport async function* g() {}",
+		"`${'{'}` /* ( */ // [\n'\\'('",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		out := esmToCJS(src)
+		if d := sourceNesting(out); d < 0 || d > sourceNesting(src)+len(out) {
+			t.Fatalf("nesting %d", d)
+		}
+		_ = isESM("index.js", src)
+	})
+}

@@ -49,6 +49,10 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	v.loop.reset()
 	v.logs.reset()
 	v.uses++
+	if g := v.p.opts.MemoryGuard; g != nil {
+		g.enter(v)
+		defer g.leave(v)
+	}
 	if v.p.script != nil {
 		v.frozen = time.Now()
 		defer func() { v.frozen = time.Time{} }()
@@ -56,7 +60,10 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	rt := v.rt
 	wait := time.Until(c.deadline)
 	tm := time.AfterFunc(wait, func() { rt.Interrupt(errTimeout) })
-	stop := context.AfterFunc(ctx, func() { rt.Interrupt(ctx.Err()) })
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { rt.Interrupt(ctx.Err()) })
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
@@ -163,6 +170,15 @@ func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
 	if !ok {
 		return false, nil
 	}
+	if p, ok := obj.Export().(*goja.Promise); ok && p.State() != goja.PromiseStatePending {
+		// Already settled (an async handler that never awaited): no need to subscribe.
+		if p.State() == goja.PromiseStateFulfilled {
+			s.settle(p.Result(), nil, false)
+		} else {
+			s.settle(nil, thrown{p.Result()}, false)
+		}
+		return true, nil
+	}
 	then, ok := goja.AssertFunction(obj.Get("then"))
 	if !ok {
 		return false, nil
@@ -242,7 +258,9 @@ func (v *vm) fail(err error, c *call) outcome {
 		out.err = err
 		out.discard = he.Kind != hooks.Validation
 	case errors.As(err, &ie):
-		if iv := ie.Value(); iv == nil || iv == errTimeout || errors.Is(asError(iv), context.DeadlineExceeded) {
+		if iv := ie.Value(); iv == errMemory {
+			out.err = hooks.Errorf(hooks.Execution, "%s: the function exceeded the memory limit", c.ev.Stage)
+		} else if iv == nil || iv == errTimeout || errors.Is(asError(iv), context.DeadlineExceeded) {
 			out.err = timeoutError(c)
 		} else {
 			out.err = hooks.Errorf(hooks.Execution, "%s: the invocation was cancelled: %v", c.ev.Stage, iv)

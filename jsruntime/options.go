@@ -55,6 +55,9 @@ type Code struct {
 	// Entry is the file whose exports hold the handler. Default: "index.js" if present, else
 	// the only file.
 	Entry string
+	// Dir, for local tools only (verge fn test), is a directory from which files that are not
+	// in Files are read on first require, as Node would. Uploaded code never sets it.
+	Dir string
 }
 
 // SingleFile returns the Code of one source file.
@@ -108,6 +111,9 @@ type Options struct {
 	LogSink func(fn, version, requestID string, lines []LogLine)
 	// Metrics, if set, records invocations (see NewMetrics). Share one per registry.
 	Metrics *Metrics
+	// MemoryGuard, if set, stops this function's invocations when the process heap passes the
+	// guard's limit (see MemoryGuard). InProcess only; workers run their own guard.
+	MemoryGuard *MemoryGuard
 	// Worker configures Process isolation.
 	Worker WorkerOptions
 }

@@ -3,7 +3,10 @@ package jsruntime
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +25,7 @@ const taskRoot = "/var/task"
 type program struct {
 	opts    Options
 	files   map[string]string // absolute path under taskRoot -> source
+	dir     string            // Code.Dir
 	entry   string            // absolute path of the entry file
 	reg     *require.Registry
 	script  *goja.Program // CloudFront Functions only
@@ -46,9 +50,7 @@ func compile(o Options) (*program, error) {
 			return nil, fmt.Errorf("jsruntime: file name %q must not contain \"..\"", name)
 		}
 		total += len(src)
-		if o.Runtime != RuntimeCloudFrontFunctions && isESM(name, src) {
-			src = esmToCJS(src)
-		}
+		src = prepareSource(o.Runtime, name, src)
 		if d := sourceNesting(src); d > o.MaxNesting {
 			return nil, fmt.Errorf("jsruntime: %s nests brackets %d deep, over the limit of %d", name, d, o.MaxNesting)
 		}
@@ -72,7 +74,7 @@ func compile(o Options) (*program, error) {
 	default:
 		return nil, errors.New("jsruntime: several files and no entry point (set Code.Entry)")
 	}
-	p := &program{opts: o, files: files, entry: taskRoot + entry}
+	p := &program{opts: o, files: files, entry: taskRoot + entry, dir: c.Dir}
 	if !hasKey(files, p.entry) {
 		return nil, fmt.Errorf("jsruntime: entry file %q is not in the package", c.Entry)
 	}
@@ -103,11 +105,37 @@ func compile(o Options) (*program, error) {
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 func (p *program) load(name string) ([]byte, error) {
-	src, ok := p.files[name]
-	if !ok {
+	if src, ok := p.files[name]; ok {
+		return []byte(src), nil
+	}
+	rel, ok := strings.CutPrefix(name, taskRoot+"/")
+	if p.dir == "" || !ok || !filepath.IsLocal(rel) {
 		return nil, require.ModuleFileDoesNotExistError
 	}
-	return []byte(src), nil
+	b, err := os.ReadFile(filepath.Join(p.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || isDirErr(err) {
+			return nil, require.ModuleFileDoesNotExistError
+		}
+		return nil, fmt.Errorf("jsruntime: %w", err)
+	}
+	return []byte(prepareSource(p.opts.Runtime, name, string(b))), nil
+}
+
+func isDirErr(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "directory")
+}
+
+// prepareSource blanks a leading "#!" line (Node ignores it) and rewrites ES modules.
+func prepareSource(runtime, name, src string) string {
+	if strings.HasPrefix(src, "#!") {
+		src = "//" + src[2:]
+	}
+	if runtime != RuntimeCloudFrontFunctions && isESM(name, src) {
+		src = esmToCJS(src)
+	}
+	return src
 }
 
 func (p *program) nativesOf(rt *goja.Runtime) *goja.Object {

@@ -24,10 +24,11 @@ type vm struct {
 	natives *goja.Object
 	// stringify is the original JSON.stringify, captured before user code could replace it.
 	stringify goja.Callable
-	cur       *current     // the running invocation, for the context object's methods
-	ctxProto  *goja.Object // the context object's prototype, built on first use
-	frozen    time.Time    // CloudFront Functions' clock during an invocation
-	settle    *settleHooks // settlement callbacks, built on first use
+	cur       *current      // the running invocation, for the context object's methods
+	ctxProto  *goja.Object  // the context object's prototype, built on first use
+	mkEvent   goja.Callable // the Lambda@Edge event factory, built on first use
+	frozen    time.Time     // CloudFront Functions' clock during an invocation
+	settle    *settleHooks  // settlement callbacks, built on first use
 	lastUse   time.Time
 	uses      int
 }
@@ -118,6 +119,7 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
+	_ = opts.Set("cff", o.Runtime == RuntimeCloudFrontFunctions)
 	_ = opts.Set("maxStringLength", maxStringLength(mem))
 	_ = opts.Set("maxJSONDepth", o.MaxCallDepth)
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {

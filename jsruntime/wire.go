@@ -12,9 +12,10 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// The worker protocol: frames of a 4-byte big-endian length, one type byte and a JSON body,
-// over the worker's stdin (requests) and stdout (replies). Calls are multiplexed by id; replies
-// may arrive in any order.
+// The worker protocol: frames of a 4-byte big-endian length, one type byte and a body, over
+// the worker's stdin (requests) and stdout (replies). The init frames are JSON; call and result
+// frames use the binary codec of wirecodec.go. Calls are multiplexed by id; replies may arrive
+// in any order.
 const (
 	frameInit       = 'I' // parent -> worker: workerInit
 	frameInitReply  = 'i' // worker -> parent: initReply
@@ -67,29 +68,33 @@ type initReply struct {
 	Error string `json:"error,omitempty"`
 }
 
+// wireCall and wireResult are the call and result frames (binary, see wirecodec.go).
 type wireCall struct {
-	ID        uint64       `json:"id"`
-	Event     *hooks.Event `json:"event"`
-	Deadline  int64        `json:"deadline"` // Unix nanoseconds
-	RequestID string       `json:"requestId"`
-	WantJSON  bool         `json:"wantJSON,omitempty"`
+	ID        uint64
+	Event     *hooks.Event
+	Deadline  int64 // Unix nanoseconds
+	RequestID string
+	WantJSON  bool
 }
 
 type wireResult struct {
-	ID      uint64          `json:"id"`
-	Result  hooks.Result    `json:"result"`
-	Output  json.RawMessage `json:"output,omitempty"`
-	Logs    []LogLine       `json:"logs,omitempty"`
-	HasErr  bool            `json:"hasErr,omitempty"`
-	ErrKind hooks.Kind      `json:"errKind,omitempty"`
-	ErrMsg  string          `json:"errMsg,omitempty"`
-	Cold    bool            `json:"cold,omitempty"`
-	InUse   int             `json:"inUse"`
-	Idle    int             `json:"idle"`
+	ID      uint64
+	Result  hooks.Result
+	Output  string
+	Logs    []LogLine
+	HasErr  bool
+	ErrKind hooks.Kind
+	ErrMsg  string
+	Cold    bool
+	InUse   int
+	Idle    int
 }
 
 func (r *wireResult) outcome() outcome {
-	out := outcome{result: r.Result, output: r.Output, logs: r.Logs}
+	out := outcome{result: r.Result, logs: r.Logs}
+	if r.Output != "" {
+		out.output = []byte(r.Output)
+	}
 	if r.HasErr {
 		out.err = &hooks.Error{Kind: r.ErrKind, Err: errors.New(r.ErrMsg)}
 	}
@@ -125,4 +130,17 @@ func readFrame(r *bufio.Reader) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	return hdr[4], body, nil
+}
+
+// writeBinaryFrame writes one frame whose body fill encodes with the binary codec.
+func writeBinaryFrame(w io.Writer, typ byte, fill func(*wenc)) error {
+	e := wenc{b: make([]byte, frameHeaderSize, 1024)}
+	fill(&e)
+	if len(e.b)-4 > maxFrame {
+		return fmt.Errorf("jsruntime: worker protocol: frame of %d bytes", len(e.b))
+	}
+	binary.BigEndian.PutUint32(e.b, uint32(len(e.b)-4))
+	e.b[4] = typ
+	_, err := w.Write(e.b)
+	return err
 }

@@ -41,8 +41,22 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 			os.Exit(3) // the parent is gone
 		}
 	}
+	sendResult := func(r *wireResult) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if err := writeBinaryFrame(w, frameResult, func(e *wenc) { e.result(r) }); err != nil {
+			os.Exit(3)
+		}
+	}
 	o := in.Options.options()
 	o.Isolation = InProcess
+	if in.MemoryMB > 0 {
+		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
+		// turns it into a fatal error that takes the whole worker down.
+		g := NewMemoryGuard(uint64(in.MemoryMB)<<18, 0)
+		defer g.Close()
+		o.MemoryGuard = g
+	}
 	f, err := New(o)
 	if err != nil {
 		send(frameInitReply, initReply{Error: err.Error()})
@@ -60,8 +74,8 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 		if typ != frameCall {
 			continue
 		}
-		var c wireCall
-		if err := json.Unmarshal(body, &c); err != nil || c.Event == nil {
+		c, err := decodeCall(body)
+		if err != nil || c.Event == nil {
 			continue
 		}
 		wg.Go(func() {
@@ -77,12 +91,12 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 				out = v.invoke(ctx, cl)
 				l.pool.put(v, out.discard)
 			}
-			res := wireResult{ID: c.ID, Result: out.result, Output: out.output, Logs: out.logs, Cold: cold}
+			res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold}
 			if out.err != nil {
 				res.HasErr, res.ErrKind, res.ErrMsg = true, hooks.KindOf(out.err), unwrapMsg(out.err)
 			}
 			res.InUse, res.Idle = l.pool.stats()
-			send(frameResult, res)
+			sendResult(&res)
 		})
 	}
 	wg.Wait()

@@ -67,6 +67,7 @@ func TestHostile(t *testing.T) {
 		{"while true in try/catch", `exports.handler = async () => { for (;;) { try { while (true) {} } catch (e) {} finally { continue } } }`, 503},
 		{"x.repeat(2**33)", `exports.handler = async () => 'x'.repeat(2 ** 33)`, 503},
 		{"string doubling", `exports.handler = async () => { let s = 'x'; for (;;) s += s }`, 503},
+		{"one huge buffer", `exports.handler = async () => new Uint8Array(2 ** 31 - 1).length`, 503},
 		{"unbounded array", `exports.handler = async () => { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)) }`, 503},
 		{"deep JSON.parse", `exports.handler = async () => JSON.parse('['.repeat(3e6))`, 503},
 		{"deep JSON.stringify", `exports.handler = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; return JSON.stringify(o) }`, 503},
@@ -142,7 +143,7 @@ func TestDeepSource(t *testing.T) {
 // fail with 503, and the function serves again on a new worker.
 func TestWorkerCrashFailsOnlyInFlight(t *testing.T) {
 	f := processFn(t, "crash", `exports.handler = async (e) => {
-  if (e.Records[0].cf.request.uri === '/crash') { let s = 'x'; for (;;) s += s; }
+  if (e.Records[0].cf.request.uri === '/crash') return new ArrayBuffer(1.5 * 2 ** 30).byteLength;
   await new Promise((r) => setTimeout(r, 100));
   return e.Records[0].cf.request;
 }`, 5*time.Second)
@@ -166,5 +167,25 @@ func TestWorkerCrashFailsOnlyInFlight(t *testing.T) {
 	wg.Wait()
 	if _, err := f.Invoke(context.Background(), ev); err != nil {
 		t.Fatalf("after the crash: %v", err)
+	}
+}
+
+// TestCrashLoopBacksOff: a function that kills every worker gets 503s, and restarts back off
+// instead of forking on every request.
+func TestCrashLoopBacksOff(t *testing.T) {
+	f := processFn(t, "crashloop", `exports.handler = async () => new ArrayBuffer(1.5 * 2 ** 30).byteLength`, 5*time.Second)
+	ev := event(t, "viewer-request")
+	backedOff := false
+	for range 6 {
+		_, err := f.Invoke(context.Background(), ev)
+		if err == nil || hooks.KindOf(err).Status() != 503 {
+			t.Fatalf("got %v", err)
+		}
+		if strings.Contains(err.Error(), "keeps crashing") {
+			backedOff = true
+		}
+	}
+	if !backedOff {
+		t.Fatal("restarts never backed off")
 	}
 }

@@ -139,3 +139,28 @@ if (!opts.allowEval) {
   refuse.prototype = Function.prototype;
   hidden('Function', refuse);
 }
+
+// CloudFront Functions runtime 1.0's byte-string helpers (a "byte string" holds one byte per
+// UTF-16 unit). Runtime 2.0 removed them; having them does not break 2.0 code.
+if (opts.cff) {
+  const bytesToStr = (u8) => { let s = ''; for (let i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; };
+  const strToBytes = (s) => { const u8 = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i) & 255; return u8; };
+  const def = (o, name, fn) => Object.defineProperty(o, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  def(String, 'bytesFrom', (v, enc) => {
+    if (typeof v !== 'string') return bytesToStr(Uint8Array.from(v));
+    if (enc === 'hex' || enc === 'base64' || enc === 'base64url') return bytesToStr(new Uint8Array(natives.bufDecode(v, enc)));
+    throw new TypeError('unknown encoding: ' + enc);
+  });
+  def(String.prototype, 'toBytes', function (start, end) {
+    const s = String(this).slice(start, end);
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return null;
+    return s;
+  });
+  def(String.prototype, 'fromBytes', function (start, end) { return String(this).slice(start, end); });
+  def(String.prototype, 'toUTF8', function (start, end) {
+    return bytesToStr(new Uint8Array(natives.bufDecode(String(this).slice(start, end), 'utf8')));
+  });
+  def(String.prototype, 'fromUTF8', function (start, end) {
+    return natives.bufEncode(strToBytes(String(this).slice(start, end)), 'utf8');
+  });
+}

@@ -28,6 +28,20 @@ function quote(s) {
   return q + out + q;
 }
 
+// nodeStack rewrites a goja stack trace in Node's layout ("    at fn (file:line:col)"),
+// dropping Verge's own frames and goja's program-counter suffixes.
+function nodeStack(stack) {
+  const out = [];
+  for (const line of stack.split('\n')) {
+    if (line === '') continue;
+    const m = /^\s*at (.*)$/.exec(line);
+    if (!m) { out.push(line); continue; }
+    if (m[1].indexOf('verge:') >= 0) continue;
+    out.push('    at ' + m[1].replace(/:(\d+):(\d+)\(\d+\)/g, ':$1:$2').replace(/^(\S+) \(native\)$/, '$1 (<anonymous>)'));
+  }
+  return out.join('\n');
+}
+
 function formatKey(k) {
   if (typeof k === 'symbol') return '[' + k.toString() + ']';
   return identRe.test(k) ? k : quote(k);
@@ -234,7 +248,7 @@ function formatObject(ctx, v, depth) {
     keys = ownKeys(v, false).filter((k) => k !== 'lastIndex');
     if (keys.length === 0) return base;
   } else if (v instanceof Error) {
-    base = v.stack ? String(v.stack) : Error.prototype.toString.call(v);
+    base = v.stack ? nodeStack(String(v.stack)) : Error.prototype.toString.call(v);
     keys = ownKeys(v, false).filter((k) => k !== 'stack' && k !== 'message');
     if (keys.length === 0) return base;
   } else if (v instanceof Promise) {

@@ -1,0 +1,69 @@
+package jsruntime
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+func encodeCall(c *wireCall) []byte     { e := wenc{}; e.call(c); return e.b }
+func encodeResult(r *wireResult) []byte { e := wenc{}; e.result(r); return e.b }
+
+// TestWireRoundTrip encodes every corpus event (and results built from them) and checks that
+// decoding gives deep-equal values, nil-versus-empty distinctions included.
+func TestWireRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob("testdata/corpus/*/event.json")
+	if len(files) == 0 {
+		t.Fatal("no events")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := ParseEvent(b, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Request.Origin == nil {
+			ev.Request.Origin = &hooks.Origin{S3: &hooks.S3Origin{DomainName: "b", CustomHeaders: hooks.Headers{}}}
+		}
+		c := wireCall{ID: 7, Deadline: -5, RequestID: "r", WantJSON: true, Event: ev}
+		got, err := decodeCall(encodeCall(&c))
+		if err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("%s: call round trip: %v\n%+v\n%+v", f, err, got, c)
+		}
+		r := wireResult{ID: 9, Result: hooks.Result{Request: ev.Request, Response: &hooks.Response{Status: 200, Body: []byte{}, BodySet: true}},
+			Output: `{"a":"<b>"}`, Logs: []LogLine{{"INFO", "x"}}, HasErr: true, ErrKind: hooks.Timeout, ErrMsg: "m", Cold: true, InUse: 3, Idle: 1}
+		gotR, err := decodeResult(encodeResult(&r))
+		if err != nil || !reflect.DeepEqual(gotR, r) {
+			t.Fatalf("%s: result round trip: %v\n%+v\n%+v", f, err, gotR, r)
+		}
+	}
+}
+
+// FuzzWireDecode: decoding arbitrary bytes never panics, and whatever decodes re-encodes to
+// a value that decodes the same.
+func FuzzWireDecode(f *testing.F) {
+	ev := seedEvent(f, hooks.OriginRequest)
+	f.Add(encodeCall(&wireCall{ID: 1, Event: ev}))
+	f.Add(encodeResult(&wireResult{ID: 2, Result: hooks.Result{Request: ev.Request}, Logs: []LogLine{{"INFO", "x"}}}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, err := decodeCall(b); err == nil {
+			c2, err := decodeCall(encodeCall(&c))
+			if err != nil || !reflect.DeepEqual(c, c2) {
+				t.Fatalf("call re-encode: %v", err)
+			}
+		}
+		if r, err := decodeResult(b); err == nil {
+			r2, err := decodeResult(encodeResult(&r))
+			if err != nil || !reflect.DeepEqual(r, r2) {
+				t.Fatalf("result re-encode: %v", err)
+			}
+		}
+	})
+}

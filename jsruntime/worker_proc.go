@@ -1,0 +1,236 @@
+package jsruntime
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// workerProc is one worker process and its reader.
+type workerProc struct {
+	started time.Time
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	wmu     sync.Mutex
+	done    chan struct{} // closed when the reader has seen the process end
+
+	mu      sync.Mutex
+	pending map[uint64]chan wireResult
+	dead    bool
+	why     string
+	stderr  tailBuffer
+}
+
+func startWorker(o Options) (*workerProc, error) {
+	argv := o.Worker.Command
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("jsruntime: worker: %w", err)
+		}
+		argv = []string{exe, "worker"}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), o.Worker.Env...)
+	w := &workerProc{started: time.Now(), cmd: cmd, pending: map[uint64]chan wireResult{}, done: make(chan struct{})}
+	w.stderr.max = 4 << 10
+	cmd.Stderr = &w.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	w.stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	mem := o.Limits.MemoryMB
+	if mem <= 0 {
+		mem = 128
+	}
+	init := workerInit{Options: toWire(o), MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20}
+	br := bufio.NewReaderSize(stdout, 64<<10)
+	fail := func(err error) (*workerProc, error) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("jsruntime: worker: %w%s", err, w.stderr.suffix())
+	}
+	if err := w.send(frameInit, init); err != nil {
+		return fail(err)
+	}
+	type reply struct {
+		typ  byte
+		body []byte
+		err  error
+	}
+	got := make(chan reply, 1)
+	go func() {
+		typ, body, err := readFrame(br)
+		got <- reply{typ, body, err}
+	}()
+	select {
+	case rp := <-got:
+		if rp.err != nil || rp.typ != frameInitReply {
+			return fail(fmt.Errorf("no init reply: %v", rp.err))
+		}
+		var ir initReply
+		if err := json.Unmarshal(rp.body, &ir); err != nil {
+			return fail(err)
+		}
+		if ir.Error != "" {
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("%s", strings.TrimPrefix(ir.Error, "jsruntime: "))
+		}
+	case <-time.After(o.InitTimeout + 5*time.Second):
+		_ = cmd.Process.Kill()
+		<-got
+		return fail(fmt.Errorf("init timed out"))
+	}
+	go w.read(br)
+	return w, nil
+}
+
+// read delivers results until the process ends, then fails everything in flight.
+func (w *workerProc) read(br *bufio.Reader) {
+	for {
+		typ, body, err := readFrame(br)
+		if err != nil {
+			break
+		}
+		if typ != frameResult {
+			continue
+		}
+		res, err := decodeResult(body)
+		if err != nil {
+			continue
+		}
+		w.mu.Lock()
+		ch := w.pending[res.ID]
+		delete(w.pending, res.ID)
+		w.mu.Unlock()
+		if ch != nil {
+			ch <- res
+		}
+	}
+	err := w.cmd.Wait()
+	w.mu.Lock()
+	w.dead = true
+	if w.why == "" {
+		w.why = fmt.Sprintf("%v%s", err, w.stderr.suffix())
+	}
+	for id, ch := range w.pending {
+		close(ch)
+		delete(w.pending, id)
+	}
+	w.mu.Unlock()
+	close(w.done)
+}
+
+func (w *workerProc) register(id uint64) chan wireResult {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead {
+		return nil
+	}
+	ch := make(chan wireResult, 1)
+	w.pending[id] = ch
+	return ch
+}
+
+func (w *workerProc) unregister(id uint64) {
+	w.mu.Lock()
+	delete(w.pending, id)
+	w.mu.Unlock()
+}
+
+func (w *workerProc) send(typ byte, v any) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return writeFrame(w.stdin, typ, v)
+}
+
+func (w *workerProc) sendCall(c *wireCall) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return writeBinaryFrame(w.stdin, frameCall, func(e *wenc) { e.call(c) })
+}
+
+func (w *workerProc) isDead() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dead
+}
+
+func (w *workerProc) reason() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.why
+}
+
+func (w *workerProc) inFlight() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
+// kill ends the process; the reader then fails the in-flight invocations.
+func (w *workerProc) kill(why string) {
+	w.mu.Lock()
+	if w.why == "" {
+		w.why = why
+	}
+	w.dead = true // the next invocation starts a new worker at once
+	w.mu.Unlock()
+	_ = w.cmd.Process.Kill()
+}
+
+// stop closes stdin so the worker drains and exits, killing it after a grace period.
+func (w *workerProc) stop() {
+	_ = w.stdin.Close()
+	select {
+	case <-w.done:
+	case <-time.After(5 * time.Second):
+		w.kill("stopped")
+		<-w.done
+	}
+}
+
+// tailBuffer keeps the first max bytes written to a worker's stderr: a Go fatal error's
+// message comes first, its goroutine dump after.
+type tailBuffer struct {
+	mu  sync.Mutex
+	b   []byte
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := t.max - len(t.b); room > 0 {
+		t.b = append(t.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// suffix returns the first line of a Go fatal error found in the tail, as ": <line>".
+func (t *tailBuffer) suffix() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := string(t.b)
+	for _, marker := range []string{"fatal error:", "runtime: out of memory", "goroutine stack exceeds", "panic:"} {
+		if i := strings.Index(s, marker); i >= 0 {
+			line, _, _ := strings.Cut(s[i:], "\n")
+			return ": " + line
+		}
+	}
+	return ""
+}
