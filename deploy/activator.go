@@ -8,6 +8,7 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -65,12 +66,20 @@ type Activator struct {
 	target   Target
 	cache    map[key]*jsruntime.Function
 	applied  uint64 // registry revision of the table last set
+	table    edge.Attachments
+	keys     map[slot][]key // the built versions each slot of table uses
 	failed   map[string]error
 	draining map[*jsruntime.Function]*time.Timer
 	closed   bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+}
+
+// slot is one behavior's event.
+type slot struct {
+	behavior string
+	stage    hooks.Stage
 }
 
 // key identifies a built version. $LATEST's key changes with its code.
@@ -160,13 +169,27 @@ func (a *Activator) Sync() error {
 	}
 	table := edge.Attachments{}
 	used := map[key]bool{}
+	keys := map[slot][]key{}
 	failed := map[string]error{}
 	for _, as := range st.Associations {
 		stage, err := hooks.ParseStage(as.Event)
 		if err != nil {
 			continue
 		}
-		at, err := a.attachment(st, as, used)
+		sl := slot{as.Behavior, stage}
+		at, ks, err := a.attachment(st, as, used)
+		if errors.Is(err, registry.ErrNotReady) && a.table[as.Behavior][stage] != nil {
+			// The new target's code has not arrived (or is not signed): keep running the
+			// previous one meanwhile.
+			at, ks = a.table[as.Behavior][stage], a.keys[sl]
+			for _, k := range ks {
+				used[k] = true
+			}
+			a.log.Info("deploy: keeping the previous target until the new one is ready", "behavior", as.Behavior,
+				"event", as.Event, "function", as.Function+":"+as.Qualifier, "reason", err.Error())
+			err = nil
+		}
+		keys[sl] = ks
 		if err != nil {
 			failed[as.Behavior+" "+as.Event] = err
 			a.log.Error("deploy: association left out", "behavior", as.Behavior, "event", as.Event,
@@ -178,7 +201,7 @@ func (a *Activator) Sync() error {
 		table[as.Behavior] = row
 	}
 	a.target.SetAttachments(table)
-	a.applied, a.failed = st.Revision, failed
+	a.applied, a.failed, a.table, a.keys = st.Revision, failed, table, keys
 	for k, f := range a.cache {
 		if !used[k] {
 			delete(a.cache, k)
@@ -193,19 +216,29 @@ func (a *Activator) Sync() error {
 	return nil
 }
 
-// attachment builds the attachment of one association. The caller holds a.mu.
-func (a *Activator) attachment(st *registry.State, as registry.Association, used map[key]bool) (*edge.Attachment, error) {
-	r, err := st.Resolve(as.Function, as.Qualifier)
+// attachment builds the attachment of one association and returns the built versions it
+// uses. A target that may not run here (registry.Store.Runnable: its code has not arrived
+// from a peer, or is not signed) is an error wrapping registry.ErrNotReady. The caller
+// holds a.mu.
+func (a *Activator) attachment(st *registry.State, as registry.Association, used map[key]bool) (*edge.Attachment, []key, error) {
+	r, err := st.ResolveAssociation(as)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, t := range r.Targets() {
+		if err := a.reg.Runnable(t); err != nil {
+			return nil, nil, err
+		}
 	}
 	fns := make([]hooks.Function, 0, 2)
+	var ks []key
 	for _, t := range r.Targets() {
 		f, err := a.build(t)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		used[keyOf(t)] = true
+		ks = append(ks, keyOf(t))
 		fns = append(fns, f)
 	}
 	at := &edge.Attachment{Name: as.Function, Version: as.Qualifier, Dialect: dialect(r.Primary.Runtime),
@@ -213,7 +246,7 @@ func (a *Activator) attachment(st *registry.State, as registry.Association, used
 	if len(fns) == 2 {
 		at.Function = &weighted{primary: fns[0], additional: fns[1], weight: r.Weight, rand: a.o.Rand}
 	}
-	return at, nil
+	return at, ks, nil
 }
 
 // build returns the cached Function of t, building it if needed. The caller holds a.mu.

@@ -117,3 +117,12 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// has reports whether the blob is stored (without reading it; reads verify).
+func (b *blobs) has(sum string) bool {
+	if !ValidSHA256(sum) {
+		return false
+	}
+	_, err := os.Stat(b.path(sum))
+	return err == nil
+}

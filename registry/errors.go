@@ -56,3 +56,7 @@ func notFound(format string, args ...any) error {
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("registry: "+format+": %w", append(args, ErrInvalid)...)
 }
+
+// ErrNotReady: a target may not run here (yet): its code blob has not arrived from a peer,
+// or, in a signing fleet, it is not signed. The activator keeps the previous target.
+var ErrNotReady = errors.New("not ready")

@@ -77,7 +77,11 @@ func (s *Store) PutCode(who, name string, up Upload) (Function, error) {
 			return AuditEntry{}, err
 		}
 		if !found {
-			f = Function{Name: name, Created: c.stamp.Time}
+			mk, err := readMark(c.tx, name)
+			if err != nil {
+				return AuditEntry{}, err
+			}
+			f = Function{Name: name, Created: c.stamp.Time, LastVersion: mk.Versions}
 		}
 		old = f.Latest.SHA256
 		f.Runtime, f.Latest, f.Stamp = rt, code, c.stamp
@@ -123,11 +127,24 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 				return AuditEntry{}, errUnchanged
 			}
 		}
-		f.LastVersion++
-		f.Stamp = c.stamp
+		mk, err := readMark(c.tx, name)
+		if err != nil {
+			return AuditEntry{}, err
+		}
+		// LastVersion is a high-water mark that merges by maximum: the function keeps its
+		// stamp (a publish does not overwrite a newer $LATEST written elsewhere).
+		f.LastVersion = max(f.LastVersion, mk.Versions) + 1
+		f.Revision = c.stamp.Revision
 		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, Description: description,
-			Code: f.Latest, Created: c.stamp.Time, Node: c.stamp.Node}
+			Code: f.Latest, Created: c.stamp.Time, Node: c.stamp.Node, Logical: c.stamp.Logical, Revision: c.stamp.Revision}
+		if v.Manifest, err = s.gate.sign(v); err != nil {
+			return AuditEntry{}, err
+		}
 		if err := putJSON(vb, versionKey(name, v.Number), v); err != nil {
+			return AuditEntry{}, err
+		}
+		mk.Versions = v.Number
+		if err := putJSON(c.tx.Bucket(bMarks), []byte(name), mk); err != nil {
 			return AuditEntry{}, err
 		}
 		if err := putJSON(c.tx.Bucket(bFunctions), []byte(name), f); err != nil {
@@ -170,19 +187,25 @@ func (s *Store) DeleteFunction(who, name string) error {
 			return AuditEntry{}, ce
 		}
 		sums = append(sums, f.Latest.SHA256)
-		if err := c.tx.Bucket(bFunctions).Delete([]byte(name)); err != nil {
+		for _, v := range st.Versions[name] {
+			sums = append(sums, v.Code.SHA256)
+		}
+		for _, v := range st.Shadowed[name] {
+			sums = append(sums, v.Code.SHA256)
+		}
+		mk, err := readMark(c.tx, name)
+		if err != nil {
 			return AuditEntry{}, err
 		}
-		for n, v := range st.Versions[name] {
-			sums = append(sums, v.Code.SHA256)
-			if err := c.tx.Bucket(bVersions).Delete(versionKey(name, n)); err != nil {
-				return AuditEntry{}, err
-			}
+		mk.Versions = max(mk.Versions, f.LastVersion)
+		if err := putJSON(c.tx.Bucket(bMarks), []byte(name), mk); err != nil {
+			return AuditEntry{}, err
 		}
-		for a := range st.Aliases[name] {
-			if err := c.tx.Bucket(bAliases).Delete(pairKey(name, a)); err != nil {
-				return AuditEntry{}, err
-			}
+		// The tombstone deletes the function, its versions and its aliases, here and on
+		// every node, and shadows their older copies still in flight.
+		m := &merger{tx: c.tx, rev: c.stamp.Revision}
+		if err := m.tombstone(Tombstone{Kind: "function", Key: name, Stamp: c.stamp}); err != nil {
+			return AuditEntry{}, err
 		}
 		return AuditEntry{Action: "delete-function", Target: name}, nil
 	})
@@ -226,7 +249,8 @@ func (s *Store) DeleteVersion(who, name string, n int) error {
 			return AuditEntry{}, ce
 		}
 		sum = v.Code.SHA256
-		if err := c.tx.Bucket(bVersions).Delete(versionKey(name, n)); err != nil {
+		m := &merger{tx: c.tx, rev: c.stamp.Revision}
+		if err := m.tombstone(Tombstone{Kind: "version", Key: versionTombKey(name, n, v.Node), Stamp: c.stamp}); err != nil {
 			return AuditEntry{}, err
 		}
 		return AuditEntry{Action: "delete-version", Target: name + ":" + q}, nil
@@ -258,6 +282,11 @@ func (s *Store) gc(sums ...string) {
 				used[v.Code.SHA256] = true
 			}
 		}
+		for _, vs := range st.Shadowed {
+			for _, v := range vs {
+				used[v.Code.SHA256] = true
+			}
+		}
 		for _, sum := range sums {
 			if sum != "" && !used[sum] {
 				_ = s.blobs.remove(sum)
@@ -272,4 +301,10 @@ func orNotFound(err error, format string, args ...any) error {
 		return err
 	}
 	return notFound(format, args...)
+}
+
+func readMark(tx *bolt.Tx, name string) (Mark, error) {
+	mk := Mark{Function: name}
+	_, err := getJSON(tx.Bucket(bMarks), []byte(name), &mk)
+	return mk, err
 }

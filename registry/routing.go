@@ -48,7 +48,11 @@ func (s *Store) PutAlias(who, name, alias string, spec AliasSpec) (Alias, error)
 			}
 		}
 		a = Alias{Function: name, Name: alias, Version: spec.Version, AdditionalVersion: spec.AdditionalVersion,
-			Weight: spec.Weight, Description: spec.Description, Stamp: c.stamp}
+			Weight: spec.Weight, Description: spec.Description, Stamp: c.stamp,
+			VersionNode: st.Versions[name][spec.Version].Node}
+		if spec.AdditionalVersion != 0 {
+			a.AdditionalNode = st.Versions[name][spec.AdditionalVersion].Node
+		}
 		if err := putJSON(c.tx.Bucket(bAliases), pairKey(name, alias), a); err != nil {
 			return AuditEntry{}, err
 		}
@@ -85,7 +89,8 @@ func (s *Store) DeleteAlias(who, name, alias string) error {
 		if len(ce.UsedBy) > 0 {
 			return AuditEntry{}, ce
 		}
-		if err := c.tx.Bucket(bAliases).Delete(pairKey(name, alias)); err != nil {
+		m := &merger{tx: c.tx, rev: c.stamp.Revision}
+		if err := m.tombstone(Tombstone{Kind: "alias", Key: name + "\x00" + alias, Stamp: c.stamp}); err != nil {
 			return AuditEntry{}, err
 		}
 		return AuditEntry{Action: "delete-alias", Target: name + ":" + alias}, nil
@@ -115,7 +120,14 @@ func (s *Store) Associate(who string, a Association) (Association, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
 	_, err = s.update(who, func(c *change) (AuditEntry, error) {
-		a.Stamp = c.stamp
+		a.Stamp, a.QualifierNode = c.stamp, ""
+		if n, isNum := VersionNumber(a.Qualifier); isNum {
+			var v Version
+			if _, err := getJSON(c.tx.Bucket(bVersions), versionKey(a.Function, n), &v); err != nil {
+				return AuditEntry{}, err
+			}
+			a.QualifierNode = v.Node // pinned: a concurrent publish of n elsewhere changes nothing
+		}
 		if err := putJSON(c.tx.Bucket(bAssoc), pairKey(a.Behavior, a.Event), a); err != nil {
 			return AuditEntry{}, err
 		}
@@ -144,7 +156,8 @@ func (s *Store) Dissociate(who, behavior, event string) error {
 		if found, err := getJSON(b, pairKey(behavior, event), &old); err != nil || !found {
 			return AuditEntry{}, orNotFound(err, "no association for %s %s", behavior, event)
 		}
-		if err := b.Delete(pairKey(behavior, event)); err != nil {
+		m := &merger{tx: c.tx, rev: c.stamp.Revision}
+		if err := m.tombstone(Tombstone{Kind: "association", Key: behavior + "\x00" + event, Stamp: c.stamp}); err != nil {
 			return AuditEntry{}, err
 		}
 		return AuditEntry{Action: "dissociate", Target: behavior + " " + event, Detail: "was " + old.Function + ":" + old.Qualifier}, nil
@@ -172,7 +185,7 @@ func (st *State) checkAssociation(a Association, l Limits) error {
 	if err != nil {
 		return err
 	}
-	r, err := st.Resolve(a.Function, a.Qualifier)
+	r, err := st.ResolveAssociation(a)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,10 @@ type State struct {
 	Versions     map[string]map[int]Version  // by function, then number
 	Aliases      map[string]map[string]Alias // by function, then alias name
 	Associations []Association               // sorted by behavior, then event
+	// Shadowed are versions that lost their number to a concurrent publish of the same
+	// number on another node (see the package doc), by function. They run only through
+	// the aliases and associations pinned to them.
+	Shadowed map[string][]Version
 }
 
 // Snapshot reads the whole registry in one read transaction.
@@ -34,7 +38,8 @@ func (s *Store) Snapshot() (*State, error) {
 }
 
 func readState(tx *bolt.Tx) (*State, error) {
-	st := &State{Functions: map[string]Function{}, Versions: map[string]map[int]Version{}, Aliases: map[string]map[string]Alias{}}
+	st := &State{Functions: map[string]Function{}, Versions: map[string]map[int]Version{}, Aliases: map[string]map[string]Alias{},
+		Shadowed: map[string][]Version{}}
 	if v := tx.Bucket(bMeta).Get([]byte("revision")); len(v) == 8 {
 		st.Revision = binary.BigEndian.Uint64(v)
 	}
@@ -58,6 +63,9 @@ func readState(tx *bolt.Tx) (*State, error) {
 	if err == nil {
 		err = forEach(tx.Bucket(bAssoc), func(a Association) { st.Associations = append(st.Associations, a) })
 	}
+	if err == nil {
+		err = forEach(tx.Bucket(bShadow), func(v Version) { st.Shadowed[v.Function] = append(st.Shadowed[v.Function], v) })
+	}
 	return st, err
 }
 
@@ -78,6 +86,10 @@ type Target struct {
 	Version  string // "7" or Latest
 	Runtime  string
 	Code     Code
+	// Node published the version (for $LATEST: wrote it); Manifest is its signed manifest,
+	// if any (never for $LATEST).
+	Node     string
+	Manifest *Manifest
 }
 
 // Resolved is what a qualifier points at: Primary, and with a weighted alias Additional,
@@ -107,11 +119,11 @@ func (st *State) Resolve(name, qualifier string) (Resolved, error) {
 	r := Resolved{Function: name, Qualifier: qualifier}
 	if qualifier == Latest || qualifier == "" {
 		r.Qualifier = Latest
-		r.Primary = Target{Function: name, Version: Latest, Runtime: f.Runtime, Code: f.Latest}
+		r.Primary = Target{Function: name, Version: Latest, Runtime: f.Runtime, Code: f.Latest, Node: f.Node}
 		return r, nil
 	}
 	if n, isNum := VersionNumber(qualifier); isNum {
-		t, err := st.version(name, n)
+		t, err := st.version(name, n, "")
 		r.Primary = t
 		return r, err
 	}
@@ -120,11 +132,11 @@ func (st *State) Resolve(name, qualifier string) (Resolved, error) {
 		return Resolved{}, notFound("alias %s:%s", name, qualifier)
 	}
 	var err error
-	if r.Primary, err = st.version(name, a.Version); err != nil {
+	if r.Primary, err = st.version(name, a.Version, a.VersionNode); err != nil {
 		return Resolved{}, err
 	}
 	if a.AdditionalVersion != 0 {
-		t, err := st.version(name, a.AdditionalVersion)
+		t, err := st.version(name, a.AdditionalVersion, a.AdditionalNode)
 		if err != nil {
 			return Resolved{}, err
 		}
@@ -133,12 +145,34 @@ func (st *State) Resolve(name, qualifier string) (Resolved, error) {
 	return r, nil
 }
 
-func (st *State) version(name string, n int) (Target, error) {
+// version finds version n of name: the number's winner, or with node set, the version
+// that node published under n (the winner or a shadowed one).
+func (st *State) version(name string, n int, node string) (Target, error) {
 	v, ok := st.Versions[name][n]
+	if ok && node != "" && v.Node != node {
+		ok = false
+		for _, sv := range st.Shadowed[name] {
+			if sv.Number == n && sv.Node == node {
+				v, ok = sv, true
+			}
+		}
+	}
 	if !ok {
 		return Target{}, notFound("version %s:%d", name, n)
 	}
-	return Target{Function: name, Version: strconv.Itoa(n), Runtime: v.Runtime, Code: v.Code}, nil
+	return Target{Function: name, Version: strconv.Itoa(n), Runtime: v.Runtime, Code: v.Code, Node: v.Node, Manifest: v.Manifest}, nil
+}
+
+// ResolveAssociation resolves an association, honouring its pin (QualifierNode).
+func (st *State) ResolveAssociation(a Association) (Resolved, error) {
+	if n, isNum := VersionNumber(a.Qualifier); isNum && a.QualifierNode != "" {
+		if _, ok := st.Functions[a.Function]; !ok {
+			return Resolved{}, notFound("function %q", a.Function)
+		}
+		t, err := st.version(a.Function, n, a.QualifierNode)
+		return Resolved{Function: a.Function, Qualifier: a.Qualifier, Primary: t}, err
+	}
+	return st.Resolve(a.Function, a.Qualifier)
 }
 
 // SortedVersions lists a function's versions by number.

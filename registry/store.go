@@ -1,16 +1,7 @@
-// Package registry is Verge's durable function registry: functions and their mutable $LATEST
-// code, immutable numbered versions, aliases (optionally weighted between two versions),
-// associations of behaviors' event types with function qualifiers, and an audit log of every
-// change. Records live in a bbolt database and code in content-addressed blob files under the
-// data directory; every acknowledged change has been fsynced, and a crash at any moment never
-// exposes half-written state. A change feed (Subscribe) tells the activator, and later the
-// fleet, that something changed.
-//
-// Published versions are immutable and content-addressed, and every mutable record carries a
-// Stamp (revision, node, time), so that replication can merge them (issue 5).
 package registry
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -22,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/cluster"
 )
 
 // Bucket names.
@@ -32,6 +25,9 @@ var (
 	bAssoc     = []byte("associations") // behavior \x00 event -> Association
 	bAudit     = []byte("audit")        // seq (8 bytes BE) -> AuditEntry
 	bMeta      = []byte("meta")         // "revision" -> uint64 BE, "node" -> id
+	bShadow    = []byte("shadowed")     // name \x00 %010d \x00 node -> Version that lost its number
+	bTombs     = []byte("tombstones")   // kind \x00 key -> Tombstone
+	bMarks     = []byte("marks")        // name -> Mark (per-function high-water marks)
 )
 
 // Options configure Open. Only Dir is required.
@@ -43,8 +39,16 @@ type Options struct {
 	NodeID string
 	// Limits bound packages (see Limits for defaults).
 	Limits Limits
-	// Now is the clock. Default time.Now.
+	// Now is the wall clock. Default time.Now.
 	Now func() time.Time
+	// Clock stamps every change (a hybrid logical clock; a fleet passes the one it shares
+	// with the cluster). Default: an HLC over Now.
+	Clock Clock
+	// FleetKey, SigningKey and ManifestTTL are the fleet's signing configuration (see Trust;
+	// SetTrust sets it later). Default: none (no signing, everything accepted).
+	FleetKey    ed25519.PublicKey
+	SigningKey  ed25519.PrivateKey
+	ManifestTTL time.Duration
 	// LockTimeout is how long Open waits for another process to release the database.
 	// Default 2s.
 	LockTimeout time.Duration
@@ -58,11 +62,17 @@ type Store struct {
 	node   string
 	limits Limits
 	now    func() time.Time
+	clock  Clock
 
 	write sync.Mutex // serializes mutations, including their blob writes and blob removals
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
+
+	hookMu  sync.Mutex
+	onLocal func(rev uint64) // see setLocalHook
+	digest  digestCache
+	gate    gate // what may run: blobs held, signatures (see ready.go)
 }
 
 // Open opens (creating if needed) the registry under o.Dir. Close it when done.
@@ -87,9 +97,16 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", o.Dir, err)
 	}
-	s := &Store{db: db, blobs: bl, limits: o.Limits.WithDefaults(), now: o.Now, subs: map[chan struct{}]struct{}{}}
+	if o.Clock == nil {
+		o.Clock = cluster.NewHLC(o.Now, 0)
+	}
+	s := &Store{db: db, blobs: bl, limits: o.Limits.WithDefaults(), now: o.Now, clock: o.Clock, subs: map[chan struct{}]struct{}{}}
+	if err := s.gate.init(o, bl); err != nil {
+		db.Close()
+		return nil, err
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bFunctions, bVersions, bAliases, bAssoc, bAudit, bMeta} {
+		for _, b := range [][]byte{bFunctions, bVersions, bAliases, bAssoc, bAudit, bMeta, bShadow, bTombs, bMarks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -186,7 +203,8 @@ func (s *Store) update(who string, fn func(c *change) (AuditEntry, error)) (Audi
 		if err := meta.Put([]byte("revision"), rb[:]); err != nil {
 			return err
 		}
-		c := &change{tx: tx, stamp: Stamp{Revision: rev, Node: s.node, Time: s.now().UTC()}}
+		ts := s.clock.Now()
+		c := &change{tx: tx, stamp: Stamp{Revision: rev, Node: s.node, Time: time.Unix(0, ts.Wall).UTC(), Logical: ts.Logical}}
 		e, err := fn(c)
 		if err != nil {
 			return err
@@ -206,7 +224,22 @@ func (s *Store) update(who string, fn func(c *change) (AuditEntry, error)) (Audi
 		return AuditEntry{}, err
 	}
 	s.notify()
+	s.hookMu.Lock()
+	hook := s.onLocal
+	s.hookMu.Unlock()
+	if hook != nil {
+		hook(entry.Revision)
+	}
 	return entry, nil
+}
+
+// setLocalHook sets the function called after every committed local change with its
+// revision (the Replica broadcasts the records stamped with it). It runs on the writer's
+// goroutine, after the commit, and must not block.
+func (s *Store) setLocalHook(fn func(rev uint64)) {
+	s.hookMu.Lock()
+	s.onLocal = fn
+	s.hookMu.Unlock()
 }
 
 // Revision is the registry's current revision (0 when empty).

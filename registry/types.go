@@ -15,12 +15,15 @@ const Latest = "$LATEST"
 const DefaultBehavior = "default"
 
 // Stamp says which change last wrote a record, for replication (issue 5): Revision is this
-// node's registry revision at the write (it only grows), Node the node that made the change,
-// Time when. A fleet will merge mutable records by (Time, Node) or a hybrid logical clock.
+// node's registry revision at the write or merge (it only grows; it differs between nodes and
+// takes no part in merges), Node the node that made the change, Time and Logical its hybrid
+// logical clock reading (Time is the HLC's wall part). A fleet merges mutable records by
+// (Time, Logical, Node): the greater stamp wins (see Stamp.Compare).
 type Stamp struct {
 	Revision uint64    `json:"revision"`
 	Node     string    `json:"node"`
 	Time     time.Time `json:"time"`
+	Logical  uint32    `json:"logical,omitempty"`
 }
 
 // Code describes a stored package: its blob (content-addressed by SHA256 of the package
@@ -61,18 +64,30 @@ type Version struct {
 	Code        Code      `json:"code"`
 	Created     time.Time `json:"created"`
 	Node        string    `json:"node"`
+	// Logical is the HLC's logical part of the publish (Created is its wall part); with Node
+	// it orders concurrent publishes of one number (see the package doc).
+	Logical uint32 `json:"logical,omitempty"`
+	// Revision is this node's registry revision when the version was stored here (local).
+	Revision uint64 `json:"revision,omitempty"`
+	// Manifest is the signed manifest when the publishing node held the fleet's private key.
+	Manifest *Manifest `json:"manifest,omitempty"`
 }
 
 // Alias is a mutable pointer to a published version, optionally weighted between two (as
 // Lambda's RoutingConfig.AdditionalVersionWeights with one entry): a request runs
 // AdditionalVersion with probability Weight and Version otherwise.
 type Alias struct {
-	Function          string  `json:"function"`
-	Name              string  `json:"name"`
-	Version           int     `json:"version"`
-	AdditionalVersion int     `json:"additionalVersion,omitempty"` // 0: none
-	Weight            float64 `json:"weight,omitempty"`            // 0..1, of AdditionalVersion
-	Description       string  `json:"description,omitempty"`
+	Function          string `json:"function"`
+	Name              string `json:"name"`
+	Version           int    `json:"version"`
+	AdditionalVersion int    `json:"additionalVersion,omitempty"` // 0: none
+	// VersionNode and AdditionalNode pin the versions to the nodes that published them, so
+	// that a concurrent publish of the same number elsewhere never changes what the alias
+	// runs (see the package doc). Empty: the number's winner.
+	VersionNode    string  `json:"versionNode,omitempty"`
+	AdditionalNode string  `json:"additionalNode,omitempty"`
+	Weight         float64 `json:"weight,omitempty"` // 0..1, of AdditionalVersion
+	Description    string  `json:"description,omitempty"`
 	Stamp
 }
 
@@ -86,6 +101,9 @@ type Association struct {
 	// Qualifier is a version number, an alias name or Latest.
 	Qualifier   string `json:"qualifier"`
 	IncludeBody bool   `json:"includeBody,omitempty"`
+	// QualifierNode pins a numeric qualifier to the node that published that version (see
+	// Alias.VersionNode). Empty: the number's winner.
+	QualifierNode string `json:"qualifierNode,omitempty"`
 	Stamp
 }
 

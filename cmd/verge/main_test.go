@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func freeAddr(t *testing.T) string {
 // proc is a running `verge serve`.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *strings.Builder
+	stderr *lockedWriter
 	done   chan error
 }
 
@@ -61,8 +62,8 @@ func startVerge(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
-	cmd.Stderr = &lockedWriter{w: p.stderr}
+	p := &proc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,18 +106,22 @@ func (p *proc) stop(t *testing.T, sig syscall.Signal) error {
 	}
 }
 
+// lockedWriter collects a child's stderr while tests read it.
 type lockedWriter struct {
-	mu chan struct{}
-	w  io.Writer
+	mu sync.Mutex
+	w  *strings.Builder
 }
 
 func (l *lockedWriter) Write(b []byte) (int, error) {
-	if l.mu == nil {
-		l.mu = make(chan struct{}, 1)
-	}
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -267,7 +272,6 @@ func waitLog(t *testing.T, p *proc, substr string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		p.cmd.Stderr.(*lockedWriter).Write(nil)
 		if strings.Contains(p.stderr.String(), substr) {
 			return
 		}

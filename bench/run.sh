@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# Side-by-side cache-hit benchmark: Verge vs nginx proxy_cache, same origin, same box, same wrk.
+#
+#   bash bench/run.sh [scenario...]      scenarios: 1k 100k js (default: all three)
+#
+#   1k, 100k  cache hits of a 1 KiB / 100 KiB object: Verge (bench/verge.yaml) vs nginx
+#             proxy_cache (bench/nginx/proxy.conf)
+#   js        1 KiB hits through one viewer-response JS function adding a header: Verge
+#             (bench/verge-js.yaml, functions/add-header.js) vs nginx + njs js_header_filter
+#             (bench/nginx/proxy-njs.conf, nginx/add-header.njs)
+#
+# Environment (defaults in brackets):
+#   DURATION [10s]  length of each measured wrk run      WARMUP [2s]  unmeasured wrk run before it
+#   THREADS [2]     wrk -t                                 CONNS [64]   wrk -c
+#   ROUNDS [1]      measured rounds; each alternates Verge and nginx (odd rounds Verge first)
+#   NGINX_WORKERS   nginx worker_processes [the CPUs Go sees: nproc]
+#   OUT             where raw wrk outputs and the table go [a new mktemp dir, kept]
+#   KEEP_TMP=1      keep the working directory (configs, logs, caches) after exit
+#   QUIET_WAIT [20] seconds to wait, before each measured run, for other processes to leave
+#                   the box under 10% busy (the run then starts anyway, with a warning)
+#   VERGE_BIN       use this verge binary instead of building ./cmd/verge
+#
+# Everything listens on 127.0.0.1 on free ports; every process started here is stopped by PID
+# on exit. See bench/README.md for what is measured and the fairness notes.
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH")
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+ROUNDS=${ROUNDS:-1}
+QUIET_WAIT=${QUIET_WAIT:-20}
+NGINX_WORKERS=${NGINX_WORKERS:-$(nproc)}
+NJS_MODULE=${NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+(($# > 0)) || set -- 1k 100k js
+for s in "$@"; do
+	case $s in
+	1k | 100k | js) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k js)" ;;
+	esac
+done
+SCENARIOS=" $* "
+has() { [[ $SCENARIOS == *" $1 "* ]]; }
+
+# --- processes and cleanup --------------------------------------------------------------------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/verge-bench.XXXXXX")
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/verge-bench-results.XXXXXX")}
+mkdir -p "$OUT"
+PIDS=()
+
+stop_pid() { # PID: SIGTERM, up to 5 s to exit, then SIGKILL
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+stop() { # PID...: stop these and forget them
+	local pid keep=() p
+	for pid in "$@"; do stop_pid "$pid"; done
+	for p in "${PIDS[@]}"; do
+		[[ " $* " == *" $p "* ]] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+	if [[ -n ${KEEP_TMP:-} ]]; then
+		log "kept working directory $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools ------------------------------------------------------------------------------------
+
+SUDO=()
+((EUID == 0)) || SUDO=(sudo)
+APT_UPDATED=
+apt_install() { # PACKAGE...
+	if [[ -z $APT_UPDATED ]]; then
+		log "apt-get update"
+		DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get update -q >&2 || return 1
+		APT_UPDATED=1
+	fi
+	log "apt-get install -y $*"
+	DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q "$@" >&2
+}
+
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ ! -x $NGINX ]] || ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
+	apt_install nginx-light wrk curl || die "could not install nginx-light, wrk and curl"
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+fi
+
+JS_OK=1
+if has js && [[ ! -f $NJS_MODULE ]]; then
+	# Debian ships njs for nginx as libnginx-mod-http-js (apt-cache search njs).
+	apt_install libnginx-mod-http-js || true
+	if [[ ! -f $NJS_MODULE ]]; then
+		JS_OK=
+		log "SKIP js: nginx's njs module ($NJS_MODULE, Debian package libnginx-mod-http-js) is not available"
+	fi
+fi
+
+VERGE_FROM="go build -o verge ./cmd/verge at $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?')"
+if [[ -n ${VERGE_BIN:-} ]]; then
+	VERGE_FROM="VERGE_BIN=$VERGE_BIN"
+	log "using VERGE_BIN=$VERGE_BIN"
+	cp "$VERGE_BIN" "$TMP/verge"
+else
+	command -v go >/dev/null || die "go is not installed"
+	log "go build -o $TMP/verge ./cmd/verge"
+	(cd "$REPO" && go build -o "$TMP/verge" ./cmd/verge) || die "go build failed"
+fi
+
+# --- helpers ----------------------------------------------------------------------------------
+
+USED_PORTS=" "
+free_port() { # VAR: a free 127.0.0.1 TCP port not handed out before by this script
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[[ $USED_PORTS == *" $p "* ]] && continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			USED_PORTS+="$p "
+			printf -v "$1" '%s' "$p"
+			return 0
+		fi
+	done
+	die "no free port found"
+}
+
+wait_port() { # PORT PID LOG: until 127.0.0.1:PORT accepts, the process died, or 10 s
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	printf 'bench: nothing listening on 127.0.0.1:%s; %s says:\n' "$1" "$3" >&2
+	tail -n 20 "$3" >&2 || true
+	return 1
+}
+
+render() { # TEMPLATE OUTPUT [PORT]: fill in the @@...@@ placeholders
+	local user='# (not root: no user directive)'
+	((EUID != 0)) || user='user root;' # workers must read and write the mktemp dirs (0700)
+	sed -e "s|@@TMP@@|$TMP|g" -e "s|@@BENCH@@|$BENCH|g" -e "s|@@USER@@|$user|" \
+		-e "s|@@ORIGIN_PORT@@|$ORIGIN_PORT|g" -e "s|@@PORT@@|${3:-}|g" \
+		-e "s|@@WORKERS@@|$NGINX_WORKERS|g" -e "s|@@NJS_MODULE@@|$NJS_MODULE|g" "$1" >"$2"
+}
+
+start_nginx() { # NAME TEMPLATE PORT: sets NGINX_PID
+	local name=$1 conf
+	conf="$TMP/nginx/$(basename "$2")"
+	render "$2" "$conf" "$3"
+	mkdir -p "$TMP/nginx-$name-tmp"
+	"$NGINX" -p "$TMP/" -c "$conf" -e "$TMP/nginx-$name.err" >"$TMP/nginx-$name.out" 2>&1 &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	wait_port "$3" "$NGINX_PID" "$TMP/nginx-$name.err" || return 1
+	cp "$conf" "$OUT/nginx-$name.conf" # the exact config measured
+}
+
+start_verge() { # NAME CONFIG: sets VERGE_PID, VERGE_PORT; returns 1 if Verge did not start
+	local name=$1 conf i line admin
+	conf="$TMP/$(basename "$2")"
+	sed "s|http://127.0.0.1:19000|http://127.0.0.1:$ORIGIN_PORT|" "$2" >"$conf"
+	"$TMP/verge" serve --config "$conf" --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
+		--data "$TMP/data-$name" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	VERGE_PID=$!
+	PIDS+=("$VERGE_PID")
+	for ((i = 0; i < 100; i++)); do
+		line=$(grep -m1 "^verge: serving on" "$TMP/$name.out" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		kill -0 "$VERGE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [[ -z $line ]]; then
+		printf 'bench: verge (%s) did not start; it says:\n' "$2" >&2
+		tail -n 20 "$TMP/$name.err" "$TMP/$name.out" >&2 || true
+		stop "$VERGE_PID"
+		return 1
+	fi
+	# "verge: serving on http://127.0.0.1:PORT (admin http://127.0.0.1:APORT)"
+	VERGE_PORT=${line#*serving on http://127.0.0.1:}
+	VERGE_PORT=${VERGE_PORT%% *}
+	admin=${line#*admin http://}
+	admin=${admin%)*}
+	curl -fsS --max-time 5 -o /dev/null "http://$admin/readyz" || die "verge /readyz on $admin did not answer 200"
+	cp "$conf" "$OUT/" # the exact config measured
+}
+
+check_hit() { # URL BYTES HEADER...: the second GET is a cache hit carrying every HEADER line
+	local url=$1 bytes=$2 hdrs size h
+	shift 2
+	curl -fsS --max-time 5 -o /dev/null "$url" || die "GET $url failed"
+	hdrs=$(curl -fsS --max-time 5 -D - -o /dev/null -w 'size=%{size_download}\n' "$url") ||
+		die "GET $url failed"
+	size=$(sed -n 's/^size=//p' <<<"$hdrs")
+	[[ $size == "$bytes" ]] || die "GET $url: $size bytes, want $bytes"
+	for h in "$@"; do
+		grep -qi "^$h" <<<"$hdrs" || die "GET $url: no '$h' on the second request; headers:
+$hdrs"
+	done
+}
+
+box_jiffies() { # TOTAL_VAR BUSY_VAR STEAL_VAR: CPU time of the whole box so far (all CPUs)
+	local j
+	read -ra j </proc/stat
+	printf -v "$1" '%d' $((j[1] + j[2] + j[3] + j[4] + j[5] + j[6] + j[7] + j[8]))
+	printf -v "$2" '%d' $((j[1] + j[2] + j[3] + j[6] + j[7] + j[8])) # all but idle and iowait
+	printf -v "$3" '%d' $((j[8]))                                    # taken by the hypervisor
+}
+
+busy() { # VAR: how busy the whole box was (percent of all CPUs) over the last second
+	local t1 b1 s1 t2 b2 s2
+	box_jiffies t1 b1 s1
+	sleep 1
+	box_jiffies t2 b2 s2
+	printf -v "$1" '%d' $((100 * (b2 - b1) / (t2 - t1 > 0 ? t2 - t1 : 1)))
+}
+
+KSOFTIRQD=() # kernel threads that carry part of the loopback traffic: counted as ours
+for f in /proc/[0-9]*/comm; do
+	c=$(cat "$f" 2>/dev/null) || continue
+	[[ $c != ksoftirqd/* ]] || { f=${f#/proc/} && KSOFTIRQD+=("${f%/comm}"); }
+done
+
+snapshot() { # FILE PID...: "pid cputime" of every process except ours: these servers, their
+	# children (nginx workers), this shell and its children (wrk), ksoftirqd
+	local file=$1 skip=" $$ ${KSOFTIRQD[*]} " pid kids
+	shift
+	for pid in "$@" $$; do
+		read -ra kids < <(cat /proc/"$pid"/task/*/children 2>/dev/null) || true
+		skip+="$pid ${kids[*]} "
+	done
+	# cat, not awk FILE...: mawk stops at the first process that exited since the glob.
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v skip="$skip" '
+		{ pid = $1; sub(/^.*\) /, "") }                           # fields now start at the state
+		index(skip, " " pid " ") == 0 { print pid, $12 + $13 }  # utime + stime
+	' >"$file" || true
+}
+
+others_delta() { # VAR BEFORE AFTER: CPU time other processes used between two snapshots
+	# Processes alive at both count their difference, new ones all of theirs; processes that
+	# started and ended in between are missed, so this is a lower bound.
+	printf -v "$1" '%d' "$(awk 'NR == FNR { a[$1] = $2; next }
+		{ d = $2 - a[$1]; if (d > 0) s += d } END { print s + 0 }' "$2" "$3")"
+}
+
+OTHERS_MAX=0
+RESULTS=() # "scenario round server rps p50_us p99_us errors others%"
+run_wrk() { # SCENARIO ROUND SERVER URL PID: one measured run against the server PID serves
+	local out="$OUT/$1-r$2-$3.txt" line rps p50 p99 se st pct waited=0 t0 b0 s0 t1 b1 s1 o1 oth
+	# On a shared box, wait up to QUIET_WAIT s for other processes to calm down (our servers
+	# and wrk are idle now), then measure how much CPU they took during the run anyway.
+	busy pct
+	while ((pct >= 10 && waited < QUIET_WAIT)); do
+		busy pct
+		waited=$((waited + 1))
+	done
+	local cmd=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$BENCH/wrk-report.lua" "$4")
+	printf '%s\n' "${cmd[*]}" >>"$OUT/commands.txt"
+	box_jiffies t0 b0 s0
+	snapshot "$TMP/procs0" "$5"
+	"${cmd[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
+	box_jiffies t1 b1 s1
+	snapshot "$TMP/procs1" "$5"
+	others_delta o1 "$TMP/procs0" "$TMP/procs1"
+	oth=$((100 * (o1 + s1 - s0) / (t1 - t0 > 0 ? t1 - t0 : 1))) # other processes + steal
+	line=$(grep '^WRKRESULT' "$out") || die "no WRKRESULT line in $out"
+	rps=$(sed 's/.* rps=\([^ ]*\).*/\1/' <<<"$line")
+	p50=$(sed 's/.* p50_us=\([^ ]*\).*/\1/' <<<"$line")
+	p99=$(sed 's/.* p99_us=\([^ ]*\).*/\1/' <<<"$line")
+	se=$(sed 's/.* socket_errors=\([^ ]*\).*/\1/' <<<"$line")
+	st=$(sed 's/.* status_errors=\([^ ]*\).*/\1/' <<<"$line")
+	RESULTS+=("$1 $2 $3 $rps $p50 $p99 $((se + st)) $oth")
+	log "$(printf '%-5s round %s %-6s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  others %d%%' \
+		"$1" "$2" "$3" "$rps" "$(awk -v u="$p50" 'BEGIN{print u/1000}')" \
+		"$(awk -v u="$p99" 'BEGIN{print u/1000}')" "$((se + st))" "$oth")"
+	((oth <= OTHERS_MAX)) || OTHERS_MAX=$oth
+}
+
+warm() { # URL: an unmeasured wrk run (Go heap sizing, nginx open_file_cache, connections)
+	[[ $WARMUP == 0 || $WARMUP == 0s ]] && return 0
+	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$1" >/dev/null 2>&1 || die "wrk warm-up of $1 failed"
+}
+
+compare() { # SCENARIO VERGE_URL VERGE_PID NGINX_URL NGINX_PID: warm-up, then ROUNDS rounds
+	local r
+	warm "$2"
+	warm "$4"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		if ((r % 2 == 1)); then
+			run_wrk "$1" "$r" verge "$2" "$3"
+			run_wrk "$1" "$r" nginx "$4" "$5"
+		else
+			run_wrk "$1" "$r" nginx "$4" "$5"
+			run_wrk "$1" "$r" verge "$2" "$3"
+		fi
+	done
+}
+
+# --- origin -----------------------------------------------------------------------------------
+
+mkdir -p "$TMP/www" "$TMP/nginx"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c 102400 /dev/urandom >"$TMP/www/100k.bin"
+free_port ORIGIN_PORT
+render "$BENCH/nginx/proxy-http.conf" "$TMP/nginx/proxy-http.conf"
+cp "$TMP/nginx/proxy-http.conf" "$OUT/nginx-proxy-http.conf"
+log "origin: nginx on 127.0.0.1:$ORIGIN_PORT (1k.bin, 100k.bin, Cache-Control: max-age=3600)"
+start_nginx origin "$BENCH/nginx/origin.conf" "$ORIGIN_PORT" || die "origin nginx did not start"
+ORIGIN_PID=$NGINX_PID
+
+declare -A SIZE=([1k]=1024 [100k]=102400)
+
+# --- 1k and 100k: plain cache hits ------------------------------------------------------------
+
+if has 1k || has 100k; then
+	start_verge verge "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
+	V_PID=$VERGE_PID V_PORT=$VERGE_PORT
+	free_port N_PORT
+	start_nginx proxy "$BENCH/nginx/proxy.conf" "$N_PORT" || die "nginx proxy did not start"
+	N_PID=$NGINX_PID
+	log "verge on 127.0.0.1:$V_PORT, nginx proxy_cache on 127.0.0.1:$N_PORT"
+	for s in 1k 100k; do
+		has "$s" || continue
+		check_hit "http://127.0.0.1:$V_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache: Hit from verge'
+		check_hit "http://127.0.0.1:$N_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache-Status: HIT'
+		compare "$s" "http://127.0.0.1:$V_PORT/$s.bin" "$V_PID" "http://127.0.0.1:$N_PORT/$s.bin" "$N_PID"
+	done
+	stop "$V_PID" "$N_PID"
+fi
+
+# --- js: one viewer-response function ---------------------------------------------------------
+
+JS_NOTE=
+if has js && [[ -n $JS_OK ]]; then
+	mkdir -p "$TMP/functions"
+	cp "$BENCH/functions/"* "$TMP/functions/"
+	if start_verge verge-js "$BENCH/verge-js.yaml"; then
+		V_PID=$VERGE_PID V_PORT=$VERGE_PORT
+		free_port J_PORT
+		start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
+		N_PID=$NGINX_PID
+		log "verge+js on 127.0.0.1:$V_PORT, nginx+njs on 127.0.0.1:$J_PORT"
+		check_hit "http://127.0.0.1:$V_PORT/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
+		check_hit "http://127.0.0.1:$J_PORT/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
+		compare js "http://127.0.0.1:$V_PORT/1k.bin" "$V_PID" "http://127.0.0.1:$J_PORT/1k.bin" "$N_PID"
+		stop "$V_PID" "$N_PID"
+	else
+		JS_NOTE="js: NOT MEASURED: verge serve refused bench/verge-js.yaml (see above)"
+		log "$JS_NOTE"
+	fi
+elif has js; then
+	JS_NOTE="js: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
+fi
+stop "$ORIGIN_PID"
+
+# --- report -----------------------------------------------------------------------------------
+
+{
+	printf '\nCache hits, wrk -t%s -c%s -d%s --latency, %s; %s CPUs, nginx worker_processes %s, Verge GOMAXPROCS %s\n\n' \
+		"$THREADS" "$CONNS" "$DURATION" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$NGINX_WORKERS" \
+		"${GOMAXPROCS:-$(nproc)}"
+	printf '%s\n' "${RESULTS[@]}" | awk -v rounds="$ROUNDS" '
+		function ms(us) { return sprintf("%.2f ms", us / 1000) }
+		function median(list,   v, n, i, j, t) { # of space-separated numbers
+			n = split(list, v, " ")
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}
+		function row(name, r, vr, nr, v50, n50, v99, n99, tail) {
+			printf "| %s | %s | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s | %s | %.2fx | %s |\n",
+				name, r, vr, nr, vr / nr, ms(v50), ms(n50), v50 / n50, ms(v99), ms(n99), v99 / n99, tail
+		}
+		{ k = $1 " " $2; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 }
+		  rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k, $3] = $7; oth[k, $3] = $8
+		  all[$1, $3, "rps"] = all[$1, $3, "rps"] " " $4
+		  all[$1, $3, "p50"] = all[$1, $3, "p50"] " " $5
+		  all[$1, $3, "p99"] = all[$1, $3, "p99"] " " $6 }
+		END {
+			print "| scenario | round | Verge req/s | nginx req/s | ratio | Verge p50 | nginx p50 | ratio | Verge p99 | nginx p99 | ratio | errors, others% V/n |"
+			print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+			for (i = 0; i < n; i++) {
+				s = order[i]
+				for (r = 1; r <= rounds; r++) {
+					k = s " " r
+					row(s, r, rps[k, "verge"], rps[k, "nginx"], p50[k, "verge"], p50[k, "nginx"],
+						p99[k, "verge"], p99[k, "nginx"],
+						sprintf("%d/%d, %d/%d", err[k, "verge"], err[k, "nginx"], oth[k, "verge"], oth[k, "nginx"]))
+				}
+				if (rounds > 1)
+					row(s, "median", median(all[s, "verge", "rps"]), median(all[s, "nginx", "rps"]),
+						median(all[s, "verge", "p50"]), median(all[s, "nginx", "p50"]),
+						median(all[s, "verge", "p99"]), median(all[s, "nginx", "p99"]), "")
+			}
+		}'
+	printf '\nratio = Verge / nginx: above 1 is better for req/s, below 1 is better for latency.\n'
+	printf 'js = 1 KiB hits with one viewer-response JS function (Verge) vs njs js_header_filter (nginx).\n'
+	printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
+	[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
+	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"
+	printf '\nCommands (measured runs, in order):\n'
+	sed 's/^/  /' "$OUT/commands.txt" 2>/dev/null || true
+	printf '  verge serve --config OUT/verge[-js].yaml --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data TMP/data\n'
+	printf '    (verge: %s)\n' "$VERGE_FROM"
+	printf '  %s -p TMP/ -c TMP/nginx/proxy[-njs].conf -e TMP/nginx-NAME.err   (%s)\n' "$NGINX" \
+		"$("$NGINX" -v 2>&1 | sed 's/.*version: //')"
+	printf 'OUT = %s: raw wrk outputs, the rendered configs, this table.\n' "$OUT"
+} | tee "$OUT/table.md"

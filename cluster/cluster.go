@@ -1,0 +1,229 @@
+package cluster
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"golang.org/x/sync/singleflight"
+)
+
+// Cluster is this node's membership in the fleet. Safe for concurrent use. Create one with New;
+// Close it once.
+type Cluster struct {
+	cfg    Config
+	mc     *memberlist.Config
+	state  State
+	blobs  Blobs
+	log    *slog.Logger
+	purge  func(string) int
+	ml     *memberlist.Memberlist
+	addr   string // advertised gossip host:port
+	tr     *countingTransport
+	queue  *memberlist.TransmitLimitedQueue
+	met    *metrics
+	client *http.Client
+	fetch  singleflight.Group
+
+	inbox  chan []byte   // delta messages for mergeLoop
+	purges chan []byte   // purge messages for purgeLoop
+	kick   chan struct{} // wakes digestLoop after a local or merged change
+
+	mu          sync.Mutex
+	peers       map[string]*peer // by node name, self included
+	digest      []byte           // our State's digest as digestLoop last saw it
+	history     [][]byte         // our recent digests, newest last (see knownDigest)
+	localChange time.Time        // when digest last changed
+	seen        map[[purgeIDSize]byte]time.Time
+
+	alive     atomic.Int32 // alive members, self included (for the broadcast queue)
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// peer is what this node knows of a member, from memberlist's events.
+type peer struct {
+	name, addr string
+	local      bool
+	state      MemberState
+	meta       nodeMeta
+	digest     []byte    // its digest, from a digest message or a probe ack
+	changed    time.Time // when state or digest last changed
+	pulled     time.Time // when we last pulled from it
+}
+
+// New starts memberlist on cfg.BindAddr and joins cfg.Seeds in the background (retrying every
+// RejoinInterval). st and blobs may be nil (a node without a registry: nothing replicates and
+// no blob is served or fetched). Close the Cluster to leave the fleet and stop its goroutines.
+func New(cfg Config, st State, blobs Blobs, deps Deps) (*Cluster, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	mc, err := cfg.memberlistConfig()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		st = nopState{}
+	}
+	if blobs == nil {
+		blobs = noBlobs{}
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "cluster")
+	c := &Cluster{
+		cfg: cfg, mc: mc, state: st, blobs: blobs, log: log, purge: deps.Purge,
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second,
+		}},
+		inbox:  make(chan []byte, 1024),
+		purges: make(chan []byte, 256),
+		kick:   make(chan struct{}, 1),
+		peers:  make(map[string]*peer),
+		seen:   make(map[[purgeIDSize]byte]time.Time),
+		stop:   make(chan struct{}),
+	}
+	c.digest = st.Digest()
+	c.history = [][]byte{c.digest}
+	c.queue = &memberlist.TransmitLimitedQueue{
+		NumNodes:       func() int { return int(c.alive.Load()) },
+		RetransmitMult: mc.RetransmitMult,
+	}
+	mc.Logger = newMemberlistLogger(log)
+	nt, err := newNetTransport(mc.BindAddr, mc.BindPort, mc.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if mc.BindPort == 0 {
+		mc.BindPort = nt.GetAutoBindPort()
+		if cfg.AdvertiseAddr == "" {
+			mc.AdvertisePort = mc.BindPort
+		}
+	}
+	var inner memberlist.NodeAwareTransport = nt
+	if cfg.wrapTransport != nil {
+		inner = cfg.wrapTransport(inner)
+	}
+	c.tr = newCountingTransport(inner)
+	mc.Transport = c.tr
+	d := &delegate{c: c}
+	mc.Delegate, mc.Events, mc.Ping = d, d, d
+	if c.met, err = newMetrics(deps.Registry, c); err != nil {
+		_ = c.tr.Shutdown()
+		return nil, err
+	}
+	if c.ml, err = memberlist.Create(mc); err != nil {
+		_ = c.tr.Shutdown()
+		c.met.unregister()
+		return nil, fmt.Errorf("cluster: start memberlist: %w", err)
+	}
+	c.addr = c.ml.LocalNode().Address() // read before our loops can UpdateNode
+	c.cfg.AdminURL = reachableAdminURL(c.cfg.AdminURL, c.addr)
+	if c.cfg.AdminURL != cfg.AdminURL {
+		if err := c.ml.UpdateNode(0); err != nil {
+			c.log.Debug("advertise admin URL", "error", err.Error())
+		}
+	}
+	for _, loop := range []func(){c.mergeLoop, c.purgeLoop, c.digestLoop, c.reconcileLoop, c.rejoinLoop} {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); loop() }()
+	}
+	log.Info("cluster started", "node", cfg.NodeName, "gossip", c.Addr(), "seeds", cfg.Seeds)
+	return c, nil
+}
+
+// Name returns this node's name in the fleet.
+func (c *Cluster) Name() string { return c.cfg.NodeName }
+
+// Addr returns the host:port this node advertises for gossip.
+func (c *Cluster) Addr() string { return c.addr }
+
+// Join joins the fleet through the given host:port addresses (or name/host:port) now, running a
+// full state exchange with each. It returns how many it reached; an error only if none.
+func (c *Cluster) Join(addrs []string) (int, error) {
+	n, err := c.ml.Join(addrs)
+	if err != nil {
+		return n, fmt.Errorf("cluster: join %v: %w", addrs, err)
+	}
+	return n, nil
+}
+
+// Broadcast gossips a delta of the local State (already applied locally) to the fleet. A newer
+// delta with the same name replaces one still queued, so name a delta for the record it changes
+// ("alias/fn/live"; at most 255 bytes). A delta larger than about 1000 bytes is not gossiped:
+// peers notice the changed digest and pull the whole state within a probe round instead.
+// Broadcast never blocks on the network.
+func (c *Cluster) Broadcast(name string, delta []byte) error {
+	msg, err := encodeDelta(name, delta)
+	if err != nil {
+		return err
+	}
+	if len(msg) <= maxDeltaMessage {
+		c.queue.QueueBroadcast(&broadcast{name: "d/" + name, msg: msg})
+	} else {
+		c.log.Debug("delta too large to gossip; peers will pull it", "name", name, "bytes", len(msg))
+	}
+	c.kickDigest()
+	return nil
+}
+
+// Close leaves the fleet (waiting at most Config.LeaveTimeout for the leave message to go out)
+// and stops every goroutine and listener. It is safe to call more than once.
+func (c *Cluster) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		if lerr := c.ml.Leave(c.cfg.LeaveTimeout); lerr != nil {
+			c.log.Warn("leave", "error", lerr.Error())
+		}
+		err = c.shutdown()
+	})
+	return err
+}
+
+// shutdown stops memberlist without a leave message (as a crash would) and waits for the loops.
+func (c *Cluster) shutdown() error {
+	err := c.ml.Shutdown()
+	c.wg.Wait()
+	c.client.CloseIdleConnections()
+	c.met.unregister()
+	if err != nil {
+		return fmt.Errorf("cluster: shutdown: %w", err)
+	}
+	return nil
+}
+
+// kickDigest wakes digestLoop without blocking.
+func (c *Cluster) kickDigest() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// reachableAdminURL replaces an unspecified host (0.0.0.0, [::]) in the admin URL with the host
+// this node advertises for gossip, which peers can reach.
+func reachableAdminURL(admin, gossipAddr string) string {
+	u, err := url.Parse(admin)
+	if err != nil || admin == "" {
+		return admin
+	}
+	ip := net.ParseIP(u.Hostname())
+	host, _, err := net.SplitHostPort(gossipAddr)
+	if ip == nil || !ip.IsUnspecified() || err != nil {
+		return admin
+	}
+	u.Host = net.JoinHostPort(host, u.Port())
+	return u.String()
+}

@@ -1,0 +1,80 @@
+package cluster
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+func TestChangeReachesAll(t *testing.T) {
+	nodes := startFleet(t, 4, nodeOpts{})
+	start := time.Now()
+	nodes[1].set("alias/f/live", "v1")
+	waitFor(t, 3*time.Second, "v1 everywhere", func() bool { return converged(nodes, "alias/f/live", "v1") })
+	t.Logf("converged in %v", time.Since(start))
+	waitFor(t, 3*time.Second, "equal advertised digests", func() bool { return digestsAgree(nodes) })
+}
+
+// TestDigestPull: a change that is never broadcast (a lost delta) still reaches every node within
+// a few probe rounds, through the digest in node meta, long before push/pull (1 min in tests).
+func TestDigestPull(t *testing.T) {
+	nodes := startFleet(t, 3, nodeOpts{})
+	nodes[2].st.Set("k", "silent")
+	waitFor(t, 3*time.Second, "silent change everywhere", func() bool { return converged(nodes, "k", "silent") })
+}
+
+func TestLateJoinerCatchesUp(t *testing.T) {
+	nodes := startFleet(t, 3, nodeOpts{})
+	for i := range 20 {
+		nodes[i%3].set("fn/"+itoa(i), "code"+itoa(i))
+	}
+	late := startNode(t, "late", []string{nodes[1].c.Addr()}, nodeOpts{})
+	if _, err := late.c.Join([]string{nodes[1].c.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	all := append(nodes, late)
+	waitFor(t, 3*time.Second, "late joiner has every key", func() bool { return converged(all, "fn/019", "code019") && digestsAgree(all) })
+}
+
+func TestKilledNodeRestartsAndCatchesUp(t *testing.T) {
+	nodes := startFleet(t, 3, nodeOpts{})
+	victim := nodes[2]
+	addr := victim.c.Addr()
+	victim.kill()
+	nodes[0].set("while-down", "yes")
+	waitFor(t, 3*time.Second, "others see the victim dead", func() bool {
+		return countState(nodes[0].c.Members(), StateDead) == 1
+	})
+	back := startNode(t, victim.name, []string{nodes[0].c.Addr()}, nodeOpts{bind: addr})
+	all := []*testNode{nodes[0], nodes[1], back}
+	waitFor(t, 5*time.Second, "restarted node catches up", func() bool { return converged(all, "while-down", "yes") })
+	waitFor(t, 5*time.Second, "restarted node alive everywhere", func() bool { return allAlive(all, 3) })
+}
+
+func TestConcurrentUpdatesConverge(t *testing.T) {
+	nodes := startFleet(t, 4, nodeOpts{})
+	for round := range 5 {
+		done := make(chan struct{})
+		go func() { nodes[0].set("alias/f/live", "a"+itoa(round)); close(done) }()
+		nodes[3].set("alias/f/live", "b"+itoa(round))
+		<-done
+	}
+	waitFor(t, 3*time.Second, "one value everywhere", func() bool {
+		v, _ := nodes[0].st.Get("alias/f/live")
+		return converged(nodes, "alias/f/live", v) && digestsAgree(nodes)
+	})
+	v, _ := nodes[0].st.Get("alias/f/live")
+	if v != "a004" && v != "b004" {
+		t.Fatalf("converged on %q, want a last-round value", v)
+	}
+}
+
+// digestsAgree reports whether every node's state has the same digest.
+func digestsAgree(nodes []*testNode) bool {
+	for _, n := range nodes[1:] {
+		if !bytes.Equal(n.st.Digest(), nodes[0].st.Digest()) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,140 @@
+package cluster
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"time"
+)
+
+// mergeLoop merges gossiped deltas, one at a time, off memberlist's packet loop. A delta that
+// changed our state is news: we re-broadcast it, so a delta spreads epidemically rather than
+// only from its origin.
+func (c *Cluster) mergeLoop() {
+	for {
+		select {
+		case <-c.stop:
+			return
+		case msg := <-c.inbox:
+			name, delta, err := decodeDelta(msg)
+			if err != nil {
+				c.met.dropped.WithLabelValues("delta").Inc()
+				continue
+			}
+			before := c.state.Digest()
+			if err := c.state.Merge(delta); err != nil {
+				c.log.Warn("merge delta", "name", name, "error", err.Error())
+				continue
+			}
+			c.met.merges.WithLabelValues("delta").Inc()
+			if !bytes.Equal(before, c.state.Digest()) {
+				c.queue.QueueBroadcast(&broadcast{name: "d/" + name, msg: msg})
+				c.kickDigest()
+			}
+		}
+	}
+}
+
+// reconcileLoop pulls state from a peer whose digest (from its meta or a probe ack) is not one we
+// have held, with neither side changing for the settle delay: that peer holds a change we
+// missed. (A peer advertising one of our past digests is behind us: it pulls, we do not.)
+// A pull is a memberlist push/pull (a join to an existing member): both sides merge the other's
+// snapshot. At most one pull runs at a time; the same peer is pulled at most once per probe
+// interval.
+func (c *Cluster) reconcileLoop() {
+	t := time.NewTicker(max(c.mc.GossipInterval/2, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		settle := c.cfg.pullSettleDelay(c.mc, int(c.alive.Load()))
+		target := c.pullTarget(time.Now(), settle)
+		if target == "" {
+			continue
+		}
+		c.met.pulls.Inc()
+		if _, err := c.ml.Join([]string{target}); err != nil {
+			c.log.Debug("pull", "peer", target, "error", err.Error())
+		}
+		c.kickDigest()
+	}
+}
+
+// pullTarget picks the peer to pull from now ("name/host:port"), or "".
+func (c *Cluster) pullTarget(now time.Time, settle time.Duration) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var best *peer
+	for _, p := range c.peers {
+		if p.local || p.state != StateAlive || c.knownDigestLocked(p.digest) {
+			continue
+		}
+		stable := p.changed
+		if c.localChange.After(stable) {
+			stable = c.localChange
+		}
+		if now.Sub(stable) < settle || now.Sub(p.pulled) < c.mc.ProbeInterval {
+			continue
+		}
+		if best == nil || p.changed.Before(best.changed) {
+			best = p
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	best.pulled = now
+	return best.name + "/" + best.addr
+}
+
+// rejoinLoop joins the seeds at start, then every RejoinInterval (±20%) rejoins the seeds and
+// the known-but-dead peers that are not alive members. memberlist forgets dead nodes after
+// GossipToTheDeadTime and never contacts them again, so without this a partition longer than
+// that would never heal.
+func (c *Cluster) rejoinLoop() {
+	for {
+		if targets := c.rejoinTargets(time.Now()); len(targets) > 0 {
+			if n, err := c.ml.Join(targets); err != nil {
+				c.log.Warn("rejoin: no seed or peer reachable", "targets", targets, "error", err.Error())
+			} else {
+				c.log.Debug("rejoined", "reached", n, "targets", targets)
+			}
+		}
+		jitter := time.Duration(rand.Int64N(int64(c.cfg.RejoinInterval)/5*2+1)) - c.cfg.RejoinInterval/5
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(c.cfg.RejoinInterval + jitter):
+		}
+	}
+}
+
+// rejoinTargets returns at most 8 addresses to rejoin: seeds and dead peers, minus alive
+// members and ourselves. It forgets peers dead or gone for longer than DeadPeerRetention.
+func (c *Cluster) rejoinTargets(now time.Time) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	alive := map[string]bool{}
+	var dead []string
+	for name, p := range c.peers {
+		switch {
+		case p.state == StateAlive || p.local:
+			alive[p.addr] = true
+		case now.Sub(p.changed) > c.cfg.DeadPeerRetention:
+			delete(c.peers, name)
+		case p.state == StateDead:
+			dead = append(dead, p.name+"/"+p.addr)
+		}
+	}
+	var targets []string
+	for _, s := range c.cfg.Seeds {
+		if !alive[s] {
+			targets = append(targets, s)
+		}
+	}
+	targets = append(targets, dead...)
+	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	return targets[:min(len(targets), 8)]
+}

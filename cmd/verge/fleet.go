@@ -1,0 +1,199 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vergecdn/verge/admin"
+	"github.com/vergecdn/verge/cluster"
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/registry"
+)
+
+// fleetConfig is the `cluster:` block of the configuration. (It belongs in edge.Config as
+// `Cluster ClusterConfig `yaml:"cluster"“; it lives here until edge's owner moves it.)
+// Every field is optional; without Gossip (or --gossip) the node is not in a fleet.
+type fleetConfig struct {
+	// Gossip is the host:port memberlist binds, TCP and UDP (--gossip). Port 0: ephemeral.
+	// Default: none (no fleet); DESIGN.md's usual value is 127.0.0.1:7946.
+	Gossip string `yaml:"gossip"`
+	// Advertise is the host:port peers reach this node's gossip on. Default: Gossip.
+	Advertise string `yaml:"advertise"`
+	// Seeds are host:port gossip addresses of nodes to join at start and rejoin after a
+	// partition (--join, comma separated). Default: none (the first node of a fleet).
+	Seeds []string `yaml:"seeds"`
+	// Name is this node's name in the fleet; unique per fleet. Default: the registry's node
+	// id (random, kept under the data directory), so several nodes can share a host.
+	Name string `yaml:"name"`
+	// SecretKey is the base64 of a 16, 24 or 32 byte key that encrypts gossip; the same on
+	// every node. Default: env VERGE_GOSSIP_KEY, else none (cleartext gossip).
+	SecretKey string `yaml:"secret_key"`
+	// AdminToken is sent to peers when fetching code blobs and required from them. Every node
+	// of the fleet needs the same. Default: env VERGE_FLEET_TOKEN, else the first admin token.
+	AdminToken string `yaml:"admin_token"`
+	// FleetPublicKey is the base64 of the fleet's ed25519 public key: with it, a node runs only
+	// versions signed by the matching private key. Default: none (no signing).
+	FleetPublicKey string `yaml:"fleet_public_key"`
+	// FleetPrivateKeyFile names a file holding the base64 of the ed25519 private key (64
+	// bytes) or its 32-byte seed: versions published on this node are signed. Default: none.
+	FleetPrivateKeyFile string `yaml:"fleet_private_key_file"`
+}
+
+// fleetFlags are serve's fleet flags; they override the configuration's cluster block.
+type fleetFlags struct {
+	gossip string
+	join   []string
+}
+
+func (f *fleetFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.gossip, "gossip", "", "join a fleet: gossip on this host:port (e.g. 127.0.0.1:7946)")
+	fl.StringSliceVar(&f.join, "join", nil, "fleet members to join, HOST:PORT[,...]")
+}
+
+// apply returns fc with the flags that were set on cmd.
+func (f *fleetFlags) apply(cmd *cobra.Command, fc fleetConfig) fleetConfig {
+	if cmd.Flags().Changed("gossip") {
+		fc.Gossip = f.gossip
+	}
+	if cmd.Flags().Changed("join") {
+		fc.Seeds = f.join
+	}
+	return fc
+}
+
+// fleet is a node's membership: the cluster and the registry's replica. A node outside a
+// fleet gets a fleet whose methods do nothing (Handler is then the lifecycle's).
+type fleet struct {
+	// Handler is the admin API with the cluster's routes (/v1/blobs, /v1/cluster/members,
+	// POST /v1/cache/purge fleet-wide), for edge.Deps.Admin.
+	Handler http.Handler
+
+	c   *cluster.Cluster
+	rep *registry.Replica
+	srv atomic.Pointer[edge.Server]
+}
+
+// wireCluster joins the fleet fc describes, replicating lc's registry. Call it after
+// wireLifecycle and before edge.New (which takes Handler); Attach the server after it
+// started; Close it before lc.Close. metrics receives the verge_cluster_* series.
+func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics prometheus.Registerer, log *slog.Logger) (*fleet, error) {
+	fl := &fleet{Handler: lc.Handler}
+	if fc.Gossip == "" {
+		if len(fc.Seeds) > 0 {
+			return nil, errors.New("cluster: --join needs --gossip (or cluster.gossip)")
+		}
+		return fl, nil
+	}
+	trust, err := loadTrust(fc)
+	if err != nil {
+		return nil, err
+	}
+	if err := lc.reg.SetTrust(trust); err != nil {
+		return nil, err
+	}
+	ccfg := cluster.Config{
+		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
+		SecretKey: firstOf(fc.SecretKey, os.Getenv("VERGE_GOSSIP_KEY")), AdminURL: "http://" + cfg.Admin,
+	}
+	if ccfg.NodeName == "" {
+		ccfg.NodeName = lc.reg.Node()
+	}
+	if ccfg.AdminToken, err = fleetToken(cfg, fc); err != nil {
+		return nil, err
+	}
+	fl.rep = registry.NewReplica(lc.reg, registry.ReplicaOptions{Logger: log})
+	fl.c, err = cluster.New(ccfg, fl.rep, fl.rep, cluster.Deps{Logger: log, Registry: metrics, Purge: fl.purge})
+	if err != nil {
+		fl.rep.Close()
+		return nil, err
+	}
+	fl.rep.SetBroadcast(fl.c.Broadcast)
+	fl.rep.SetFetch(fl.c.FetchBlob)
+	fl.rep.Start()
+	mux := http.NewServeMux()
+	fl.c.Register(mux)
+	mux.Handle("/", lc.Handler)
+	fl.Handler = mux
+	log.Info("fleet: joined", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds, "signing", trust.FleetKey != nil)
+	return fl, nil
+}
+
+// Attach gives the fleet the server whose cache fleet-wide purges empty.
+func (f *fleet) Attach(srv *edge.Server) { f.srv.Store(srv) }
+
+// Close leaves the fleet and stops replication. Call it before lc.Close.
+func (f *fleet) Close() error {
+	if f.c == nil {
+		return nil
+	}
+	return errors.Join(f.c.Close(), f.rep.Close())
+}
+
+func (f *fleet) purge(pattern string) int {
+	if srv := f.srv.Load(); srv != nil {
+		return srv.Store().Purge(pattern)
+	}
+	return 0
+}
+
+// loadTrust reads the fleet's signing keys.
+func loadTrust(fc fleetConfig) (registry.Trust, error) {
+	var t registry.Trust
+	if fc.FleetPublicKey != "" {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(fc.FleetPublicKey))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return t, fmt.Errorf("cluster: fleet_public_key: want the base64 of %d bytes", ed25519.PublicKeySize)
+		}
+		t.FleetKey = ed25519.PublicKey(b)
+	}
+	if fc.FleetPrivateKeyFile != "" {
+		raw, err := os.ReadFile(fc.FleetPrivateKeyFile)
+		if err != nil {
+			return t, fmt.Errorf("cluster: fleet_private_key_file: %w", err)
+		}
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		switch {
+		case err != nil:
+			return t, fmt.Errorf("cluster: fleet_private_key_file: not base64: %w", err)
+		case len(b) == ed25519.SeedSize:
+			t.SigningKey = ed25519.NewKeyFromSeed(b)
+		case len(b) == ed25519.PrivateKeySize:
+			t.SigningKey = ed25519.PrivateKey(b)
+		default:
+			return t, fmt.Errorf("cluster: fleet_private_key_file: %d bytes, want %d or %d", len(b), ed25519.SeedSize, ed25519.PrivateKeySize)
+		}
+	}
+	return t, nil
+}
+
+// fleetToken is the token peers exchange for blobs.
+func fleetToken(cfg *edge.Config, fc fleetConfig) (string, error) {
+	if tok := firstOf(fc.AdminToken, os.Getenv("VERGE_FLEET_TOKEN")); tok != "" {
+		return tok, nil
+	}
+	toks, err := admin.ParseTokens(strings.Join(append(append([]string(nil), cfg.AdminTokens...), os.Getenv("VERGE_ADMIN_TOKENS")), ","))
+	if err != nil || len(toks) == 0 {
+		return "", err
+	}
+	return toks[0].Secret, nil
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
