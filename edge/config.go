@@ -39,6 +39,8 @@ type Config struct {
 	Behaviors []BehaviorConfig `yaml:"behaviors"`
 	// Functions are function code loaded from files, attachable by name (as Go functions are).
 	Functions []FunctionConfig `yaml:"functions"`
+	// Cluster is the fleet this node belongs to.
+	Cluster ClusterConfig `yaml:"cluster"`
 
 	file string // where it was read from, for error messages
 }

@@ -32,6 +32,8 @@ func newRootCmd() *cobra.Command {
 	fn := &cobra.Command{Use: "fn", Short: "Develop and deploy functions"}
 	fn.AddCommand(newFnTestCmd())
 	fn.AddCommand(newFnCmds()...)
-	root.AddCommand(newServeCmd(), fn, newWorkerCmd())
+	cache := &cobra.Command{Use: "cache", Short: "Manage the cache"}
+	cache.AddCommand(newCachePurgeCmd())
+	root.AddCommand(newServeCmd(), fn, cache, newClusterCmd(), newWorkerCmd())
 	return root
 }

@@ -371,3 +371,70 @@ func TestAdminSecurity(t *testing.T) {
 	}
 	p.stop(t, syscall.SIGTERM)
 }
+
+// TestFleetThroughTheBinary runs two nodes as an operator would: a function published on A is
+// live on B, `cluster members` lists both, and a purge on A empties B's cache too.
+func TestFleetThroughTheBinary(t *testing.T) {
+	origin := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=300")
+		io.WriteString(w, "page")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go origin.Serve(ln)
+	defer origin.Close()
+	originURL := "http://" + ln.Addr().String()
+
+	type node struct{ listen, admin, gossip string }
+	a := node{freeAddr(t), freeAddr(t), freeAddr(t)}
+	b := node{freeAddr(t), freeAddr(t), freeAddr(t)}
+	pa := startVerge(t, "serve", "--origin", originURL, "--listen", a.listen, "--admin", a.admin, "--data", t.TempDir(), "--gossip", a.gossip)
+	pb := startVerge(t, "serve", "--origin", originURL, "--listen", b.listen, "--admin", b.admin, "--data", t.TempDir(), "--gossip", b.gossip, "--join", a.gossip)
+	cli := func(admin string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(verge, append(args, "--admin", "http://"+admin)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("verge %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	code := filepath.Join(t.TempDir(), "index.js")
+	os.WriteFile(code, []byte(`exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-fleet'] = [{key: 'X-Fleet', value: 'yes'}]; return r; };`), 0o644)
+	cli(a.admin, "fn", "deploy", "hdr", "--file", code)
+	cli(a.admin, "fn", "publish", "hdr")
+	cli(a.admin, "fn", "associate", "default", "viewer-response", "hdr:1")
+	waitHeader(t, "http://"+b.listen+"/x", "X-Fleet", "yes")
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := cli(a.admin, "cluster", "members")
+		if strings.Count(out, "alive") >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster members:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	get(t, "http://"+b.listen+"/x")
+	if r, _ := get(t, "http://"+b.listen+"/x"); r.Header.Get("X-Cache") != "Hit from verge" {
+		t.Fatalf("B did not cache /x: %q", r.Header.Get("X-Cache"))
+	}
+	cli(a.admin, "cache", "purge", "/x")
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		r, _ := get(t, "http://"+b.listen+"/x")
+		if r.Header.Get("X-Cache") == "Miss from verge" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a purge on A never reached B")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	pb.stop(t, syscall.SIGTERM)
+	pa.stop(t, syscall.SIGTERM)
+}

@@ -20,6 +20,7 @@ import (
 
 type serveFlags struct {
 	config, origin, listen, admin, data, logLevel string
+	fleet                                         fleetFlags
 }
 
 // newServeCmd is `verge serve`: with no flags, the embedded demo; with --origin, the quick
@@ -27,7 +28,7 @@ type serveFlags struct {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR]",
+		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR] [--gossip ADDR] [--join HOST:PORT,...]",
 		Short: "Run an edge node",
 		Long: `Run an edge node.
 
@@ -45,6 +46,7 @@ in-flight requests and exits.`,
 	fl.StringVar(&f.admin, "admin", "127.0.0.1:8081", "admin address (metrics, health, admin API)")
 	fl.StringVar(&f.data, "data", "./data", "data directory")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.fleet.register(fl)
 	cmd.MarkFlagsMutuallyExclusive("config", "origin")
 	return cmd
 }
@@ -81,9 +83,14 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer lc.Close() // after srv.Shutdown: requests in flight finish on their functions
+	fl, err := wireCluster(cfg, f.fleet.apply(cmd, cfg.Cluster), lc, reg, log)
+	if err != nil {
+		return err
+	}
+	defer fl.Close() // runs before lc.Close: leave the fleet, then close the registry
 	srv, err := edge.New(cfg, edge.Deps{
 		Logger: log, AccessLog: accessLog(cfg.AccessLog), Registry: reg, GoFunctions: goFns, Loader: loader,
-		Admin: lc.Handler,
+		Admin: fl.Handler,
 	})
 	if err != nil {
 		return err
@@ -94,6 +101,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	if err := lc.Attach(srv); err != nil {
 		return err
 	}
+	fl.Attach(srv)
 	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s (admin http://%s)\n", srv.Addr(), srv.AdminAddr())
 
 	hup := make(chan os.Signal, 1)
