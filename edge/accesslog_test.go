@@ -42,16 +42,14 @@ func TestAccessLog(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
 	resp, err := http.Get("http://" + s.Addr() + "/a?b=1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.Shutdown(ctx) // flushes the buffered access log
 	var line map[string]any
 	if err := json.Unmarshal(bytes.TrimSpace([]byte(buf.String())), &line); err != nil {
 		t.Fatalf("access log is not one JSON line: %q (%v)", buf.String(), err)

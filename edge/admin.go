@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -22,6 +23,10 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	// The Go profiler, for operators chasing a slow node (the admin port is loopback or
+	// token-guarded).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	if s.deps.Admin != nil {
 		mux.Handle("/", s.deps.Admin)
 	}

@@ -48,13 +48,14 @@ type Deps struct {
 // Server is one edge node's data plane. Start it, Reload it with new configuration, Shutdown
 // it. Its methods are safe for concurrent use.
 type Server struct {
-	deps    Deps
-	log     *slog.Logger
-	access  *slog.Logger
-	now     func() time.Time
-	store   *cache.Memory
-	metrics *metrics
-	xcache  [numOutcomes][]byte
+	deps      Deps
+	log       *slog.Logger
+	access    *slog.Logger
+	accessBuf *logBuffer
+	now       func() time.Time
+	store     *cache.Memory
+	metrics   *metrics
+	xcache    [numOutcomes][]byte
 
 	config   atomic.Pointer[Config]
 	pipe     atomic.Pointer[pipeline] // what requests use: base with the attachments applied
@@ -87,9 +88,6 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{deps: deps, log: deps.Logger, now: deps.Now, served: make(chan error, 2)}
-	if deps.AccessLog != nil {
-		s.access = slog.New(slog.NewJSONHandler(deps.AccessLog, nil))
-	}
 	var err error
 	s.store, err = cache.NewMemory(cache.MemoryConfig{
 		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
@@ -105,6 +103,10 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	if err != nil {
 		s.store.Close()
 		return nil, err
+	}
+	if deps.AccessLog != nil {
+		s.accessBuf = newLogBuffer(deps.AccessLog)
+		s.access = slog.New(slog.NewJSONHandler(s.accessBuf, nil))
 	}
 	s.config.Store(cfg)
 	s.base = p
@@ -206,7 +208,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.base.close()
 	s.reload.Unlock()
 	s.store.Close()
+	s.closeAccessLog()
 	return err
+}
+
+func (s *Server) closeAccessLog() {
+	if s.accessBuf != nil {
+		s.accessBuf.Close()
+	}
 }
 
 // requestID returns a unique, opaque id for a request's events and logs.
