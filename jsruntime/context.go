@@ -28,8 +28,7 @@ func (v *vm) contextObject(cur *current, c *call) *goja.Object {
 	if v.ctxProto == nil {
 		v.ctxProto = v.newContextProto(c.lim.MemoryMB)
 	}
-	ctx := v.rt.NewObject()
-	_ = ctx.SetPrototype(v.ctxProto)
+	ctx := v.rt.CreateObject(v.ctxProto)
 	_ = ctx.Set("callbackWaitsForEmptyEventLoop", true)
 	_ = ctx.Set("awsRequestId", c.requestID)
 	return ctx

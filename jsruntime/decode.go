@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"math"
+	"reflect"
 	"strconv"
 
 	"github.com/dop251/goja"
@@ -52,10 +53,15 @@ func typeName(v goja.Value) string {
 	return v.ExportType().String()
 }
 
+// isString reports whether v is a string primitive (not a String object), without exporting it.
 func isString(v goja.Value) bool {
-	_, ok := v.Export().(string)
-	return ok && typeName(v) == "string"
+	if _, ok := v.(*goja.Object); ok || v == nil {
+		return false
+	}
+	return v.ExportType() == reflectString
 }
+
+var reflectString = reflect.TypeFor[string]()
 
 // object returns v as an object, or a validation error.
 func (d decoder) object(v goja.Value, path string) (*goja.Object, error) {

@@ -19,6 +19,10 @@ func TestMain(m *testing.M) {
 	if jsruntime.IsWorkerProcess() {
 		os.Exit(jsruntime.WorkerMainForTest())
 	}
+	if os.Getenv(pipeEchoEnv) == "1" {
+		pipeEcho()
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -58,8 +58,13 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 		defer func() { v.frozen = time.Time{} }()
 	}
 	rt := v.rt
-	wait := time.Until(c.deadline)
-	tm := time.AfterFunc(wait, func() { rt.Interrupt(errTimeout) })
+	// One deadline timer per vm, re-armed per invocation. A timer that fired (or is firing)
+	// may have left an interrupt pending, so its vm is discarded and the timer never reused.
+	if v.deadline == nil {
+		v.deadline = time.AfterFunc(time.Until(c.deadline), func() { rt.Interrupt(errTimeout) })
+	} else {
+		v.deadline.Reset(time.Until(c.deadline))
+	}
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { rt.Interrupt(ctx.Err()) })
@@ -69,27 +74,34 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
 			out.discard = true
 		}
-		if !tm.Stop() || !stop() {
+		if !v.deadline.Stop() || !stop() {
 			out.discard = true // an interrupt may be pending in the runtime
 		}
 		out.logs = v.logs.lines
 		v.lastUse = time.Now()
+		v.args = [3]goja.Value{}
 	}()
 
-	var s settlement
-	cur := &current{s: &s, deadline: c.deadline}
+	// The invocation's state lives in the vm (one invocation at a time) and is reset here.
+	s := &v.state
+	*s = settlement{}
+	v.curState = current{s: s, deadline: c.deadline}
+	cur := &v.curState
 	v.cur = cur
 	evVal, err := v.p.binding().event(v, c.ev)
 	if err != nil {
 		return v.fail(err, c)
 	}
-	args := []goja.Value{evVal}
+	v.args[0] = evVal
+	args := v.args[:1]
 	var ctxObj *goja.Object
 	if v.p.script == nil {
 		ctxObj = v.contextObject(cur, c)
-		args = append(args, ctxObj)
+		v.args[1] = ctxObj
+		args = v.args[:2]
 		if v.arity >= 3 {
-			args = append(args, v.hooksFor().callback)
+			v.args[2] = v.hooksFor().callback
+			args = v.args[:3]
 		}
 	}
 	ret, err := v.handler(goja.Undefined(), args...)
@@ -98,7 +110,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			return v.fail(err, c)
 		}
 		s.settle(nil, err, false)
-	} else if thenable, err := v.follow(ret, &s); err != nil {
+	} else if thenable, err := v.follow(ret, s); err != nil {
 		return v.fail(err, c)
 	} else if !thenable && v.p.script != nil {
 		s.settle(ret, nil, false) // CloudFront Functions return the result directly

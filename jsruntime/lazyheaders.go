@@ -1,6 +1,8 @@
 package jsruntime
 
 import (
+	"unsafe"
+
 	"github.com/dop251/goja"
 	"github.com/vergecdn/verge/hooks"
 )
@@ -43,7 +45,8 @@ func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *goja.Object {
 		arena = append(arena, f.Name...)
 		arena = append(arena, f.Value...)
 	}
-	s := string(arena)
+	// The arena is never written again, so the string shares its bytes (one copy, not two).
+	s := unsafe.String(unsafe.SliceData(arena), len(arena))
 	lh := &lazyHeaders{rt: rt, lines: make([]lazyLine, len(h))}
 	pos := 0
 	for i, f := range h {
@@ -165,15 +168,15 @@ func containsStr(list []string, s string) bool {
 	return false
 }
 
-// untouched returns the lines of key when JS never built nor assigned its array.
-func (h *lazyHeaders) untouched(key string) ([]lazyLine, bool) {
-	if _, ok := h.vals[key]; ok {
-		return nil, false
+// appendUntouched appends the lines of key to out when JS never built nor assigned its array;
+// ok is false (and out unchanged) otherwise.
+func (h *lazyHeaders) appendUntouched(out hooks.Headers, key string) (_ hooks.Headers, ok bool) {
+	if _, built := h.vals[key]; built {
+		return out, false
 	}
-	var out []lazyLine
 	for i := range h.lines {
-		if h.lines[i].lname == key {
-			out = append(out, h.lines[i])
+		if l := &h.lines[i]; l.lname == key {
+			out = append(out, hooks.Header{Name: l.name, Value: l.value})
 		}
 	}
 	return out, true

@@ -2,7 +2,6 @@ package jsruntime
 
 import (
 	"encoding/base64"
-	"strconv"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -22,18 +21,19 @@ func (leBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 		return nil, err
 	}
 	r := ev.Request
+	sc := &v.strs
 	args := [13]goja.Value{
-		rt.ToValue(ev.Config.DistributionDomainName), rt.ToValue(ev.Config.DistributionID),
-		rt.ToValue(ev.Stage.String()), rt.ToValue(ev.Config.RequestID),
-		rt.ToValue(r.ClientIP), newLazyHeaders(rt, r.Headers), rt.ToValue(r.Method),
-		rt.ToValue(r.QueryString), rt.ToValue(r.URI),
+		sc.get(rt, cacheDomain, ev.Config.DistributionDomainName), sc.get(rt, cacheDistID, ev.Config.DistributionID),
+		sc.get(rt, cacheStage, ev.Stage.String()), rt.ToValue(ev.Config.RequestID),
+		sc.get(rt, cacheClientIP, r.ClientIP), newLazyHeaders(rt, r.Headers), sc.get(rt, cacheMethod, r.Method),
+		sc.get(rt, cacheQuery, r.QueryString), sc.get(rt, cacheURI, r.URI),
 		goja.Undefined(), goja.Undefined(), goja.Undefined(), goja.Undefined(),
 	}
 	if resp := ev.Response; resp != nil && (ev.Stage == hooks.OriginResponse || ev.Stage == hooks.ViewerResponse) {
 		args[9] = rt.ToValue(true)
 		args[10] = newLazyHeaders(rt, resp.Headers)
-		args[11] = rt.ToValue(strconv.Itoa(resp.Status))
-		args[12] = rt.ToValue(resp.StatusDescription)
+		args[11] = sc.status(rt, resp.Status)
+		args[12] = sc.get(rt, cacheStatusDesc, resp.StatusDescription)
 	}
 	root, err := mk(goja.Undefined(), args[:]...)
 	if err != nil {

@@ -156,6 +156,7 @@ func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, er
 }
 
 // leHeaders reads {name: [{key?, value}, ...]}. A missing key is filled in Title-Case.
+// Field paths for error messages are built only when an error is reported.
 func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, error) {
 	hv := field(o, key)
 	if hv == nil {
@@ -171,16 +172,14 @@ func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, err
 	var names []string
 	if lazy != nil {
 		names = lazy.Keys()
+		out = make(hooks.Headers, 0, len(lazy.lines)+len(lazy.extra))
 	} else {
 		names = keys(ho)
 	}
 	for _, name := range names {
-		p := path + "." + name
 		if lazy != nil {
-			if lines, ok := lazy.untouched(name); ok {
-				for _, l := range lines {
-					out = append(out, hooks.Header{Name: l.name, Value: l.value})
-				}
+			var ok bool
+			if out, ok = lazy.appendUntouched(out, name); ok {
 				continue
 			}
 		}
@@ -190,36 +189,62 @@ func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, err
 		}
 		ao, ok := av.(*goja.Object)
 		if !ok || ao.ClassName() != "Array" {
-			return nil, d.errorf(p, "must be an array of {key, value}, not %s", typeName(av))
+			return nil, d.errorf(path+"."+name, "must be an array of {key, value}, not %s", typeName(av))
 		}
 		n := int(ao.Get("length").ToInteger())
 		for i := 0; i < n; i++ {
-			ep := p + "[" + itoa(i) + "]"
-			eo, err := d.object(ao.Get(itoa(i)), ep)
-			if err != nil {
+			ep := func() string { return path + "." + name + "[" + itoa(i) + "]" }
+			ev := ao.Get(itoa(i))
+			eo, isObj := ev.(*goja.Object)
+			if _, isFn := goja.AssertFunction(ev); !isObj || isFn {
+				_, err := d.object(ev, ep())
 				return nil, err
 			}
 			vv := field(eo, "value")
 			if vv == nil {
-				return nil, d.errorf(ep+".value", "is required")
+				return nil, d.errorf(ep()+".value", "is required")
 			}
-			value, err := d.scalar(vv, ep+".value")
-			if err != nil {
+			var value string
+			if isString(vv) {
+				value = vv.String()
+			} else if value, err = d.scalar(vv, ep()+".value"); err != nil {
 				return nil, err
 			}
-			hname, hasKey, err := d.str(eo, "key", ep)
-			if err != nil {
-				return nil, err
-			}
-			if !hasKey {
+			var hname string
+			if kv := field(eo, "key"); kv == nil {
 				hname = hooks.CanonicalName(name)
-			} else if lowerASCII(hname) != lowerASCII(name) {
-				return nil, d.errorf(ep+".key", "%q does not match the header name %q", hname, name)
+			} else if !isString(kv) {
+				return nil, d.errorf(ep()+".key", "must be a string, not %s", typeName(kv))
+			} else if hname = kv.String(); !equalLower(hname, name) {
+				return nil, d.errorf(ep()+".key", "%q does not match the header name %q", hname, name)
 			}
 			out = append(out, hooks.Header{Name: hname, Value: value})
 		}
 	}
 	return out, nil
+}
+
+// equalLower reports lowerASCII(a) == lowerASCII(b) without allocating when both are ASCII.
+func equalLower(a, b string) bool {
+	if len(a) != len(b) {
+		return lowerASCII(a) == lowerASCII(b)
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if ca >= 0x80 || cb >= 0x80 {
+			return lowerASCII(a) == lowerASCII(b)
+		}
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
 }
 
 func (d decoder) leOrigin(v goja.Value) (*hooks.Origin, error) {

@@ -2,9 +2,11 @@ package jsruntime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
@@ -74,38 +76,49 @@ func (r *remote) worker() (*workerProc, error) {
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
-	w, err := r.worker()
-	if err != nil {
-		return outcome{err: hooks.Errorf(hooks.Execution, "jsruntime: starting a worker: %v", err)}
+	for attempt := 0; ; attempt++ {
+		w, err := r.worker()
+		if err != nil {
+			return outcome{err: hooks.Errorf(hooks.Execution, "jsruntime: starting a worker: %v", err)}
+		}
+		out, retry := r.runOn(ctx, w, c)
+		if !retry || attempt > 0 {
+			return out
+		}
 	}
+}
+
+// runOn runs c on w. retry is true when w turned out to have died before c reached it (a
+// worker that dies between invocations is noticed only by the next write, as nobody reads its
+// pipe then): the caller starts a new worker and tries once more, as that death is not this
+// invocation's failure; out is the error to report if it does not.
+func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id := r.nextID.Add(1)
 	ch := w.register(id)
 	if ch == nil {
-		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}
+		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
 	}
 	defer w.unregister(id)
 	if err := w.sendCall(&wireCall{ID: id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.requestID, WantJSON: c.wantJSON}); err != nil {
 		w.kill("write failed: " + err.Error())
-		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
+		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
+		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
 	}
-	watchdog := time.NewTimer(time.Until(c.deadline) + r.o.Worker.Grace)
-	defer watchdog.Stop()
-	select {
-	case res, ok := <-ch:
-		if !ok {
-			return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}
-		}
-		if res.Cold && r.onCold != nil {
-			r.onCold()
-		}
-		r.idle.Store(int64(res.Idle))
-		return res.outcome()
-	case <-watchdog.C:
+	res, st := w.await(ctx, id, ch, c.deadline.Add(r.o.Worker.Grace))
+	switch st {
+	case awaitExited:
+		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
+	case awaitWatchdog:
 		w.kill("watchdog: an invocation overran its timeout")
-		return outcome{err: timeoutError(c)}
-	case <-ctx.Done():
-		return outcome{err: cancelError(ctx, c)}
+		return outcome{err: timeoutError(c)}, false
+	case awaitCanceled:
+		return outcome{err: cancelError(ctx, c)}, false
 	}
+	if res.Cold && r.onCold != nil {
+		r.onCold()
+	}
+	r.idle.Store(int64(res.Idle))
+	return res.outcome(), false
 }
 
 func (r *remote) stats() (int, int) {

@@ -31,6 +31,12 @@ type vm struct {
 	settle    *settleHooks  // settlement callbacks, built on first use
 	lastUse   time.Time
 	uses      int
+	// Per-invocation scratch, reused because a vm runs one invocation at a time.
+	deadline *time.Timer   // interrupts the runtime at the invocation's deadline
+	state    settlement    // the running invocation's settlement
+	curState current       // what cur points to
+	args     [3]goja.Value // the handler's arguments
+	strs     stringCache   // JS strings of recurring event fields
 }
 
 // errTimeout is the interrupt value of a runtime that ran past its deadline.
@@ -173,7 +179,12 @@ func (v *vm) setHandler(h goja.Value, want string) error {
 }
 
 // close releases what the vm registered with its program.
-func (v *vm) close() { v.p.natives.Delete(v.rt) }
+func (v *vm) close() {
+	v.p.natives.Delete(v.rt)
+	if v.deadline != nil {
+		v.deadline.Stop()
+	}
+}
 
 // toJSON serialises a returned value with the JSON.stringify captured before user code ran.
 func (v *vm) toJSON(val goja.Value) []byte {

@@ -134,13 +134,78 @@ func readFrame(r *bufio.Reader) (byte, []byte, error) {
 
 // writeBinaryFrame writes one frame whose body fill encodes with the binary codec.
 func writeBinaryFrame(w io.Writer, typ byte, fill func(*wenc)) error {
-	e := wenc{b: make([]byte, frameHeaderSize, 1024)}
-	fill(&e)
-	if len(e.b)-4 > maxFrame {
-		return fmt.Errorf("jsruntime: worker protocol: frame of %d bytes", len(e.b))
+	b, err := appendBinaryFrame(make([]byte, 0, 1024), typ, fill)
+	if err != nil {
+		return err
 	}
-	binary.BigEndian.PutUint32(e.b, uint32(len(e.b)-4))
-	e.b[4] = typ
-	_, err := w.Write(e.b)
+	_, err = w.Write(b)
 	return err
+}
+
+// appendBinaryFrame appends one whole frame (header included) to b, so a frame is written
+// with one Write from a buffer the caller reuses.
+func appendBinaryFrame(b []byte, typ byte, fill func(*wenc)) ([]byte, error) {
+	start := len(b)
+	e := wenc{b: append(b, 0, 0, 0, 0, typ)}
+	fill(&e)
+	if len(e.b)-start-4 > maxFrame {
+		return b, fmt.Errorf("jsruntime: worker protocol: frame of %d bytes", len(e.b)-start)
+	}
+	binary.BigEndian.PutUint32(e.b[start:], uint32(len(e.b)-start-4))
+	return e.b, nil
+}
+
+// maxKeptFrameBuffer is the largest frame buffer kept for reuse; a larger one (a big body)
+// is dropped after its write.
+const maxKeptFrameBuffer = 64 << 10
+
+// frameReader reads frames from r into its own buffer. Unlike readFrame it loses nothing when
+// a read fails part-way through a frame (a read deadline), so reading can resume later. The
+// body next returns is valid until the following call.
+type frameReader struct {
+	r   io.Reader
+	buf []byte // buf[off:] is unread
+	off int
+}
+
+func (f *frameReader) next() (byte, []byte, error) {
+	for {
+		if n := len(f.buf) - f.off; n >= frameHeaderSize {
+			size := binary.BigEndian.Uint32(f.buf[f.off:])
+			if size < 1 || size > maxFrame {
+				return 0, nil, fmt.Errorf("jsruntime: worker protocol: bad frame length %d", size)
+			}
+			if end := f.off + 4 + int(size); end <= len(f.buf) {
+				typ, body := f.buf[f.off+4], f.buf[f.off+frameHeaderSize:end]
+				f.off = end
+				return typ, body, nil
+			}
+		}
+		f.fill()
+		k, err := f.r.Read(f.buf[len(f.buf):cap(f.buf)])
+		f.buf = f.buf[:len(f.buf)+k]
+		if k == 0 && err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// fill makes room for the next read: unread bytes move to the front, and the buffer grows to
+// hold a whole frame (a large one is released once it has been read).
+func (f *frameReader) fill() {
+	unread := len(f.buf) - f.off
+	need := 64 << 10
+	if unread >= frameHeaderSize {
+		need = max(need, 4+int(binary.BigEndian.Uint32(f.buf[f.off:]))+frameHeaderSize)
+	}
+	if cap(f.buf) > 4*maxKeptFrameBuffer && need <= 64<<10 || cap(f.buf) < need {
+		nb := make([]byte, unread, need)
+		copy(nb, f.buf[f.off:])
+		f.buf, f.off = nb, 0
+		return
+	}
+	if f.off > 0 {
+		copy(f.buf, f.buf[f.off:])
+		f.buf, f.off = f.buf[:unread], 0
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,13 +42,6 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 			os.Exit(3) // the parent is gone
 		}
 	}
-	sendResult := func(r *wireResult) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if err := writeBinaryFrame(w, frameResult, func(e *wenc) { e.result(r) }); err != nil {
-			os.Exit(3)
-		}
-	}
 	o := in.Options.options()
 	o.Isolation = InProcess
 	if in.MemoryMB > 0 {
@@ -64,43 +58,100 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	defer f.Close()
 	send(frameInitReply, initReply{})
-	l := f.backend.(*local)
-	var wg sync.WaitGroup
+	s := &workerServer{br: br, w: w, wmu: &wmu, o: o, l: f.backend.(*local)}
+	s.wg.Go(s.loop)
+	s.wg.Wait()
+	return 0
+}
+
+// workerServer serves calls on long-lived goroutines: one of them at a time reads the next
+// frame (holding rmu), hands the reading role on and runs the call itself. Reusing goroutines
+// keeps their grown stacks (goja's interpreter needs deep ones: a fresh goroutine per call
+// spent a tenth of the worker's CPU growing its stack), and running the call on the goroutine
+// that read it saves a hand-off per call. A goroutine is added only when none is waiting to
+// read, so there are at most (calls in flight)+1 of them.
+type workerServer struct {
+	br    *bufio.Reader
+	w     io.Writer
+	wmu   *sync.Mutex
+	wbuf  []byte // result frame buffer, reused under wmu
+	o     Options
+	l     *local
+	rmu   sync.Mutex   // held by the goroutine reading the next frame
+	eof   bool         // the input ended (under rmu)
+	spare atomic.Int32 // goroutines waiting for rmu
+	wg    sync.WaitGroup
+}
+
+func (s *workerServer) loop() {
 	for {
-		typ, body, err := readFrame(br)
+		s.spare.Add(1)
+		s.rmu.Lock()
+		s.spare.Add(-1)
+		c, ok := s.next()
+		if !ok {
+			s.eof = true
+			s.rmu.Unlock()
+			return
+		}
+		if s.spare.Load() == 0 {
+			s.wg.Go(s.loop) // the next reader while this goroutine runs the call
+		}
+		s.rmu.Unlock()
+		s.serve(&c)
+		if s.spare.Load() > 2 {
+			return // enough goroutines wait to read
+		}
+	}
+}
+
+// next reads frames until a call; ok is false once the input has ended.
+func (s *workerServer) next() (c wireCall, ok bool) {
+	for !s.eof {
+		typ, body, err := readFrame(s.br)
 		if err != nil {
-			break
+			return c, false
 		}
 		if typ != frameCall {
 			continue
 		}
-		c, err := decodeCall(body)
-		if err != nil || c.Event == nil {
-			continue
+		if c, err = decodeCall(body); err == nil && c.Event != nil {
+			return c, true
 		}
-		wg.Go(func() {
-			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, c.Deadline))
-			defer cancel()
-			lim := o.Limits.WithDefaults(c.Event.Stage)
-			cl := &call{ev: c.Event, lim: lim, deadline: time.Unix(0, c.Deadline), requestID: c.RequestID, wantJSON: c.WantJSON}
-			v, cold, err := l.pool.get()
-			var out outcome
-			if err != nil {
-				out = outcome{err: err}
-			} else {
-				out = v.invoke(ctx, cl)
-				l.pool.put(v, out.discard)
-			}
-			res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold}
-			if out.err != nil {
-				res.HasErr, res.ErrKind, res.ErrMsg = true, hooks.KindOf(out.err), unwrapMsg(out.err)
-			}
-			res.InUse, res.Idle = l.pool.stats()
-			sendResult(&res)
-		})
 	}
-	wg.Wait()
-	return 0
+	return c, false
+}
+
+// serve runs one call and writes its result. The call's deadline is enforced by the
+// invocation's own timer (and the parent's watchdog), so no context is needed.
+func (s *workerServer) serve(c *wireCall) {
+	lim := s.o.Limits.WithDefaults(c.Event.Stage)
+	cl := &call{ev: c.Event, lim: lim, deadline: time.Unix(0, c.Deadline), requestID: c.RequestID, wantJSON: c.WantJSON}
+	v, cold, err := s.l.pool.get()
+	var out outcome
+	if err != nil {
+		out = outcome{err: err}
+	} else {
+		out = v.invoke(context.Background(), cl)
+		s.l.pool.put(v, out.discard)
+	}
+	res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold}
+	if out.err != nil {
+		res.HasErr, res.ErrKind, res.ErrMsg = true, hooks.KindOf(out.err), unwrapMsg(out.err)
+	}
+	res.InUse, res.Idle = s.l.pool.stats()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var err2 error
+	if s.wbuf, err2 = appendBinaryFrame(s.wbuf[:0], frameResult, func(e *wenc) { e.result(&res) }); err2 == nil {
+		_, err2 = s.w.Write(s.wbuf)
+	}
+	if err2 != nil {
+		os.Exit(3) // the parent is gone
+	}
+	if cap(s.wbuf) > maxKeptFrameBuffer {
+		s.wbuf = nil
+	}
 }
 
 func unwrapMsg(err error) string {

@@ -1,0 +1,183 @@
+package jsruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Reading a worker's results: the caller waiting for a result reads the pipe itself while it
+// holds the reading role (see workerProc).
+
+// Outcomes of await besides a result.
+type awaitStatus int
+
+const (
+	awaitResult   awaitStatus = iota
+	awaitExited               // the process ended before the result came
+	awaitWatchdog             // the result did not come before the watchdog's deadline
+	awaitCanceled             // ctx was done
+)
+
+// await waits for the result of call id (registered as ch) until the watchdog deadline
+// until, reading frames itself whenever no other caller does.
+func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, until time.Time) (wireResult, awaitStatus) {
+	// Fast path: take the reading role at once (nobody else is reading).
+	select {
+	case <-w.rtok:
+		res, st, done := w.lead(ctx, id, ch, until)
+		w.rtok <- struct{}{}
+		if done {
+			return res, st
+		}
+		return received(ch) // an earlier reader delivered it, or the process ended
+	default:
+	}
+	watchdog := time.NewTimer(time.Until(until))
+	defer watchdog.Stop()
+	for {
+		select {
+		case res, ok := <-ch:
+			if !ok {
+				return res, awaitExited
+			}
+			return res, awaitResult
+		case <-w.rtok:
+			res, st, done := w.lead(ctx, id, ch, until)
+			w.rtok <- struct{}{}
+			if done {
+				return res, st
+			}
+			return received(ch)
+		case <-watchdog.C:
+			return wireResult{}, awaitWatchdog
+		case <-ctx.Done():
+			return wireResult{}, awaitCanceled
+		}
+	}
+}
+
+// received takes a result that is in ch (or ch's closing).
+func received(ch chan wireResult) (wireResult, awaitStatus) {
+	res, ok := <-ch
+	if !ok {
+		return res, awaitExited
+	}
+	return res, awaitResult
+}
+
+// lead reads frames, as the holder of the reading role, until the result of call id arrives,
+// the process ends, the watchdog deadline passes or ctx is done. done is false when ch got
+// the result from an earlier reader (the caller then receives it from ch).
+func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, until time.Time) (_ wireResult, _ awaitStatus, done bool) {
+	if len(ch) > 0 || w.hasEnded() {
+		return wireResult{}, 0, false // delivered (or closed) by an earlier reader
+	}
+	if ctx.Done() != nil {
+		// Cut a blocked read short when ctx is done (a stale kick only costs one more loop).
+		defer context.AfterFunc(ctx, func() { _ = w.stdout.SetReadDeadline(time.Now()) })()
+	}
+	_ = w.stdout.SetReadDeadline(until)
+	for {
+		typ, body, err := w.fr.next()
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if ctx.Err() != nil {
+					return wireResult{}, awaitCanceled, true
+				}
+				if !time.Now().Before(until) {
+					return wireResult{}, awaitWatchdog, true
+				}
+				_ = w.stdout.SetReadDeadline(until)
+				continue
+			}
+			w.end()
+			return wireResult{}, awaitExited, true
+		}
+		if typ != frameResult {
+			continue
+		}
+		res, err := decodeResult(body)
+		if err != nil {
+			continue
+		}
+		if res.ID == id {
+			return res, awaitResult, true
+		}
+		w.mu.Lock()
+		other := w.pending[res.ID]
+		delete(w.pending, res.ID)
+		w.mu.Unlock()
+		if other != nil {
+			other <- res // buffered: one result per call
+		}
+	}
+}
+
+// drain reads the output to its end (delivering results still in flight), killing the process
+// if it has not ended after grace. It waits for the current reader first.
+func (w *workerProc) drain(grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	t := time.NewTimer(grace)
+	select {
+	case <-w.rtok:
+	case <-t.C:
+		w.kill("stopped") // the current reader then sees the end
+		<-w.rtok
+	}
+	t.Stop()
+	defer func() { w.rtok <- struct{}{} }()
+	_ = w.stdout.SetReadDeadline(deadline)
+	for !w.hasEnded() {
+		typ, body, err := w.fr.next()
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				w.kill("stopped")
+				_ = w.stdout.SetReadDeadline(time.Time{})
+				continue
+			}
+			w.end()
+			return
+		}
+		if typ != frameResult {
+			continue
+		}
+		if res, err := decodeResult(body); err == nil {
+			w.mu.Lock()
+			ch := w.pending[res.ID]
+			delete(w.pending, res.ID)
+			w.mu.Unlock()
+			if ch != nil {
+				ch <- res
+			}
+		}
+	}
+}
+
+// end reaps the process once its output has ended and fails everything in flight. It is
+// called by the holder of the reading role.
+func (w *workerProc) end() {
+	if w.hasEnded() {
+		return
+	}
+	err := w.cmd.Wait()
+	w.mu.Lock()
+	w.dead, w.ended = true, true
+	if w.why == "" {
+		w.why = fmt.Sprintf("%v%s", err, w.stderr.suffix())
+	}
+	for id, ch := range w.pending {
+		close(ch)
+		delete(w.pending, id)
+	}
+	w.mu.Unlock()
+	close(w.done)
+}
+
+func (w *workerProc) hasEnded() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ended
+}
