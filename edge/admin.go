@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"net"
 	"net/http"
 	"net/http/pprof"
 
@@ -23,12 +24,23 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	// The Go profiler, for operators chasing a slow node (the admin port is loopback or
-	// token-guarded).
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	// The Go profiler, for operators chasing a slow node: on a loopback admin address only,
+	// since it bypasses the admin API's tokens.
+	if host, _, err := net.SplitHostPort(s.cfg().Admin); err == nil && isLoopback(host) {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	}
 	if s.deps.Admin != nil {
 		mux.Handle("/", s.deps.Admin)
 	}
 	return mux
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

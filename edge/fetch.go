@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"fmt"
-	"reflect"
 
 	"github.com/valyala/fasthttp"
 
@@ -52,7 +51,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	}
 	generated := false
 	if bind != nil {
-		ev := s.event(ctx, hooks.OriginRequest, originReq)
+		ev := s.event(st, hooks.OriginRequest, originReq)
 		if bind.includeBody {
 			withBody(ev.Request, req, bind.limits.BodyBytes)
 		}
@@ -72,13 +71,15 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			if h := res.Request.Headers.Get("Host"); h != ev.Request.Headers.Get("Host") {
 				viewer.SetHost = h
 			}
-			if !reflect.DeepEqual(ev.Request.Origin, res.Request.Origin) {
-				o, err := p.switchOrigin(res.Request.Origin)
+			if o := res.Request.Origin; o != nil && !o.SameEndpoint(ev.Request.Origin) {
+				sw, err := p.switchOrigin(o)
 				if err != nil {
 					return 0, false, &functionError{bind, hooks.Errorf(hooks.Validation, "origin-request: %v", err)}
 				}
-				fetcher = o
-				addCustomHeaders(req, res.Request.Origin)
+				fetcher = sw
+			}
+			for _, h := range res.Request.Origin.CustomHeaders() {
+				req.Header.Add(h.Name, h.Value)
 			}
 			originReq = res.Request
 		}
@@ -97,7 +98,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {
-			ev := s.event(ctx, hooks.OriginResponse, originReq)
+			ev := s.event(st, hooks.OriginResponse, originReq)
 			ev.Response = &hooks.Response{Status: resp.Status, StatusDescription: fasthttp.StatusMessage(resp.Status),
 				Headers: hooksHeaders(resp.Headers)}
 			res, err := s.invoke(bind, ev)
@@ -129,19 +130,6 @@ func (p *pipeline) switchOrigin(o *hooks.Origin) (*origin.Origin, error) {
 		return p.adhoc.Get(c.Protocol, c.DomainName, c.Port, c.Path)
 	}
 	return p.adhoc.Get("https", o.S3.DomainName, 443, o.S3.Path)
-}
-
-// addCustomHeaders adds an origin's customHeaders to the request sent to it.
-func addCustomHeaders(req *fasthttp.Request, o *hooks.Origin) {
-	var custom hooks.Headers
-	if o.Custom != nil {
-		custom = o.Custom.CustomHeaders
-	} else if o.S3 != nil {
-		custom = o.S3.CustomHeaders
-	}
-	for _, h := range custom {
-		req.Header.Add(h.Name, h.Value)
-	}
 }
 
 // appendVia records this node in the response's Via (RFC 9110 7.6.3), as CloudFront does.

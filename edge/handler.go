@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +21,7 @@ type reqState struct {
 	vkey []byte // secondary (Vary) key scratch
 	num  []byte // scratch for formatting numbers
 	now  time.Time
+	id   string // request id, made when a function first needs it
 }
 
 var statePool = sync.Pool{New: func() any {
@@ -32,6 +35,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st.now = s.now()
 	p := s.pipe.Load()
 	b := p.match(ctx.Request.Host(), ctx.Path())
+	defer s.recoverPanic(ctx)
 	out := s.serve(ctx, p, b, st)
 	ctx.Response.Header.SetBytesV("X-Cache", s.xcache[out])
 	elapsed := s.now().Sub(st.now)
@@ -40,13 +44,26 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.logAccess(ctx, b, out, elapsed)
 	}
 	st.view.r = nil
+	st.id = ""
 	statePool.Put(st)
+}
+
+// recoverPanic turns a panic while serving (a bug of ours or of a Go function called outside
+// invoke) into a 500 for this viewer, so that one request cannot take the node down.
+func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
+	if r := recover(); r != nil {
+		s.log.Error("panic while serving", "uri", string(ctx.RequestURI()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		ctx.Response.Reset()
+		ctx.Response.SetStatusCode(fasthttp.StatusInternalServerError)
+		ctx.Response.Header.Set("X-Cache", "Error from "+s.cfg().Name)
+		ctx.Response.SetBodyString("500 Internal Server Error\n")
+	}
 }
 
 // serve runs the pipeline for one request and says how it was answered.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
 	if bind := b.fns[hooks.ViewerRequest]; bind != nil {
-		ev := s.event(ctx, hooks.ViewerRequest, requestOf(&ctx.Request, ctx.RemoteIP().String()))
+		ev := s.event(st, hooks.ViewerRequest, requestOf(&ctx.Request, ctx.RemoteIP().String()))
 		if bind.includeBody {
 			withBody(ev.Request, &ctx.Request, bind.limits.BodyBytes)
 		}
@@ -62,18 +79,23 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		applyRequest(&ctx.Request, ev.Request, res.Request)
 	}
 
-	cacheable := ctx.IsGet() || ctx.IsHead()
+	// A range request passes through: the cache holds whole objects, and fetching a whole
+	// object to serve a few bytes of it would be the wrong trade for large files.
+	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(ctx.Request.Header.Peek("Range")) == 0
 	if cacheable {
-		st.key = b.policy.AppendKey(st.key[:0], &st.view)
+		// The origin is part of the key: two behaviors with different origins never share
+		// an object, even when a viewer-request function rewrites one's paths into the other's.
+		st.key = append(append(st.key[:0], b.originID...), 0)
+		st.key = b.policy.AppendKey(st.key, &st.view)
 		if s.serveStored(ctx, st) {
-			return s.viewerResponse(ctx, b, outHit)
+			return s.viewerResponse(ctx, b, st, outHit)
 		}
 	}
 	out, err := s.miss(ctx, p, b, st, cacheable)
 	if err != nil {
 		return s.fail(ctx, err)
 	}
-	return s.viewerResponse(ctx, b, out)
+	return s.viewerResponse(ctx, b, st, out)
 }
 
 // serveStored writes the fresh stored object for the request's key, if there is one.
@@ -90,16 +112,15 @@ func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 
 // viewerResponse runs the viewer-response function on the response in ctx, unless CloudFront's
 // skip rules apply (an error status from the origin, or a generated error).
-func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, out outcome) outcome {
+func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, out outcome) outcome {
 	bind := b.fns[hooks.ViewerResponse]
 	if bind == nil || ctx.Response.StatusCode() >= 400 {
 		return out
 	}
-	ev := s.event(ctx, hooks.ViewerResponse, requestOf(&ctx.Request, ctx.RemoteIP().String()))
+	ev := s.event(st, hooks.ViewerResponse, requestOf(&ctx.Request, ctx.RemoteIP().String()))
 	ev.Response = viewerResponseOf(&ctx.Response)
 	res, err := s.invoke(bind, ev)
 	if err != nil {
-		ctx.Response.Reset()
 		return s.failFunction(ctx, bind, err)
 	}
 	applyResponse(&ctx.Response, ev.Response, res.Response)

@@ -14,14 +14,18 @@ import (
 )
 
 // event starts the event of one stage for the request in ctx.
-func (s *Server) event(ctx *fasthttp.RequestCtx, stage hooks.Stage, req *hooks.Request) *hooks.Event {
+// All the events of one request share its request id, as CloudFront's do.
+func (s *Server) event(st *reqState, stage hooks.Stage, req *hooks.Request) *hooks.Event {
 	cfg := s.cfg()
+	if st.id == "" {
+		st.id = s.requestID()
+	}
 	return &hooks.Event{
 		Stage: stage,
 		Config: hooks.Config{
 			DistributionDomainName: cfg.Name,
 			DistributionID:         cfg.Name,
-			RequestID:              s.requestID(ctx),
+			RequestID:              st.id,
 		},
 		Request: req,
 	}
@@ -43,7 +47,8 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 		}()
 		res, err = b.fn.Invoke(ictx, ev)
 	}()
-	if err == nil && ictx.Err() != nil {
+	if ictx.Err() != nil && (err == nil || hooks.KindOf(err) == hooks.Execution) {
+		// Out of time, whether the function noticed (returning ctx.Err()) or not.
 		err = hooks.Errorf(hooks.Timeout, "ran past its %v time limit", b.limits.Timeout)
 	}
 	if err == nil {
@@ -70,7 +75,7 @@ func (s *Server) failFunction(ctx *fasthttp.RequestCtx, b *binding, err error) o
 	msg := "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions."
 	switch {
 	case k == hooks.Validation:
-		msg = "The Lambda function result failed validation: " + errors.Unwrap(err).Error()
+		msg = "The Lambda function result failed validation: " + validationReason(err)
 	case k == hooks.Timeout || k == hooks.Throttled:
 		msg = "The Lambda function associated with the CloudFront distribution exceeded its limits."
 	}
@@ -79,6 +84,16 @@ func (s *Server) failFunction(ctx *fasthttp.RequestCtx, b *binding, err error) o
 	}
 	ctx.Response.SetBodyString(fmt.Sprintf("%d %s\n%s\n", k.Status(), http.StatusText(k.Status()), msg))
 	return failureOutcome(b.dialect, k)
+}
+
+// validationReason is the message of a validation error without the "function validation:"
+// prefix of hooks.Error.
+func validationReason(err error) string {
+	var he *hooks.Error
+	if errors.As(err, &he) && he.Err != nil {
+		return he.Err.Error()
+	}
+	return err.Error()
 }
 
 // fail answers the viewer after the miss path failed: a function (see failFunction) or the

@@ -38,13 +38,14 @@ type pipeline struct {
 
 // behavior is a compiled BehaviorConfig.
 type behavior struct {
-	id      string // its path pattern, as the CLI names it
-	pattern pathPattern
-	hosts   [][]byte // lower-case; empty means any host
-	origin  *origin.Origin
-	event   *hooks.Origin // the origin as origin-facing functions see it
-	policy  cache.Policy
-	fns     [4]*binding // by hooks.Stage; nil when none is attached
+	id       string // its path pattern, as the CLI names it
+	pattern  pathPattern
+	hosts    [][]byte // lower-case; empty means any host
+	origin   *origin.Origin
+	originID []byte        // prefixes cache keys
+	event    *hooks.Origin // the origin as origin-facing functions see it
+	policy   cache.Policy
+	fns      [4]*binding // by hooks.Stage; nil when none is attached
 }
 
 // binding is a function attached to one event type of one behavior.
@@ -87,11 +88,12 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 	}
 	for i, bc := range cfg.Behaviors {
 		b := &behavior{
-			id:      bc.Path,
-			pattern: compilePattern(bc.Path),
-			origin:  byID[bc.Origin],
-			event:   events[bc.Origin],
-			policy:  policyOf(bc.Cache),
+			id:       bc.Path,
+			pattern:  compilePattern(bc.Path),
+			origin:   byID[bc.Origin],
+			originID: []byte(bc.Origin),
+			event:    events[bc.Origin],
+			policy:   policyOf(bc.Cache),
 		}
 		for _, h := range bc.Hosts {
 			b.hosts = append(b.hosts, []byte(strings.ToLower(h)))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func TestMissThenHit(t *testing.T) {
 func TestForwardedHeaders(t *testing.T) {
 	o := staticOrigin(t, "x")
 	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
-	n.get(t, "/", "X-Forwarded-For", "203.0.113.9", "If-None-Match", `"abc"`, "Range", "bytes=0-1")
+	n.get(t, "/", "X-Forwarded-For", "203.0.113.9", "If-None-Match", `"abc"`, "If-Modified-Since", "Mon, 23 Nov 2026 10:00:00 GMT")
 	r := o.lastRequest()
 	if got := r.Header.Get("X-Forwarded-For"); got != "203.0.113.9, 127.0.0.1" {
 		t.Errorf("X-Forwarded-For = %q", got)
@@ -75,8 +76,13 @@ func TestForwardedHeaders(t *testing.T) {
 	if got := r.Header.Get("Via"); got != "1.1 verge" {
 		t.Errorf("Via = %q", got)
 	}
-	if r.Header.Get("If-None-Match") != "" || r.Header.Get("Range") != "" {
-		t.Errorf("conditional/range headers reached the origin on a cacheable request: %v", r.Header)
+	if r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" {
+		t.Errorf("conditional headers reached the origin on a cacheable request: %v", r.Header)
+	}
+	// A range request passes through untouched and is not stored.
+	n.get(t, "/r", "Range", "bytes=0-1")
+	if got := o.lastRequest().Header.Get("Range"); got != "bytes=0-1" {
+		t.Errorf("Range = %q at the origin", got)
 	}
 	if r.Host != strings.TrimPrefix(o.URL, "http://") {
 		t.Errorf("Host = %q, want the origin's", r.Host)
@@ -338,5 +344,47 @@ func TestOriginRequestSwitchesOrigin(t *testing.T) {
 	r := n.get(t, "/x")
 	if r.body != "second saw host second.example path /base/x" || first.hits.Load() != 0 {
 		t.Fatalf("got %d %q; first origin hits %d", r.StatusCode, r.body, first.hits.Load())
+	}
+}
+
+func TestOriginRequestPassThroughKeepsConfiguredOrigin(t *testing.T) {
+	// An origin-request function that hands back the origin unchanged (with an empty instead of
+	// a missing custom header list, as JavaScript code does) keeps the configured origin, its
+	// Host header and timeouts, even when they are outside what a function may set.
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("host " + r.Host)) })
+	pass := hooks.GoFunc(func(_ context.Context, ev *hooks.Event) (hooks.Result, error) {
+		r := ev.Request.Clone()
+		r.Origin.Custom.CustomHeaders = hooks.Headers{}
+		return hooks.Result{Request: r}, nil
+	})
+	dropped := hooks.GoFunc(func(_ context.Context, ev *hooks.Event) (hooks.Result, error) {
+		r := ev.Request.Clone()
+		r.Origin = nil
+		return hooks.Result{Request: r}, nil
+	})
+	for name, fn := range map[string]hooks.Function{"pass": pass, "dropped": dropped} {
+		n := startNode(t, "origins: [{id: o, url: ORIGIN, host_header: www.example.com, read_timeout: 90s}]\nbehaviors: [{path: \"*\", functions: {origin-request: f}}]\n", o.URL,
+			map[string]hooks.Function{"f": fn})
+		r := n.get(t, "/")
+		if r.StatusCode != 200 || r.body != "host www.example.com" {
+			t.Errorf("%s: %d %q", name, r.StatusCode, r.body)
+		}
+	}
+}
+
+func TestEventsShareOneRequestID(t *testing.T) {
+	o := staticOrigin(t, "x")
+	var mu sync.Mutex
+	ids := map[string]bool{}
+	rec := hooks.GoFunc(func(ctx context.Context, ev *hooks.Event) (hooks.Result, error) {
+		mu.Lock()
+		ids[ev.Config.RequestID] = true
+		mu.Unlock()
+		return (&recorder{}).Invoke(ctx, ev)
+	})
+	n := startNode(t, allStagesYAML, o.URL, map[string]hooks.Function{"rec": rec})
+	n.get(t, "/")
+	if len(ids) != 1 {
+		t.Fatalf("the four hooks of one request saw %d request ids", len(ids))
 	}
 }

@@ -176,9 +176,10 @@ func (s *Server) Reload(cfg *Config) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	old := s.cfg()
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.Data != old.Data || cfg.Cache != old.Cache || cfg.Name != old.Name {
-		s.log.Warn("reload: listen, admin, data, name and cache settings change only on restart; keeping the running ones")
+	if restartOnly(old) != restartOnly(cfg) {
+		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens and cluster settings change only on restart; keeping the running ones")
 		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
+		cfg.Server, cfg.AccessLog, cfg.AdminTokens, cfg.Cluster = old.Server, old.AccessLog, old.AdminTokens, old.Cluster
 	}
 	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
 	if err != nil {
@@ -193,33 +194,42 @@ func (s *Server) Reload(cfg *Config) error {
 	return nil
 }
 
+// restartOnly renders the settings a reload cannot change, for comparison.
+func restartOnly(c *Config) string {
+	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog, c.AdminTokens, c.Cluster)
+}
+
 // Shutdown stops accepting requests, lets those in flight finish (until ctx is done), and
-// releases everything. /readyz answers 503 from the start of Shutdown.
+// releases everything. /readyz answers 503 from the start of Shutdown. If ctx ends before the
+// requests in flight do, the cache and origin clients are left open for them (the process is
+// about to exit anyway) and ctx's error is returned. Calls after the first return nil.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
-	err := s.viewer.ShutdownWithContext(ctx)
-	// fasthttp closes only listeners its Serve has registered: one that has not started yet
-	// would otherwise accept forever.
-	_ = s.ln.Close()
-	if aerr := s.admin.Shutdown(ctx); err == nil {
-		err = aerr
+	if !s.draining.CompareAndSwap(false, true) {
+		return nil
+	}
+	var err error
+	if s.ln != nil {
+		err = s.viewer.ShutdownWithContext(ctx)
+		// fasthttp closes only listeners its Serve has registered: one that has not started
+		// yet would otherwise accept forever.
+		_ = s.ln.Close()
+		if aerr := s.admin.Shutdown(ctx); err == nil {
+			err = aerr
+		}
+	}
+	if err != nil {
+		return err
 	}
 	s.reload.Lock()
 	s.base.close()
 	s.reload.Unlock()
 	s.store.Close()
 	s.closeAccessLog()
-	return err
-}
-
-func (s *Server) closeAccessLog() {
-	if s.accessBuf != nil {
-		s.accessBuf.Close()
-	}
+	return nil
 }
 
 // requestID returns a unique, opaque id for a request's events and logs.
-func (s *Server) requestID(ctx *fasthttp.RequestCtx) string {
+func (s *Server) requestID() string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], s.idCounter.Add(1))
 	return s.idPrefix + base64.RawURLEncoding.EncodeToString(b[:])
@@ -230,4 +240,10 @@ type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	f.l.Warn("http server: " + fmt.Sprintf(format, args...))
+}
+
+func (s *Server) closeAccessLog() {
+	if s.accessBuf != nil {
+		s.accessBuf.Close()
+	}
 }

@@ -75,14 +75,6 @@ func (d Dialect) ResultType(k Kind) string {
 	}
 }
 
-// GeneratedResponse is the result type of a response a function generated.
-func (d Dialect) GeneratedResponse() string {
-	if d == CloudFrontFunctions {
-		return "FunctionGeneratedResponse"
-	}
-	return "LambdaGeneratedResponse"
-}
-
 // Error is a function failure. Runtimes return it from Invoke; Validate returns it too.
 type Error struct {
 	Kind Kind

@@ -81,6 +81,47 @@ func (o *Origin) Clone() *Origin {
 	return c
 }
 
+// SameEndpoint reports whether o and p send requests to the same place (protocol, host, port,
+// base path): what decides whether a function switched origin. Custom headers, timeouts and
+// an empty versus a missing list do not count. A nil or malformed origin matches only nil.
+func (o *Origin) SameEndpoint(p *Origin) bool {
+	if o == nil || p == nil {
+		return o == p
+	}
+	a, okA := o.endpoint()
+	b, okB := p.endpoint()
+	return okA && okB && a == b
+}
+
+type endpoint struct {
+	protocol, host, path string
+	port                 int
+}
+
+func (o *Origin) endpoint() (endpoint, bool) {
+	switch {
+	case o.Custom != nil && o.S3 == nil:
+		c := o.Custom
+		return endpoint{c.Protocol, c.DomainName, c.Path, c.Port}, true
+	case o.S3 != nil && o.Custom == nil:
+		return endpoint{"https", o.S3.DomainName, o.S3.Path, 443}, true
+	}
+	return endpoint{}, false
+}
+
+// CustomHeaders returns the origin's custom headers, whichever kind it is.
+func (o *Origin) CustomHeaders() Headers {
+	switch {
+	case o == nil:
+		return nil
+	case o.Custom != nil:
+		return o.Custom.CustomHeaders
+	case o.S3 != nil:
+		return o.S3.CustomHeaders
+	}
+	return nil
+}
+
 // CustomOrigin is Lambda@Edge's origin.custom.
 type CustomOrigin struct {
 	DomainName       string

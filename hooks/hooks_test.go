@@ -103,11 +103,3 @@ func TestGoRegistry(t *testing.T) {
 		t.Fatal("Lookup of a missing name")
 	}
 }
-
-func TestStripDisallowed(t *testing.T) {
-	h := Headers{{"Host", "x"}, {"Connection", "close"}, {"X-Amz-Cf-Id", "1"}, {"X-Real-IP", "1"}, {"Accept", "*/*"}}
-	StripDisallowed(&h)
-	if want := (Headers{{"Host", "x"}, {"Accept", "*/*"}}); !equal(h, want) {
-		t.Fatalf("StripDisallowed = %v", h)
-	}
-}

@@ -59,15 +59,3 @@ func ReadOnlyHeaders(d Dialect, s Stage) []string {
 	}
 	return readOnly[s]
 }
-
-// StripDisallowed removes the headers functions must not see, in place.
-func StripDisallowed(h *Headers) {
-	out := (*h)[:0]
-	for _, f := range *h {
-		if !IsDisallowed(f.Name) {
-			out = append(out, f)
-		}
-	}
-	clear((*h)[len(out):])
-	*h = out
-}

@@ -71,8 +71,16 @@ func validateRequest(d Dialect, s Stage, in, out *Request, lim Limits) error {
 	if s == ViewerRequest && out.Origin != nil {
 		return Errorf(Validation, "%s: origin can only be set in origin-request", s)
 	}
-	if out.Origin != nil {
+	switch {
+	case out.Origin != nil && !out.Origin.SameEndpoint(in.Origin):
+		// A switched origin must be one CloudFront would accept; the configured one, passed
+		// back unchanged, is the operator's business (it may use ports or timeouts a
+		// function could not set).
 		if err := checkOrigin(s, out.Origin, out.Headers); err != nil {
+			return err
+		}
+	case out.Origin != nil:
+		if err := checkCustomHeaders(s, out.Origin.CustomHeaders(), out.Headers); err != nil {
 			return err
 		}
 	}

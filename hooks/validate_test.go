@@ -141,3 +141,24 @@ func TestValidateLeavesInputAlone(t *testing.T) {
 		t.Fatal("Validate changed its input")
 	}
 }
+
+func TestValidateOriginUnchangedOrSwitched(t *testing.T) {
+	configured := &Origin{Custom: &CustomOrigin{DomainName: "::1", Port: 81, Protocol: "http", ReadTimeout: 90}}
+	in := &Event{Stage: OriginRequest, Request: baseRequest()}
+	in.Request.Origin = configured
+	lim := DefaultLimits(OriginRequest)
+
+	same := in.Request.Clone()
+	same.Origin.Custom.CustomHeaders = Headers{} // empty, not nil: still the same origin
+	if err := Validate(LambdaEdge, in, Result{Request: same}, lim); err != nil {
+		t.Fatalf("the configured origin passed back unchanged: %v", err)
+	}
+	switched := in.Request.Clone()
+	switched.Origin.Custom.DomainName = "other.example"
+	if err := Validate(LambdaEdge, in, Result{Request: switched}, lim); err == nil {
+		t.Fatal("a switched origin with port 81 and readTimeout 90 must fail validation")
+	}
+	if !configured.SameEndpoint(same.Origin) || configured.SameEndpoint(switched.Origin) || configured.SameEndpoint(nil) {
+		t.Fatal("SameEndpoint")
+	}
+}

@@ -66,7 +66,7 @@ func (f *Function) Version() string { return f.opts.Version }
 
 // Invoke runs the function on ev (hooks.Function). The returned Result shares nothing with ev
 // or with the runtime. The caller runs hooks.Validate on it, and strips disallowed headers
-// (hooks.StripDisallowed) from ev before calling, as CloudFront hides them from functions.
+// (hooks.IsDisallowed) from ev before calling, as CloudFront hides them from functions.
 func (f *Function) Invoke(ctx context.Context, ev *hooks.Event) (hooks.Result, error) {
 	out := f.run(ctx, ev, false)
 	return out.result, out.err
