@@ -130,17 +130,8 @@ func (d decoder) cffResponse(o *goja.Object, in hooks.Headers, generated bool) (
 			if err != nil {
 				return nil, err
 			}
-			switch enc {
-			case "base64":
-				raw, ok := decodeBase64Strict(data)
-				if !ok {
-					return nil, d.errorf("response.body.data", "is not valid base64")
-				}
-				out.Body = raw
-			case "text", "":
-				out.Body = []byte(data)
-			default:
-				return nil, d.errorf("response.body.encoding", "must be text or base64, not %q", enc)
+			if out.Body, err = d.bodyBytes(data, enc, "response.body.data", "response.body.encoding"); err != nil {
+				return nil, err
 			}
 		}
 	} else if generated {

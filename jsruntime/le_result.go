@@ -137,17 +137,8 @@ func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, er
 	}
 	if hasBody {
 		out.BodySet = true
-		switch enc {
-		case "base64":
-			raw, ok := decodeBase64Strict(body)
-			if !ok {
-				return nil, d.errorf("response.body", "is not valid base64")
-			}
-			out.Body = raw
-		case "text", "":
-			out.Body = []byte(body)
-		default:
-			return nil, d.errorf("response.bodyEncoding", "must be text or base64, not %q", enc)
+		if out.Body, err = d.bodyBytes(body, enc, "response.body", "response.bodyEncoding"); err != nil {
+			return nil, err
 		}
 	} else if generated {
 		out.BodySet = true
@@ -318,4 +309,20 @@ func (d decoder) leOrigin(v goja.Value) (*hooks.Origin, error) {
 		out.S3 = s
 	}
 	return out, nil
+}
+
+// bodyBytes decodes a body given as text or base64 (enc); field and encField name the two
+// properties in error messages.
+func (d *decoder) bodyBytes(data, enc, field, encField string) ([]byte, error) {
+	switch enc {
+	case "base64":
+		raw, ok := decodeBase64Strict(data)
+		if !ok {
+			return nil, d.errorf(field, "is not valid base64")
+		}
+		return raw, nil
+	case "text", "":
+		return []byte(data), nil
+	}
+	return nil, d.errorf(encField, "must be text or base64, not %q", enc)
 }
