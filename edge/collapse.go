@@ -9,10 +9,18 @@ import (
 // the cache, as hits. A follower whose answer was not stored (uncacheable, or another Vary
 // variant) fetches for itself, so no viewer ever gets a response meant for another. An origin
 // or function failure of the leader is every waiting follower's failure too: they would have
-// asked the same origin the same thing at the same moment.
+// asked the same origin the same thing at the same moment. Keys whose answer was not stored are
+// remembered for a while (passMemo) and not collapsed.
 func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, error) {
 	if !cacheable {
 		out, _, err := s.fetch(ctx, p, b, st, false)
+		return out, err
+	}
+	if s.passes.pass(st.key, st.now) {
+		out, stored, err := s.fetch(ctx, p, b, st, true)
+		if stored {
+			s.passes.forget(st.key)
+		}
 		return out, err
 	}
 	var (
@@ -24,6 +32,9 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 		var stored bool
 		var err error
 		out, stored, err = s.fetch(ctx, p, b, st, true)
+		if err == nil && !stored {
+			s.passes.remember(st.key, st.now)
+		}
 		return stored, err
 	})
 	if leader {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -52,5 +53,46 @@ func TestCollapsedMisses(t *testing.T) {
 				t.Fatalf("origin hits = %d, want %d", got, tt.originHits)
 			}
 		})
+	}
+}
+
+// TestUncacheableKeysAreNotCollapsed: once a key's answer proved uncacheable, concurrent misses
+// for it reach the origin side by side instead of waiting for one another.
+func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
+	var arrived atomic.Int64
+	both := make(chan struct{})
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private")
+		if r.URL.Query().Get("wave") == "" {
+			io.WriteString(w, "first")
+			return
+		}
+		if arrived.Add(1) == 2 {
+			close(both)
+		}
+		select {
+		case <-both:
+			io.WriteString(w, "together")
+		case <-time.After(3 * time.Second):
+			io.WriteString(w, "alone")
+		}
+	})
+	// The query string is not in the key, so every request below shares one key.
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	if r := n.get(t, "/api"); r.body != "first" {
+		t.Fatalf("first: %q", r.body)
+	}
+	var wg sync.WaitGroup
+	bodies := make([]string, 2)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = n.get(t, "/api?wave=1").body
+		}()
+	}
+	wg.Wait()
+	if bodies[0] != "together" || bodies[1] != "together" {
+		t.Fatalf("bodies %q: the second wave was collapsed behind one request", bodies)
 	}
 }
