@@ -41,7 +41,7 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 		return out, err
 	}
 	if err != nil {
-		return 0, err
+		return 0, &sharedError{err}
 	}
 	if stored, _ := v.(bool); stored && s.serveStored(ctx, st) {
 		return outHit, nil
@@ -49,3 +49,10 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 	out, _, err = s.fetch(ctx, p, b, st, true)
 	return out, err
 }
+
+// sharedError is a collapsed leader's failure as its followers see it: answered the same way,
+// but counted and logged once, by the leader.
+type sharedError struct{ err error }
+
+func (e *sharedError) Error() string { return e.err.Error() }
+func (e *sharedError) Unwrap() error { return e.err }

@@ -96,3 +96,36 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 		t.Fatalf("bodies %q: the second wave was collapsed behind one request", bodies)
 	}
 }
+
+func TestCollapsedFailureCountedOnce(t *testing.T) {
+	gate := make(chan struct{})
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		<-gate
+		panic(http.ErrAbortHandler) // the connection drops: a reset
+	})
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	var wg sync.WaitGroup
+	codes := make([]int, 10)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = n.get(t, "/down").StatusCode
+		}()
+	}
+	for o.hits.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	for _, c := range codes {
+		if c != 502 {
+			t.Fatalf("statuses %v, want all 502", codes)
+		}
+	}
+	// One collapsed fetch failed (the client may have retried it once on a fresh connection).
+	if got := n.metric(t, `verge_origin_errors_total{kind="connection reset",origin="o"}`); got != 1 {
+		t.Fatalf("one failed fetch counted %v times", got)
+	}
+}

@@ -103,14 +103,20 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 	if errors.As(err, &fe) {
 		return s.failFunction(ctx, fe.bind, fe.err)
 	}
+	var shared *sharedError
+	leader := !errors.As(err, &shared)
 	status, reason := http.StatusBadGateway, "error"
 	var oe *origin.Error
 	if errors.As(err, &oe) {
 		status, reason = oe.Status(), oe.Kind.String()
-		s.metrics.originErrors.WithLabelValues(oe.Origin, reason).Inc()
+		if leader {
+			s.metrics.originErrors.WithLabelValues(oe.Origin, reason).Inc()
+		}
 	}
-	s.log.LogAttrs(context.Background(), slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
-		slog.Int("status", status), slog.String("error", err.Error()))
+	if leader {
+		s.log.LogAttrs(context.Background(), slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
+			slog.Int("status", status), slog.String("error", err.Error()))
+	}
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(status)
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
