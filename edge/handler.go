@@ -105,7 +105,11 @@ func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	if !ok || !obj.Fresh(st.now) {
 		return false
 	}
-	writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
+	if obj.Status == fasthttp.StatusOK && notModified(&ctx.Request.Header, obj) {
+		writeNotModified(&ctx.Response, obj)
+	} else {
+		writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
+	}
 	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
 	return true
 }
