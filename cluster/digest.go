@@ -44,8 +44,8 @@ func (c *Cluster) digestLoop() {
 }
 
 // digestGossipWindow is how long, in gossip intervals, a node piggybacks its digest on every
-// gossip packet after the digest changed. Outside that window peers learn it from probe acks and
-// node meta, so a fleet at rest sends nothing extra.
+// gossip packet after the digest changed. Outside that window peers learn it from probe acks
+// only (it is not in node meta: see digestLoop), so a fleet at rest sends nothing extra.
 const digestGossipWindow = 5
 
 // digestGossip returns the digest message to piggyback on a gossip packet now, or nil.
