@@ -19,6 +19,8 @@
 #   QUIET_WAIT [20] seconds to wait, before each measured run, for other processes to leave
 #                   the box under 10% busy (the run then starts anyway, with a warning)
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
+#   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
+#                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
 # Everything listens on 127.0.0.1 on free ports; every process started here is stopped by PID
 # on exit. See bench/README.md for what is measured and the fairness notes.
@@ -206,6 +208,7 @@ start_verge() { # NAME CONFIG: sets VERGE_PID, VERGE_PORT; returns 1 if Verge di
 	VERGE_PORT=${VERGE_PORT%% *}
 	admin=${line#*admin http://}
 	admin=${admin%)*}
+	VERGE_ADMIN=$admin
 	curl -fsS --max-time 5 -o /dev/null "http://$admin/readyz" || die "verge /readyz on $admin did not answer 200"
 	cp "$conf" "$OUT/" # the exact config measured
 }
@@ -283,7 +286,16 @@ run_wrk() { # SCENARIO ROUND SERVER URL PID: one measured run against the server
 	printf '%s\n' "${cmd[*]}" >>"$OUT/commands.txt"
 	box_jiffies t0 b0 s0
 	snapshot "$TMP/procs0" "$5"
+	local prof_pid=
+	if [[ -n ${PROFILE:-} && $3 == verge ]]; then
+		# The middle of the run: wrk's first and last second are left out.
+		local secs=$((${DURATION%s} - 2 > 0 ? ${DURATION%s} - 2 : 1))
+		(sleep 1 && curl -fsS --max-time $((secs + 10)) -o "$OUT/$1-r$2-verge.pprof" \
+			"http://$VERGE_ADMIN/debug/pprof/profile?seconds=$secs") &
+		prof_pid=$!
+	fi
 	"${cmd[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
+	[[ -z $prof_pid ]] || wait "$prof_pid" || log "no CPU profile for $1 round $2"
 	box_jiffies t1 b1 s1
 	snapshot "$TMP/procs1" "$5"
 	others_delta o1 "$TMP/procs0" "$TMP/procs1"

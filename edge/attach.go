@@ -64,11 +64,7 @@ func (p *pipeline) withAttachments(a Attachments) *pipeline {
 			if x == nil {
 				continue
 			}
-			nb.fns[stage] = &binding{
-				name: x.Name, version: x.Version, dialect: x.Dialect, fn: x.Function,
-				limits:      hooks.Limits{Timeout: x.Timeout}.WithDefaults(hooks.Stage(stage)),
-				includeBody: x.IncludeBody,
-			}
+			nb.fns[stage] = newBinding(x.Name, x.Version, x.Dialect, x.Function, hooks.Stage(stage), x.Timeout, x.IncludeBody, p.inv)
 		}
 		d.behaviors[i] = &nb
 	}

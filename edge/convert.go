@@ -3,6 +3,7 @@ package edge
 import (
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -15,19 +16,50 @@ import (
 
 // requestOf builds the hooks.Request of r, without the headers functions must not see.
 func requestOf(r *fasthttp.Request, clientIP string) *hooks.Request {
+	path, qs := r.URI().PathOriginal(), r.URI().QueryString()
+	a := newArena(len(r.Header.Method()) + len(path) + len(qs) + len(r.Header.RawHeaders()))
 	hr := &hooks.Request{
 		ClientIP:    clientIP,
-		Method:      string(r.Header.Method()),
-		URI:         string(r.URI().PathOriginal()),
-		QueryString: string(r.URI().QueryString()),
+		Method:      a.str(r.Header.Method()),
+		URI:         a.str(path),
+		QueryString: a.str(qs),
 	}
-	for k, v := range r.Header.All() {
-		if name := string(k); !hooks.IsDisallowed(name) {
-			hr.Headers = append(hr.Headers, hooks.Header{Name: name, Value: string(v)})
-		}
-	}
+	hr.Headers = appendHeaders(make(hooks.Headers, 0, r.Header.Len()), &a, r.Header.All())
 	return hr
 }
+
+// appendHeaders appends the lines of all that functions may see, their strings cut from a.
+func appendHeaders(out hooks.Headers, a *arena, all func(yield func(k, v []byte) bool)) hooks.Headers {
+	for k, v := range all {
+		if !hooks.IsDisallowed(b2s(k)) {
+			out = append(out, hooks.Header{Name: a.str(k), Value: a.str(v)})
+		}
+	}
+	return out
+}
+
+// arena hands out strings copied into one buffer, so that converting a message costs two
+// allocations instead of two per header line. Each string's bytes are written once and never
+// again, which is what makes sharing them as strings sound.
+type arena struct{ buf []byte }
+
+// newArena makes an arena for about n bytes; it grows if the guess is short.
+func newArena(n int) arena { return arena{buf: make([]byte, 0, n)} }
+
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(a.buf)+len(b) > cap(a.buf) {
+		a.buf = make([]byte, 0, max(2*cap(a.buf), len(b)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[start], len(b))
+}
+
+// b2s views b as a string for the duration of a call that does not keep it.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // withBody attaches r's body to hr, truncated at limit bytes.
 func withBody(hr *hooks.Request, r *fasthttp.Request, limit int) {
@@ -49,14 +81,7 @@ func applyRequest(dst *fasthttp.Request, in, out *hooks.Request) {
 		}
 		dst.SetRequestURI(uri)
 	}
-	if !slices.Equal(in.Headers, out.Headers) {
-		for _, h := range in.Headers {
-			dst.Header.Del(h.Name) // names came from dst itself: exact case
-		}
-		for _, h := range out.Headers {
-			dst.Header.Add(h.Name, h.Value)
-		}
-	}
+	applyHeaders(&dst.Header, in.Headers, out.Headers)
 	if out.Body != nil && out.Body.Replace {
 		dst.SetBody(out.Body.Data)
 	}
@@ -93,12 +118,13 @@ func responseHeaders(r *fasthttp.Response) []cache.Header {
 
 // viewerResponseOf builds the hooks.Response about to go to the viewer.
 func viewerResponseOf(r *fasthttp.Response) *hooks.Response {
-	hr := &hooks.Response{Status: r.StatusCode(), StatusDescription: statusText(r)}
+	n := 0
 	for k, v := range r.Header.All() {
-		if name := string(k); !hooks.IsDisallowed(name) {
-			hr.Headers = append(hr.Headers, hooks.Header{Name: name, Value: string(v)})
-		}
+		n += len(k) + len(v)
 	}
+	a := newArena(n)
+	hr := &hooks.Response{Status: r.StatusCode(), StatusDescription: statusText(r)}
+	hr.Headers = appendHeaders(make(hooks.Headers, 0, r.Header.Len()), &a, r.Header.All())
 	return hr
 }
 
@@ -110,16 +136,33 @@ func applyResponse(dst *fasthttp.Response, in, out *hooks.Response) {
 	if out.StatusDescription != in.StatusDescription {
 		dst.Header.SetStatusMessage([]byte(out.StatusDescription))
 	}
-	if !slices.Equal(in.Headers, out.Headers) {
-		for _, h := range in.Headers {
-			dst.Header.Del(h.Name)
-		}
-		for _, h := range out.Headers {
-			dst.Header.Add(h.Name, h.Value)
-		}
-	}
+	applyHeaders(&dst.Header, in.Headers, out.Headers)
 	if out.BodySet {
 		dst.SetBody(out.Body)
+	}
+}
+
+// headerSet is what applyHeaders needs of fasthttp's request and response headers.
+type headerSet interface {
+	Del(name string)
+	Add(name, value string)
+}
+
+// applyHeaders turns dst's lines from in into out. Functions mostly add headers: when out is in
+// with lines appended, only those are written; otherwise every name of in is deleted (names
+// came from dst itself, in their exact case) and out is written whole.
+func applyHeaders(dst headerSet, in, out hooks.Headers) {
+	if len(out) >= len(in) && slices.Equal(in, out[:len(in)]) {
+		for _, h := range out[len(in):] {
+			dst.Add(h.Name, h.Value)
+		}
+		return
+	}
+	for _, h := range in {
+		dst.Del(h.Name)
+	}
+	for _, h := range out {
+		dst.Add(h.Name, h.Value)
 	}
 }
 

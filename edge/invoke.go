@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -37,8 +38,14 @@ func (s *Server) event(st *reqState, stage hooks.Stage, req *hooks.Request) *hoo
 // The context is not the fasthttp.RequestCtx: that one is recycled when the handler returns and
 // is cancelled when the server shuts down, and requests in flight must finish then.
 func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err error) {
-	ictx, cancel := context.WithTimeout(context.Background(), b.limits.Timeout)
-	defer cancel()
+	var ictx context.Context
+	if b.selfTimed {
+		ictx = hooks.WithDeadline(context.Background(), time.Now().Add(b.limits.Timeout))
+	} else {
+		var cancel context.CancelFunc
+		ictx, cancel = context.WithTimeout(context.Background(), b.limits.Timeout)
+		defer cancel()
+	}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -54,15 +61,14 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 	if err == nil {
 		err = hooks.Validate(b.dialect, ev, res, b.limits)
 	}
-	result := "ok"
-	if err != nil {
-		result = hooks.KindOf(err).String()
+	if err == nil {
+		b.ok.Inc()
+		return res, nil
 	}
+	result := hooks.KindOf(err).String()
 	s.metrics.invocations.WithLabelValues(b.name, b.version, ev.Stage.String(), result).Inc()
-	if err != nil {
-		s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
-			"outcome", result, "request_id", ev.Config.RequestID, "error", err.Error())
-	}
+	s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
+		"outcome", result, "request_id", ev.Config.RequestID, "error", err.Error())
 	return res, err
 }
 

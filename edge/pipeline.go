@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/hooks"
@@ -34,6 +37,7 @@ type pipeline struct {
 	behaviors []*behavior
 	origins   []*origin.Origin
 	adhoc     *origin.Set // origins that origin-request functions switch to
+	inv       *prometheus.CounterVec
 }
 
 // behavior is a compiled BehaviorConfig.
@@ -55,11 +59,27 @@ type binding struct {
 	fn            hooks.Function
 	limits        hooks.Limits
 	includeBody   bool
+	selfTimed     bool               // fn is hooks.SelfTimed: no timer per call
+	ok            prometheus.Counter // invocations{outcome="ok"}, resolved once
+}
+
+// newBinding attaches fn at stage. inv counts invocations (nil: not counted, in tests).
+func newBinding(name, version string, d hooks.Dialect, fn hooks.Function, stage hooks.Stage, timeout time.Duration, includeBody bool, inv *prometheus.CounterVec) *binding {
+	b := &binding{name: name, version: version, dialect: d, fn: fn, includeBody: includeBody,
+		limits: hooks.Limits{Timeout: timeout}.WithDefaults(stage)}
+	_, b.selfTimed = fn.(hooks.SelfTimed)
+	if inv != nil {
+		b.ok = inv.WithLabelValues(name, version, stage.String(), "ok")
+	} else {
+		b.ok = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
+	}
+	return b
 }
 
 // buildPipeline compiles cfg. On error nothing is left open.
-func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (_ *pipeline, err error) {
-	p := &pipeline{cfg: cfg, adhoc: origin.NewSet(origin.Config{ViaName: cfg.Name}, 0)}
+// inv counts function invocations (nil in tests).
+func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader, inv *prometheus.CounterVec) (_ *pipeline, err error) {
+	p := &pipeline{cfg: cfg, adhoc: origin.NewSet(origin.Config{ViaName: cfg.Name}, 0), inv: inv}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -109,11 +129,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 				return nil, cfg.fieldErr(a.node, "function", fmt.Sprintf("behaviors[%d].functions.%s", i, event),
 					"%q is a CloudFront Function: viewer-request and viewer-response only", a.Function)
 			}
-			b.fns[stage] = &binding{
-				name: a.Function, version: l.Version, dialect: l.Dialect, fn: l.Function,
-				limits:      hooks.Limits{Timeout: a.Timeout.Std()}.WithDefaults(stage),
-				includeBody: a.IncludeBody,
-			}
+			b.fns[stage] = newBinding(a.Function, l.Version, l.Dialect, l.Function, stage, a.Timeout.Std(), a.IncludeBody, inv)
 		}
 		p.behaviors = append(p.behaviors, b)
 	}

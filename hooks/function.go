@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Function runs one hook. Implementations must be safe for concurrent use, must return promptly
@@ -16,6 +17,34 @@ import (
 // execution error.
 type Function interface {
 	Invoke(ctx context.Context, ev *Event) (Result, error)
+}
+
+// SelfTimed is implemented by a Function that stops itself at the deadline of the context it is
+// given (jsruntime interrupts its runtime then), without waiting for the context's Done. Its
+// caller may give it a context from WithDeadline, which arms no timer, instead of one from
+// context.WithTimeout: a timer and a cancel context per call cost a hook's worth of time on a
+// cache hit.
+type SelfTimed interface {
+	Function
+	StopsAtDeadline()
+}
+
+// WithDeadline returns a context carrying deadline d but no timer: its Done is parent's, so it
+// reports nothing when d passes. Give it only to SelfTimed functions.
+func WithDeadline(parent context.Context, d time.Time) context.Context {
+	return &deadlineCtx{Context: parent, d: d}
+}
+
+type deadlineCtx struct {
+	context.Context
+	d time.Time
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) {
+	if pd, ok := c.Context.Deadline(); ok && pd.Before(c.d) {
+		return pd, true
+	}
+	return c.d, true
 }
 
 // Result is what a function returns.

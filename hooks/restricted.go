@@ -20,19 +20,31 @@ var disallowed = map[string]bool{
 // disallowedPrefixes are the wildcard entries (X-Amz-Cf-*, X-Edge-*).
 var disallowedPrefixes = []string{"x-amz-cf-", "x-edge-"}
 
-// IsDisallowed reports whether a header name is one functions may neither see nor set.
+// IsDisallowed reports whether a header name is one functions may neither see nor set. It runs
+// for every header line of every event, so it does not allocate.
 func IsDisallowed(name string) bool {
-	l := strings.ToLower(name)
-	if disallowed[l] {
-		return true
-	}
 	for _, p := range disallowedPrefixes {
-		if strings.HasPrefix(l, p) {
+		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
 			return true
 		}
 	}
-	return false
+	if len(name) > maxDisallowedLen {
+		return false
+	}
+	var buf [maxDisallowedLen]byte
+	l := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l[i] = c
+	}
+	return disallowed[string(l)] // a map index by string(bytes) does not copy
 }
+
+// maxDisallowedLen is at least the length of the longest name in disallowed (a test checks).
+const maxDisallowedLen = 32
 
 // readOnly lists, per stage, the headers a function may read but not add, change or delete.
 var readOnly = [numStages][]string{

@@ -1,9 +1,6 @@
 package hooks
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Validate checks a function's result against CloudFront's rules for the event it was given
 // (shared/spec/edge-events.md, sections b and c). It returns nil or an *Error of kind Validation
@@ -138,20 +135,40 @@ func checkHeaders(s Stage, h Headers) error {
 // changed and deleted lines all count.
 func checkReadOnly(d Dialect, s Stage, in, out Headers) error {
 	for _, name := range ReadOnlyHeaders(d, s) {
-		before, after := in.Values(name), out.Values(name)
-		if slices.Equal(before, after) {
+		if sameValues(in, out, name) {
 			continue
 		}
 		verb := "change"
 		switch {
-		case len(after) == 0:
+		case !out.Has(name):
 			verb = "delete"
-		case len(before) == 0:
+		case !in.Has(name):
 			verb = "add"
 		}
 		return Errorf(Validation, "%s: the function tried to %s read-only header, headerName : %s", s, verb, CanonicalName(name))
 	}
 	return nil
+}
+
+// sameValues reports whether a and b hold the same values of name, in the same order. It
+// runs on every result, so it compares in place rather than collecting the values.
+func sameValues(a, b Headers, name string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && !strings.EqualFold(a[i].Name, name) {
+			i++
+		}
+		for j < len(b) && !strings.EqualFold(b[j].Name, name) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i].Value != b[j].Value {
+			return false
+		}
+		i, j = i+1, j+1
+	}
 }
 
 func checkOrigin(s Stage, o *Origin, reqHeaders Headers) error {

@@ -21,42 +21,90 @@ func (c *current) callback(err, res goja.Value) {
 	c.s.settle(res, nil, true)
 }
 
-// contextObject builds Lambda's context argument for one invocation: an object with the
-// per-invocation fields whose prototype (built once per vm) holds the function's constant
-// fields and the methods (succeed, fail, done, getRemainingTimeInMillis), which act on v.cur.
-func (v *vm) contextObject(cur *current, c *call) *goja.Object {
-	if v.ctxProto == nil {
-		v.ctxProto = v.newContextProto(c.lim.MemoryMB)
-	}
-	ctx := v.rt.CreateObject(v.ctxProto)
-	_ = ctx.Set("callbackWaitsForEmptyEventLoop", true)
-	_ = ctx.Set("awsRequestId", c.requestID)
-	return ctx
+// contextKeys are Lambda's context fields, all own properties as in the Node.js runtime.
+var contextKeys = []string{
+	"functionName", "functionVersion", "invokedFunctionArn", "memoryLimitInMB", "awsRequestId",
+	"logGroupName", "logStreamName", "callbackWaitsForEmptyEventLoop", "getRemainingTimeInMillis",
+	"succeed", "fail", "done",
 }
 
-func (v *vm) newContextProto(mem int) *goja.Object {
+// Indexes into contextKeys that are not the same in every invocation of a vm.
+const (
+	ctxRequestID = 4
+	ctxWaits     = 7
+)
+
+// lambdaContext is the context argument of one invocation, a lazy object (lazyProps): the
+// fields are the vm's constants (v.ctxConst, built once) except awsRequestId and
+// callbackWaitsForEmptyEventLoop. The methods act on v.cur, the running invocation.
+type lambdaContext struct {
+	lazyProps
+	v         *vm
+	requestID string
+	arr       [12]goja.Value
+}
+
+var _ goja.DynamicObject = (*lambdaContext)(nil)
+
+func (c *lambdaContext) Get(key string) goja.Value           { return c.get(key, c) }
+func (c *lambdaContext) Set(key string, val goja.Value) bool { return c.set(key, val) }
+func (c *lambdaContext) Has(key string) bool                 { return c.has(key) }
+func (c *lambdaContext) Delete(key string) bool              { return c.del(key) }
+func (c *lambdaContext) Keys() []string                      { return c.list() }
+
+func (c *lambdaContext) build(i int) goja.Value {
+	switch i {
+	case ctxRequestID:
+		return c.v.rt.ToValue(c.requestID)
+	case ctxWaits:
+		return c.v.rt.ToValue(true)
+	}
+	return c.v.ctxConst[i]
+}
+
+// waitsForEmptyLoop reports callbackWaitsForEmptyEventLoop as the function left it.
+func (c *lambdaContext) waitsForEmptyLoop() bool {
+	if c.unassigned(ctxWaits) {
+		return true
+	}
+	w := c.Get("callbackWaitsForEmptyEventLoop")
+	return w == nil || w.ToBoolean()
+}
+
+// contextObject builds Lambda's context argument for one invocation.
+func (v *vm) contextObject(c *call) (*lambdaContext, *goja.Object) {
+	if v.ctxConst == nil {
+		v.ctxConst = v.contextConstants(c.lim.MemoryMB)
+	}
+	lc := &lambdaContext{v: v, requestID: c.requestID}
+	lc.init(contextKeys, lc.arr[:])
+	return lc, v.rt.NewDynamicObject(lc)
+}
+
+// contextConstants builds the context fields that are the same in every invocation of v.
+func (v *vm) contextConstants(mem int) []goja.Value {
 	rt := v.rt
 	o := v.p.opts
-	p := rt.NewObject()
-	set := func(k string, val any) { _ = p.Set(k, val) }
-	set("functionVersion", o.Version)
-	set("functionName", "us-east-1."+o.Name)
-	set("memoryLimitInMB", itoa(mem))
-	set("logGroupName", "/aws/lambda/us-east-1."+o.Name)
-	set("logStreamName", time.Now().UTC().Format("2006/01/02")+"/["+o.Version+"]verge")
-	set("invokedFunctionArn", "arn:aws:lambda:us-east-1:000000000000:function:us-east-1."+o.Name+":"+o.Version)
-	set("getRemainingTimeInMillis", func(goja.FunctionCall) goja.Value {
+	vals := make([]goja.Value, len(contextKeys))
+	set := func(i int, val any) { vals[i] = rt.ToValue(val) }
+	set(0, "us-east-1."+o.Name)
+	set(1, o.Version)
+	set(2, "arn:aws:lambda:us-east-1:000000000000:function:us-east-1."+o.Name+":"+o.Version)
+	set(3, itoa(mem))
+	set(5, "/aws/lambda/us-east-1."+o.Name)
+	set(6, time.Now().UTC().Format("2006/01/02")+"/["+o.Version+"]verge")
+	set(8, func(goja.FunctionCall) goja.Value {
 		ms := time.Until(v.cur.deadline).Milliseconds()
 		if ms < 0 {
 			ms = 0
 		}
 		return rt.ToValue(ms)
 	})
-	set("succeed", func(fc goja.FunctionCall) goja.Value {
+	set(9, func(fc goja.FunctionCall) goja.Value {
 		v.cur.callback(goja.Null(), fc.Argument(0))
 		return goja.Undefined()
 	})
-	set("fail", func(fc goja.FunctionCall) goja.Value {
+	set(10, func(fc goja.FunctionCall) goja.Value {
 		e := fc.Argument(0)
 		if goja.IsUndefined(e) || goja.IsNull(e) {
 			e = rt.ToValue("handled")
@@ -64,9 +112,9 @@ func (v *vm) newContextProto(mem int) *goja.Object {
 		v.cur.callback(e, goja.Undefined())
 		return goja.Undefined()
 	})
-	set("done", func(fc goja.FunctionCall) goja.Value {
+	set(11, func(fc goja.FunctionCall) goja.Value {
 		v.cur.callback(fc.Argument(0), fc.Argument(1))
 		return goja.Undefined()
 	})
-	return p
+	return vals
 }

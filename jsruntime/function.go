@@ -25,7 +25,11 @@ type Function struct {
 	closeMu sync.Once
 }
 
-var _ hooks.Function = (*Function)(nil)
+var _ hooks.SelfTimed = (*Function)(nil)
+
+// StopsAtDeadline marks Function as hooks.SelfTimed: an invocation is interrupted at the
+// earlier of its own time limit and ctx's deadline, whether or not ctx is ever done.
+func (f *Function) StopsAtDeadline() {}
 
 // backend runs invocations: a local pool or a worker process.
 type backend interface {
@@ -98,6 +102,7 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 	deadline := start.Add(lim.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
+		lim.Timeout = d.Sub(start) // what the timeout error reports
 	}
 	c := &call{ev: ev, lim: lim, deadline: deadline, requestID: newRequestID(), wantJSON: wantJSON}
 	out := f.backend.run(ctx, c)

@@ -86,17 +86,17 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	s := &v.state
 	*s = settlement{}
 	v.curState = current{s: s, deadline: c.deadline}
-	cur := &v.curState
-	v.cur = cur
+	v.cur = &v.curState
 	evVal, err := v.p.binding().event(v, c.ev)
 	if err != nil {
 		return v.fail(err, c)
 	}
 	v.args[0] = evVal
 	args := v.args[:1]
-	var ctxObj *goja.Object
+	var lctx *lambdaContext
 	if v.p.script == nil {
-		ctxObj = v.contextObject(cur, c)
+		var ctxObj *goja.Object
+		lctx, ctxObj = v.contextObject(c)
 		v.args[1] = ctxObj
 		args = v.args[:2]
 		if v.arity >= 3 {
@@ -117,7 +117,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	}
 
 	for {
-		if s.done && (!s.viaCallback || v.loop.empty() || !waitsForEmptyLoop(ctxObj)) {
+		if s.done && (!s.viaCallback || v.loop.empty() || lctx == nil || !lctx.waitsForEmptyLoop()) {
 			break
 		}
 		if v.loop.empty() {
@@ -233,14 +233,6 @@ func (v *vm) hooksFor() *settleHooks {
 type thrown struct{ v goja.Value }
 
 func (t thrown) Error() string { return describe(t.v) }
-
-func waitsForEmptyLoop(ctxObj *goja.Object) bool {
-	if ctxObj == nil {
-		return false
-	}
-	w := ctxObj.Get("callbackWaitsForEmptyEventLoop")
-	return w == nil || w.ToBoolean()
-}
 
 func isFatal(err error) bool {
 	var ie *goja.InterruptedError

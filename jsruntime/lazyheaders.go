@@ -1,69 +1,104 @@
 package jsruntime
 
 import (
-	"unsafe"
-
 	"github.com/dop251/goja"
 	"github.com/vergecdn/verge/hooks"
 )
 
-// lazyHeaders is a Lambda@Edge headers object ({name: [{key, value}]}) backed by a private
-// copy of the header lines. A name's array is built only when JS reads it, so a function that
-// touches two headers pays for two; decoding the result copies untouched names straight from
-// the lines. It behaves as an ordinary object to JS (keys in first-appearance order, then added
-// names; reads, writes, deletes, enumeration, JSON.stringify).
+// lazyHeaders is a Lambda@Edge headers object ({name: [{key, value}]}) backed by a copy of the
+// header lines. A name's array is built only when JS reads it, so a function that touches two
+// headers pays for two; decoding the result copies untouched names straight from the lines. It
+// behaves as an ordinary object to JS (keys in first-appearance order, then added names; reads,
+// writes, deletes, enumeration, JSON.stringify).
 //
-// It holds no reference to the event it came from: all strings live in one private arena.
-// It is used only on its vm's goroutine.
+// It holds no reference to the event's slices, only to its strings, which are immutable. It is
+// used only on its vm's goroutine.
 type lazyHeaders struct {
-	rt      *goja.Runtime
-	lines   []lazyLine
-	vals    map[string]goja.Value // arrays built or assigned by JS
-	deleted map[string]bool
+	rt    *goja.Runtime
+	lines []hooks.Header
+	// touched are the names JS read (their arrays), assigned or deleted, in the order they
+	// were first touched; a few per invocation, so a slice beats a map.
+	touched []touchedName
 	extra   []string // names added by JS (or re-added after a delete), in order
+	lnames  []string // lower-case names of lines, made by Keys on first use
 }
 
-type lazyLine struct{ lname, name, value string }
+type touchedName struct {
+	key     string
+	val     goja.Value // nil when deleted
+	deleted bool
+}
 
 var _ goja.DynamicObject = (*lazyHeaders)(nil)
 
-// newLazyHeaders copies h into one arena (two allocations whatever the number of lines).
-func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *goja.Object {
+// newLazyHeaders copies h's lines (one allocation). The caller wraps the result with
+// rt.NewDynamicObject when JS first reads it.
+func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *lazyHeaders {
+	return &lazyHeaders{rt: rt, lines: h.Clone()}
+}
+
+// lowerIs reports whether the lower-case form of header name is key. Header names are tokens
+// (ASCII), so ASCII folding is the whole of it.
+func lowerIs(name, key string) bool {
+	if len(name) != len(key) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != key[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerNames returns the lines' names in lower case, made once in one arena (two allocations).
+func (h *lazyHeaders) lowerNames() []string {
+	if h.lnames != nil || len(h.lines) == 0 {
+		return h.lnames
+	}
 	n := 0
-	for _, f := range h {
-		n += 2*len(f.Name) + len(f.Value)
+	for i := range h.lines {
+		n += len(h.lines[i].Name)
 	}
 	arena := make([]byte, 0, n)
-	for _, f := range h {
-		for i := 0; i < len(f.Name); i++ {
-			c := f.Name[i]
+	for i := range h.lines {
+		for _, c := range []byte(h.lines[i].Name) {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
 			arena = append(arena, c)
 		}
-		arena = append(arena, f.Name...)
-		arena = append(arena, f.Value...)
 	}
-	// The arena is never written again, so the string shares its bytes (one copy, not two).
-	s := unsafe.String(unsafe.SliceData(arena), len(arena))
-	lh := &lazyHeaders{rt: rt, lines: make([]lazyLine, len(h))}
+	all := string(arena)
+	h.lnames = make([]string, len(h.lines))
 	pos := 0
-	for i, f := range h {
-		ln, vn := len(f.Name), len(f.Value)
-		lh.lines[i] = lazyLine{lname: s[pos : pos+ln], name: s[pos+ln : pos+2*ln], value: s[pos+2*ln : pos+2*ln+vn]}
-		pos += 2*ln + vn
+	for i := range h.lines {
+		h.lnames[i] = all[pos : pos+len(h.lines[i].Name)]
+		pos += len(h.lines[i].Name)
 	}
-	return rt.NewDynamicObject(lh)
+	return h.lnames
 }
 
 func (h *lazyHeaders) inLines(key string) bool {
 	for i := range h.lines {
-		if h.lines[i].lname == key {
+		if lowerIs(h.lines[i].Name, key) {
 			return true
 		}
 	}
 	return false
+}
+
+func (h *lazyHeaders) touch(key string) *touchedName {
+	for i := range h.touched {
+		if h.touched[i].key == key {
+			return &h.touched[i]
+		}
+	}
+	return nil
 }
 
 func (h *lazyHeaders) isExtra(key string) bool {
@@ -77,18 +112,15 @@ func (h *lazyHeaders) isExtra(key string) bool {
 
 // Get returns the array for key, building it from the lines on first access.
 func (h *lazyHeaders) Get(key string) goja.Value {
-	if h.deleted[key] {
-		return nil
-	}
-	if v, ok := h.vals[key]; ok {
-		return v
+	if t := h.touch(key); t != nil {
+		return t.val
 	}
 	var items []any
 	for i := range h.lines {
-		if l := &h.lines[i]; l.lname == key {
+		if l := &h.lines[i]; lowerIs(l.Name, key) {
 			e := h.rt.NewObject()
-			_ = e.Set("key", l.name)
-			_ = e.Set("value", l.value)
+			_ = e.Set("key", l.Name)
+			_ = e.Set("value", l.Value)
 			items = append(items, e)
 		}
 	}
@@ -96,51 +128,49 @@ func (h *lazyHeaders) Get(key string) goja.Value {
 		return nil
 	}
 	arr := h.rt.NewArray(items...)
-	if h.vals == nil {
-		h.vals = map[string]goja.Value{}
-	}
-	h.vals[key] = arr
+	h.touched = append(h.touched, touchedName{key: key, val: arr})
 	return arr
 }
 
 func (h *lazyHeaders) Set(key string, val goja.Value) bool {
-	if h.vals == nil {
-		h.vals = map[string]goja.Value{}
-	}
-	if h.deleted[key] {
-		delete(h.deleted, key)
-		if !h.isExtra(key) {
+	t := h.touch(key)
+	switch {
+	case t == nil:
+		if !h.inLines(key) {
 			h.extra = append(h.extra, key)
 		}
-	} else if _, ok := h.vals[key]; !ok && !h.inLines(key) && !h.isExtra(key) {
-		h.extra = append(h.extra, key)
+		h.touched = append(h.touched, touchedName{key: key, val: val})
+	case t.deleted:
+		t.val, t.deleted = val, false
+		if !h.isExtra(key) {
+			h.extra = append(h.extra, key) // a re-added name enumerates last
+		}
+	default:
+		t.val = val
 	}
-	h.vals[key] = val
 	return true
 }
 
 func (h *lazyHeaders) Has(key string) bool {
-	if h.deleted[key] {
-		return false
-	}
-	if _, ok := h.vals[key]; ok {
-		return true
+	if t := h.touch(key); t != nil {
+		return !t.deleted
 	}
 	return h.inLines(key)
 }
 
 func (h *lazyHeaders) Delete(key string) bool {
-	if h.Has(key) {
-		if h.deleted == nil {
-			h.deleted = map[string]bool{}
-		}
-		h.deleted[key] = true
-		delete(h.vals, key)
-		for i, k := range h.extra {
-			if k == key {
-				h.extra = append(h.extra[:i], h.extra[i+1:]...)
-				break
-			}
+	if !h.Has(key) {
+		return true
+	}
+	if t := h.touch(key); t != nil {
+		t.val, t.deleted = nil, true
+	} else {
+		h.touched = append(h.touched, touchedName{key: key, deleted: true})
+	}
+	for i, k := range h.extra {
+		if k == key {
+			h.extra = append(h.extra[:i], h.extra[i+1:]...)
+			break
 		}
 	}
 	return true
@@ -149,9 +179,8 @@ func (h *lazyHeaders) Delete(key string) bool {
 // Keys lists the original names in first-appearance order, then the added ones.
 func (h *lazyHeaders) Keys() []string {
 	keys := make([]string, 0, len(h.lines)+len(h.extra))
-	for i := range h.lines {
-		k := h.lines[i].lname
-		if h.deleted[k] || h.isExtra(k) || containsStr(keys, k) {
+	for _, k := range h.lowerNames() {
+		if t := h.touch(k); t != nil && t.deleted || h.isExtra(k) || containsStr(keys, k) {
 			continue
 		}
 		keys = append(keys, k)
@@ -168,16 +197,24 @@ func containsStr(list []string, s string) bool {
 	return false
 }
 
-// appendUntouched appends the lines of key to out when JS never built nor assigned its array;
-// ok is false (and out unchanged) otherwise.
+// appendUntouched appends the lines of key to out when JS never read, assigned nor deleted
+// its array; ok is false (and out unchanged) otherwise.
 func (h *lazyHeaders) appendUntouched(out hooks.Headers, key string) (_ hooks.Headers, ok bool) {
-	if _, built := h.vals[key]; built {
+	if h.touch(key) != nil {
 		return out, false
 	}
 	for i := range h.lines {
-		if l := &h.lines[i]; l.lname == key {
-			out = append(out, hooks.Header{Name: l.name, Value: l.value})
+		if l := h.lines[i]; lowerIs(l.Name, key) {
+			out = append(out, l)
 		}
 	}
 	return out, true
+}
+
+// appendAll appends every line, as the event had them.
+func (h *lazyHeaders) appendAll(out hooks.Headers) hooks.Headers {
+	if out == nil {
+		out = make(hooks.Headers, 0, len(h.lines))
+	}
+	return append(out, h.lines...)
 }

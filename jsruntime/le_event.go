@@ -2,7 +2,6 @@ package jsruntime
 
 import (
 	"encoding/base64"
-	"sync"
 
 	"github.com/dop251/goja"
 	"github.com/vergecdn/verge/hooks"
@@ -14,79 +13,226 @@ type leBinding struct{}
 
 var _ binding = leBinding{}
 
+// event builds the event as lazy objects (lazyProps): only the parts the function reads become
+// JS values. Everything is copied from ev first, since a function may keep the event past the
+// invocation (in a global) and read it later.
 func (leBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
-	rt := v.rt
-	mk, err := v.leFactory()
-	if err != nil {
-		return nil, err
-	}
+	e := newLEEvent(v, ev)
+	return e.object(&e.root, &shapeRoot), nil
+}
+
+// leEvent is one invocation's event: a copy of what the function may read, and the lazy
+// objects that present it (embedded, so that the Go side of an event is one allocation).
+type leEvent struct {
+	v                          *vm
+	stage                      hooks.Stage
+	config                     hooks.Config
+	clientIP, method, qs, uri  string
+	reqHeaders                 *lazyHeaders
+	origin                     *hooks.Origin // origin stages only
+	body                       *hooks.Body   // request stages, when the association includes it
+	hasResp                    bool
+	status                     int
+	statusDesc                 string
+	respHeaders                *lazyHeaders
+	root, record, cf, cfg, req leObj
+	resp                       leObj
+	vals                       [20]goja.Value // backs the objects' values; see object
+	nvals                      int
+}
+
+func newLEEvent(v *vm, ev *hooks.Event) *leEvent {
 	r := ev.Request
-	sc := &v.strs
-	args := [13]goja.Value{
-		sc.get(rt, cacheDomain, ev.Config.DistributionDomainName), sc.get(rt, cacheDistID, ev.Config.DistributionID),
-		sc.get(rt, cacheStage, ev.Stage.String()), rt.ToValue(ev.Config.RequestID),
-		sc.get(rt, cacheClientIP, r.ClientIP), newLazyHeaders(rt, r.Headers), sc.get(rt, cacheMethod, r.Method),
-		sc.get(rt, cacheQuery, r.QueryString), sc.get(rt, cacheURI, r.URI),
-		goja.Undefined(), goja.Undefined(), goja.Undefined(), goja.Undefined(),
+	e := &leEvent{v: v, stage: ev.Stage, config: ev.Config, clientIP: r.ClientIP, method: r.Method,
+		qs: r.QueryString, uri: r.URI, reqHeaders: newLazyHeaders(v.rt, r.Headers)}
+	if r.Origin != nil && (ev.Stage == hooks.OriginRequest || ev.Stage == hooks.OriginResponse) {
+		e.origin = r.Origin.Clone()
+	}
+	if r.Body != nil && ev.Stage.IsRequest() {
+		b := *r.Body
+		b.Data = append([]byte(nil), r.Body.Data...)
+		e.body = &b
 	}
 	if resp := ev.Response; resp != nil && (ev.Stage == hooks.OriginResponse || ev.Stage == hooks.ViewerResponse) {
-		args[9] = rt.ToValue(true)
-		args[10] = newLazyHeaders(rt, resp.Headers)
-		args[11] = sc.status(rt, resp.Status)
-		args[12] = sc.get(rt, cacheStatusDesc, resp.StatusDescription)
+		e.hasResp, e.status, e.statusDesc = true, resp.Status, resp.StatusDescription
+		e.respHeaders = newLazyHeaders(v.rt, resp.Headers)
 	}
-	root, err := mk(goja.Undefined(), args[:]...)
-	if err != nil {
-		return nil, err
-	}
-	if r.Origin != nil && (ev.Stage == hooks.OriginRequest || ev.Stage == hooks.OriginResponse) || r.Body != nil && ev.Stage.IsRequest() {
-		req := root.ToObject(rt).Get("Records").ToObject(rt).Get("0").ToObject(rt).Get("cf").ToObject(rt).Get("request").ToObject(rt)
-		if r.Origin != nil && (ev.Stage == hooks.OriginRequest || ev.Stage == hooks.OriginResponse) {
-			_ = req.Set("origin", leOrigin(rt, r.Origin))
-		}
-		if r.Body != nil && ev.Stage.IsRequest() {
-			b := rt.NewObject()
-			_ = b.Set("inputTruncated", r.Body.InputTruncated)
-			_ = b.Set("action", "read-only")
-			_ = b.Set("encoding", "base64")
-			_ = b.Set("data", base64.StdEncoding.EncodeToString(r.Body.Data))
-			_ = req.Set("body", b)
-		}
-	}
-	return root, nil
+	return e
 }
 
-// leEventFactory builds the event's fixed skeleton with object literals, far cheaper in goja
-// than one Object.Set per field. Key order follows CloudFront's examples.
-const leEventFactory = `(function (dd, di, et, ri, ip, rh, m, qs, uri, hasResp, sh, st, sd) {
-  const cf = { config: { distributionDomainName: dd, distributionId: di, eventType: et, requestId: ri },
-    request: { clientIp: ip, headers: rh, method: m, querystring: qs, uri: uri } };
-  if (hasResp) cf.response = { headers: sh, status: st, statusDescription: sd };
-  return { Records: [{ cf: cf }] };
-})`
+// leField names what a fixed key of one of the event's objects holds.
+type leField uint8
 
-var leFactoryProgram = sync.OnceValues(func() (*goja.Program, error) {
-	return goja.Compile("verge:event", leEventFactory, true)
-})
+const (
+	fRecords leField = iota
+	fCF
+	fConfig
+	fRequest
+	fResponse
+	fDomain
+	fDistID
+	fEventType
+	fRequestID
+	fBody
+	fClientIP
+	fReqHeaders
+	fMethod
+	fOrigin
+	fQueryString
+	fURI
+	fRespHeaders
+	fStatus
+	fStatusDesc
+)
 
-// leFactory returns the vm's event factory, compiling it on first use.
-func (v *vm) leFactory() (goja.Callable, error) {
-	if v.mkEvent != nil {
-		return v.mkEvent, nil
-	}
-	prg, err := leFactoryProgram()
-	if err != nil {
-		return nil, err
-	}
-	f, err := v.rt.RunProgram(prg)
-	if err != nil {
-		return nil, err
-	}
-	v.mkEvent, _ = goja.AssertFunction(f)
-	return v.mkEvent, nil
+// leShape is the fixed keys of one kind of object, in CloudFront's order (its examples list
+// keys alphabetically), and what each holds.
+type leShape struct {
+	keys   []string
+	fields []leField
 }
 
-func leHeaders(rt *goja.Runtime, h hooks.Headers) *goja.Object { return newLazyHeaders(rt, h) }
+func shape(pairs ...any) leShape {
+	var s leShape
+	for i := 0; i < len(pairs); i += 2 {
+		s.keys = append(s.keys, pairs[i].(string))
+		s.fields = append(s.fields, pairs[i+1].(leField))
+	}
+	return s
+}
+
+var (
+	shapeRoot     = shape("Records", fRecords)
+	shapeRecord   = shape("cf", fCF)
+	shapeCF       = shape("config", fConfig, "request", fRequest)
+	shapeCFResp   = shape("config", fConfig, "request", fRequest, "response", fResponse)
+	shapeConfig   = shape("distributionDomainName", fDomain, "distributionId", fDistID, "eventType", fEventType, "requestId", fRequestID)
+	shapeResponse = shape("headers", fRespHeaders, "status", fStatus, "statusDescription", fStatusDesc)
+	// shapeRequest by [has body][has origin].
+	shapeRequest = [2][2]leShape{
+		{
+			shape("clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "querystring", fQueryString, "uri", fURI),
+			shape("clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "origin", fOrigin, "querystring", fQueryString, "uri", fURI),
+		},
+		{
+			shape("body", fBody, "clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "querystring", fQueryString, "uri", fURI),
+			shape("body", fBody, "clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "origin", fOrigin, "querystring", fQueryString, "uri", fURI),
+		},
+	}
+)
+
+// leObj is one object of the event (the root, the record, cf, config, request or response).
+type leObj struct {
+	lazyProps
+	e     *leEvent
+	shape *leShape
+}
+
+var _ goja.DynamicObject = (*leObj)(nil)
+
+func (o *leObj) Get(key string) goja.Value           { return o.get(key, o) }
+func (o *leObj) Set(key string, val goja.Value) bool { return o.set(key, val) }
+func (o *leObj) Has(key string) bool                 { return o.has(key) }
+func (o *leObj) Delete(key string) bool              { return o.del(key) }
+func (o *leObj) Keys() []string                      { return o.list() }
+func (o *leObj) build(i int) goja.Value              { return o.e.build(o.shape.fields[i]) }
+
+// field returns the index of the fixed key holding f, or -1.
+func (o *leObj) field(f leField) int {
+	for i, g := range o.shape.fields {
+		if g == f {
+			return i
+		}
+	}
+	return -1
+}
+
+// pristine reports whether the key holding f was never read, written nor deleted by JS.
+func (o *leObj) pristine(f leField) bool {
+	i := o.field(f)
+	return i >= 0 && o.lazyProps.pristine(i)
+}
+
+// object sets o up with shape s and returns it as a JS object. Each object is made once per
+// event, so e.vals (as long as all shapes' keys together) never runs out.
+func (e *leEvent) object(o *leObj, s *leShape) *goja.Object {
+	o.e, o.shape = e, s
+	n := len(s.keys)
+	o.init(s.keys, e.vals[e.nvals:e.nvals+n:e.nvals+n])
+	e.nvals += n
+	return e.v.rt.NewDynamicObject(o)
+}
+
+// build makes the JS value of f, on its first read.
+func (e *leEvent) build(f leField) goja.Value {
+	rt, sc := e.v.rt, &e.v.strs
+	switch f {
+	case fRecords:
+		return rt.NewArray(e.object(&e.record, &shapeRecord))
+	case fCF:
+		if e.hasResp {
+			return e.object(&e.cf, &shapeCFResp)
+		}
+		return e.object(&e.cf, &shapeCF)
+	case fConfig:
+		return e.object(&e.cfg, &shapeConfig)
+	case fRequest:
+		return e.object(&e.req, &shapeRequest[b2i(e.body != nil)][b2i(e.origin != nil)])
+	case fResponse:
+		return e.object(&e.resp, &shapeResponse)
+	case fDomain:
+		return sc.get(rt, cacheDomain, e.config.DistributionDomainName)
+	case fDistID:
+		return sc.get(rt, cacheDistID, e.config.DistributionID)
+	case fEventType:
+		return sc.get(rt, cacheStage, e.stage.String())
+	case fRequestID:
+		return rt.ToValue(e.config.RequestID)
+	case fBody:
+		b := rt.NewObject()
+		_ = b.Set("action", "read-only")
+		_ = b.Set("data", base64.StdEncoding.EncodeToString(e.body.Data))
+		_ = b.Set("encoding", "base64")
+		_ = b.Set("inputTruncated", e.body.InputTruncated)
+		return b
+	case fClientIP:
+		return sc.get(rt, cacheClientIP, e.clientIP)
+	case fReqHeaders:
+		return rt.NewDynamicObject(e.reqHeaders)
+	case fMethod:
+		return sc.get(rt, cacheMethod, e.method)
+	case fOrigin:
+		return leOrigin(rt, e.origin)
+	case fQueryString:
+		return sc.get(rt, cacheQuery, e.qs)
+	case fURI:
+		return sc.get(rt, cacheURI, e.uri)
+	case fRespHeaders:
+		return rt.NewDynamicObject(e.respHeaders)
+	case fStatus:
+		return sc.status(rt, e.status)
+	case fStatusDesc:
+		return sc.get(rt, cacheStatusDesc, e.statusDesc)
+	}
+	return goja.Undefined()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// leEventObject returns the event object behind o, if o is one.
+func leEventObject(o *goja.Object) *leObj {
+	lo, _ := o.Export().(*leObj)
+	return lo
+}
+
+func leHeaders(rt *goja.Runtime, h hooks.Headers) *goja.Object {
+	return rt.NewDynamicObject(newLazyHeaders(rt, h))
+}
 
 func leOrigin(rt *goja.Runtime, or *hooks.Origin) *goja.Object {
 	o := rt.NewObject()

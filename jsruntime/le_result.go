@@ -46,10 +46,16 @@ func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, e
 	if out.QueryString, _, err = d.str(o, "querystring", "request"); err != nil {
 		return nil, err
 	}
-	if out.Headers, err = d.leHeaders(o, "headers", "request"); err != nil {
+	// The event's own request object: fields JS never touched are the event's, read from Go.
+	lo := leEventObject(o)
+	if lo != nil && lo.pristine(fReqHeaders) {
+		out.Headers = lo.e.reqHeaders.appendAll(nil)
+	} else if out.Headers, err = d.leHeaders(o, "headers", "request"); err != nil {
 		return nil, err
 	}
-	if ov := field(o, "origin"); ov != nil {
+	if lo != nil && lo.pristine(fOrigin) {
+		out.Origin = lo.e.origin // a copy made for this invocation, never seen by JS
+	} else if ov := field(o, "origin"); ov != nil {
 		if out.Origin, err = d.leOrigin(ov); err != nil {
 			return nil, err
 		}
@@ -124,7 +130,9 @@ func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, er
 	if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
 		return nil, err
 	}
-	if out.Headers, err = d.leHeaders(o, "headers", "response"); err != nil {
+	if lo := leEventObject(o); lo != nil && lo.pristine(fRespHeaders) {
+		out.Headers = lo.e.respHeaders.appendAll(nil)
+	} else if out.Headers, err = d.leHeaders(o, "headers", "response"); err != nil {
 		return nil, err
 	}
 	body, hasBody, err := d.str(o, "body", "response")

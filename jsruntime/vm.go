@@ -25,8 +25,7 @@ type vm struct {
 	// stringify is the original JSON.stringify, captured before user code could replace it.
 	stringify goja.Callable
 	cur       *current      // the running invocation, for the context object's methods
-	ctxProto  *goja.Object  // the context object's prototype, built on first use
-	mkEvent   goja.Callable // the Lambda@Edge event factory, built on first use
+	ctxConst  []goja.Value  // the context object's constant fields, built on first use
 	frozen    time.Time     // CloudFront Functions' clock during an invocation
 	settle    *settleHooks  // settlement callbacks, built on first use
 	lastUse   time.Time
