@@ -24,10 +24,10 @@ type vm struct {
 	natives *goja.Object
 	// stringify is the original JSON.stringify, captured before user code could replace it.
 	stringify goja.Callable
-	cur       *current      // the running invocation, for the context object's methods
-	ctxConst  []goja.Value  // the context object's constant fields, built on first use
-	frozen    time.Time     // CloudFront Functions' clock during an invocation
-	settle    *settleHooks  // settlement callbacks, built on first use
+	cur       *current     // the running invocation, for the context object's methods
+	ctxConst  []goja.Value // the context object's constant fields, built on first use
+	frozen    time.Time    // CloudFront Functions' clock during an invocation
+	settle    *settleHooks // settlement callbacks, built on first use
 	lastUse   time.Time
 	uses      int
 	// Per-invocation scratch, reused because a vm runs one invocation at a time.
