@@ -14,6 +14,7 @@ import (
 type decoder struct {
 	rt    *goja.Runtime
 	stage hooks.Stage
+	le    *leEvent // the invocation's Lambda@Edge event, whose untouched parts decode from Go; may be nil
 }
 
 func (d decoder) errorf(path, format string, args ...any) error {

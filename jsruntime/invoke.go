@@ -80,6 +80,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 		out.logs = v.logs.lines
 		v.lastUse = time.Now()
 		v.args = [3]goja.Value{}
+		v.le = nil
 	}()
 
 	// The invocation's state lives in the vm (one invocation at a time) and is reset here.

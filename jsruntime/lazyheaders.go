@@ -19,8 +19,9 @@ type lazyHeaders struct {
 	// touched are the names JS read (their arrays), assigned or deleted, in the order they
 	// were first touched; a few per invocation, so a slice beats a map.
 	touched []touchedName
-	extra   []string // names added by JS (or re-added after a delete), in order
-	lnames  []string // lower-case names of lines, made by Keys on first use
+	extra   []string     // names added by JS (or re-added after a delete), in order
+	lnames  []string     // lower-case names of lines, made by Keys on first use
+	js      *goja.Object // the JS object presenting it, once made
 }
 
 type touchedName struct {
@@ -37,6 +38,14 @@ func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *lazyHeaders {
 	return &lazyHeaders{rt: rt, lines: h.Clone()}
 }
 
+// object returns the JS object presenting h, making it on first use.
+func (h *lazyHeaders) object() *goja.Object {
+	if h.js == nil {
+		h.js = h.rt.NewDynamicObject(h)
+	}
+	return h.js
+}
+
 // lowerIs reports whether the lower-case form of header name is key. Header names are tokens
 // (ASCII), so ASCII folding is the whole of it.
 func lowerIs(name, key string) bool {
@@ -49,6 +58,26 @@ func lowerIs(name, key string) bool {
 			c += 'a' - 'A'
 		}
 		if c != key[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameName reports whether two header names are equal once lower-cased as lowerIs does.
+func sameName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
 			return false
 		}
 	}
@@ -95,6 +124,16 @@ func (h *lazyHeaders) inLines(key string) bool {
 func (h *lazyHeaders) touch(key string) *touchedName {
 	for i := range h.touched {
 		if h.touched[i].key == key {
+			return &h.touched[i]
+		}
+	}
+	return nil
+}
+
+// touchedFold returns the touched entry for the lower-case form of header name, if any.
+func (h *lazyHeaders) touchedFold(name string) *touchedName {
+	for i := range h.touched {
+		if lowerIs(name, h.touched[i].key) {
 			return &h.touched[i]
 		}
 	}
@@ -195,20 +234,6 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// appendUntouched appends the lines of key to out when JS never read, assigned nor deleted
-// its array; ok is false (and out unchanged) otherwise.
-func (h *lazyHeaders) appendUntouched(out hooks.Headers, key string) (_ hooks.Headers, ok bool) {
-	if h.touch(key) != nil {
-		return out, false
-	}
-	for i := range h.lines {
-		if l := h.lines[i]; lowerIs(l.Name, key) {
-			out = append(out, l)
-		}
-	}
-	return out, true
 }
 
 // appendAll appends every line, as the event had them.

@@ -18,6 +18,7 @@ var _ binding = leBinding{}
 // invocation (in a global) and read it later.
 func (leBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	e := newLEEvent(v, ev)
+	v.le = e
 	return e.object(&e.root, &shapeRoot), nil
 }
 
@@ -126,6 +127,7 @@ type leObj struct {
 	lazyProps
 	e     *leEvent
 	shape *leShape
+	js    *goja.Object // the JS object presenting it, once made
 }
 
 var _ goja.DynamicObject = (*leObj)(nil)
@@ -160,7 +162,8 @@ func (e *leEvent) object(o *leObj, s *leShape) *goja.Object {
 	n := len(s.keys)
 	o.init(s.keys, e.vals[e.nvals:e.nvals+n:e.nvals+n])
 	e.nvals += n
-	return e.v.rt.NewDynamicObject(o)
+	o.js = e.v.rt.NewDynamicObject(o)
+	return o.js
 }
 
 // build makes the JS value of f, on its first read.
@@ -198,7 +201,7 @@ func (e *leEvent) build(f leField) goja.Value {
 	case fClientIP:
 		return sc.get(rt, cacheClientIP, e.clientIP)
 	case fReqHeaders:
-		return rt.NewDynamicObject(e.reqHeaders)
+		return e.reqHeaders.object()
 	case fMethod:
 		return sc.get(rt, cacheMethod, e.method)
 	case fOrigin:
@@ -208,7 +211,7 @@ func (e *leEvent) build(f leField) goja.Value {
 	case fURI:
 		return sc.get(rt, cacheURI, e.uri)
 	case fRespHeaders:
-		return rt.NewDynamicObject(e.respHeaders)
+		return e.respHeaders.object()
 	case fStatus:
 		return sc.status(rt, e.status)
 	case fStatusDesc:
@@ -224,14 +227,36 @@ func b2i(b bool) int {
 	return 0
 }
 
-// leEventObject returns the event object behind o, if o is one.
-func leEventObject(o *goja.Object) *leObj {
-	lo, _ := o.Export().(*leObj)
-	return lo
+// objectOf returns the event's request or response object if o is one of them. It compares
+// pointers, as goja's Export allocates; an object of an earlier invocation's event that the
+// function kept and returned is decoded through JS like any other.
+func (e *leEvent) objectOf(o *goja.Object) *leObj {
+	switch {
+	case e == nil:
+		return nil
+	case o == e.req.js:
+		return &e.req
+	case o == e.resp.js:
+		return &e.resp
+	}
+	return nil
+}
+
+// headersOf returns the event's headers object behind o, if o is one of them.
+func (e *leEvent) headersOf(o *goja.Object) *lazyHeaders {
+	switch {
+	case e == nil:
+		return nil
+	case e.reqHeaders.js == o:
+		return e.reqHeaders
+	case e.respHeaders != nil && e.respHeaders.js == o:
+		return e.respHeaders
+	}
+	return nil
 }
 
 func leHeaders(rt *goja.Runtime, h hooks.Headers) *goja.Object {
-	return rt.NewDynamicObject(newLazyHeaders(rt, h))
+	return newLazyHeaders(rt, h).object()
 }
 
 func leOrigin(rt *goja.Runtime, or *hooks.Origin) *goja.Object {

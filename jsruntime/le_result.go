@@ -6,13 +6,16 @@ import (
 )
 
 func (leBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	return decodeLambdaEdge(v.rt, ev, val)
+	return decoder{rt: v.rt, stage: ev.Stage, le: v.le}.lambdaEdge(ev, val)
 }
 
 // decodeLambdaEdge reads a Lambda@Edge handler's result. At request stages an object with a
 // status is a generated response and anything else a request (edge-events.md, section b).
 func decodeLambdaEdge(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	d := decoder{rt: rt, stage: ev.Stage}
+	return decoder{rt: rt, stage: ev.Stage}.lambdaEdge(ev, val)
+}
+
+func (d decoder) lambdaEdge(ev *hooks.Event, val goja.Value) (hooks.Result, error) {
 	o, err := d.object(val, "the result")
 	if err != nil {
 		return hooks.Result{}, err
@@ -47,7 +50,7 @@ func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, e
 		return nil, err
 	}
 	// The event's own request object: fields JS never touched are the event's, read from Go.
-	lo := leEventObject(o)
+	lo := d.le.objectOf(o)
 	if lo != nil && lo.pristine(fReqHeaders) {
 		out.Headers = lo.e.reqHeaders.appendAll(nil)
 	} else if out.Headers, err = d.leHeaders(o, "headers", "request"); err != nil {
@@ -130,7 +133,7 @@ func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, er
 	if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
 		return nil, err
 	}
-	if lo := leEventObject(o); lo != nil && lo.pristine(fRespHeaders) {
+	if lo := d.le.objectOf(o); lo != nil && lo.pristine(fRespHeaders) {
 		out.Headers = lo.e.respHeaders.appendAll(nil)
 	} else if out.Headers, err = d.leHeaders(o, "headers", "response"); err != nil {
 		return nil, err
@@ -166,59 +169,102 @@ func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, err
 	if err != nil {
 		return nil, err
 	}
-	var out hooks.Headers
-	lazy, _ := ho.Export().(*lazyHeaders)
-	var names []string
-	if lazy != nil {
-		names = lazy.Keys()
-		out = make(hooks.Headers, 0, len(lazy.lines)+len(lazy.extra))
-	} else {
-		names = keys(ho)
+	if lazy := d.le.headersOf(ho); lazy != nil {
+		return d.leLazyHeaders(lazy, ho, path)
 	}
-	for _, name := range names {
-		if lazy != nil {
-			var ok bool
-			if out, ok = lazy.appendUntouched(out, name); ok {
-				continue
-			}
+	var out hooks.Headers
+	for _, name := range keys(ho) {
+		if out, err = d.leHeaderLines(out, ho, name, path); err != nil {
+			return nil, err
 		}
-		av := field(ho, name)
-		if av == nil {
+	}
+	return out, nil
+}
+
+// leLazyHeaders reads the event's own headers object: names JS never touched are copied from
+// its lines, in one pass and without allocating; the others are read from JS. The order is
+// that of Keys: first appearance, then added names.
+func (d decoder) leLazyHeaders(lazy *lazyHeaders, ho *goja.Object, path string) (hooks.Headers, error) {
+	out := make(hooks.Headers, 0, len(lazy.lines)+len(lazy.extra))
+	var err error
+	lines := lazy.lines
+	for i := range lines {
+		name := lines[i].Name
+		if seenFold(lines[:i], name) {
 			continue
 		}
-		ao, ok := av.(*goja.Object)
-		if !ok || ao.ClassName() != "Array" {
-			return nil, d.errorf(path+"."+name, "must be an array of {key, value}, not %s", typeName(av))
+		t := lazy.touchedFold(name)
+		if t == nil {
+			for _, l := range lines[i:] {
+				if sameName(l.Name, name) {
+					out = append(out, l)
+				}
+			}
+			continue
 		}
-		n := int(ao.Get("length").ToInteger())
-		for i := 0; i < n; i++ {
-			ep := func() string { return path + "." + name + "[" + itoa(i) + "]" }
-			ev := ao.Get(itoa(i))
-			eo, isObj := ev.(*goja.Object)
-			if _, isFn := goja.AssertFunction(ev); !isObj || isFn {
-				_, err := d.object(ev, ep())
-				return nil, err
-			}
-			vv := field(eo, "value")
-			if vv == nil {
-				return nil, d.errorf(ep()+".value", "is required")
-			}
-			var value string
-			if isString(vv) {
-				value = vv.String()
-			} else if value, err = d.scalar(vv, ep()+".value"); err != nil {
-				return nil, err
-			}
-			var hname string
-			if kv := field(eo, "key"); kv == nil {
-				hname = hooks.CanonicalName(name)
-			} else if !isString(kv) {
-				return nil, d.errorf(ep()+".key", "must be a string, not %s", typeName(kv))
-			} else if hname = kv.String(); !equalLower(hname, name) {
-				return nil, d.errorf(ep()+".key", "%q does not match the header name %q", hname, name)
-			}
-			out = append(out, hooks.Header{Name: hname, Value: value})
+		if t.deleted || lazy.isExtra(t.key) {
+			continue // gone, or re-added: with the added names below
 		}
+		if out, err = d.leHeaderLines(out, ho, t.key, path); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range lazy.extra {
+		if out, err = d.leHeaderLines(out, ho, name, path); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func seenFold(lines []hooks.Header, name string) bool {
+	for _, l := range lines {
+		if sameName(l.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// leHeaderLines appends the lines of ho[name], an array of {key?, value}.
+func (d decoder) leHeaderLines(out hooks.Headers, ho *goja.Object, name, path string) (hooks.Headers, error) {
+	av := field(ho, name)
+	if av == nil {
+		return out, nil
+	}
+	ao, ok := av.(*goja.Object)
+	if !ok || ao.ClassName() != "Array" {
+		return nil, d.errorf(path+"."+name, "must be an array of {key, value}, not %s", typeName(av))
+	}
+	n := int(ao.Get("length").ToInteger())
+	for i := 0; i < n; i++ {
+		ep := func() string { return path + "." + name + "[" + itoa(i) + "]" }
+		ev := ao.Get(itoa(i))
+		eo, isObj := ev.(*goja.Object)
+		if _, isFn := goja.AssertFunction(ev); !isObj || isFn {
+			_, err := d.object(ev, ep())
+			return nil, err
+		}
+		vv := field(eo, "value")
+		if vv == nil {
+			return nil, d.errorf(ep()+".value", "is required")
+		}
+		var value string
+		var err error
+		if isString(vv) {
+			value = vv.String()
+		} else if value, err = d.scalar(vv, ep()+".value"); err != nil {
+			return nil, err
+		}
+		var hname string
+		if kv := field(eo, "key"); kv == nil {
+			hname = hooks.CanonicalName(name)
+		} else if !isString(kv) {
+			return nil, d.errorf(ep()+".key", "must be a string, not %s", typeName(kv))
+		} else if hname = kv.String(); !equalLower(hname, name) {
+			return nil, d.errorf(ep()+".key", "%q does not match the header name %q", hname, name)
+		}
+		out = append(out, hooks.Header{Name: hname, Value: value})
 	}
 	return out, nil
 }

@@ -36,6 +36,7 @@ type vm struct {
 	curState current       // what cur points to
 	args     [3]goja.Value // the handler's arguments
 	strs     stringCache   // JS strings of recurring event fields
+	le       *leEvent      // the running invocation's Lambda@Edge event, for the decoder
 }
 
 // errTimeout is the interrupt value of a runtime that ran past its deadline.
