@@ -172,6 +172,12 @@ func (c *Config) applyDefaults() {
 	if s.MaxRequestBodySize <= 0 {
 		s.MaxRequestBodySize = 16 << 20
 	}
+	if s.GCPercent == 0 {
+		s.GCPercent = 400
+	}
+	if s.MemoryLimit <= 0 {
+		s.MemoryLimit = 2*c.Cache.MaxSize + 512<<20
+	}
 }
 
 // QuickStart is the configuration of `verge serve --origin URL`: one origin, one default

@@ -35,6 +35,11 @@ type workerProc struct {
 	stderr  tailBuffer
 }
 
+// workerSpin is how long either end of a worker's pipes polls for the next frame before it
+// parks (see spinReader): about one warm invocation and its codec, so that a reply on an idle
+// node is caught without a wake-up. The worker polls after each call for the next one, too.
+const workerSpin = 50 * time.Microsecond
+
 func startWorker(o Options) (*workerProc, error) {
 	argv := o.Worker.Command
 	if len(argv) == 0 {
@@ -64,7 +69,11 @@ func startWorker(o Options) (*workerProc, error) {
 		return nil, fmt.Errorf("jsruntime: worker: stdout is a %T, not a pipe", stdout)
 	}
 	w.stdout = f
-	w.fr.r = f
+	sr, err := newSpinReader(f, workerSpin)
+	if err != nil {
+		return nil, fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	w.fr.r = sr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +69,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(cfg.Server, log)
 	goFns := hooks.NewGoRegistry()
 	if err := demo.RegisterFunctions(goFns); err != nil {
 		return err
@@ -190,4 +193,18 @@ func accessLog(dest string) io.Writer {
 		return os.Stdout
 	}
 	return f
+}
+
+// tuneGC applies server.gc_percent and server.memory_limit, unless the GOGC and GOMEMLIMIT
+// environment variables say otherwise. They take effect at start-up only.
+func tuneGC(s edge.ServerConfig, log *slog.Logger) {
+	gogc := os.Getenv("GOGC")
+	if gogc == "" {
+		debug.SetGCPercent(s.GCPercent)
+		gogc = strconv.Itoa(s.GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(s.MemoryLimit))
+	}
+	log.Debug("garbage collector", "gogc", gogc, "memory_limit", debug.SetMemoryLimit(-1))
 }
