@@ -53,6 +53,7 @@ type Server struct {
 	access    *slog.Logger
 	accessBuf *logBuffer
 	now       func() time.Time
+	realClock bool // now is time.Now: the request time can come from fasthttp
 	store     *cache.Memory
 	metrics   *metrics
 	xcache    [numOutcomes][]byte
@@ -85,10 +86,11 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	if deps.GoFunctions == nil {
 		deps.GoFunctions = hooks.NewGoRegistry()
 	}
-	if deps.Now == nil {
+	realClock := deps.Now == nil
+	if realClock {
 		deps.Now = time.Now
 	}
-	s := &Server{deps: deps, log: deps.Logger, now: deps.Now, served: make(chan error, 2)}
+	s := &Server{deps: deps, log: deps.Logger, now: deps.Now, realClock: realClock, served: make(chan error, 2)}
 	var err error
 	s.store, err = cache.NewMemory(cache.MemoryConfig{
 		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
