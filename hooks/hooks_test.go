@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestHeaders(t *testing.T) {
@@ -101,5 +102,27 @@ func TestGoRegistry(t *testing.T) {
 	}
 	if _, ok := r.Lookup("b"); ok {
 		t.Fatal("Lookup of a missing name")
+	}
+}
+
+func TestWithDeadline(t *testing.T) {
+	d := time.Now().Add(time.Hour)
+	ctx := WithDeadline(context.Background(), d)
+	if got, ok := ctx.Deadline(); !ok || !got.Equal(d) {
+		t.Fatalf("Deadline() = %v, %v; want %v", got, ok, d)
+	}
+	if ctx.Done() != nil || ctx.Err() != nil {
+		t.Fatal("WithDeadline armed a timer: Done or Err is not the parent's")
+	}
+	parent, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Minute))
+	defer cancel()
+	pd, _ := parent.Deadline()
+	ctx = WithDeadline(parent, d)
+	if got, _ := ctx.Deadline(); !got.Equal(pd) {
+		t.Fatalf("Deadline() = %v, want the parent's earlier %v", got, pd)
+	}
+	cancel()
+	if ctx.Err() == nil {
+		t.Fatal("the parent's cancellation does not reach the child")
 	}
 }

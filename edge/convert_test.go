@@ -1,0 +1,138 @@
+package edge
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// TestConversions: what a function sees of a request and a response is exactly their header
+// lines, in order and case, without the disallowed ones, and its strings survive fasthttp
+// reusing its buffers.
+func TestConversions(t *testing.T) {
+	var req fasthttp.Request
+	req.Header.DisableNormalizing()
+	req.SetRequestURI("/a/b?x=1&y=2")
+	req.Header.SetHost("example.org")
+	req.Header.Add("X-Custom", "one")
+	req.Header.Add("Connection", "keep-alive") // disallowed
+	req.Header.Add("x-custom", "two")
+	hr := requestOf(&req, "192.0.2.1")
+	want := lines("Host", "example.org", "X-Custom", "one", "x-custom", "two")
+	if hr.Method != "GET" || hr.URI != "/a/b" || hr.QueryString != "x=1&y=2" || hr.ClientIP != "192.0.2.1" || !equalHeaders(hr.Headers, want) {
+		t.Fatalf("requestOf: %+v", hr)
+	}
+
+	var resp fasthttp.Response
+	resp.Header.DisableNormalizing()
+	resp.SetStatusCode(203)
+	resp.Header.Add("X-Amz-Cf-Id", "hidden") // disallowed by prefix
+	resp.Header.Add("Cache-Control", "max-age=60")
+	resp.Header.Add("ETag", `"v1"`)
+	hresp := viewerResponseOf(&resp)
+	if hresp.Status != 203 || hresp.StatusDescription != "Non-Authoritative Information" || hresp.Headers.Get("X-Amz-Cf-Id") != "" ||
+		hresp.Headers.Get("cache-control") != "max-age=60" || hresp.Headers.Get("etag") != `"v1"` {
+		t.Fatalf("viewerResponseOf: %+v", hresp)
+	}
+	// fasthttp reuses its buffers: the converted strings must not change with them.
+	req.Reset()
+	req.Header.Add("X-Custom", "zzz")
+	resp.Reset()
+	resp.Header.Add("Cache-Control", "no-store!!")
+	if !equalHeaders(hr.Headers, want) || hresp.Headers.Get("cache-control") != "max-age=60" {
+		t.Fatalf("converted headers changed with fasthttp's buffers: %v %v", hr.Headers, hresp.Headers)
+	}
+}
+
+func equalHeaders(a, b hooks.Headers) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestApplyHeaders: appended lines are added in place; any other change rewrites the lines,
+// and the result is out in both cases.
+func TestApplyHeaders(t *testing.T) {
+	in := lines("A", "1", "B", "2", "A", "3")
+	for _, tc := range []struct {
+		name string
+		out  hooks.Headers
+	}{
+		{"unchanged", in},
+		{"appended", append(in.Clone(), hooks.Header{Name: "C", Value: "4"}, hooks.Header{Name: "D", Value: "5"})},
+		{"changed", lines("A", "1", "B", "x", "A", "3")},
+		{"deleted", lines("B", "2")},
+		{"reordered", lines("A", "1", "A", "3", "B", "2")},
+		{"emptied", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var resp fasthttp.Response
+			resp.Header.DisableNormalizing()
+			for _, h := range in {
+				resp.Header.Add(h.Name, h.Value)
+			}
+			applyHeaders(&resp.Header, in, tc.out)
+			var got hooks.Headers
+			for k, v := range resp.Header.All() {
+				if n := string(k); n != "Content-Type" && n != "Content-Length" && n != "Server" && n != "Date" {
+					got = append(got, hooks.Header{Name: n, Value: string(v)})
+				}
+			}
+			if !equalHeaders(got, tc.out) {
+				t.Fatalf("got %v, want %v", got, tc.out)
+			}
+		})
+	}
+}
+
+// TestRequestTime: with the real clock a hit takes fasthttp's reading of the request time;
+// with a test clock, the test clock's.
+func TestRequestTime(t *testing.T) {
+	rs, err := New(mustConfig(t), Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { rs.pipe.Load().close(); rs.store.Close() }()
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
+	if got := rs.requestTime(&ctx); !got.Equal(ctx.Time()) {
+		t.Fatalf("real clock: %v, want fasthttp's %v", got, ctx.Time())
+	}
+	at := ctx.Time().Add(-time.Hour)
+	fake, err := New(mustConfig(t), Deps{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { fake.pipe.Load().close(); fake.store.Close() }()
+	if got := fake.requestTime(&ctx); !got.Equal(at) || fake.since(at) != 0 {
+		t.Fatalf("test clock: %v, since %v", got, fake.since(at))
+	}
+}
+
+func mustConfig(t *testing.T) *Config {
+	t.Helper()
+	cfg, err := ParseConfig("t.yaml", []byte("origins: [{id: o, url: http://127.0.0.1:9}]\nbehaviors: [{path: \"*\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// lines makes header lines from name, value pairs.
+func lines(kv ...string) hooks.Headers {
+	var h hooks.Headers
+	for i := 0; i+1 < len(kv); i += 2 {
+		h = append(h, hooks.Header{Name: kv[i], Value: kv[i+1]})
+	}
+	return h
+}
