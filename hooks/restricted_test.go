@@ -21,6 +21,9 @@ func TestIsDisallowed(t *testing.T) {
 		}
 	}
 	for name := range disallowed {
+		if !IsDisallowed(name) || !IsDisallowed(strings.ToUpper(name)) {
+			t.Errorf("%q: IsDisallowed does not find it", name)
+		}
 		if len(name) > maxDisallowedLen {
 			t.Errorf("%q is longer than maxDisallowedLen (%d)", name, maxDisallowedLen)
 		}

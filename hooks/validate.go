@@ -1,6 +1,9 @@
 package hooks
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Validate checks a function's result against CloudFront's rules for the event it was given
 // (shared/spec/edge-events.md, sections b and c). It returns nil or an *Error of kind Validation
@@ -59,7 +62,7 @@ func validateRequest(d Dialect, s Stage, in, out *Request, lim Limits) error {
 	if n := len(out.URI) + len(out.QueryString); n >= MaxURIBytes {
 		return Errorf(Validation, "%s: uri and querystring are %d bytes, the limit is %d", s, n, MaxURIBytes-1)
 	}
-	if err := checkHeaders(s, out.Headers); err != nil {
+	if err := checkHeaders(s, changedLines(in.Headers, out.Headers)); err != nil {
 		return err
 	}
 	if err := checkReadOnly(d, s, in.Headers, out.Headers); err != nil {
@@ -94,7 +97,7 @@ func validateResponse(d Dialect, s Stage, in, out *Response, lim Limits) error {
 	if s == ViewerResponse && d == LambdaEdge && out.Status != in.Status {
 		return Errorf(Validation, "%s: status is read-only in viewer-response (changed %d to %d)", s, in.Status, out.Status)
 	}
-	if err := checkHeaders(s, out.Headers); err != nil {
+	if err := checkHeaders(s, changedLines(in.Headers, out.Headers)); err != nil {
 		return err
 	}
 	if err := checkReadOnly(d, s, in.Headers, out.Headers); err != nil {
@@ -113,6 +116,17 @@ func checkStatus(s Stage, status int) error {
 		return Errorf(Validation, "%s: status %d is outside 200-599", s, status)
 	}
 	return nil
+}
+
+// changedLines returns the lines of out that need checking: those after in when out is in with
+// lines appended (what most functions return), or all of out. Lines passed through from the
+// input were on the wire already, and the input holds no disallowed header (Function's
+// contract), so checking them again would only cost time on every call.
+func changedLines(in, out Headers) Headers {
+	if len(out) >= len(in) && slices.Equal(in, out[:len(in)]) {
+		return out[len(in):]
+	}
+	return out
 }
 
 // checkHeaders refuses disallowed headers and header lines that cannot be written on the wire.
