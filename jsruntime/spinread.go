@@ -14,10 +14,23 @@ import (
 // 17 µs per round trip parked, 4 µs polling for up to 20 µs). A frame that is due within
 // microseconds is cheaper to poll for. Between polls it yields the processor, so on a busy
 // node other goroutines run and the poll costs one read(2) per turn.
+//
+// Polling adapts, as an adaptive mutex does: a read that found its frame within the spin (or
+// at once) raises a score by two, a poll that ran out of time lowers it by one; at zero the reader parks at once and polls
+// again only every spinRetry reads. A peer whose frames mostly come later than spin (a third of
+// polls or more in vain) thus stops costing a core, while one that is usually quick keeps
+// polling through the odd slow frame.
 type spinReader struct {
-	rc   syscall.RawConn
-	spin time.Duration
+	rc      syscall.RawConn
+	spin    time.Duration
+	score   int // 0..spinScoreMax; polling while > 0
+	skipped int // reads that parked without polling since the score reached 0
 }
+
+const (
+	spinScoreMax = 16
+	spinRetry    = 16
+)
 
 var _ io.Reader = (*spinReader)(nil)
 
@@ -28,7 +41,7 @@ func newSpinReader(f *os.File, spin time.Duration) (*spinReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &spinReader{rc: rc, spin: spin}, nil
+	return &spinReader{rc: rc, spin: spin, score: spinScoreMax}, nil
 }
 
 func (r *spinReader) Read(p []byte) (int, error) {
@@ -38,6 +51,8 @@ func (r *spinReader) Read(p []byte) (int, error) {
 	var n int
 	var rerr error
 	var start time.Time
+	poll := r.score > 0 || r.skipped >= spinRetry
+	polling, timedOut := poll, false
 	err := r.rc.Read(func(fd uintptr) bool {
 		for {
 			m, err := syscall.Read(int(fd), p)
@@ -48,10 +63,14 @@ func (r *spinReader) Read(p []byte) (int, error) {
 			case err == syscall.EINTR:
 				continue
 			case err == syscall.EAGAIN:
+				if !poll {
+					return false // park until readable (or the read deadline)
+				}
 				if start.IsZero() {
 					start = time.Now()
 				} else if time.Since(start) >= r.spin {
-					return false // park until readable (or the read deadline)
+					poll, timedOut = false, true
+					return false
 				}
 				runtime.Gosched()
 			case err != nil:
@@ -63,6 +82,14 @@ func (r *spinReader) Read(p []byte) (int, error) {
 			}
 		}
 	})
+	switch {
+	case timedOut:
+		r.score, r.skipped = max(r.score-1, 0), 0
+	case polling: // a frame within the spin, or one already there
+		r.score, r.skipped = min(r.score+2, spinScoreMax), 0
+	default:
+		r.skipped++
+	}
 	if err != nil {
 		return n, err
 	}

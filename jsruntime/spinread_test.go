@@ -47,3 +47,45 @@ func TestSpinReader(t *testing.T) {
 		t.Fatalf("at the end: %v, want io.EOF", err)
 	}
 }
+
+// TestSpinReaderAdapts: a peer whose frames come later than the spin stops being polled for,
+// and one that turns quick again is polled for after the next retry.
+func TestSpinReaderAdapts(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	sr, err := newSpinReader(r, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	read := func(delay time.Duration) {
+		t.Helper()
+		if delay == 0 {
+			_, _ = w.Write([]byte("x")) // there before the read
+		} else {
+			go func() {
+				time.Sleep(delay)
+				_, _ = w.Write([]byte("x"))
+			}()
+		}
+		if _, err := sr.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range spinScoreMax {
+		read(5 * time.Millisecond)
+	}
+	if sr.score != 0 {
+		t.Fatalf("after slow frames: score %d, want 0 (no more polling)", sr.score)
+	}
+	for range spinRetry + 1 {
+		read(0)
+	}
+	if sr.score == 0 {
+		t.Fatal("after quick frames and a retry: still not polling")
+	}
+}
