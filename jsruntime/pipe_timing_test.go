@@ -25,9 +25,10 @@ func pipeEcho() {
 	}
 }
 
-// BenchmarkPipeRoundTrip: the floor under BenchmarkWarmInvokeProcess, a 400-byte frame to a
-// child process and back over two pipes, read and written the way the worker protocol does
-// (os.File: the netpoller in this process, blocking reads in the child). No JS, no codec.
+// BenchmarkPipeRoundTrip: a 400-byte frame to a child process and back over two pipes, each
+// end parking until its frame arrives (the netpoller here, a blocking read in the child): the
+// two cross-process wake-ups per call that the worker protocol's polling (spinReader) avoids
+// when the peer answers quickly. No JS, no codec.
 func BenchmarkPipeRoundTrip(b *testing.B) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), pipeEchoEnv+"=1")
