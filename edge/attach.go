@@ -64,7 +64,8 @@ func (p *pipeline) withAttachments(a Attachments) *pipeline {
 			if x == nil {
 				continue
 			}
-			nb.fns[stage] = newBinding(x.Name, x.Version, x.Dialect, x.Function, hooks.Stage(stage), x.Timeout, x.IncludeBody, p.inv)
+			nb.fns[stage] = bind(&binding{name: x.Name, version: x.Version, dialect: x.Dialect, fn: x.Function,
+				includeBody: x.IncludeBody}, hooks.Stage(stage), x.Timeout)
 		}
 		d.behaviors[i] = &nb
 	}

@@ -33,7 +33,7 @@ func TestConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := ParseConfig("bad.yaml", []byte(tt.yaml))
 			if err == nil {
-				if _, err = buildPipeline(cfg, newTestRegistry(), nil, nil); err == nil {
+				if _, err = buildPipeline(cfg, newTestRegistry(), nil); err == nil {
 					t.Fatalf("accepted:\n%s", tt.yaml)
 				}
 			}
@@ -88,7 +88,7 @@ func TestExampleConfigs(t *testing.T) {
 				}
 				return // loading JS needs the binary's loader; cmd/verge tests run them
 			}
-			p, err := buildPipeline(cfg, newTestRegistry(), nil, nil)
+			p, err := buildPipeline(cfg, newTestRegistry(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

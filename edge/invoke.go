@@ -62,7 +62,7 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 		err = hooks.Validate(b.dialect, ev, res, b.limits)
 	}
 	if err == nil {
-		b.ok.Inc()
+		b.succeeded(s.metrics.invocations, ev.Stage)
 		return res, nil
 	}
 	result := hooks.KindOf(err).String()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +38,6 @@ type pipeline struct {
 	behaviors []*behavior
 	origins   []*origin.Origin
 	adhoc     *origin.Set // origins that origin-request functions switch to
-	inv       *prometheus.CounterVec
 }
 
 // behavior is a compiled BehaviorConfig.
@@ -59,27 +59,34 @@ type binding struct {
 	fn            hooks.Function
 	limits        hooks.Limits
 	includeBody   bool
-	selfTimed     bool               // fn is hooks.SelfTimed: no timer per call
-	ok            prometheus.Counter // invocations{outcome="ok"}, resolved once
+	selfTimed     bool                               // fn is hooks.SelfTimed: no timer per call
+	ok            atomic.Pointer[prometheus.Counter] // invocations{outcome="ok"}, once resolved
 }
 
-// newBinding attaches fn at stage. inv counts invocations (nil: not counted, in tests).
-func newBinding(name, version string, d hooks.Dialect, fn hooks.Function, stage hooks.Stage, timeout time.Duration, includeBody bool, inv *prometheus.CounterVec) *binding {
-	b := &binding{name: name, version: version, dialect: d, fn: fn, includeBody: includeBody,
-		limits: hooks.Limits{Timeout: timeout}.WithDefaults(stage)}
-	_, b.selfTimed = fn.(hooks.SelfTimed)
-	if inv != nil {
-		b.ok = inv.WithLabelValues(name, version, stage.String(), "ok")
-	} else {
-		b.ok = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
-	}
+// bind completes b (name, version, dialect, fn and includeBody set) for stage: its limits with
+// timeout (0: the stage's default) and whether fn times itself.
+func bind(b *binding, stage hooks.Stage, timeout time.Duration) *binding {
+	b.limits = hooks.Limits{Timeout: timeout}.WithDefaults(stage)
+	_, b.selfTimed = b.fn.(hooks.SelfTimed)
 	return b
 }
 
+// succeeded counts a successful invocation at stage. The series is resolved on the first
+// success, not when the binding is built, so a reload that fails leaves no empty series, and
+// later calls skip the label lookup.
+func (b *binding) succeeded(inv *prometheus.CounterVec, stage hooks.Stage) {
+	c := b.ok.Load()
+	if c == nil {
+		cv := inv.WithLabelValues(b.name, b.version, stage.String(), "ok")
+		c = &cv
+		b.ok.Store(c)
+	}
+	(*c).Inc()
+}
+
 // buildPipeline compiles cfg. On error nothing is left open.
-// inv counts function invocations (nil in tests).
-func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader, inv *prometheus.CounterVec) (_ *pipeline, err error) {
-	p := &pipeline{cfg: cfg, adhoc: origin.NewSet(origin.Config{ViaName: cfg.Name}, 0), inv: inv}
+func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (_ *pipeline, err error) {
+	p := &pipeline{cfg: cfg, adhoc: origin.NewSet(origin.Config{ViaName: cfg.Name}, 0)}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -129,7 +136,8 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader, 
 				return nil, cfg.fieldErr(a.node, "function", fmt.Sprintf("behaviors[%d].functions.%s", i, event),
 					"%q is a CloudFront Function: viewer-request and viewer-response only", a.Function)
 			}
-			b.fns[stage] = newBinding(a.Function, l.Version, l.Dialect, l.Function, stage, a.Timeout.Std(), a.IncludeBody, inv)
+			b.fns[stage] = bind(&binding{name: a.Function, version: l.Version, dialect: l.Dialect, fn: l.Function,
+				includeBody: a.IncludeBody}, stage, a.Timeout.Std())
 		}
 		p.behaviors = append(p.behaviors, b)
 	}

@@ -388,3 +388,55 @@ func TestEventsShareOneRequestID(t *testing.T) {
 		t.Fatalf("the four hooks of one request saw %d request ids", len(ids))
 	}
 }
+
+// selfTimed is a hooks.SelfTimed function: it records the context it is given and times out
+// by itself when asked to.
+type selfTimed struct {
+	mu       sync.Mutex
+	noTimer  bool
+	deadline time.Duration
+	timeout  bool
+}
+
+func (f *selfTimed) StopsAtDeadline() {}
+
+func (f *selfTimed) Invoke(ctx context.Context, ev *hooks.Event) (hooks.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, _ := ctx.Deadline()
+	f.noTimer, f.deadline = ctx.Done() == nil, time.Until(d)
+	if f.timeout {
+		return hooks.Result{}, hooks.Errorf(hooks.Timeout, "%s: timed out", ev.Stage)
+	}
+	return hooks.Result{Request: ev.Request.Clone()}, nil
+}
+
+// TestSelfTimedFunction: a function that enforces its own deadline gets the association's
+// deadline without a timer, its timeouts are CloudFront's 503, and its successes are counted.
+func TestSelfTimedFunction(t *testing.T) {
+	o := staticOrigin(t, "body", "Cache-Control", "no-store")
+	f := &selfTimed{}
+	n := startNode(t, `
+origins: [{id: o, url: ORIGIN}]
+behaviors:
+  - path: "*"
+    functions:
+      viewer-request: {function: timed, timeout: 2s}
+`, o.URL, map[string]hooks.Function{"timed": f})
+	for range 3 {
+		n.get(t, "/").expect(t, 200, "Miss from verge")
+	}
+	f.mu.Lock()
+	if !f.noTimer || f.deadline <= 0 || f.deadline > 2*time.Second {
+		t.Errorf("context: no timer %v, deadline in %v (want no timer, within 2s)", f.noTimer, f.deadline)
+	}
+	f.timeout = true
+	f.mu.Unlock()
+	n.get(t, "/").expect(t, 503, "LambdaLimitExceeded from verge")
+	if v := n.metric(t, `verge_function_invocations_total{event="viewer-request",function="timed",outcome="ok",version="go"}`); v != 3 {
+		t.Errorf("invocations{outcome=ok} = %v, want 3", v)
+	}
+	if v := n.metric(t, `verge_function_invocations_total{event="viewer-request",function="timed",outcome="timeout",version="go"}`); v != 1 {
+		t.Errorf("invocations{outcome=timeout} = %v, want 1", v)
+	}
+}

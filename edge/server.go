@@ -102,7 +102,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		s.store.Close()
 		return nil, fmt.Errorf("edge: metrics: %w", err)
 	}
-	p, err := buildPipeline(cfg, deps.GoFunctions, deps.Loader, s.metrics.invocations)
+	p, err := buildPipeline(cfg, deps.GoFunctions, deps.Loader)
 	if err != nil {
 		s.store.Close()
 		return nil, err
@@ -184,7 +184,7 @@ func (s *Server) Reload(cfg *Config) error {
 		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
 		cfg.Server, cfg.AccessLog, cfg.AdminTokens, cfg.Cluster = old.Server, old.AccessLog, old.AdminTokens, old.Cluster
 	}
-	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader, s.metrics.invocations)
+	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@ import (
 // (shared/spec/edge-events.md, sections b and c). It returns nil or an *Error of kind Validation
 // whose message says what was wrong, in the words a developer needs to fix it.
 //
-// Validate reads in and res and changes neither. lim must have its defaults filled in.
+// Validate reads in and res and changes neither. lim must have its defaults filled in. in must
+// hold no disallowed header (IsDisallowed), as Function's contract has the caller strip them:
+// header lines a function passes through unchanged are not checked again.
 func Validate(d Dialect, in *Event, res Result, lim Limits) error {
 	s := in.Stage
 	if s.IsRequest() {

@@ -21,7 +21,8 @@ func (c *current) callback(err, res goja.Value) {
 	c.s.settle(res, nil, true)
 }
 
-// contextKeys are Lambda's context fields, all own properties as in the Node.js runtime.
+// contextKeys are Lambda's context fields, all own properties as in Lambda's Node.js runtime, in
+// the order testdata/golden.js (the Node oracle's stand-in for that runtime) gives them.
 var contextKeys = []string{
 	"functionName", "functionVersion", "invokedFunctionArn", "memoryLimitInMB", "awsRequestId",
 	"logGroupName", "logStreamName", "callbackWaitsForEmptyEventLoop", "getRemainingTimeInMillis",

@@ -28,7 +28,9 @@ type Function struct {
 var _ hooks.SelfTimed = (*Function)(nil)
 
 // StopsAtDeadline marks Function as hooks.SelfTimed: an invocation is interrupted at the
-// earlier of its own time limit and ctx's deadline, whether or not ctx is ever done.
+// earlier of its own time limit and ctx's deadline, whether or not ctx is ever done (in a
+// worker process by the worker, and the caller gets its answer at the deadline even if the
+// worker cannot stop).
 func (f *Function) StopsAtDeadline() {}
 
 // backend runs invocations: a local pool or a worker process.
@@ -101,8 +103,10 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 	lim := f.opts.Limits.WithDefaults(ev.Stage)
 	deadline := start.Add(lim.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		if deadline.Sub(d) > time.Millisecond {
+			lim.Timeout = d.Sub(start).Round(time.Millisecond) // what the timeout error reports
+		}
 		deadline = d
-		lim.Timeout = d.Sub(start) // what the timeout error reports
 	}
 	c := &call{ev: ev, lim: lim, deadline: deadline, requestID: newRequestID(), wantJSON: wantJSON}
 	out := f.backend.run(ctx, c)

@@ -103,24 +103,31 @@ func shape(pairs ...any) leShape {
 }
 
 var (
-	shapeRoot     = shape("Records", fRecords)
-	shapeRecord   = shape("cf", fCF)
-	shapeCF       = shape("config", fConfig, "request", fRequest)
-	shapeCFResp   = shape("config", fConfig, "request", fRequest, "response", fResponse)
-	shapeConfig   = shape("distributionDomainName", fDomain, "distributionId", fDistID, "eventType", fEventType, "requestId", fRequestID)
+	shapeRoot   = shape("Records", fRecords)
+	shapeRecord = shape("cf", fCF)
+	shapeCF     = shape("config", fConfig, "request", fRequest)
+	shapeCFResp = shape("config", fConfig, "request", fRequest, "response", fResponse)
+	shapeConfig = shape("distributionDomainName", fDomain, "distributionId", fDistID,
+		"eventType", fEventType, "requestId", fRequestID)
 	shapeResponse = shape("headers", fRespHeaders, "status", fStatus, "statusDescription", fStatusDesc)
 	// shapeRequest by [has body][has origin].
 	shapeRequest = [2][2]leShape{
-		{
-			shape("clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "querystring", fQueryString, "uri", fURI),
-			shape("clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "origin", fOrigin, "querystring", fQueryString, "uri", fURI),
-		},
-		{
-			shape("body", fBody, "clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "querystring", fQueryString, "uri", fURI),
-			shape("body", fBody, "clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod, "origin", fOrigin, "querystring", fQueryString, "uri", fURI),
-		},
+		{requestShape(false, false), requestShape(false, true)},
+		{requestShape(true, false), requestShape(true, true)},
 	}
 )
+
+func requestShape(body, origin bool) leShape {
+	var pairs []any
+	if body {
+		pairs = append(pairs, "body", fBody)
+	}
+	pairs = append(pairs, "clientIp", fClientIP, "headers", fReqHeaders, "method", fMethod)
+	if origin {
+		pairs = append(pairs, "origin", fOrigin)
+	}
+	return shape(append(pairs, "querystring", fQueryString, "uri", fURI)...)
+}
 
 // leObj is one object of the event (the root, the record, cf, config, request or response).
 type leObj struct {

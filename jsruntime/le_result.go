@@ -57,13 +57,17 @@ func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, e
 		return nil, err
 	}
 	if lo != nil && lo.pristine(fOrigin) {
-		out.Origin = lo.e.origin // a copy made for this invocation, never seen by JS
+		out.Origin = lo.e.origin.Clone() // the event's copy stays the runtime's, which may read it later
 	} else if ov := field(o, "origin"); ov != nil {
 		if out.Origin, err = d.leOrigin(ov); err != nil {
 			return nil, err
 		}
 	}
-	if bv := field(o, "body"); bv != nil {
+	var bv goja.Value
+	if lo == nil || !lo.pristine(fBody) { // an untouched body is the input's: no base64 round trip
+		bv = field(o, "body")
+	}
+	if bv != nil {
 		if out.Body, err = d.leBody(bv, in.Body); err != nil {
 			return nil, err
 		}

@@ -76,6 +76,13 @@ func (r *remote) worker() (*workerProc, error) {
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
+	if ctx.Done() == nil {
+		// A caller that relies on StopsAtDeadline arms no timer; a worker may be past
+		// interrupting (native code), so the viewer's answer must not wait for the watchdog.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, c.deadline)
+		defer cancel()
+	}
 	for attempt := 0; ; attempt++ {
 		w, err := r.worker()
 		if err != nil {

@@ -16,10 +16,10 @@ import (
 // node other goroutines run and the poll costs one read(2) per turn.
 //
 // Polling adapts, as an adaptive mutex does: a read that found its frame within the spin (or
-// at once) raises a score by two, a poll that ran out of time lowers it by one; at zero the reader parks at once and polls
-// again only every spinRetry reads. A peer whose frames mostly come later than spin (a third of
-// polls or more in vain) thus stops costing a core, while one that is usually quick keeps
-// polling through the odd slow frame.
+// at once) raises a score by two, a poll that ran out of time lowers it by one; at zero the
+// reader parks at once and polls again only every spinRetry reads. A peer whose frames mostly
+// come later than spin (more than two polls in three in vain) thus stops costing a core, while
+// one that is usually quick keeps polling through the odd slow frame.
 type spinReader struct {
 	rc      syscall.RawConn
 	spin    time.Duration

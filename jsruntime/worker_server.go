@@ -55,7 +55,7 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	if in.MemoryMB > 0 {
 		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
 		// turns it into a fatal error that takes the whole worker down.
-		g := NewMemoryGuard(uint64(in.MemoryMB)<<18, 0)
+		g := NewMemoryGuard(uint64(guardLimit(in)), 0)
 		defer g.Close()
 		o.MemoryGuard = g
 	}
@@ -173,17 +173,25 @@ func unwrapMsg(err error) string {
 // workerGCPercent is a worker's GOGC (see applyLimits).
 const workerGCPercent = 400
 
+// guardLimit is the heap size at which a worker's MemoryGuard trips: a quarter of its
+// address-space headroom (WorkerOptions.MemoryMB).
+func guardLimit(in workerInit) int64 { return int64(in.MemoryMB) << 18 }
+
 // applyLimits bounds this process: the address space to its size at start-up plus MemoryMB
 // (Go reserves address space up front, so an absolute RLIMIT_AS would be fragile), the Go
 // heap target to GoMemLimit, and goroutine stacks to 256 MiB so runaway native recursion dies
 // quickly instead of paging.
 func applyLimits(in workerInit) {
 	if in.GoMemLimit > 0 {
+		debug.SetMemoryLimit(in.GoMemLimit)
 		// A worker's live heap is a few warm runtimes, small enough that the default GOGC
 		// collects every few hundred calls and costs a third of each (BenchmarkWarmInvokeProcess:
-		// 23.7 µs at GOGC 100, 17 at 400); the memory limit still bounds the heap.
-		debug.SetGCPercent(workerGCPercent)
-		debug.SetMemoryLimit(in.GoMemLimit)
+		// 23.7 µs at GOGC 100, 17 at 400). The memory limit bounds the garbage this lets pile
+		// up, so the higher setting is taken only when that limit is under the memory guard's
+		// (which counts garbage not yet swept) and the environment does not set GOGC.
+		if os.Getenv("GOGC") == "" && in.GoMemLimit <= guardLimit(in) {
+			debug.SetGCPercent(workerGCPercent)
+		}
 	}
 	debug.SetMaxStack(256 << 20)
 	if in.MemoryMB > 0 {
