@@ -76,13 +76,6 @@ func (r *remote) worker() (*workerProc, error) {
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
-	if ctx.Done() == nil {
-		// A caller that relies on StopsAtDeadline arms no timer; a worker may be past
-		// interrupting (native code), so the viewer's answer must not wait for the watchdog.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, c.deadline)
-		defer cancel()
-	}
 	for attempt := 0; ; attempt++ {
 		w, err := r.worker()
 		if err != nil {
@@ -111,7 +104,14 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
 		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
 	}
-	res, st := w.await(ctx, id, ch, c.deadline.Add(r.o.Worker.Grace))
+	// A caller that gave a deadline gets its answer by then, as it would from a done context
+	// (hooks.SelfTimed callers arm no timer): a worker stuck in native code past Interrupt's
+	// reach must not hold the viewer until the watchdog.
+	var soft time.Time
+	if _, ok := ctx.Deadline(); ok {
+		soft = c.deadline
+	}
+	res, st := w.await(ctx, id, ch, soft, c.deadline.Add(r.o.Worker.Grace))
 	switch st {
 	case awaitExited:
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
@@ -120,6 +120,8 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 		return outcome{err: timeoutError(c)}, false
 	case awaitCanceled:
 		return outcome{err: cancelError(ctx, c)}, false
+	case awaitDeadline:
+		return outcome{err: timeoutError(c)}, false
 	}
 	if res.Cold && r.onCold != nil {
 		r.onCold()

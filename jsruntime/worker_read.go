@@ -19,15 +19,17 @@ const (
 	awaitExited               // the process ended before the result came
 	awaitWatchdog             // the result did not come before the watchdog's deadline
 	awaitCanceled             // ctx was done
+	awaitDeadline             // the caller's deadline passed (the worker may still answer)
 )
 
-// await waits for the result of call id (registered as ch) until the watchdog deadline
-// until, reading frames itself whenever no other caller does.
-func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, until time.Time) (wireResult, awaitStatus) {
+// await waits for the result of call id (registered as ch) until the caller's deadline soft
+// (zero: none) or the watchdog deadline until, reading frames itself whenever no other caller
+// does.
+func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, soft, until time.Time) (wireResult, awaitStatus) {
 	// Fast path: take the reading role at once (nobody else is reading).
 	select {
 	case <-w.rtok:
-		res, st, done := w.lead(ctx, id, ch, until)
+		res, st, done := w.lead(ctx, id, ch, soft, until)
 		w.rtok <- struct{}{}
 		if done {
 			return res, st
@@ -37,6 +39,12 @@ func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, u
 	}
 	watchdog := time.NewTimer(time.Until(until))
 	defer watchdog.Stop()
+	var deadline <-chan time.Time
+	if !soft.IsZero() {
+		t := time.NewTimer(time.Until(soft))
+		defer t.Stop()
+		deadline = t.C
+	}
 	for {
 		select {
 		case res, ok := <-ch:
@@ -45,12 +53,14 @@ func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, u
 			}
 			return res, awaitResult
 		case <-w.rtok:
-			res, st, done := w.lead(ctx, id, ch, until)
+			res, st, done := w.lead(ctx, id, ch, soft, until)
 			w.rtok <- struct{}{}
 			if done {
 				return res, st
 			}
 			return received(ch)
+		case <-deadline:
+			return wireResult{}, awaitDeadline
 		case <-watchdog.C:
 			return wireResult{}, awaitWatchdog
 		case <-ctx.Done():
@@ -69,9 +79,10 @@ func received(ch chan wireResult) (wireResult, awaitStatus) {
 }
 
 // lead reads frames, as the holder of the reading role, until the result of call id arrives,
-// the process ends, the watchdog deadline passes or ctx is done. done is false when ch got
-// the result from an earlier reader (the caller then receives it from ch).
-func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, until time.Time) (_ wireResult, _ awaitStatus, done bool) {
+// the process ends, the deadline soft (if not zero) or the watchdog deadline passes, or ctx is
+// done. done is false when ch got the result from an earlier reader (the caller then receives
+// it from ch).
+func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, soft, until time.Time) (_ wireResult, _ awaitStatus, done bool) {
 	if len(ch) > 0 || w.hasEnded() {
 		return wireResult{}, 0, false // delivered (or closed) by an earlier reader
 	}
@@ -79,18 +90,25 @@ func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, un
 		// Cut a blocked read short when ctx is done (a stale kick only costs one more loop).
 		defer context.AfterFunc(ctx, func() { _ = w.stdout.SetReadDeadline(time.Now()) })()
 	}
-	_ = w.stdout.SetReadDeadline(until)
+	dl := until
+	if !soft.IsZero() && soft.Before(until) {
+		dl = soft
+	}
+	_ = w.stdout.SetReadDeadline(dl)
 	for {
 		typ, body, err := w.fr.next()
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if ctx.Err() != nil {
+				now := time.Now()
+				switch {
+				case ctx.Err() != nil:
 					return wireResult{}, awaitCanceled, true
-				}
-				if !time.Now().Before(until) {
+				case !now.Before(until):
 					return wireResult{}, awaitWatchdog, true
+				case !soft.IsZero() && !now.Before(soft):
+					return wireResult{}, awaitDeadline, true
 				}
-				_ = w.stdout.SetReadDeadline(until)
+				_ = w.stdout.SetReadDeadline(dl)
 				continue
 			}
 			w.end()

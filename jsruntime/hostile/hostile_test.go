@@ -189,3 +189,27 @@ func TestCrashLoopBacksOff(t *testing.T) {
 		t.Fatal("restarts never backed off")
 	}
 }
+
+// TestDeadlineWithoutTimer: a caller that passes a deadline but no done channel
+// (hooks.WithDeadline, as the edge does for self-timed functions) gets its timeout at that
+// deadline even from a worker stuck in native code that Interrupt cannot stop, not at the
+// watchdog's deadline plus grace.
+func TestDeadlineWithoutTimer(t *testing.T) {
+	f, err := jsruntime.New(jsruntime.Options{
+		Name: "stuck", Isolation: jsruntime.Process, Limits: hooks.Limits{Timeout: 30 * time.Second, MemoryMB: 128},
+		Code: jsruntime.SingleFile(`exports.handler = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; return JSON.stringify(o) }`),
+		Worker: jsruntime.WorkerOptions{
+			Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}, MemoryMB: 512, Grace: 20 * time.Second,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	start := time.Now()
+	_, err = f.Invoke(hooks.WithDeadline(context.Background(), start.Add(300*time.Millisecond)), event(t, "viewer-request"))
+	if d := time.Since(start); hooks.KindOf(err) != hooks.Timeout || d > 10*time.Second {
+		t.Fatalf("after %v: %v, want a timeout at the 300ms deadline", d, err)
+	}
+	t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
+}
