@@ -174,7 +174,11 @@ func newLocal(o Options, onCold func()) (*local, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, v := elideAsync(p)
 	pl := newPool(p, onCold)
+	if v != nil {
+		pl.adopt(v)
+	}
 	if err := pl.warm(); err != nil {
 		pl.close()
 		return nil, err

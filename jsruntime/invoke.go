@@ -113,8 +113,10 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 		s.settle(nil, err, false)
 	} else if thenable, err := v.follow(ret, s); err != nil {
 		return v.fail(err, c)
-	} else if !thenable && v.p.script != nil {
-		s.settle(ret, nil, false) // CloudFront Functions return the result directly
+	} else if !thenable && (v.p.script != nil || v.p.asyncElided) {
+		// CloudFront Functions return the result directly, as does an async handler
+		// compiled without its keyword (elideAsync).
+		s.settle(ret, nil, false)
 	}
 
 	for {

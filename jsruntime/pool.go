@@ -55,6 +55,14 @@ func (pl *pool) warm() error {
 	}
 }
 
+// adopt adds v, a fresh runtime of the pool's program, to the idle ones.
+func (pl *pool) adopt(v *vm) {
+	v.lastUse = pl.now()
+	pl.mu.Lock()
+	pl.idle = append(pl.idle, v)
+	pl.mu.Unlock()
+}
+
 // get returns an idle vm or creates one (cold is then true).
 func (pl *pool) get() (v *vm, cold bool, err error) {
 	pl.mu.Lock()

@@ -30,6 +30,9 @@ type program struct {
 	reg     *require.Registry
 	script  *goja.Program // CloudFront Functions only
 	natives sync.Map      // *goja.Runtime -> *goja.Object
+	// asyncElided: the handler was compiled without its async keyword (elideAsync), so its
+	// return value settles the invocation.
+	asyncElided bool
 }
 
 var regexpTimeoutOnce sync.Once
@@ -95,11 +98,25 @@ func compile(o Options) (*program, error) {
 			}
 		}
 	}
-	p.reg = require.NewRegistry(require.WithLoader(p.load), require.WithPathResolver(resolvePath))
-	if err := registerBuiltins(p.reg, p.nativesOf); err != nil {
+	if err := p.newRegistry(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// newRegistry gives p a module registry of its own over p.files.
+func (p *program) newRegistry() error {
+	p.reg = require.NewRegistry(require.WithLoader(p.load), require.WithPathResolver(resolvePath))
+	return registerBuiltins(p.reg, p.nativesOf)
+}
+
+// withFiles returns a program like p over other sources (already prepared and checked).
+func (p *program) withFiles(files map[string]string) (*program, error) {
+	q := &program{opts: p.opts, files: files, dir: p.dir, entry: p.entry}
+	if err := q.newRegistry(); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }

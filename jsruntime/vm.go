@@ -18,6 +18,10 @@ type vm struct {
 	p       *program
 	rt      *goja.Runtime
 	handler goja.Callable
+	// handlerVal is the handler as a value, and fnToString the Function.prototype.toString
+	// from before user code ran, for elideAsync.
+	handlerVal goja.Value
+	fnToString goja.Callable
 	arity   int // the handler's declared parameter count (callback style when >= 3)
 	loop    loop
 	logs    logBuffer
@@ -78,6 +82,7 @@ func newVM(p *program) (_ *vm, err error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, err
 	}
+	v.captureToString()
 	if p.script != nil {
 		err = v.loadScript()
 	} else {
@@ -171,7 +176,7 @@ func (v *vm) setHandler(h goja.Value, want string) error {
 	if !ok {
 		return fmt.Errorf("jsruntime: the function defines no handler (want %s)", want)
 	}
-	v.handler = fn
+	v.handler, v.handlerVal = fn, h
 	if n := h.(*goja.Object).Get("length"); n != nil {
 		v.arity = int(n.ToInteger())
 	}
