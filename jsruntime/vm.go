@@ -22,10 +22,10 @@ type vm struct {
 	// from before user code ran, for elideAsync.
 	handlerVal goja.Value
 	fnToString goja.Callable
-	arity   int // the handler's declared parameter count (callback style when >= 3)
-	loop    loop
-	logs    logBuffer
-	natives *goja.Object
+	arity      int // the handler's declared parameter count (callback style when >= 3)
+	loop       loop
+	logs       logBuffer
+	natives    *goja.Object
 	// stringify is the original JSON.stringify, captured before user code could replace it.
 	stringify goja.Callable
 	cur       *current     // the running invocation, for the context object's methods
