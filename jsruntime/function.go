@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vergecdn/verge/hooks"
 )
 
@@ -23,6 +25,8 @@ type Function struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closeMu sync.Once
+	// durations caches the duration series by stage (see Metrics.observe).
+	durations [len(hooks.Stages)]atomic.Pointer[prometheus.Observer]
 }
 
 var _ hooks.SelfTimed = (*Function)(nil)
@@ -112,7 +116,7 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 	out := f.backend.run(ctx, c)
 	elapsed := time.Since(start)
 	if m := f.opts.Metrics; m != nil {
-		m.observe(f, ev.Stage, out.err, elapsed)
+		m.observe(f, ev.Stage, elapsed)
 	}
 	if f.opts.LogSink != nil && len(out.logs) > 0 {
 		f.opts.LogSink(f.opts.Name, f.opts.Version, c.requestID, out.logs)

@@ -156,6 +156,13 @@ func (o *leObj) field(f leField) int {
 	return -1
 }
 
+// original reports whether the key holding f still has the event's value: never assigned nor
+// deleted by JS. For a string that is enough; an object may have changed inside (pristine).
+func (o *leObj) original(f leField) bool {
+	i := o.field(f)
+	return i >= 0 && o.lazyProps.unassigned(i)
+}
+
 // pristine reports whether the key holding f was never read, written nor deleted by JS.
 func (o *leObj) pristine(f leField) bool {
 	i := o.field(f)

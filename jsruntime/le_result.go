@@ -33,24 +33,34 @@ func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, e
 		in = &hooks.Request{}
 	}
 	out := &hooks.Request{ClientIP: in.ClientIP, Method: in.Method}
-	uri, ok, err := d.str(o, "uri", "request")
-	if err != nil {
-		return nil, err
+	// The event's own request object: fields JS never assigned are the event's, read from Go
+	// (strings cannot have changed; objects must also be unread, see pristine).
+	lo := d.le.objectOf(o)
+	var err error
+	if lo != nil && lo.original(fURI) {
+		out.URI = lo.e.uri
+	} else {
+		uri, ok, err := d.str(o, "uri", "request")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, d.errorf("request.uri", "is required")
+		}
+		out.URI = uri
 	}
-	if !ok {
-		return nil, d.errorf("request.uri", "is required")
-	}
-	out.URI = uri
-	if m, ok, err := d.str(o, "method", "request"); err != nil {
+	if lo != nil && lo.original(fMethod) {
+		out.Method = lo.e.method
+	} else if m, ok, err := d.str(o, "method", "request"); err != nil {
 		return nil, err
 	} else if ok {
 		out.Method = m
 	}
-	if out.QueryString, _, err = d.str(o, "querystring", "request"); err != nil {
+	if lo != nil && lo.original(fQueryString) {
+		out.QueryString = lo.e.qs
+	} else if out.QueryString, _, err = d.str(o, "querystring", "request"); err != nil {
 		return nil, err
 	}
-	// The event's own request object: fields JS never touched are the event's, read from Go.
-	lo := d.le.objectOf(o)
 	if lo != nil && lo.pristine(fReqHeaders) {
 		out.Headers = lo.e.reqHeaders.appendAll(nil)
 	} else if out.Headers, err = d.leHeaders(o, "headers", "request"); err != nil {
@@ -126,21 +136,31 @@ func (d decoder) leBody(bv goja.Value, in *hooks.Body) (*hooks.Body, error) {
 
 func (d decoder) leResponse(o *goja.Object, generated bool) (*hooks.Response, error) {
 	out := &hooks.Response{}
-	sv := field(o, "status")
-	if sv == nil {
-		return nil, d.errorf("response.status", "is required")
-	}
+	lo := d.le.objectOf(o) // the event's own response: see leRequest
 	var err error
-	if out.Status, err = d.integer(sv, "response.status"); err != nil {
+	if lo != nil && lo.original(fStatus) {
+		out.Status = lo.e.status
+	} else {
+		sv := field(o, "status")
+		if sv == nil {
+			return nil, d.errorf("response.status", "is required")
+		}
+		if out.Status, err = d.integer(sv, "response.status"); err != nil {
+			return nil, err
+		}
+	}
+	if lo != nil && lo.original(fStatusDesc) {
+		out.StatusDescription = lo.e.statusDesc
+	} else if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
 		return nil, err
 	}
-	if out.StatusDescription, _, err = d.str(o, "statusDescription", "response"); err != nil {
-		return nil, err
-	}
-	if lo := d.le.objectOf(o); lo != nil && lo.pristine(fRespHeaders) {
+	if lo != nil && lo.pristine(fRespHeaders) {
 		out.Headers = lo.e.respHeaders.appendAll(nil)
 	} else if out.Headers, err = d.leHeaders(o, "headers", "response"); err != nil {
 		return nil, err
+	}
+	if lo != nil && !generated && len(lo.extra) == 0 {
+		return out, nil // the event's response has no body unless JS added one
 	}
 	body, hasBody, err := d.str(o, "body", "response")
 	if err != nil {

@@ -51,8 +51,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-func (m *Metrics) observe(f *Function, s hooks.Stage, err error, d time.Duration) {
-	m.duration.WithLabelValues(f.opts.Name, f.opts.Version, s.String()).Observe(d.Seconds())
+// observe records one invocation's duration. The series of each stage is looked up once per
+// Function (a label lookup costs more than the observation).
+func (m *Metrics) observe(f *Function, s hooks.Stage, d time.Duration) {
+	if int(s) >= len(f.durations) {
+		return
+	}
+	slot := &f.durations[s]
+	o := slot.Load()
+	if o == nil {
+		ob := m.duration.WithLabelValues(f.opts.Name, f.opts.Version, s.String())
+		o = &ob
+		slot.Store(o)
+	}
+	(*o).Observe(d.Seconds())
 }
 
 func (m *Metrics) coldStart(f *Function) { m.cold.WithLabelValues(f.opts.Name, f.opts.Version).Inc() }
