@@ -16,15 +16,22 @@ import (
 
 // requestOf builds the hooks.Request of r, without the headers functions must not see.
 func requestOf(r *fasthttp.Request, clientIP string) *hooks.Request {
+	return requestInto(&hooks.Request{}, r, clientIP)
+}
+
+// requestInto is requestOf into hr, whose Headers' capacity it reuses; the rest of hr is
+// overwritten. The strings are new: a function may keep them.
+func requestInto(hr *hooks.Request, r *fasthttp.Request, clientIP string) *hooks.Request {
 	path, qs := r.URI().PathOriginal(), r.URI().QueryString()
 	a := newArena(len(r.Header.Method()) + len(path) + len(qs) + len(r.Header.RawHeaders()))
-	hr := &hooks.Request{
+	*hr = hooks.Request{
 		ClientIP:    clientIP,
 		Method:      a.str(r.Header.Method()),
 		URI:         a.str(path),
 		QueryString: a.str(qs),
+		Headers:     hr.Headers[:0],
 	}
-	hr.Headers = appendHeaders(make(hooks.Headers, 0, r.Header.Len()), &a, r.Header.All())
+	hr.Headers = appendHeaders(slices.Grow(hr.Headers, r.Header.Len()), &a, r.Header.All())
 	return hr
 }
 
@@ -118,13 +125,18 @@ func responseHeaders(r *fasthttp.Response) []cache.Header {
 
 // viewerResponseOf builds the hooks.Response about to go to the viewer.
 func viewerResponseOf(r *fasthttp.Response) *hooks.Response {
+	return viewerResponseInto(&hooks.Response{}, r)
+}
+
+// viewerResponseInto is viewerResponseOf into hr, as requestInto.
+func viewerResponseInto(hr *hooks.Response, r *fasthttp.Response) *hooks.Response {
 	n := 0
 	for k, v := range r.Header.All() {
 		n += len(k) + len(v)
 	}
 	a := newArena(n)
-	hr := &hooks.Response{Status: r.StatusCode(), StatusDescription: statusText(r)}
-	hr.Headers = appendHeaders(make(hooks.Headers, 0, r.Header.Len()), &a, r.Header.All())
+	*hr = hooks.Response{Status: r.StatusCode(), StatusDescription: statusText(r), Headers: hr.Headers[:0]}
+	hr.Headers = appendHeaders(slices.Grow(hr.Headers, r.Header.Len()), &a, r.Header.All())
 	return hr
 }
 

@@ -22,6 +22,24 @@ type reqState struct {
 	num  []byte // scratch for formatting numbers
 	now  time.Time
 	id   string // request id, made when a function first needs it
+	// vr is the viewer-response event, reused: a function must not retain its event, and
+	// viewer-response is the last stage, so nothing refers to it once the request is done.
+	vr struct {
+		ev   hooks.Event
+		req  hooks.Request
+		resp hooks.Response
+	}
+}
+
+// reset drops what st refers to, keeping the capacity of its buffers.
+func (st *reqState) reset() {
+	st.view.r = nil
+	st.id = ""
+	clear(st.vr.req.Headers)
+	clear(st.vr.resp.Headers)
+	st.vr.ev = hooks.Event{}
+	st.vr.req = hooks.Request{Headers: st.vr.req.Headers[:0]}
+	st.vr.resp = hooks.Response{Headers: st.vr.resp.Headers[:0]}
 }
 
 var statePool = sync.Pool{New: func() any {
@@ -43,8 +61,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if s.access != nil {
 		s.logAccess(ctx, b, out, elapsed)
 	}
-	st.view.r = nil
-	st.id = ""
+	st.reset()
 	statePool.Put(st)
 }
 
@@ -139,8 +156,8 @@ func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, st *reqSt
 	if bind == nil || ctx.Response.StatusCode() >= 400 {
 		return out
 	}
-	ev := s.event(st, hooks.ViewerResponse, requestOf(&ctx.Request, ctx.RemoteIP().String()))
-	ev.Response = viewerResponseOf(&ctx.Response)
+	ev := s.eventInto(&st.vr.ev, st, hooks.ViewerResponse, requestInto(&st.vr.req, &ctx.Request, ctx.RemoteIP().String()))
+	ev.Response = viewerResponseInto(&st.vr.resp, &ctx.Response)
 	res, err := s.invoke(bind, ev)
 	if err != nil {
 		return s.failFunction(ctx, bind, err)

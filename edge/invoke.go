@@ -17,11 +17,16 @@ import (
 // event starts the event of one stage for the request in ctx.
 // All the events of one request share its request id, as CloudFront's do.
 func (s *Server) event(st *reqState, stage hooks.Stage, req *hooks.Request) *hooks.Event {
+	return s.eventInto(&hooks.Event{}, st, stage, req)
+}
+
+// eventInto is event into ev.
+func (s *Server) eventInto(ev *hooks.Event, st *reqState, stage hooks.Stage, req *hooks.Request) *hooks.Event {
 	cfg := s.cfg()
 	if st.id == "" {
 		st.id = s.requestID()
 	}
-	return &hooks.Event{
+	*ev = hooks.Event{
 		Stage: stage,
 		Config: hooks.Config{
 			DistributionDomainName: cfg.Name,
@@ -30,6 +35,7 @@ func (s *Server) event(st *reqState, stage hooks.Stage, req *hooks.Request) *hoo
 		},
 		Request: req,
 	}
+	return ev
 }
 
 // invoke runs a function under its time limit and validates what it returned. A panic in a Go

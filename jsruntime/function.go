@@ -112,7 +112,7 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 		}
 		deadline = d
 	}
-	c := &call{ev: ev, lim: lim, deadline: deadline, requestID: newRequestID(), wantJSON: wantJSON}
+	c := &call{ev: ev, lim: lim, deadline: deadline, start: start, requestID: newRequestID(), wantJSON: wantJSON}
 	out := f.backend.run(ctx, c)
 	elapsed := time.Since(start)
 	if m := f.opts.Metrics; m != nil {

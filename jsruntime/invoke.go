@@ -15,8 +15,9 @@ type call struct {
 	ev        *hooks.Event
 	lim       hooks.Limits // defaults filled in
 	deadline  time.Time
-	requestID string // context.awsRequestId
-	wantJSON  bool   // also return JSON.stringify of what the function returned
+	start     time.Time // when the call began, if known: saves clock reads on the warm path
+	requestID string    // context.awsRequestId
+	wantJSON  bool      // also return JSON.stringify of what the function returned
 }
 
 // outcome is one invocation's output. discard means the vm must not be reused.
@@ -58,12 +59,16 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 		defer func() { v.frozen = time.Time{} }()
 	}
 	rt := v.rt
+	now := c.start
+	if now.IsZero() {
+		now = time.Now()
+	}
 	// One deadline timer per vm, re-armed per invocation. A timer that fired (or is firing)
 	// may have left an interrupt pending, so its vm is discarded and the timer never reused.
 	if v.deadline == nil {
-		v.deadline = time.AfterFunc(time.Until(c.deadline), func() { rt.Interrupt(errTimeout) })
+		v.deadline = time.AfterFunc(c.deadline.Sub(now), func() { rt.Interrupt(errTimeout) })
 	} else {
-		v.deadline.Reset(time.Until(c.deadline))
+		v.deadline.Reset(c.deadline.Sub(now))
 	}
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
@@ -78,7 +83,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.discard = true // an interrupt may be pending in the runtime
 		}
 		out.logs = v.logs.lines
-		v.lastUse = time.Now()
+		v.lastUse = now // idle reaping counts minutes: the call's start will do
 		v.args = [3]goja.Value{}
 		v.le = nil
 	}()

@@ -140,6 +140,16 @@ func (h *lazyHeaders) touchedFold(name string) *touchedName {
 	return nil
 }
 
+// touchesLines reports whether JS read, assigned or deleted any name the lines have.
+func (h *lazyHeaders) touchesLines() bool {
+	for i := range h.touched {
+		if h.inLines(h.touched[i].key) {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *lazyHeaders) isExtra(key string) bool {
 	for _, k := range h.extra {
 		if k == key {

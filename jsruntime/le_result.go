@@ -211,6 +211,17 @@ func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, err
 func (d decoder) leLazyHeaders(lazy *lazyHeaders, ho *goja.Object, path string) (hooks.Headers, error) {
 	out := make(hooks.Headers, 0, len(lazy.lines)+len(lazy.extra))
 	var err error
+	if !lazy.touchesLines() {
+		// JS only added names (the usual viewer-response function): the lines stay as they
+		// came, in their own order, and the added names follow.
+		out = append(out, lazy.lines...)
+		for _, name := range lazy.extra {
+			if out, err = d.leHeaderLines(out, ho, name, path); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	lines := lazy.lines
 	for i := range lines {
 		name := lines[i].Name
