@@ -63,13 +63,8 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	// One deadline timer per vm, re-armed per invocation. A timer that fired (or is firing)
-	// may have left an interrupt pending, so its vm is discarded and the timer never reused.
-	if v.deadline == nil {
-		v.deadline = time.AfterFunc(c.deadline.Sub(now), func() { rt.Interrupt(errTimeout) })
-	} else {
-		v.deadline.Reset(c.deadline.Sub(now))
-	}
+	// A vm whose alarm interrupted it may still hold the interrupt, so it is discarded.
+	v.alarm.begin(c.deadline, now)
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { rt.Interrupt(ctx.Err()) })
@@ -79,7 +74,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
 			out.discard = true
 		}
-		if !v.deadline.Stop() || !stop() {
+		if v.alarm.end() || !stop() {
 			out.discard = true // an interrupt may be pending in the runtime
 		}
 		out.logs = v.logs.lines

@@ -35,7 +35,7 @@ type vm struct {
 	lastUse   time.Time
 	uses      int
 	// Per-invocation scratch, reused because a vm runs one invocation at a time.
-	deadline *time.Timer   // interrupts the runtime at the invocation's deadline
+	alarm    alarm         // interrupts the runtime at the invocation's deadline
 	state    settlement    // the running invocation's settlement
 	curState current       // what cur points to
 	args     [3]goja.Value // the handler's arguments
@@ -51,6 +51,7 @@ var errTimeout = errors.New("timeout")
 func newVM(p *program) (_ *vm, err error) {
 	rt := goja.New()
 	v := &vm{p: p, rt: rt}
+	v.alarm.rt = rt
 	v.loop.rt = rt
 	v.logs.max = p.opts.MaxLogBytes
 	rt.SetMaxCallStackSize(p.opts.MaxCallDepth)
@@ -186,9 +187,7 @@ func (v *vm) setHandler(h goja.Value, want string) error {
 // close releases what the vm registered with its program.
 func (v *vm) close() {
 	v.p.natives.Delete(v.rt)
-	if v.deadline != nil {
-		v.deadline.Stop()
-	}
+	v.alarm.stop()
 }
 
 // toJSON serialises a returned value with the JSON.stringify captured before user code ran.
