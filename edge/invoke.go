@@ -72,7 +72,7 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 		return res, nil
 	}
 	result := hooks.KindOf(err).String()
-	s.metrics.invocations.WithLabelValues(b.name, b.version, ev.Stage.String(), result).Inc()
+	s.metrics.invocations.With(b.name, b.version, ev.Stage.String(), result).Inc()
 	s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
 		"outcome", result, "request_id", ev.Config.RequestID, "error", err.Error())
 	return res, err

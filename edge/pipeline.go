@@ -10,10 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/hotmetrics"
 	"github.com/vergecdn/verge/origin"
 )
 
@@ -60,7 +59,7 @@ type binding struct {
 	limits        hooks.Limits
 	includeBody   bool
 	selfTimed     bool                               // fn is hooks.SelfTimed: no timer per call
-	ok            atomic.Pointer[prometheus.Counter] // invocations{outcome="ok"}, once resolved
+	ok            atomic.Pointer[hotmetrics.Counter] // invocations{outcome="ok"}, once resolved
 }
 
 // bind completes b (name, version, dialect, fn and includeBody set) for stage: its limits with
@@ -74,14 +73,13 @@ func bind(b *binding, stage hooks.Stage, timeout time.Duration) *binding {
 // succeeded counts a successful invocation at stage. The series is resolved on the first
 // success, not when the binding is built, so a reload that fails leaves no empty series, and
 // later calls skip the label lookup.
-func (b *binding) succeeded(inv *prometheus.CounterVec, stage hooks.Stage) {
+func (b *binding) succeeded(inv *hotmetrics.CounterVec, stage hooks.Stage) {
 	c := b.ok.Load()
 	if c == nil {
-		cv := inv.WithLabelValues(b.name, b.version, stage.String(), "ok")
-		c = &cv
+		c = inv.With(b.name, b.version, stage.String(), "ok")
 		b.ok.Store(c)
 	}
-	(*c).Inc()
+	c.Inc()
 }
 
 // buildPipeline compiles cfg. On error nothing is left open.

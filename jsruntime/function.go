@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/hotmetrics"
 )
 
 // Function is one version of a JavaScript edge function: compiled once, run in a pool of warm
@@ -26,7 +26,7 @@ type Function struct {
 	wg      sync.WaitGroup
 	closeMu sync.Once
 	// durations caches the duration series by stage (see Metrics.observe).
-	durations [len(hooks.Stages)]atomic.Pointer[prometheus.Observer]
+	durations [len(hooks.Stages)]atomic.Pointer[hotmetrics.Histogram]
 }
 
 var _ hooks.SelfTimed = (*Function)(nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/hotmetrics"
 )
 
 // Metrics are the function runtime's Prometheus series. Create one per registry with
@@ -19,7 +20,7 @@ import (
 //	verge_function_cold_starts_total{function,version}                 runtimes created on demand
 //	verge_function_runtimes{function,version,state}                    state: in_use, idle (read at scrape time)
 type Metrics struct {
-	duration *prometheus.HistogramVec
+	duration *hotmetrics.HistogramVec // updated on every invocation: sharded
 	cold     *prometheus.CounterVec
 	poolDesc *prometheus.Desc
 
@@ -30,7 +31,7 @@ type Metrics struct {
 // NewMetrics registers the series on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		duration: hotmetrics.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "verge_function_duration_seconds",
 			Help:    "Wall time of function invocations.",
 			Buckets: []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30},
@@ -60,11 +61,10 @@ func (m *Metrics) observe(f *Function, s hooks.Stage, d time.Duration) {
 	slot := &f.durations[s]
 	o := slot.Load()
 	if o == nil {
-		ob := m.duration.WithLabelValues(f.opts.Name, f.opts.Version, s.String())
-		o = &ob
+		o = m.duration.With(f.opts.Name, f.opts.Version, s.String())
 		slot.Store(o)
 	}
-	(*o).Observe(d.Seconds())
+	o.Observe(d.Seconds())
 }
 
 func (m *Metrics) coldStart(f *Function) { m.cold.WithLabelValues(f.opts.Name, f.opts.Version).Inc() }
