@@ -64,10 +64,7 @@ func validateRequest(d Dialect, s Stage, in, out *Request, lim Limits) error {
 	if n := len(out.URI) + len(out.QueryString); n >= MaxURIBytes {
 		return Errorf(Validation, "%s: uri and querystring are %d bytes, the limit is %d", s, n, MaxURIBytes-1)
 	}
-	if err := checkHeaders(s, changedLines(in.Headers, out.Headers)); err != nil {
-		return err
-	}
-	if err := checkReadOnly(d, s, in.Headers, out.Headers); err != nil {
+	if err := checkHeaderChanges(d, s, in.Headers, out.Headers); err != nil {
 		return err
 	}
 	if s == ViewerRequest && out.Origin != nil {
@@ -99,10 +96,7 @@ func validateResponse(d Dialect, s Stage, in, out *Response, lim Limits) error {
 	if s == ViewerResponse && d == LambdaEdge && out.Status != in.Status {
 		return Errorf(Validation, "%s: status is read-only in viewer-response (changed %d to %d)", s, in.Status, out.Status)
 	}
-	if err := checkHeaders(s, changedLines(in.Headers, out.Headers)); err != nil {
-		return err
-	}
-	if err := checkReadOnly(d, s, in.Headers, out.Headers); err != nil {
+	if err := checkHeaderChanges(d, s, in.Headers, out.Headers); err != nil {
 		return err
 	}
 	if out.BodySet {
@@ -120,15 +114,33 @@ func checkStatus(s Stage, status int) error {
 	return nil
 }
 
-// changedLines returns the lines of out that need checking: those after in when out is in with
-// lines appended (what most functions return), or all of out. Lines passed through from the
-// input were on the wire already, and the input holds no disallowed header (Function's
-// contract), so checking them again would only cost time on every call.
-func changedLines(in, out Headers) Headers {
-	if len(out) >= len(in) && slices.Equal(in, out[:len(in)]) {
-		return out[len(in):]
+// checkHeaderChanges checks the header lines a function returned (out) against those it was
+// given (in): every line must be valid and allowed, and read-only headers unchanged. When out
+// is in with lines appended (what most functions return), only those lines are looked at:
+// lines passed through were on the wire already, the input holds no disallowed header
+// (Function's contract), and a read-only header is then changed only if an appended line has
+// its name.
+func checkHeaderChanges(d Dialect, s Stage, in, out Headers) error {
+	if len(out) < len(in) || !slices.Equal(in, out[:len(in)]) {
+		if err := checkHeaders(s, out); err != nil {
+			return err
+		}
+		return checkReadOnly(d, s, in, out)
 	}
-	return out
+	added := out[len(in):]
+	if err := checkHeaders(s, added); err != nil {
+		return err
+	}
+	for _, name := range ReadOnlyHeaders(d, s) {
+		if added.Has(name) {
+			verb := "add"
+			if in.Has(name) {
+				verb = "change"
+			}
+			return Errorf(Validation, "%s: the function tried to %s read-only header, headerName : %s", s, verb, CanonicalName(name))
+		}
+	}
+	return nil
 }
 
 // checkHeaders refuses disallowed headers and header lines that cannot be written on the wire.

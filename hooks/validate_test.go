@@ -57,6 +57,8 @@ func TestValidate(t *testing.T) {
 		{"accept-encoding changed at origin-request", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Set("Accept-Encoding", "br") }), "headerName : Accept-Encoding"},
 		{"accept-encoding changed at viewer-request", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Set("Accept-Encoding", "br") }), ""},
 		{"content-length added", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("content-length", "3") }), "add read-only header, headerName : Content-Length"},
+		{"second via appended", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("via", "1.1 evil") }), "change read-only header, headerName : Via"},
+		{"invalid name appended", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("bad name", "x") }), "invalid header name"},
 		{"disallowed added", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("X-Forwarded-Proto", "https") }), "disallowed header, headerName : X-Forwarded-Proto"},
 		{"disallowed wildcard", OriginRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("X-Edge-Location", "x") }), "disallowed header"},
 		{"bad header name", ViewerRequest, LambdaEdge, reqEdit(func(r *Request) { r.Headers.Add("Bad Name", "x") }), "invalid header name"},
