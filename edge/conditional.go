@@ -10,16 +10,36 @@ import (
 	"github.com/vergecdn/verge/cache"
 )
 
+// preconditions are the request headers a hit depends on, found in one pass over the header
+// lines, whatever the case of their names (the server keeps names as the viewer sent them, so
+// fasthttp's Peek, which matches exactly, would miss "range" or "if-none-match").
+type preconditions struct {
+	rng, inm, ims []byte // Range, If-None-Match, If-Modified-Since: the first of each
+}
+
+func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
+	for k, v := range h.All() {
+		switch {
+		case len(k) == 5 && p.rng == nil && bytes.EqualFold(k, []byte("Range")):
+			p.rng = v
+		case len(k) == 13 && p.inm == nil && bytes.EqualFold(k, []byte("If-None-Match")):
+			p.inm = v
+		case len(k) == 17 && p.ims == nil && bytes.EqualFold(k, []byte("If-Modified-Since")):
+			p.ims = v
+		}
+	}
+	return p
+}
+
 // notModified reports whether a viewer's conditional request is satisfied by the stored object
 // (RFC 9110 13.1.2 and 13.1.3), so that a 304 can answer it. If-None-Match, when present,
-// decides alone; If-Modified-Since is compared with Last-Modified. Header names are matched as
-// browsers send them.
-func notModified(h *fasthttp.RequestHeader, obj *cache.Object) bool {
-	if inm := h.Peek("If-None-Match"); len(inm) > 0 {
+// decides alone; If-Modified-Since is compared with Last-Modified.
+func notModified(p preconditions, obj *cache.Object) bool {
+	if inm := p.inm; len(inm) > 0 {
 		etag, ok := obj.Header("ETag")
 		return ok && etagListMatches(inm, etag)
 	}
-	ims := h.Peek("If-Modified-Since")
+	ims := p.ims
 	if len(ims) == 0 {
 		return false
 	}

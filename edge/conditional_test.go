@@ -22,6 +22,8 @@ func TestConditionalHits(t *testing.T) {
 		{"not modified since", []string{"If-Modified-Since", "Mon, 23 Nov 2026 10:00:00 GMT"}, 304},
 		{"modified since", []string{"If-Modified-Since", "Sun, 22 Nov 2026 10:00:00 GMT"}, 200},
 		{"unconditional", nil, 200},
+		{"lower-case if-none-match", []string{"if-none-match", `"v1"`}, 304},
+		{"lower-case if-modified-since", []string{"if-modified-since", "Mon, 23 Nov 2026 10:00:00 GMT"}, 304},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

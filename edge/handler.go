@@ -21,7 +21,8 @@ type reqState struct {
 	vkey []byte // secondary (Vary) key scratch
 	num  []byte // scratch for formatting numbers
 	now  time.Time
-	id   string // request id, made when a function first needs it
+	id   string        // request id, made when a function first needs it
+	pre  preconditions // the request's Range and conditional headers, views into it
 	// vr is the viewer-response event, reused: a function must not retain its event, and
 	// viewer-response is the last stage, so nothing refers to it once the request is done.
 	vr struct {
@@ -35,6 +36,7 @@ type reqState struct {
 func (st *reqState) reset() {
 	st.view.r = nil
 	st.id = ""
+	st.pre = preconditions{}
 	clear(st.vr.req.Headers)
 	clear(st.vr.resp.Headers)
 	st.vr.ev = hooks.Event{}
@@ -116,7 +118,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 
 	// A range request passes through: the cache holds whole objects, and fetching a whole
 	// object to serve a few bytes of it would be the wrong trade for large files.
-	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(ctx.Request.Header.Peek("Range")) == 0
+	st.pre = preconditionsOf(&ctx.Request.Header)
+	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(st.pre.rng) == 0
 	if cacheable {
 		// The origin is part of the key: two behaviors with different origins never share
 		// an object, even when a viewer-request function rewrites one's paths into the other's.
@@ -140,7 +143,7 @@ func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	if !ok || !obj.Fresh(st.now) {
 		return false
 	}
-	if obj.Status == fasthttp.StatusOK && notModified(&ctx.Request.Header, obj) {
+	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {
 		writeNotModified(&ctx.Response, obj)
 	} else {
 		writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)

@@ -126,7 +126,7 @@ func (n *node) do(t *testing.T, method, path string, headers ...string) reply {
 			req.Host = headers[i+1]
 			continue
 		}
-		req.Header.Add(headers[i], headers[i+1])
+		req.Header[headers[i]] = append(req.Header[headers[i]], headers[i+1]) // the case given
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
