@@ -27,6 +27,9 @@ func hitServer(tb testing.TB, size int) (*Server, *fasthttp.RequestCtx) {
 	req.Header.SetHost("bench.example")
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	// As the server sets them up (Server.DisableHeaderNamesNormalizing).
+	ctx.Request.Header.DisableNormalizing()
+	ctx.Response.Header.DisableNormalizing()
 	s.handle(ctx)
 	if got := string(ctx.Response.Header.Peek("X-Cache")); got != "Miss from verge" {
 		tb.Fatalf("first request: X-Cache %q", got)
