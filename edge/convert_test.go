@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func TestConversions(t *testing.T) {
 	req.Header.Add("x-custom", "two")
 	hr := requestOf(&req, "192.0.2.1")
 	want := lines("Host", "example.org", "X-Custom", "one", "x-custom", "two")
-	if hr.Method != "GET" || hr.URI != "/a/b" || hr.QueryString != "x=1&y=2" || hr.ClientIP != "192.0.2.1" || !equalHeaders(hr.Headers, want) {
+	if hr.Method != "GET" || hr.URI != "/a/b" || hr.QueryString != "x=1&y=2" || hr.ClientIP != "192.0.2.1" || !slices.Equal(hr.Headers, want) {
 		t.Fatalf("requestOf: %+v", hr)
 	}
 
@@ -43,21 +44,9 @@ func TestConversions(t *testing.T) {
 	req.Header.Add("X-Custom", "zzz")
 	resp.Reset()
 	resp.Header.Add("Cache-Control", "no-store!!")
-	if !equalHeaders(hr.Headers, want) || hresp.Headers.Get("cache-control") != "max-age=60" {
+	if !slices.Equal(hr.Headers, want) || hresp.Headers.Get("cache-control") != "max-age=60" {
 		t.Fatalf("converted headers changed with fasthttp's buffers: %v %v", hr.Headers, hresp.Headers)
 	}
-}
-
-func equalHeaders(a, b hooks.Headers) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestApplyHeaders: appended lines are added in place; any other change rewrites the lines,
@@ -88,7 +77,7 @@ func TestApplyHeaders(t *testing.T) {
 					got = append(got, hooks.Header{Name: n, Value: string(v)})
 				}
 			}
-			if !equalHeaders(got, tc.out) {
+			if !slices.Equal(got, tc.out) {
 				t.Fatalf("got %v, want %v", got, tc.out)
 			}
 		})

@@ -64,26 +64,6 @@ func lowerIs(name, key string) bool {
 	return true
 }
 
-// sameName reports whether two header names are equal once lower-cased as lowerIs does.
-func sameName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		ca, cb := a[i], b[i]
-		if 'A' <= ca && ca <= 'Z' {
-			ca += 'a' - 'A'
-		}
-		if 'A' <= cb && cb <= 'Z' {
-			cb += 'a' - 'A'
-		}
-		if ca != cb {
-			return false
-		}
-	}
-	return true
-}
-
 // lowerNames returns the lines' names in lower case, made once in one arena (two allocations).
 func (h *lazyHeaders) lowerNames() []string {
 	if h.lnames != nil || len(h.lines) == 0 {

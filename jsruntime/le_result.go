@@ -231,7 +231,7 @@ func (d decoder) leLazyHeaders(lazy *lazyHeaders, ho *goja.Object, path string) 
 		t := lazy.touchedFold(name)
 		if t == nil {
 			for _, l := range lines[i:] {
-				if sameName(l.Name, name) {
+				if equalLower(l.Name, name) {
 					out = append(out, l)
 				}
 			}
@@ -254,7 +254,7 @@ func (d decoder) leLazyHeaders(lazy *lazyHeaders, ho *goja.Object, path string) 
 
 func seenFold(lines []hooks.Header, name string) bool {
 	for _, l := range lines {
-		if sameName(l.Name, name) {
+		if equalLower(l.Name, name) {
 			return true
 		}
 	}
