@@ -56,7 +56,7 @@ func TestSameAsClientGolang(t *testing.T) {
 	if got, want := exposition(t, oc), exposition(t, tc); got != want {
 		t.Errorf("counters:\n%s\nclient_golang:\n%s", got, want)
 	}
-	if ours.With("x", "p") != ours.With("x", "p") {
+	if a, b := ours.With("x", "p"), ours.With("x", "p"); a != b {
 		t.Error("With made a second series for the same labels")
 	}
 	if !strings.Contains(exposition(t, ours), `h_seconds_bucket{a="x",b="p",le="+Inf"} 4000`) {
