@@ -123,12 +123,8 @@ func responseHeaders(r *fasthttp.Response) []cache.Header {
 	return out
 }
 
-// viewerResponseOf builds the hooks.Response about to go to the viewer.
-func viewerResponseOf(r *fasthttp.Response) *hooks.Response {
-	return viewerResponseInto(&hooks.Response{}, r)
-}
-
-// viewerResponseInto is viewerResponseOf into hr, as requestInto.
+// viewerResponseInto builds into hr the hooks.Response about to go to the viewer, reusing its
+// Headers' capacity, as requestInto.
 func viewerResponseInto(hr *hooks.Response, r *fasthttp.Response) *hooks.Response {
 	n := 0
 	for k, v := range r.Header.All() {
@@ -164,8 +160,8 @@ type headerSet interface {
 // with lines appended, only those are written; otherwise every name of in is deleted (names
 // came from dst itself, in their exact case) and out is written whole.
 func applyHeaders(dst headerSet, in, out hooks.Headers) {
-	if len(out) >= len(in) && slices.Equal(in, out[:len(in)]) {
-		for _, h := range out[len(in):] {
+	if added, ok := out.AppendedTo(in); ok {
+		for _, h := range added {
 			dst.Add(h.Name, h.Value)
 		}
 		return

@@ -34,10 +34,10 @@ func TestConversions(t *testing.T) {
 	resp.Header.Add("X-Amz-Cf-Id", "hidden") // disallowed by prefix
 	resp.Header.Add("Cache-Control", "max-age=60")
 	resp.Header.Add("ETag", `"v1"`)
-	hresp := viewerResponseOf(&resp)
+	hresp := viewerResponseInto(&hooks.Response{}, &resp)
 	if hresp.Status != 203 || hresp.StatusDescription != "Non-Authoritative Information" || hresp.Headers.Get("X-Amz-Cf-Id") != "" ||
 		hresp.Headers.Get("cache-control") != "max-age=60" || hresp.Headers.Get("etag") != `"v1"` {
-		t.Fatalf("viewerResponseOf: %+v", hresp)
+		t.Fatalf("viewerResponseInto: %+v", hresp)
 	}
 	// fasthttp reuses its buffers: the converted strings must not change with them.
 	req.Reset()

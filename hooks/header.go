@@ -1,6 +1,9 @@
 package hooks
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Header is one header line. Name keeps the case it arrived with (or the case a function gave it).
 type Header struct {
@@ -84,6 +87,15 @@ func (h Headers) Clone() Headers {
 		return nil
 	}
 	return append(Headers(make([]Header, 0, len(h))), h...)
+}
+
+// AppendedTo returns the lines h has after those of in, when h is in with lines appended (what
+// most functions return); ok is false when h changed, deleted or reordered any line of in.
+func (h Headers) AppendedTo(in Headers) (added Headers, ok bool) {
+	if len(h) < len(in) || !slices.Equal(in, h[:len(in)]) {
+		return nil, false
+	}
+	return h[len(in):], true
 }
 
 // Size is the number of bytes the headers take on the wire ("Name: Value\r\n" per line).

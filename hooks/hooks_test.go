@@ -126,3 +126,23 @@ func TestWithDeadline(t *testing.T) {
 		t.Fatal("the parent's cancellation does not reach the child")
 	}
 }
+
+func TestAppendedTo(t *testing.T) {
+	in := Headers{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}}
+	for _, tc := range []struct {
+		name  string
+		out   Headers
+		added int // -1: not an append
+	}{
+		{"same", in.Clone(), 0},
+		{"appended", append(in.Clone(), Header{Name: "C", Value: "3"}), 1},
+		{"changed", Headers{{Name: "A", Value: "1"}, {Name: "B", Value: "x"}}, -1},
+		{"shorter", in[:1], -1},
+		{"reordered", Headers{{Name: "B", Value: "2"}, {Name: "A", Value: "1"}}, -1},
+	} {
+		added, ok := tc.out.AppendedTo(in)
+		if ok != (tc.added >= 0) || ok && len(added) != tc.added {
+			t.Errorf("%s: added %v, ok %v", tc.name, added, ok)
+		}
+	}
+}

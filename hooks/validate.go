@@ -1,9 +1,6 @@
 package hooks
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Validate checks a function's result against CloudFront's rules for the event it was given
 // (shared/spec/edge-events.md, sections b and c). It returns nil or an *Error of kind Validation
@@ -121,13 +118,13 @@ func checkStatus(s Stage, status int) error {
 // (Function's contract), and a read-only header is then changed only if an appended line has
 // its name.
 func checkHeaderChanges(d Dialect, s Stage, in, out Headers) error {
-	if len(out) < len(in) || !slices.Equal(in, out[:len(in)]) {
+	added, ok := out.AppendedTo(in)
+	if !ok {
 		if err := checkHeaders(s, out); err != nil {
 			return err
 		}
 		return checkReadOnly(d, s, in, out)
 	}
-	added := out[len(in):]
 	if err := checkHeaders(s, added); err != nil {
 		return err
 	}
@@ -137,10 +134,14 @@ func checkHeaderChanges(d Dialect, s Stage, in, out Headers) error {
 			if in.Has(name) {
 				verb = "change"
 			}
-			return Errorf(Validation, "%s: the function tried to %s read-only header, headerName : %s", s, verb, CanonicalName(name))
+			return readOnlyError(s, verb, name)
 		}
 	}
 	return nil
+}
+
+func readOnlyError(s Stage, verb, name string) error {
+	return Errorf(Validation, "%s: the function tried to %s read-only header, headerName : %s", s, verb, CanonicalName(name))
 }
 
 // checkHeaders refuses disallowed headers and header lines that cannot be written on the wire.
@@ -173,7 +174,7 @@ func checkReadOnly(d Dialect, s Stage, in, out Headers) error {
 		case !in.Has(name):
 			verb = "add"
 		}
-		return Errorf(Validation, "%s: the function tried to %s read-only header, headerName : %s", s, verb, CanonicalName(name))
+		return readOnlyError(s, verb, name)
 	}
 	return nil
 }

@@ -34,14 +34,10 @@ func decodeCFF(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result,
 
 func (d decoder) cffRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, error) {
 	out := &hooks.Request{ClientIP: in.ClientIP, Method: in.Method}
-	uri, ok, err := d.str(o, "uri", "request")
-	if err != nil {
+	var err error
+	if out.URI, err = d.uri(o); err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, d.errorf("request.uri", "is required")
-	}
-	out.URI = uri
 	if m, ok, err := d.str(o, "method", "request"); err != nil {
 		return nil, err
 	} else if ok {

@@ -1,6 +1,7 @@
 package jsruntime
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dop251/goja"
@@ -29,10 +30,13 @@ var contextKeys = []string{
 	"succeed", "fail", "done",
 }
 
-// Indexes into contextKeys that are not the same in every invocation of a vm.
-const (
-	ctxRequestID = 4
-	ctxWaits     = 7
+// ctxKey is the index of a key in contextKeys.
+func ctxKey(k string) int { return slices.Index(contextKeys, k) }
+
+// The context fields that are not the same in every invocation of a vm.
+var (
+	ctxRequestID = ctxKey("awsRequestId")
+	ctxWaits     = ctxKey("callbackWaitsForEmptyEventLoop")
 )
 
 // lambdaContext is the context argument of one invocation, a lazy object (lazyProps): the
@@ -46,12 +50,6 @@ type lambdaContext struct {
 }
 
 var _ goja.DynamicObject = (*lambdaContext)(nil)
-
-func (c *lambdaContext) Get(key string) goja.Value           { return c.get(key, c) }
-func (c *lambdaContext) Set(key string, val goja.Value) bool { return c.set(key, val) }
-func (c *lambdaContext) Has(key string) bool                 { return c.has(key) }
-func (c *lambdaContext) Delete(key string) bool              { return c.del(key) }
-func (c *lambdaContext) Keys() []string                      { return c.list() }
 
 func (c *lambdaContext) build(i int) goja.Value {
 	switch i {
@@ -78,7 +76,7 @@ func (v *vm) contextObject(c *call) (*lambdaContext, *goja.Object) {
 		v.ctxConst = v.contextConstants(c.lim.MemoryMB)
 	}
 	lc := &lambdaContext{v: v, requestID: c.requestID}
-	lc.init(contextKeys, lc.arr[:])
+	lc.init(lc, contextKeys, lc.arr[:])
 	return lc, v.rt.NewDynamicObject(lc)
 }
 
@@ -87,25 +85,25 @@ func (v *vm) contextConstants(mem int) []goja.Value {
 	rt := v.rt
 	o := v.p.opts
 	vals := make([]goja.Value, len(contextKeys))
-	set := func(i int, val any) { vals[i] = rt.ToValue(val) }
-	set(0, "us-east-1."+o.Name)
-	set(1, o.Version)
-	set(2, "arn:aws:lambda:us-east-1:000000000000:function:us-east-1."+o.Name+":"+o.Version)
-	set(3, itoa(mem))
-	set(5, "/aws/lambda/us-east-1."+o.Name)
-	set(6, time.Now().UTC().Format("2006/01/02")+"/["+o.Version+"]verge")
-	set(8, func(goja.FunctionCall) goja.Value {
+	set := func(k string, val any) { vals[ctxKey(k)] = rt.ToValue(val) }
+	set("functionName", "us-east-1."+o.Name)
+	set("functionVersion", o.Version)
+	set("invokedFunctionArn", "arn:aws:lambda:us-east-1:000000000000:function:us-east-1."+o.Name+":"+o.Version)
+	set("memoryLimitInMB", itoa(mem))
+	set("logGroupName", "/aws/lambda/us-east-1."+o.Name)
+	set("logStreamName", time.Now().UTC().Format("2006/01/02")+"/["+o.Version+"]verge")
+	set("getRemainingTimeInMillis", func(goja.FunctionCall) goja.Value {
 		ms := time.Until(v.cur.deadline).Milliseconds()
 		if ms < 0 {
 			ms = 0
 		}
 		return rt.ToValue(ms)
 	})
-	set(9, func(fc goja.FunctionCall) goja.Value {
+	set("succeed", func(fc goja.FunctionCall) goja.Value {
 		v.cur.callback(goja.Null(), fc.Argument(0))
 		return goja.Undefined()
 	})
-	set(10, func(fc goja.FunctionCall) goja.Value {
+	set("fail", func(fc goja.FunctionCall) goja.Value {
 		e := fc.Argument(0)
 		if goja.IsUndefined(e) || goja.IsNull(e) {
 			e = rt.ToValue("handled")
@@ -113,7 +111,7 @@ func (v *vm) contextConstants(mem int) []goja.Value {
 		v.cur.callback(e, goja.Undefined())
 		return goja.Undefined()
 	})
-	set(11, func(fc goja.FunctionCall) goja.Value {
+	set("done", func(fc goja.FunctionCall) goja.Value {
 		v.cur.callback(fc.Argument(0), fc.Argument(1))
 		return goja.Undefined()
 	})

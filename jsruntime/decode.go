@@ -88,6 +88,15 @@ func (d decoder) str(o *goja.Object, key, path string) (s string, present bool, 
 	return v.String(), true, nil
 }
 
+// uri reads a request's required uri.
+func (d decoder) uri(o *goja.Object) (string, error) {
+	uri, ok, err := d.str(o, "uri", "request")
+	if err == nil && !ok {
+		err = d.errorf("request.uri", "is required")
+	}
+	return uri, err
+}
+
 // scalar reads a header value: a string, or a finite number or boolean (converted as JS does).
 func (d decoder) scalar(v goja.Value, path string) (string, error) {
 	switch typeName(v) {

@@ -1,6 +1,7 @@
 package jsruntime
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -22,8 +23,9 @@ import (
 // its toString no longer starts with "async".
 //
 // The handler qualifies when its source text starts with "async", contains no "await" at all,
-// is not a generator (a '*' before its parameters), and occurs exactly once in the package, so that the blanked keyword is the handler's. Anything else, or any
-// error on the way, keeps p as it is.
+// is not a generator (a '*' before its parameters), and occurs exactly once in the package, so
+// that the blanked keyword is the handler's. Anything else, or any error on the way, keeps p as
+// it is.
 //
 // It returns the program to run and a runtime of it, ready for the pool (nil if making one
 // failed: the pool's own warm-up then reports why), so that a new version's cold start makes
@@ -55,10 +57,7 @@ func elideAsync(p *program) (*program, *vm) {
 	if at < 0 {
 		return keep()
 	}
-	files := make(map[string]string, len(p.files))
-	for k, text := range p.files {
-		files[k] = text
-	}
+	files := maps.Clone(p.files)
 	text := files[name]
 	files[name] = text[:at] + "     " + text[at+len("async"):]
 	q, err := p.withFiles(files)

@@ -13,8 +13,10 @@ import "github.com/dop251/goja"
 // delete, Object.keys, JSON.stringify and spread work as on a literal. Like every goja
 // DynamicObject it cannot be frozen or sealed and takes only plain data properties.
 //
-// It is used on its vm's goroutine only.
+// It implements goja.DynamicObject, and so does every type that embeds it. It is used on its
+// vm's goroutine only.
 type lazyProps struct {
+	b     builder      // builds the fixed keys' values: the embedding type
 	keys  []string     // the fixed keys, shared and read-only
 	vals  []goja.Value // by fixed key: nil until built or assigned
 	gone  uint32       // bit i: fixed key i was deleted
@@ -32,9 +34,11 @@ type builder interface {
 	build(i int) goja.Value
 }
 
-// init sets the fixed keys; vals must have room for one value per key.
-func (p *lazyProps) init(keys []string, vals []goja.Value) {
-	p.keys, p.vals = keys, vals[:len(keys)]
+var _ goja.DynamicObject = (*lazyProps)(nil)
+
+// init sets the fixed keys and their builder; vals must have room for one value per key.
+func (p *lazyProps) init(b builder, keys []string, vals []goja.Value) {
+	p.b, p.keys, p.vals = b, keys, vals[:len(keys)]
 }
 
 func (p *lazyProps) index(key string) int {
@@ -55,10 +59,10 @@ func (p *lazyProps) extraIndex(key string) int {
 	return -1
 }
 
-func (p *lazyProps) get(key string, b builder) goja.Value {
+func (p *lazyProps) Get(key string) goja.Value {
 	if i := p.index(key); i >= 0 && p.gone&(1<<i) == 0 {
 		if p.vals[i] == nil {
-			p.vals[i] = b.build(i)
+			p.vals[i] = p.b.build(i)
 		}
 		return p.vals[i]
 	}
@@ -68,7 +72,7 @@ func (p *lazyProps) get(key string, b builder) goja.Value {
 	return nil
 }
 
-func (p *lazyProps) set(key string, val goja.Value) bool {
+func (p *lazyProps) Set(key string, val goja.Value) bool {
 	if i := p.index(key); i >= 0 && p.gone&(1<<i) == 0 {
 		p.vals[i] = val
 		p.dirty |= 1 << i
@@ -82,14 +86,14 @@ func (p *lazyProps) set(key string, val goja.Value) bool {
 	return true
 }
 
-func (p *lazyProps) has(key string) bool {
+func (p *lazyProps) Has(key string) bool {
 	if i := p.index(key); i >= 0 && p.gone&(1<<i) == 0 {
 		return true
 	}
 	return p.extraIndex(key) >= 0
 }
 
-func (p *lazyProps) del(key string) bool {
+func (p *lazyProps) Delete(key string) bool {
 	if i := p.index(key); i >= 0 && p.gone&(1<<i) == 0 {
 		p.gone |= 1 << i
 		p.vals[i] = nil
@@ -101,7 +105,7 @@ func (p *lazyProps) del(key string) bool {
 	return true
 }
 
-func (p *lazyProps) list() []string {
+func (p *lazyProps) Keys() []string {
 	out := make([]string, 0, len(p.keys)+len(p.extra))
 	for i, k := range p.keys {
 		if p.gone&(1<<i) == 0 {

@@ -19,27 +19,27 @@ func (b *countingBuilder) build(i int) goja.Value {
 func TestLazyProps(t *testing.T) {
 	var p lazyProps
 	var vals [3]goja.Value
-	p.init([]string{"a", "b", "c"}, vals[:])
 	b := &countingBuilder{}
+	p.init(b, []string{"a", "b", "c"}, vals[:])
 	one := goja.Null()
-	p.get("b", b)
-	p.get("b", b)
+	p.Get("b")
+	p.Get("b")
 	if !slices.Equal(b.built, []int{1}) || p.pristine(1) || !p.pristine(0) || !p.unassigned(1) {
 		t.Fatalf("after reading b twice: built %v, pristine b %v a %v", b.built, p.pristine(1), p.pristine(0))
 	}
-	p.set("a", one)
-	p.del("b")
-	p.set("x", one)
-	p.set("b", one)
-	if got := p.list(); !slices.Equal(got, []string{"a", "c", "x", "b"}) {
+	p.Set("a", one)
+	p.Delete("b")
+	p.Set("x", one)
+	p.Set("b", one)
+	if got := p.Keys(); !slices.Equal(got, []string{"a", "c", "x", "b"}) {
 		t.Fatalf("keys %v, want [a c x b]", got)
 	}
-	if p.pristine(0) || p.unassigned(0) || !p.pristine(2) || p.get("b", b) != one || !p.has("x") || p.has("y") {
+	if p.pristine(0) || p.unassigned(0) || !p.pristine(2) || p.Get("b") != one || !p.Has("x") || p.Has("y") {
 		t.Fatal("assigned, deleted or added keys misreported")
 	}
-	p.del("x")
-	p.del("nope")
-	if got := p.list(); !slices.Equal(got, []string{"a", "c", "b"}) {
+	p.Delete("x")
+	p.Delete("nope")
+	if got := p.Keys(); !slices.Equal(got, []string{"a", "c", "b"}) {
 		t.Fatalf("keys %v after deleting x, want [a c b]", got)
 	}
 }

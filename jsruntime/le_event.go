@@ -139,12 +139,7 @@ type leObj struct {
 
 var _ goja.DynamicObject = (*leObj)(nil)
 
-func (o *leObj) Get(key string) goja.Value           { return o.get(key, o) }
-func (o *leObj) Set(key string, val goja.Value) bool { return o.set(key, val) }
-func (o *leObj) Has(key string) bool                 { return o.has(key) }
-func (o *leObj) Delete(key string) bool              { return o.del(key) }
-func (o *leObj) Keys() []string                      { return o.list() }
-func (o *leObj) build(i int) goja.Value              { return o.e.build(o.shape.fields[i]) }
+func (o *leObj) build(i int) goja.Value { return o.e.build(o.shape.fields[i]) }
 
 // field returns the index of the fixed key holding f, or -1.
 func (o *leObj) field(f leField) int {
@@ -174,7 +169,7 @@ func (o *leObj) pristine(f leField) bool {
 func (e *leEvent) object(o *leObj, s *leShape) *goja.Object {
 	o.e, o.shape = e, s
 	n := len(s.keys)
-	o.init(s.keys, e.vals[e.nvals:e.nvals+n:e.nvals+n])
+	o.init(o, s.keys, e.vals[e.nvals:e.nvals+n:e.nvals+n])
 	e.nvals += n
 	o.js = e.v.rt.NewDynamicObject(o)
 	return o.js

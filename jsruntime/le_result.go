@@ -39,15 +39,8 @@ func (d decoder) leRequest(o *goja.Object, in *hooks.Request) (*hooks.Request, e
 	var err error
 	if lo != nil && lo.original(fURI) {
 		out.URI = lo.e.uri
-	} else {
-		uri, ok, err := d.str(o, "uri", "request")
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, d.errorf("request.uri", "is required")
-		}
-		out.URI = uri
+	} else if out.URI, err = d.uri(o); err != nil {
+		return nil, err
 	}
 	if lo != nil && lo.original(fMethod) {
 		out.Method = lo.e.method
