@@ -5,9 +5,8 @@ import "github.com/dop251/goja"
 // lazyProps is the property store of the Lambda@Edge event's objects: a fixed, ordered list of
 // keys whose values are built on the first read, plus whatever JS assigns, deletes or adds.
 // Building a whole event up front cost nearly half of a warm invocation (BenchmarkPhases: 5.5 of
-// 11.9 µs), and most functions
-// read a handful of its fields; built lazily, an untouched field costs nothing, and the result
-// decoder reads untouched fields straight from Go (see pristine).
+// 11.9 µs), and most functions read a handful of its fields; built lazily, an untouched field
+// costs nothing, and the result decoder reads untouched fields straight from Go (see pristine).
 //
 // To JS the object behaves as an ordinary one: keys enumerate in insertion order (the fixed
 // keys, then added ones; a deleted and re-added key moves to the end), and reads, writes, `in`,
