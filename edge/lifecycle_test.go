@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -114,4 +116,86 @@ func TestAdminEndpoints(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
+
+// The viewer's timeouts hold on the node's own listener: an idle keep-alive connection and a
+// request whose headers never finish are cut, while an origin slower than read_timeout
+// still gets its answer to the viewer.
+func TestViewerTimeouts(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(900 * time.Millisecond)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "body")
+	})
+	n := startNode(t, "server: {read_timeout: 300ms, write_timeout: 5s, idle_timeout: 400ms}\n"+
+		"origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.DialTimeout("tcp", n.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		return c, bufio.NewReader(c)
+	}
+	get := func(c net.Conn, br *bufio.Reader, path string) *http.Response {
+		t.Helper()
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "body" {
+			t.Fatalf("GET %s: %d %q", path, resp.StatusCode, b)
+		}
+		return resp
+	}
+
+	t.Run("slow origin", func(t *testing.T) {
+		c, br := dial()
+		get(c, br, "/slow")
+		get(c, br, "/fast") // the connection is still good
+	})
+	t.Run("idle", func(t *testing.T) {
+		c, br := dial()
+		get(c, br, "/fast")
+		start := time.Now()
+		if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+			t.Fatalf("after the idle timeout: %q, %v; want a clean close", rest, err)
+		}
+		if took := time.Since(start); took < 350*time.Millisecond {
+			t.Fatalf("closed after %v, before idle_timeout (400ms)", took)
+		}
+	})
+	t.Run("slow headers", func(t *testing.T) {
+		c, br := dial()
+		io.WriteString(c, "GET /fast HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				if _, err := io.WriteString(c, "a"); err != nil {
+					return
+				}
+			}
+		}()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("want an error answer before the close, got %v", err)
+		}
+		if resp.StatusCode != 400 || !resp.Close {
+			t.Fatalf("got %d (close %v), want 400 and a close", resp.StatusCode, resp.Close)
+		}
+	})
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/conntimeout"
 	"github.com/vergecdn/verge/hooks"
 )
 
@@ -120,15 +121,13 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	s.idPrefix = base64.RawURLEncoding.EncodeToString(id[:])
+	// No ReadTimeout, WriteTimeout or IdleTimeout here: the listener enforces them (Start).
 	s.viewer = &fasthttp.Server{
 		Handler:                       s.handle,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: true,
 		CloseOnShutdown:               true,
-		ReadTimeout:                   cfg.Server.ReadTimeout.Std(),
-		WriteTimeout:                  cfg.Server.WriteTimeout.Std(),
-		IdleTimeout:                   cfg.Server.IdleTimeout.Std(),
 		MaxRequestBodySize:            int(cfg.Server.MaxRequestBodySize),
 		ReadBufferSize:                16 << 10,
 		Logger:                        fasthttpLogger{s.log},
@@ -140,14 +139,21 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 // Start binds the viewer and admin addresses and serves them in the background.
 func (s *Server) Start() error {
 	cfg := s.cfg()
-	var err error
-	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
 		return fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
 	}
 	if s.adLn, err = net.Listen("tcp", cfg.Admin); err != nil {
-		s.ln.Close()
+		ln.Close()
 		return fmt.Errorf("edge: admin listen %s: %w", cfg.Admin, err)
 	}
+	// The viewer's timeouts, enforced by the listener's sweeper rather than by fasthttp's
+	// per-request deadlines (package conntimeout says why).
+	s.ln = conntimeout.Listen(ln, conntimeout.Timeouts{
+		Read:  cfg.Server.ReadTimeout.Std(),
+		Write: cfg.Server.WriteTimeout.Std(),
+		Idle:  cfg.Server.IdleTimeout.Std(),
+	})
 	go func() { s.served <- s.viewer.Serve(s.ln) }()
 	go func() {
 		if err := s.admin.Serve(s.adLn); !errors.Is(err, http.ErrServerClosed) {

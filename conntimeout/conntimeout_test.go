@@ -1,0 +1,292 @@
+package conntimeout
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// serve starts a fasthttp server with no timeouts of its own behind a Listener with t, and
+// returns its address. handler defaults to a 2-byte answer.
+func serve(t *testing.T, to Timeouts, handler fasthttp.RequestHandler) (string, *Listener) {
+	t.Helper()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := Listen(raw, to)
+	if handler == nil {
+		handler = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }
+	}
+	srv := &fasthttp.Server{Handler: handler}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return raw.Addr().String(), ln
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// roundTrip sends one GET on c and reads its answer.
+func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader) *fasthttp.Response {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	var resp fasthttp.Response
+	if err := resp.Read(br); err != nil {
+		t.Fatal(err)
+	}
+	return &resp
+}
+
+// closedAfter waits (up to limit) for the server to close c and says how long that took.
+// Anything the server sends before it closes is returned too.
+func closedAfter(t *testing.T, c net.Conn, limit time.Duration) (time.Duration, string) {
+	t.Helper()
+	start := time.Now()
+	_ = c.SetReadDeadline(start.Add(limit))
+	got, err := io.ReadAll(c)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("connection still open after %v", limit)
+	}
+	return time.Since(start), string(got)
+}
+
+func TestTick(t *testing.T) {
+	for _, tc := range []struct {
+		t    Timeouts
+		want time.Duration
+	}{
+		{Timeouts{Read: 30 * time.Second, Write: 60 * time.Second, Idle: 60 * time.Second}, 250 * time.Millisecond},
+		{Timeouts{Read: 30 * time.Second, Write: 800 * time.Millisecond}, 50 * time.Millisecond},
+		{Timeouts{Idle: 5 * time.Millisecond}, time.Millisecond},
+		{Timeouts{}, 250 * time.Millisecond},
+	} {
+		if got := tc.t.tick(); got != tc.want {
+			t.Errorf("%+v: tick %v, want %v", tc.t, got, tc.want)
+		}
+	}
+}
+
+// An idle keep-alive connection is closed once the idle timeout has passed, and not before.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	addr, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: 10 * time.Second, Idle: idle}, nil)
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	if r := roundTrip(t, c, br); string(r.Body()) != "ok" {
+		t.Fatalf("body %q", r.Body())
+	}
+	took, _ := closedAfter(t, c, 5*time.Second)
+	if took < idle-20*time.Millisecond { // the client's clock started after the server's
+		t.Fatalf("closed after %v, before the idle timeout %v", took, idle)
+	}
+}
+
+// Headers that trickle in never finish the request: the read timeout cuts it, however long
+// the idle timeout, and bytes arriving do not extend it. fasthttp answers such a request 400
+// and closes, as it does when it times the read itself.
+func TestSlowHeadersCutAtReadTimeout(t *testing.T) {
+	const read = 400 * time.Millisecond
+	addr, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
+	c := dial(t, addr)
+	start := time.Now()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(30 * time.Millisecond):
+			}
+			if _, err := io.WriteString(c, "a"); err != nil {
+				return
+			}
+		}
+	}()
+	_, got := closedAfter(t, c, 5*time.Second)
+	close(stop)
+	wg.Wait()
+	took := time.Since(start)
+	if !strings.HasPrefix(got, "HTTP/1.1 400 ") {
+		t.Fatalf("got %q, want fasthttp's 400", got)
+	}
+	if took < read {
+		t.Fatalf("cut after %v, before the read timeout %v", took, read)
+	}
+}
+
+// A connection that keeps working is never cut, however long it lives, and a handler slower
+// than the read timeout still gets its answer out.
+func TestBusyConnectionAndSlowHandlerSurvive(t *testing.T) {
+	const short = 150 * time.Millisecond
+	addr, _ := serve(t, Timeouts{Read: short, Write: short, Idle: short}, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/slow" {
+			time.Sleep(3 * short)
+		}
+		ctx.SetBodyString("ok")
+	})
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	for end := time.Now().Add(6 * short); time.Now().Before(end); {
+		if r := roundTrip(t, c, br); string(r.Body()) != "ok" {
+			t.Fatalf("body %q", r.Body())
+		}
+		time.Sleep(short / 5)
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	var resp fasthttp.Response
+	if err := resp.Read(br); err != nil {
+		t.Fatalf("slow handler: %v", err)
+	}
+	if resp.StatusCode() != 200 || string(resp.Body()) != "ok" {
+		t.Fatalf("slow handler: %d %q", resp.StatusCode(), resp.Body())
+	}
+	if r := roundTrip(t, c, br); string(r.Body()) != "ok" {
+		t.Fatalf("after the slow handler: body %q", r.Body())
+	}
+}
+
+// A viewer that stops reading a large response is cut at the write timeout: the server does
+// not stay blocked on it.
+func TestStalledReaderCutAtWriteTimeout(t *testing.T) {
+	const write = 300 * time.Millisecond
+	body := strings.Repeat("x", 32<<20)
+	done := make(chan struct{})
+	addr, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: write, Idle: 10 * time.Second}, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetBodyString(body)
+		close(done)
+	})
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	time.Sleep(write + time.Second) // not reading: the server's write blocks, then times out
+	_, got := closedAfter(t, c, 10*time.Second)
+	if len(got) >= len(body) {
+		t.Fatalf("got all %d bytes: the write never timed out", len(got))
+	}
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK") {
+		t.Fatalf("got %.40q", got)
+	}
+}
+
+// Closing the listener stops accepting, but the connections it accepted keep their timeouts
+// while they drain.
+func TestTimeoutsOutliveListener(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := Listen(raw, Timeouts{Idle: idle})
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c := dial(t, raw.Addr().String())
+	sc := <-accepted
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The server side writes (a response), then waits for the next request: idle.
+	if _, err := sc.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sc.Read(make([]byte, 1))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("idle read after the listener closed: %v, want a timeout", err)
+	}
+	sc.Close()
+	if got, _ := io.ReadAll(c); string(got) != "hello" {
+		t.Fatalf("client got %q", got)
+	}
+	ln.mu.Lock()
+	left := len(ln.conns)
+	ln.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d connections still tracked after Close", left)
+	}
+}
+
+// Many connections at once, each through several phases, under the race detector: none is
+// cut while it works, and every one is forgotten once closed.
+func TestManyConnections(t *testing.T) {
+	addr, ln := serve(t, Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			for range 50 {
+				if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					errs <- err
+					return
+				}
+				var resp fasthttp.Response
+				if err := resp.Read(br); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ln.mu.Lock()
+		left := len(ln.conns)
+		ln.mu.Unlock()
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still tracked after their clients closed", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
