@@ -24,6 +24,10 @@ type Object struct {
 	TTL        time.Duration // freshness lifetime
 	Vary       []string      // lower-case header names from the response's Vary (nil if none)
 	Tags       []string      // from Surrogate-Key / Cache-Tag response headers, for purge "tag:X"
+	// Wire is the server's own encoding of Status and Headers, made once before the object
+	// is stored, so that a hit copies it instead of encoding every header again. The cache
+	// neither reads it nor counts it in the object's cost; nil means "encode on every hit".
+	Wire any
 }
 
 // Age returns the object's current_age at now (RFC 9111 4.2.3):

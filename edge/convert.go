@@ -200,6 +200,36 @@ func writeStored(dst *fasthttp.Response, status int, headers []cache.Header, bod
 	dst.SetBodyRaw(body)
 }
 
+// wireHeader encodes status and headers as the viewer server's responses carry them, once
+// per stored object (cache.Object.Wire). A hit copies it with writeObject: a memmove per line
+// instead of Add's checks, normalisation and two copies. That took a hit in the handler from
+// 590 to 420 ns (go test ./edge -bench 'Hit$') and 0.2-0.7 us off the 7 a 1 KiB hit costs the
+// server under wrk on the bench VM.
+func wireHeader(status int, headers []cache.Header) *fasthttp.ResponseHeader {
+	h := new(fasthttp.ResponseHeader)
+	// The flags the server sets on every response (Server in server.go), which CopyTo carries.
+	h.DisableNormalizing()
+	h.SetNoDefaultContentType(true)
+	h.SetStatusCode(status)
+	for i := range headers {
+		if !strings.EqualFold(headers[i].Name, "Content-Length") {
+			h.Add(headers[i].Name, headers[i].Value)
+		}
+	}
+	return h
+}
+
+// writeObject writes a stored object as writeStored does, from its encoded header if it has one.
+func writeObject(dst *fasthttp.Response, obj *cache.Object) {
+	h, ok := obj.Wire.(*fasthttp.ResponseHeader)
+	if !ok {
+		writeStored(dst, obj.Status, obj.Headers, obj.Body)
+		return
+	}
+	h.CopyTo(&dst.Header)
+	dst.SetBodyRaw(obj.Body)
+}
+
 func statusText(r *fasthttp.Response) string {
 	if m := r.Header.StatusMessage(); len(m) > 0 {
 		return string(m)

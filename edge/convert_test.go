@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/hooks"
 )
 
@@ -124,4 +125,52 @@ func lines(kv ...string) hooks.Headers {
 		h = append(h, hooks.Header{Name: kv[i], Value: kv[i+1]})
 	}
 	return h
+}
+
+// TestWireHeader: a hit written from the stored object's encoded header is byte for byte the
+// one written header by header, and the response stays as the server set it up (names keep
+// their case, no default Content-Type) for what is added after it.
+func TestWireHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		status  int
+		headers []cache.Header
+	}{
+		{"typical", 200, storedHeaders("Server", "nginx", "Date", "Thu, 03 Dec 2026 11:49:32 GMT",
+			"Content-Type", "text/html", "Content-Length", "5", "ETag", `"x"`, "Cache-Control", "max-age=60", "Via", "1.1 verge")},
+		{"no content type, odd case, repeated", 200, storedHeaders("x-lower", "a", "X-UPPER", "b", "x-lower", "c",
+			"Vary", "Accept-Encoding", "content-length", "5")},
+		{"other status", 404, storedHeaders("Cache-Control", "max-age=10", "Content-Encoding", "gzip")},
+		{"nothing", 301, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := []byte("hello")
+			render := func(write func(*fasthttp.Response)) string {
+				var r fasthttp.Response
+				r.Header.DisableNormalizing()
+				r.Header.SetNoDefaultContentType(true)
+				write(&r)
+				r.Header.SetBytesV("Age", []byte("7"))
+				r.Header.Set("x-added", "later")
+				return r.String()
+			}
+			want := render(func(r *fasthttp.Response) { writeStored(r, tc.status, tc.headers, body) })
+			obj := &cache.Object{Status: tc.status, Headers: tc.headers, Body: body, Wire: wireHeader(tc.status, tc.headers)}
+			// Twice: the encoded header is shared by every hit and must not change.
+			for range 2 {
+				if got := render(func(r *fasthttp.Response) { writeObject(r, obj) }); got != want {
+					t.Fatalf("from the encoded header:\n%q\nheader by header:\n%q", got, want)
+				}
+			}
+		})
+	}
+}
+
+// storedHeaders makes header lines from name, value pairs.
+func storedHeaders(pairs ...string) []cache.Header {
+	var hs []cache.Header
+	for i := 0; i+1 < len(pairs); i += 2 {
+		hs = append(hs, cache.Header{Name: pairs[i], Value: pairs[i+1]})
+	}
+	return hs
 }

@@ -146,7 +146,7 @@ func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {
 		writeNotModified(&ctx.Response, obj)
 	} else {
-		writeStored(&ctx.Response, obj.Status, obj.Headers, obj.Body)
+		writeObject(&ctx.Response, obj)
 	}
 	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
 	return true
