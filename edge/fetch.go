@@ -34,7 +34,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if !cacheable {
 		out = outPass
 	}
-	viewer := origin.Viewer{IP: ctx.RemoteIP().String(), Host: string(ctx.Host()), Proto: "http"}
+	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http"}
 	if ctx.IsTLS() {
 		viewer.Proto = "https"
 	}

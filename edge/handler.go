@@ -100,7 +100,7 @@ func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
 // serve runs the pipeline for one request and says how it was answered.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
 	if bind := b.fns[hooks.ViewerRequest]; bind != nil {
-		ev := s.event(st, hooks.ViewerRequest, requestOf(&ctx.Request, ctx.RemoteIP().String()))
+		ev := s.event(st, hooks.ViewerRequest, requestOf(&ctx.Request, s.ips.text(ctx.RemoteIP())))
 		if bind.includeBody {
 			withBody(ev.Request, &ctx.Request, bind.limits.BodyBytes)
 		}
@@ -159,7 +159,7 @@ func (s *Server) viewerResponse(ctx *fasthttp.RequestCtx, b *behavior, st *reqSt
 	if bind == nil || ctx.Response.StatusCode() >= 400 {
 		return out
 	}
-	ev := s.eventInto(&st.vr.ev, st, hooks.ViewerResponse, requestInto(&st.vr.req, &ctx.Request, ctx.RemoteIP().String()))
+	ev := s.eventInto(&st.vr.ev, st, hooks.ViewerResponse, requestInto(&st.vr.req, &ctx.Request, s.ips.text(ctx.RemoteIP())))
 	ev.Response = viewerResponseInto(&st.vr.resp, &ctx.Response)
 	res, err := s.invoke(bind, ev)
 	if err != nil {

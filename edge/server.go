@@ -58,6 +58,7 @@ type Server struct {
 	store     *cache.Memory
 	metrics   *metrics
 	xcache    [numOutcomes][]byte
+	ips       ipTexts // viewer addresses as text
 
 	config   atomic.Pointer[Config]
 	pipe     atomic.Pointer[pipeline] // what requests use: base with the attachments applied

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/vergecdn/verge/hooks"
@@ -92,5 +93,44 @@ function handler(event) {
 	}
 	if got, want := res.Request.Headers.Get("x-v"), "hi|hi|2|é|bc||43"; got != want {
 		t.Fatalf("x-v = %q, want %q", got, want)
+	}
+}
+
+// The request id a function's logs are filed under is the context.awsRequestId it saw, one
+// per invocation, also when it is read only after the log line, and a context kept past its
+// invocation keeps its id.
+func TestLogSinkRequestID(t *testing.T) {
+	type entry struct{ id, msg string }
+	var got []entry
+	f := newFn(t, `let kept;
+exports.handler = async (e, ctx) => {
+  if (kept) console.log('kept', kept.awsRequestId);
+  console.log('line');
+  console.log('id', ctx.awsRequestId);
+  kept = ctx;
+  return e.Records[0].cf.request;
+}`, func(o *jsruntime.Options) {
+		o.LogSink = func(fn, version, requestID string, lines []jsruntime.LogLine) {
+			for _, l := range lines {
+				got = append(got, entry{requestID, l.Message})
+			}
+		}
+	})
+	for range 2 {
+		if _, err := f.Invoke(context.Background(), loadEvent(t, "lambda-edge-viewer-request.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	if len(got) != 5 {
+		t.Fatalf("logs %+v", got)
+	}
+	first, second := got[0].id, got[2].id
+	if !uuid.MatchString(first) || !uuid.MatchString(second) || first == second {
+		t.Fatalf("request ids %q and %q: want two different v4 UUIDs", first, second)
+	}
+	want := []entry{{first, "line"}, {first, "id " + first}, {second, "kept " + first}, {second, "line"}, {second, "id " + second}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("logs\n%+v\nwant\n%+v", got, want)
 	}
 }

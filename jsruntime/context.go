@@ -44,9 +44,9 @@ var (
 // callbackWaitsForEmptyEventLoop. The methods act on v.cur, the running invocation.
 type lambdaContext struct {
 	lazyProps
-	v         *vm
-	requestID string
-	arr       [12]goja.Value
+	v    *vm
+	call *call // for awsRequestId, made when first read
+	arr  [12]goja.Value
 }
 
 var _ goja.DynamicObject = (*lambdaContext)(nil)
@@ -54,7 +54,7 @@ var _ goja.DynamicObject = (*lambdaContext)(nil)
 func (c *lambdaContext) build(i int) goja.Value {
 	switch i {
 	case ctxRequestID:
-		return c.v.rt.ToValue(c.requestID)
+		return c.v.rt.ToValue(c.call.id())
 	case ctxWaits:
 		return c.v.rt.ToValue(true)
 	}
@@ -75,7 +75,7 @@ func (v *vm) contextObject(c *call) (*lambdaContext, *goja.Object) {
 	if v.ctxConst == nil {
 		v.ctxConst = v.contextConstants(c.lim.MemoryMB)
 	}
-	lc := &lambdaContext{v: v, requestID: c.requestID}
+	lc := &lambdaContext{v: v, call: c}
 	lc.init(lc, contextKeys, lc.arr[:])
 	return lc, v.rt.NewDynamicObject(lc)
 }

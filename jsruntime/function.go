@@ -112,14 +112,14 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 		}
 		deadline = d
 	}
-	c := &call{ev: ev, lim: lim, deadline: deadline, start: start, requestID: newRequestID(), wantJSON: wantJSON}
+	c := &call{ev: ev, lim: lim, deadline: deadline, start: start, wantJSON: wantJSON}
 	out := f.backend.run(ctx, c)
 	elapsed := time.Since(start)
 	if m := f.opts.Metrics; m != nil {
 		m.observe(f, ev.Stage, elapsed)
 	}
 	if f.opts.LogSink != nil && len(out.logs) > 0 {
-		f.opts.LogSink(f.opts.Name, f.opts.Version, c.requestID, out.logs)
+		f.opts.LogSink(f.opts.Name, f.opts.Version, c.id(), out.logs)
 	}
 	if out.err != nil {
 		f.opts.Logger.Warn("function failed", "function", f.opts.Name, "version", f.opts.Version,

@@ -99,7 +99,7 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
 	}
 	defer w.unregister(id)
-	if err := w.sendCall(&wireCall{ID: id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.requestID, WantJSON: c.wantJSON}); err != nil {
+	if err := w.sendCall(&wireCall{ID: id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}); err != nil {
 		w.kill("write failed: " + err.Error())
 		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
 		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
