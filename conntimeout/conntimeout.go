@@ -57,18 +57,15 @@ type Listener struct {
 	start time.Time
 	now   atomic.Int64 // nanoseconds since start, as of the last tick
 
-	mu    sync.Mutex
-	conns map[*conn]struct{}
-
-	stop sync.Once
-	done chan struct{}
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	sweeping bool // a sweeper runs: there are connections
 }
 
-// Listen wraps ln and starts its sweeper, which runs until the Listener is closed.
+// Listen wraps ln. A sweeper runs while there are connections, closed or not by the Listener,
+// so that connections draining during a graceful shutdown keep their timeouts.
 func Listen(ln net.Listener, t Timeouts) *Listener {
-	l := &Listener{Listener: ln, t: t, tick: t.tick(), start: time.Now(), conns: map[*conn]struct{}{}, done: make(chan struct{})}
-	go l.sweep()
-	return l
+	return &Listener{Listener: ln, t: t, tick: t.tick(), start: time.Now(), conns: map[*conn]struct{}{}}
 }
 
 // Accept waits for a connection; its read phase starts now.
@@ -78,24 +75,23 @@ func (l *Listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	c := &conn{Conn: nc, l: l}
-	c.enter(phaseRead, l.t.Read)
 	l.mu.Lock()
+	if !l.sweeping {
+		// The clock stood still while no sweeper ran.
+		l.now.Store(int64(time.Since(l.start)))
+		l.sweeping = true
+		go l.sweep()
+	}
 	l.conns[c] = struct{}{}
 	l.mu.Unlock()
+	c.enter(phaseRead, l.t.Read)
 	return c, nil
-}
-
-// Close closes the listener. The sweeper stops once the connections accepted are closed too.
-func (l *Listener) Close() error {
-	l.stop.Do(func() { close(l.done) })
-	return l.Listener.Close()
 }
 
 // clock is the coarse time: nanoseconds since start as of the last tick, at most a tick old.
 func (l *Listener) clock() int64 { return l.now.Load() }
 
-// sweep runs until the Listener is closed and the last of its connections is too, so that
-// connections draining during a graceful shutdown keep their timeouts.
+// sweep advances the clock and expires overdue connections every tick, until none is left.
 func (l *Listener) sweep() {
 	t := time.NewTicker(l.tick)
 	defer t.Stop()
@@ -108,15 +104,12 @@ func (l *Listener) sweep() {
 				c.expire(now)
 			}
 		}
-		left := len(l.conns)
-		l.mu.Unlock()
-		select {
-		case <-l.done:
-			if left == 0 {
-				return
-			}
-		default:
+		if len(l.conns) == 0 {
+			l.sweeping = false
+			l.mu.Unlock()
+			return
 		}
+		l.mu.Unlock()
 	}
 }
 

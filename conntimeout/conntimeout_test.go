@@ -290,3 +290,32 @@ func TestManyConnections(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The sweeper stops when the last connection closes and starts again with the next, with
+// its clock brought up to date: a connection accepted after a quiet spell is not cut early.
+func TestQuietSpell(t *testing.T) {
+	const read = 300 * time.Millisecond
+	addr, ln := serve(t, Timeouts{Read: read, Write: read, Idle: read}, nil)
+	c := dial(t, addr)
+	roundTrip(t, c, bufio.NewReader(c))
+	c.Close()
+	stopped := time.Now().Add(5 * time.Second)
+	for {
+		ln.mu.Lock()
+		sweeping := ln.sweeping
+		ln.mu.Unlock()
+		if !sweeping {
+			break
+		}
+		if time.Now().After(stopped) {
+			t.Fatal("the sweeper still runs with no connections")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(2 * read)
+	c = dial(t, addr)
+	time.Sleep(read / 3)
+	if r := roundTrip(t, c, bufio.NewReader(c)); string(r.Body()) != "ok" {
+		t.Fatalf("body %q", r.Body())
+	}
+}
