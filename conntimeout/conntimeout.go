@@ -1,5 +1,6 @@
-// Package conntimeout enforces a server's read, write and idle timeouts on every connection
-// from one sweeping goroutine, instead of net.Conn deadlines re-armed on every request.
+// Package conntimeout enforces a fasthttp server's read, write and idle timeouts on every
+// connection from one sweeping goroutine, instead of net.Conn deadlines re-armed on every
+// request.
 //
 // fasthttp enforces its timeouts with deadlines: three SetDeadline calls per keep-alive
 // request, each a clock read and a runtime timer moved under a lock. On the bench VM that was
@@ -7,19 +8,22 @@
 // (bench/run.sh 1k with and without them). Here a connection notes with an atomic store which
 // phase it is in and when that phase must end. A sweeper looks at every connection a few
 // times per timeout and, for one that overstayed, sets the real deadline to the past: the
-// blocked Read or Write fails with a timeout, as it would have with the deadline armed.
+// blocked read or write fails with a timeout, as it would have with the deadline armed.
 //
-// The phases are the ones fasthttp's timeouts bound, inferred from the order of calls of the
-// one goroutine serving a connection:
+// The phases are the ones fasthttp's timeouts bound, told by the server's ConnState hook and
+// by the handler's return:
 //
 //   - read: from accepting the connection, or from the first byte of a request, until the
-//     response starts (Server.ReadTimeout);
-//   - write: from the first Write of a response until the next Read (Server.WriteTimeout);
-//   - idle: from a Read after a response until its first byte arrives (Server.IdleTimeout).
+//     handler returns (Server.ReadTimeout);
+//   - write: from the handler's return until the response is written (Server.WriteTimeout);
+//   - idle: from then until the next request's first byte (Server.IdleTimeout).
+//
+// The connections stay the server's own (*net.TCPConn): a wrapper would hide them from
+// fasthttp, which then sends a large response in two writes instead of one writev.
 //
 // A timeout fires between its duration and that plus two ticks of the sweeper; a tick is a
 // sixteenth of the shortest timeout, from 1 ms to 250 ms. A read deadline that passes while
-// the handler runs (a slow origin) fails nothing: the response's first Write clears it.
+// the handler runs (a slow origin) fails nothing: the write phase clears it.
 package conntimeout
 
 import (
@@ -27,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Timeouts are the bounds of each phase; zero means unbounded.
@@ -49,106 +55,145 @@ func (t Timeouts) tick() time.Duration {
 	return min(max(shortest/16, time.Millisecond), 250*time.Millisecond)
 }
 
-// Listener wraps a listener so that the connections it accepts enforce Timeouts.
-type Listener struct {
-	net.Listener
+// Tracker times the connections of one server.
+type Tracker struct {
 	t     Timeouts
 	tick  time.Duration
 	start time.Time
 	now   atomic.Int64 // nanoseconds since start, as of the last tick
 
+	conns sync.Map // net.Conn -> *conn
+
 	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	sweeping bool // a sweeper runs: there are connections
+	open     int  // connections tracked
+	sweeping bool // a sweeper runs: open > 0, or it is about to notice it is not
 }
 
-// Listen wraps ln. A sweeper runs while there are connections, closed or not by the Listener,
-// so that connections draining during a graceful shutdown keep their timeouts.
-func Listen(ln net.Listener, t Timeouts) *Listener {
-	return &Listener{Listener: ln, t: t, tick: t.tick(), start: time.Now(), conns: map[*conn]struct{}{}}
-}
-
-// Accept waits for a connection; its read phase starts now.
-func (l *Listener) Accept() (net.Conn, error) {
-	nc, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+// Enforce makes srv's connections keep t: it sets srv.ConnState and wraps srv.Handler, so
+// call it after setting the handler. srv's own ReadTimeout, WriteTimeout and IdleTimeout
+// must be zero, or both would time the connections.
+func Enforce(srv *fasthttp.Server, t Timeouts) *Tracker {
+	k := &Tracker{t: t, tick: t.tick(), start: time.Now()}
+	srv.ConnState = k.connState
+	h := srv.Handler
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		defer k.enter(ctx.Conn(), writing, t.Write)
+		h(ctx)
 	}
-	c := &conn{Conn: nc, l: l}
-	l.mu.Lock()
-	if !l.sweeping {
+	return k
+}
+
+func (k *Tracker) connState(nc net.Conn, s fasthttp.ConnState) {
+	switch s {
+	case fasthttp.StateNew:
+		k.opened(nc)
+	case fasthttp.StateActive:
+		k.enter(nc, reading, k.t.Read)
+	case fasthttp.StateIdle:
+		k.enter(nc, reading, k.t.Idle)
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		k.closed(nc)
+	}
+}
+
+// opened tracks nc, in its read phase, and starts the sweeper if none runs.
+func (k *Tracker) opened(nc net.Conn) {
+	c := &conn{Conn: nc}
+	k.mu.Lock()
+	if !k.sweeping {
 		// The clock stood still while no sweeper ran.
-		l.now.Store(int64(time.Since(l.start)))
-		l.sweeping = true
-		go l.sweep()
+		k.now.Store(int64(time.Since(k.start)))
+		k.sweeping = true
+		go k.sweep()
 	}
-	l.conns[c] = struct{}{}
-	l.mu.Unlock()
-	c.enter(phaseRead, l.t.Read)
-	return c, nil
+	k.open++
+	k.mu.Unlock()
+	c.state.Store(k.phase(reading, k.t.Read))
+	k.conns.Store(nc, c)
 }
 
-// clock is the coarse time: nanoseconds since start as of the last tick, at most a tick old.
-func (l *Listener) clock() int64 { return l.now.Load() }
-
-// sweep advances the clock and expires overdue connections every tick, until none is left.
-func (l *Listener) sweep() {
-	t := time.NewTicker(l.tick)
-	defer t.Stop()
-	for range t.C {
-		now := int64(time.Since(l.start))
-		l.now.Store(now)
-		l.mu.Lock()
-		for c := range l.conns {
-			if d := c.deadline.Load(); d != 0 && now > d {
-				c.expire(now)
-			}
-		}
-		if len(l.conns) == 0 {
-			l.sweeping = false
-			l.mu.Unlock()
-			return
-		}
-		l.mu.Unlock()
+func (k *Tracker) closed(nc net.Conn) {
+	if _, ok := k.conns.LoadAndDelete(nc); ok {
+		k.mu.Lock()
+		k.open--
+		k.mu.Unlock()
 	}
 }
 
-type phase uint8
+// enter starts nc's next phase, of kind p and bounded by d.
+func (k *Tracker) enter(nc net.Conn, p kind, d time.Duration) {
+	if v, ok := k.conns.Load(nc); ok {
+		v.(*conn).enter(k.phase(p, d))
+	}
+}
+
+// kind says which of a connection's deadlines a phase's expiry sets: the read phase and the
+// idle one wait for the viewer, the write phase for the viewer's window. Failing only that
+// side lets the server still answer a request whose headers never finished (fasthttp's 400).
+type kind int64
 
 const (
-	phaseRead phase = iota
-	phaseWrite
-	phaseIdle
+	reading kind = iota
+	writing
 )
 
-// conn is an accepted connection whose phases are timed. Read and Write must be called from
-// one goroutine at a time, as an HTTP/1 server does; Close may come from any.
-type conn struct {
-	net.Conn
-	l     *Listener
-	phase phase // owned by the goroutine calling Read and Write
-
-	// deadline is when the current phase ends, on the Listener's clock (0: never). The
-	// sweeper reads it; only the owner stores it.
-	deadline atomic.Int64
-	// fired says the sweeper has set the real deadline into the past. The owner stores the
-	// next phase's deadline before it loads fired, the sweeper stores fired before it loads
-	// the deadline again: one of them sees the other, so a new phase never inherits an
-	// expiry meant for the old one.
-	fired  atomic.Bool
-	mu     sync.Mutex // serialises expire and rearm
-	closed sync.Once
+// phase encodes a phase of kind p and duration d starting now: when it ends on the Tracker's
+// clock (0: never), shifted left of its kind, so that both change in one atomic store. The
+// clock lags real time by up to a tick: one more tick and a phase never ends early.
+func (k *Tracker) phase(p kind, d time.Duration) int64 {
+	if d <= 0 {
+		return int64(p)
+	}
+	return (k.now.Load()+int64(d)+int64(k.tick))<<1 | int64(p)
 }
 
-// enter starts phase p bounded by d.
-func (c *conn) enter(p phase, d time.Duration) {
-	c.phase = p
-	var at int64
-	if d > 0 {
-		// The clock lags real time by up to a tick: add one so that a phase never ends early.
-		at = c.l.clock() + int64(d) + int64(c.l.tick)
+// sweep advances the clock and expires overdue connections every tick, until none is left.
+func (k *Tracker) sweep() {
+	t := time.NewTicker(k.tick)
+	defer t.Stop()
+	for range t.C {
+		now := int64(time.Since(k.start))
+		k.now.Store(now)
+		k.conns.Range(func(_, v any) bool {
+			c := v.(*conn)
+			if overdue(c.state.Load(), now) {
+				c.expire(now)
+			}
+			return true
+		})
+		k.mu.Lock()
+		if k.open == 0 {
+			k.sweeping = false
+			k.mu.Unlock()
+			return
+		}
+		k.mu.Unlock()
 	}
-	c.deadline.Store(at)
+}
+
+// overdue reports whether the phase state has ended by now.
+func overdue(state, now int64) bool {
+	end := state >> 1
+	return end != 0 && now > end
+}
+
+// conn is one tracked connection. Its phases change on the goroutine serving it.
+type conn struct {
+	net.Conn
+	// state is the current phase (Tracker.phase). The sweeper reads it; only the serving
+	// goroutine stores it.
+	state atomic.Int64
+	// fired says the sweeper has set a real deadline into the past. The server stores the
+	// next phase before it loads fired, the sweeper stores fired before it loads
+	// the phase again: one of them sees the other, so a new phase never inherits an
+	// expiry meant for the old one.
+	fired atomic.Bool
+	mu    sync.Mutex // serialises expire and rearm
+}
+
+// enter starts the phase state.
+func (c *conn) enter(state int64) {
+	c.state.Store(state)
 	if c.fired.Load() {
 		c.rearm()
 	}
@@ -159,46 +204,24 @@ func (c *conn) rearm() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fired.Load() {
-		_ = c.Conn.SetDeadline(time.Time{})
+		_ = c.SetDeadline(time.Time{})
 		c.fired.Store(false)
 	}
 }
 
-// expire fails the blocked (or next) Read and Write, if the phase has really ended.
+// expire fails the blocked (or next) read or write, if the phase has really ended.
 func (c *conn) expire(now int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fired.Store(true)
-	if d := c.deadline.Load(); d != 0 && now > d {
-		_ = c.Conn.SetDeadline(time.Unix(1, 0))
+	if st := c.state.Load(); overdue(st, now) {
+		past := time.Unix(1, 0)
+		if kind(st&1) == writing {
+			_ = c.SetWriteDeadline(past)
+		} else {
+			_ = c.SetReadDeadline(past)
+		}
 		return
 	}
 	c.fired.Store(false)
-}
-
-func (c *conn) Read(b []byte) (int, error) {
-	if c.phase == phaseWrite {
-		c.enter(phaseIdle, c.l.t.Idle)
-	}
-	n, err := c.Conn.Read(b)
-	if n > 0 && c.phase == phaseIdle {
-		c.enter(phaseRead, c.l.t.Read)
-	}
-	return n, err
-}
-
-func (c *conn) Write(b []byte) (int, error) {
-	if c.phase != phaseWrite {
-		c.enter(phaseWrite, c.l.t.Write)
-	}
-	return c.Conn.Write(b)
-}
-
-func (c *conn) Close() error {
-	c.closed.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		c.l.mu.Unlock()
-	})
-	return c.Conn.Close()
 }

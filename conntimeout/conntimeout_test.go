@@ -3,6 +3,7 @@ package conntimeout
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -13,22 +14,29 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// serve starts a fasthttp server with no timeouts of its own behind a Listener with t, and
-// returns its address. handler defaults to a 2-byte answer.
-func serve(t *testing.T, to Timeouts, handler fasthttp.RequestHandler) (string, *Listener) {
+// serve starts a fasthttp server with no timeouts of its own whose connections keep to, and
+// returns its address, its Tracker and its listener. handler defaults to a 2-byte answer.
+func serve(t *testing.T, to Timeouts, handler fasthttp.RequestHandler) (string, *Tracker, net.Listener) {
 	t.Helper()
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := Listen(raw, to)
 	if handler == nil {
 		handler = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }
 	}
 	srv := &fasthttp.Server{Handler: handler}
+	k := Enforce(srv, to)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
-	return raw.Addr().String(), ln
+	return ln.Addr().String(), k, ln
+}
+
+// tracked is how many connections k tracks, and whether its sweeper runs.
+func (k *Tracker) tracked() (int, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.open, k.sweeping
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -88,7 +96,7 @@ func TestTick(t *testing.T) {
 // An idle keep-alive connection is closed once the idle timeout has passed, and not before.
 func TestIdleTimeout(t *testing.T) {
 	const idle = 300 * time.Millisecond
-	addr, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: 10 * time.Second, Idle: idle}, nil)
+	addr, _, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: 10 * time.Second, Idle: idle}, nil)
 	c := dial(t, addr)
 	br := bufio.NewReader(c)
 	if r := roundTrip(t, c, br); string(r.Body()) != "ok" {
@@ -105,7 +113,7 @@ func TestIdleTimeout(t *testing.T) {
 // and closes, as it does when it times the read itself.
 func TestSlowHeadersCutAtReadTimeout(t *testing.T) {
 	const read = 400 * time.Millisecond
-	addr, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
+	addr, _, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
 	c := dial(t, addr)
 	start := time.Now()
 	stop := make(chan struct{})
@@ -143,7 +151,7 @@ func TestSlowHeadersCutAtReadTimeout(t *testing.T) {
 // than the read timeout still gets its answer out.
 func TestBusyConnectionAndSlowHandlerSurvive(t *testing.T) {
 	const short = 150 * time.Millisecond
-	addr, _ := serve(t, Timeouts{Read: short, Write: short, Idle: short}, func(ctx *fasthttp.RequestCtx) {
+	addr, _, _ := serve(t, Timeouts{Read: short, Write: short, Idle: short}, func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Path()) == "/slow" {
 			time.Sleep(3 * short)
 		}
@@ -179,7 +187,7 @@ func TestStalledReaderCutAtWriteTimeout(t *testing.T) {
 	const write = 300 * time.Millisecond
 	body := strings.Repeat("x", 32<<20)
 	done := make(chan struct{})
-	addr, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: write, Idle: 10 * time.Second}, func(ctx *fasthttp.RequestCtx) {
+	addr, _, _ := serve(t, Timeouts{Read: 10 * time.Second, Write: write, Idle: 10 * time.Second}, func(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(body)
 		close(done)
 	})
@@ -202,48 +210,39 @@ func TestStalledReaderCutAtWriteTimeout(t *testing.T) {
 // while they drain.
 func TestTimeoutsOutliveListener(t *testing.T) {
 	const idle = 200 * time.Millisecond
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := Listen(raw, Timeouts{Idle: idle})
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	c := dial(t, raw.Addr().String())
-	sc := <-accepted
+	addr, k, ln := serve(t, Timeouts{Read: 10 * time.Second, Write: 10 * time.Second, Idle: idle}, nil)
+	c := dial(t, addr)
+	roundTrip(t, c, bufio.NewReader(c))
 	if err := ln.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The server side writes (a response), then waits for the next request: idle.
-	if _, err := sc.Write([]byte("hello")); err != nil {
-		t.Fatal(err)
+	took, _ := closedAfter(t, c, 5*time.Second)
+	if took < idle-20*time.Millisecond {
+		t.Fatalf("closed after %v, before the idle timeout %v", took, idle)
 	}
-	_, err = sc.Read(make([]byte, 1))
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("idle read after the listener closed: %v, want a timeout", err)
-	}
-	sc.Close()
-	if got, _ := io.ReadAll(c); string(got) != "hello" {
-		t.Fatalf("client got %q", got)
-	}
-	ln.mu.Lock()
-	left := len(ln.conns)
-	ln.mu.Unlock()
-	if left != 0 {
-		t.Fatalf("%d connections still tracked after Close", left)
+	waitUntracked(t, k)
+}
+
+// waitUntracked waits for k to track no connection and stop its sweeper.
+func waitUntracked(t *testing.T, k *Tracker) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		open, sweeping := k.tracked()
+		if open == 0 && !sweeping {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections tracked (sweeping %v) after their clients closed", open, sweeping)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // Many connections at once, each through several phases, under the race detector: none is
 // cut while it works, and every one is forgotten once closed.
 func TestManyConnections(t *testing.T) {
-	addr, ln := serve(t, Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}, nil)
+	addr, k, _ := serve(t, Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 32 {
@@ -276,46 +275,38 @@ func TestManyConnections(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ln.mu.Lock()
-		left := len(ln.conns)
-		ln.mu.Unlock()
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still tracked after their clients closed", left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntracked(t, k)
 }
 
 // The sweeper stops when the last connection closes and starts again with the next, with
 // its clock brought up to date: a connection accepted after a quiet spell is not cut early.
 func TestQuietSpell(t *testing.T) {
 	const read = 300 * time.Millisecond
-	addr, ln := serve(t, Timeouts{Read: read, Write: read, Idle: read}, nil)
+	addr, k, _ := serve(t, Timeouts{Read: read, Write: read, Idle: read}, nil)
 	c := dial(t, addr)
 	roundTrip(t, c, bufio.NewReader(c))
 	c.Close()
-	stopped := time.Now().Add(5 * time.Second)
-	for {
-		ln.mu.Lock()
-		sweeping := ln.sweeping
-		ln.mu.Unlock()
-		if !sweeping {
-			break
-		}
-		if time.Now().After(stopped) {
-			t.Fatal("the sweeper still runs with no connections")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntracked(t, k)
 	time.Sleep(2 * read)
 	c = dial(t, addr)
 	time.Sleep(read / 3)
 	if r := roundTrip(t, c, bufio.NewReader(c)); string(r.Body()) != "ok" {
 		t.Fatalf("body %q", r.Body())
+	}
+}
+
+// The handler sees the server's own connection, not a wrapper: fasthttp sends a large
+// response with one writev only to a *net.TCPConn.
+func TestServerKeepsItsConn(t *testing.T) {
+	addr, _, _ := serve(t, Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}, func(ctx *fasthttp.RequestCtx) {
+		if _, ok := ctx.Conn().(*net.TCPConn); ok {
+			ctx.SetBodyString("ok")
+		} else {
+			ctx.SetBodyString(fmt.Sprintf("%T", ctx.Conn()))
+		}
+	})
+	c := dial(t, addr)
+	if r := roundTrip(t, c, bufio.NewReader(c)); string(r.Body()) != "ok" {
+		t.Fatalf("the handler saw a %s", r.Body())
 	}
 }

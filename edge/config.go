@@ -63,7 +63,7 @@ type ServerConfig struct {
 	// IdleTimeout closes keep-alive connections idle this long. Default 60s.
 	//
 	// The three fire never early and at most two sixteenths of the shortest of them late
-	// (at most 500 ms): a sweeper enforces them (package conntimeout).
+	// (at most 500 ms): one sweeper enforces them (package conntimeout).
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxRequestBodySize bounds request bodies. Default 16 MiB.
 	MaxRequestBodySize ByteSize `yaml:"max_request_body_size"`

@@ -122,7 +122,8 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	var id [6]byte
 	_, _ = rand.Read(id[:])
 	s.idPrefix = base64.RawURLEncoding.EncodeToString(id[:])
-	// No ReadTimeout, WriteTimeout or IdleTimeout here: the listener enforces them (Start).
+	// No ReadTimeout, WriteTimeout or IdleTimeout: conntimeout enforces them, for less than
+	// fasthttp's per-request deadlines cost (the package says why).
 	s.viewer = &fasthttp.Server{
 		Handler:                       s.handle,
 		NoDefaultServerHeader:         true,
@@ -133,6 +134,11 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		ReadBufferSize:                16 << 10,
 		Logger:                        fasthttpLogger{s.log},
 	}
+	conntimeout.Enforce(s.viewer, conntimeout.Timeouts{
+		Read:  cfg.Server.ReadTimeout.Std(),
+		Write: cfg.Server.WriteTimeout.Std(),
+		Idle:  cfg.Server.IdleTimeout.Std(),
+	})
 	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -140,21 +146,14 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 // Start binds the viewer and admin addresses and serves them in the background.
 func (s *Server) Start() error {
 	cfg := s.cfg()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	var err error
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
 	}
 	if s.adLn, err = net.Listen("tcp", cfg.Admin); err != nil {
-		ln.Close()
+		s.ln.Close()
 		return fmt.Errorf("edge: admin listen %s: %w", cfg.Admin, err)
 	}
-	// The viewer's timeouts, enforced by the listener's sweeper rather than by fasthttp's
-	// per-request deadlines (package conntimeout says why).
-	s.ln = conntimeout.Listen(ln, conntimeout.Timeouts{
-		Read:  cfg.Server.ReadTimeout.Std(),
-		Write: cfg.Server.WriteTimeout.Std(),
-		Idle:  cfg.Server.IdleTimeout.Std(),
-	})
 	go func() { s.served <- s.viewer.Serve(s.ln) }()
 	go func() {
 		if err := s.admin.Serve(s.adLn); !errors.Is(err, http.ErrServerClosed) {
