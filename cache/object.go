@@ -25,9 +25,11 @@ type Object struct {
 	Vary       []string      // lower-case header names from the response's Vary (nil if none)
 	Tags       []string      // from Surrogate-Key / Cache-Tag response headers, for purge "tag:X"
 	// Wire is the server's own encoding of Status and Headers, made once before the object
-	// is stored, so that a hit copies it instead of encoding every header again. The cache
-	// neither reads it nor counts it in the object's cost; nil means "encode on every hit".
-	Wire any
+	// is stored, so that a hit copies it instead of encoding every header again; nil means
+	// "encode on every hit". The cache never reads it, but counts WireSize, the bytes it
+	// holds, in the object's cost.
+	Wire     any
+	WireSize int
 }
 
 // Age returns the object's current_age at now (RFC 9111 4.2.3):
@@ -67,7 +69,7 @@ const objectOverhead = 256
 // Size returns the approximate number of bytes the object holds. It is the
 // object's cost against a Memory budget.
 func (o *Object) Size() int64 {
-	n := objectOverhead + len(o.Key) + len(o.Path) + len(o.Body)
+	n := objectOverhead + len(o.Key) + len(o.Path) + len(o.Body) + o.WireSize
 	for _, h := range o.Headers {
 		n += 32 + len(h.Name) + len(h.Value)
 	}

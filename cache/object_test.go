@@ -144,3 +144,13 @@ func TestObjectSize(t *testing.T) {
 		t.Errorf("Size grows by %d for 1000 body bytes and three short strings", d)
 	}
 }
+
+// A server's encoding of an object's header is counted in its cost, as told.
+func TestSizeCountsWire(t *testing.T) {
+	o := &Object{Status: 200, Headers: []Header{{Name: "ETag", Value: `"x"`}}, Body: []byte("hello")}
+	plain := o.Size()
+	o.Wire, o.WireSize = struct{}{}, 1000
+	if got := o.Size(); got != plain+1000 {
+		t.Fatalf("Size with a 1000-byte Wire = %d, want %d", got, plain+1000)
+	}
+}

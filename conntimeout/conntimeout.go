@@ -13,8 +13,8 @@
 // The phases are the ones fasthttp's timeouts bound, told by the server's ConnState hook and
 // by the handler's return:
 //
-//   - read: from accepting the connection, or from the first byte of a request, until the
-//     handler returns (Server.ReadTimeout);
+//   - read: from accepting the connection (for its first request) or from the first byte of
+//     a later request, until the handler returns (Server.ReadTimeout);
 //   - write: from the handler's return until the response is written (Server.WriteTimeout);
 //   - idle: from then until the next request's first byte (Server.IdleTimeout).
 //
@@ -22,8 +22,13 @@
 // fasthttp, which then sends a large response in two writes instead of one writev.
 //
 // A timeout fires between its duration and that plus two ticks of the sweeper; a tick is a
-// sixteenth of the shortest timeout, from 1 ms to 250 ms. A read deadline that passes while
-// the handler runs (a slow origin) fails nothing: the write phase clears it.
+// sixteenth of the shortest timeout, from 1 ms to 250 ms. It fails the side the phase waits
+// on and bounds the other by its own timeout: a read phase that overstayed fails the read,
+// and what fasthttp still writes in it (its 400, a pipelined response it held back) must go
+// out within the write timeout. A read deadline that passes while the handler runs (a slow
+// origin) fails nothing: the write phase clears it.
+//
+// Only connections served by fasthttp.Server.Serve are timed: ServeConn reports no StateNew.
 package conntimeout
 
 import (
@@ -88,7 +93,16 @@ func (k *Tracker) connState(nc net.Conn, s fasthttp.ConnState) {
 	case fasthttp.StateNew:
 		k.opened(nc)
 	case fasthttp.StateActive:
-		k.enter(nc, reading, k.t.Read)
+		if v, ok := k.conns.Load(nc); ok {
+			c := v.(*conn)
+			if !c.started {
+				// The first request's read phase started at accept, as fasthttp's does: a
+				// byte sent just before it ends must not buy the headers a second one.
+				c.started = true
+				return
+			}
+			c.enter(k.phase(reading, k.t.Read))
+		}
 	case fasthttp.StateIdle:
 		k.enter(nc, reading, k.t.Idle)
 	case fasthttp.StateClosed, fasthttp.StateHijacked:
@@ -98,7 +112,7 @@ func (k *Tracker) connState(nc net.Conn, s fasthttp.ConnState) {
 
 // opened tracks nc, in its read phase, and starts the sweeper if none runs.
 func (k *Tracker) opened(nc net.Conn) {
-	c := &conn{Conn: nc}
+	c := &conn{Conn: nc, t: k.t}
 	k.mu.Lock()
 	if !k.sweeping {
 		// The clock stood still while no sweeper ran.
@@ -180,6 +194,8 @@ func overdue(state, now int64) bool {
 // conn is one tracked connection. Its phases change on the goroutine serving it.
 type conn struct {
 	net.Conn
+	t       Timeouts
+	started bool // the first request's first byte has come; owned by the serving goroutine
 	// state is the current phase (Tracker.phase). The sweeper reads it; only the serving
 	// goroutine stores it.
 	state atomic.Int64
@@ -209,19 +225,34 @@ func (c *conn) rearm() {
 	}
 }
 
-// expire fails the blocked (or next) read or write, if the phase has really ended.
+// expire fails the blocked (or next) read or write, if the phase has really ended, and
+// bounds the other side by its own timeout. A phase whose expiry has fired is left alone.
 func (c *conn) expire(now int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.fired.Store(true)
-	if st := c.state.Load(); overdue(st, now) {
-		past := time.Unix(1, 0)
-		if kind(st&1) == writing {
-			_ = c.SetWriteDeadline(past)
-		} else {
-			_ = c.SetReadDeadline(past)
-		}
+	if c.fired.Load() {
 		return
 	}
-	c.fired.Store(false)
+	c.fired.Store(true)
+	st := c.state.Load()
+	if !overdue(st, now) {
+		c.fired.Store(false)
+		return
+	}
+	past := time.Unix(1, 0)
+	if kind(st&1) == writing {
+		_ = c.SetWriteDeadline(past)
+		_ = c.SetReadDeadline(bound(c.t.Read))
+	} else {
+		_ = c.SetReadDeadline(past)
+		_ = c.SetWriteDeadline(bound(c.t.Write))
+	}
+}
+
+// bound is a deadline d from now, or none for d <= 0.
+func bound(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
 }

@@ -310,3 +310,87 @@ func TestServerKeepsItsConn(t *testing.T) {
 		t.Fatalf("the handler saw a %s", r.Body())
 	}
 }
+
+// A new connection's first request has read_timeout from the accept, as with fasthttp's own
+// timeouts: a first byte sent just before it ends does not buy the headers a second one.
+func TestFirstRequestBudgetStartsAtAccept(t *testing.T) {
+	const read = 400 * time.Millisecond
+	addr, _, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
+	c := dial(t, addr)
+	start := time.Now()
+	time.Sleep(read * 4 / 5)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for _, b := range []byte("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 1000)) {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if _, err := c.Write([]byte{b}); err != nil {
+				return
+			}
+		}
+	}()
+	closedAfter(t, c, 5*time.Second)
+	// Cut at read plus up to two ticks (read/8); a restarted budget would run to 1.8 read.
+	if took := time.Since(start); took < read || took > read*3/2 {
+		t.Fatalf("cut after %v, want between %v and %v", took, read, read*3/2)
+	}
+}
+
+// A viewer that pipelines requests and never reads its answers cannot hold a connection:
+// what fasthttp flushes while reading the next request is bounded by the write timeout.
+func TestPipelinedStallIsCut(t *testing.T) {
+	const short = 300 * time.Millisecond
+	body := strings.Repeat("b", 2048)
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(body) }}
+	Enforce(srv, Timeouts{Read: short, Write: short, Idle: 10 * short})
+	go func() { _ = srv.Serve(smallSendBuffers{raw}) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+
+	nc, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := nc.(*net.TCPConn)
+	_ = c.SetReadBuffer(4096)
+	// Each write completes one request and starts the next, so fasthttp holds the answer back
+	// and flushes it while it reads the rest of the next: in the read phase. With the small
+	// buffers that flush soon blocks.
+	_ = c.SetWriteDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(c, "G"); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := io.WriteString(c, "ET / HTTP/1.1\r\nHost: x\r\n\r\nG"); err != nil {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.GetOpenConnectionsCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open 5 s after the viewer stalled", srv.GetOpenConnectionsCount())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// smallSendBuffers gives accepted connections a small send buffer, so that a viewer that
+// does not read blocks the server's writes soon. The connections stay *net.TCPConn.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}

@@ -155,7 +155,11 @@ func TestWireHeader(t *testing.T) {
 				return r.String()
 			}
 			want := render(func(r *fasthttp.Response) { writeStored(r, tc.status, tc.headers, body) })
-			obj := &cache.Object{Status: tc.status, Headers: tc.headers, Body: body, Wire: wireHeader(tc.status, tc.headers)}
+			wire, size := wireHeader(tc.status, tc.headers)
+			if size < wireOverhead {
+				t.Fatalf("wire size %d", size)
+			}
+			obj := &cache.Object{Status: tc.status, Headers: tc.headers, Body: body, Wire: wire, WireSize: size}
 			// Twice: the encoded header is shared by every hit and must not change.
 			for range 2 {
 				if got := render(func(r *fasthttp.Response) { writeObject(r, obj) }); got != want {

@@ -117,7 +117,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
 	stored := cacheable && store
 	if stored {
-		obj.Wire = wireHeader(obj.Status, obj.Headers)
+		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
 	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
