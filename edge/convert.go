@@ -201,14 +201,14 @@ func writeStored(dst *fasthttp.Response, status int, headers []cache.Header, bod
 }
 
 // wireHeader encodes status and headers as the viewer server's responses carry them, once
-// per stored object (cache.Object.Wire), and says about how many bytes that holds. A hit copies it with writeObject: a memmove per line
-// instead of Add's checks, normalisation and two copies. That took a hit in the handler from
-// 590 to 420 ns (go test ./edge -bench 'Hit$') and 0.2-0.7 us off the 7 a 1 KiB hit costs the
-// server under wrk on the bench VM.
+// per stored object (cache.Object.Wire), and says about how many bytes that holds. A hit
+// copies it with writeObject: a memmove per line instead of Add's checks, normalisation and
+// two copies. That took a hit in the handler from 590 to 420 ns (go test ./edge -bench
+// 'Hit$') and 0.2-0.7 us off the 7 a 1 KiB hit costs the server under wrk on the bench VM.
 func wireHeader(status int, headers []cache.Header) (*fasthttp.ResponseHeader, int) {
 	h := new(fasthttp.ResponseHeader)
 	size := wireOverhead
-	// The flags the server sets on every response (Server in server.go), which CopyTo carries.
+	// The viewer server's settings for every response (New in server.go), which CopyTo carries.
 	h.DisableNormalizing()
 	h.SetNoDefaultContentType(true)
 	h.SetStatusCode(status)
