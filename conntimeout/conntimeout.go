@@ -4,8 +4,9 @@
 //
 // fasthttp enforces its timeouts with deadlines: three SetDeadline calls per keep-alive
 // request, each a clock read and a runtime timer moved under a lock. On the bench VM that was
-// 0.55 us of the 7.6 us a 1 KiB cache hit costs the server, and 6-7% of its throughput
-// (bench/run.sh 1k with and without them). Here a connection notes with an atomic store which
+// 0.4-0.75 us of the 7.5-7.8 us a 1 KiB cache hit costs the server, and 4-7% of its
+// throughput (four paired wrk runs of the bench's 1k scenario, with fasthttp's timeouts and
+// with none). Here a connection notes with an atomic store which
 // phase it is in and when that phase must end. A sweeper looks at every connection a few
 // times per timeout and, for one that overstayed, sets the real deadline to the past: the
 // blocked read or write fails with a timeout, as it would have with the deadline armed.
@@ -93,14 +94,13 @@ func (k *Tracker) connState(nc net.Conn, s fasthttp.ConnState) {
 	case fasthttp.StateNew:
 		k.opened(nc)
 	case fasthttp.StateActive:
-		if v, ok := k.conns.Load(nc); ok {
-			c := v.(*conn)
-			if !c.started {
-				// The first request's read phase started at accept, as fasthttp's does: a
-				// byte sent just before it ends must not buy the headers a second one.
-				c.started = true
-				return
-			}
+		switch c := k.conn(nc); {
+		case c == nil:
+		case !c.started:
+			// The first request's read phase started at accept, as fasthttp's does: a byte
+			// sent just before it ends must not buy the headers a second one.
+			c.started = true
+		default:
 			c.enter(k.phase(reading, k.t.Read))
 		}
 	case fasthttp.StateIdle:
@@ -112,7 +112,7 @@ func (k *Tracker) connState(nc net.Conn, s fasthttp.ConnState) {
 
 // opened tracks nc, in its read phase, and starts the sweeper if none runs.
 func (k *Tracker) opened(nc net.Conn) {
-	c := &conn{Conn: nc, t: k.t}
+	c := &conn{Conn: nc, k: k}
 	k.mu.Lock()
 	if !k.sweeping {
 		// The clock stood still while no sweeper ran.
@@ -134,10 +134,17 @@ func (k *Tracker) closed(nc net.Conn) {
 	}
 }
 
+// conn returns the tracked connection nc, or nil.
+func (k *Tracker) conn(nc net.Conn) *conn {
+	v, _ := k.conns.Load(nc)
+	c, _ := v.(*conn)
+	return c
+}
+
 // enter starts nc's next phase, of kind p and bounded by d.
 func (k *Tracker) enter(nc net.Conn, p kind, d time.Duration) {
-	if v, ok := k.conns.Load(nc); ok {
-		v.(*conn).enter(k.phase(p, d))
+	if c := k.conn(nc); c != nil {
+		c.enter(k.phase(p, d))
 	}
 }
 
@@ -194,7 +201,7 @@ func overdue(state, now int64) bool {
 // conn is one tracked connection. Its phases change on the goroutine serving it.
 type conn struct {
 	net.Conn
-	t       Timeouts
+	k       *Tracker
 	started bool // the first request's first byte has come; owned by the serving goroutine
 	// state is the current phase (Tracker.phase). The sweeper reads it; only the serving
 	// goroutine stores it.
@@ -242,10 +249,10 @@ func (c *conn) expire(now int64) {
 	past := time.Unix(1, 0)
 	if kind(st&1) == writing {
 		_ = c.SetWriteDeadline(past)
-		_ = c.SetReadDeadline(bound(c.t.Read))
+		_ = c.SetReadDeadline(bound(c.k.t.Read))
 	} else {
 		_ = c.SetReadDeadline(past)
-		_ = c.SetWriteDeadline(bound(c.t.Write))
+		_ = c.SetWriteDeadline(bound(c.k.t.Write))
 	}
 }
 

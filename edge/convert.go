@@ -204,7 +204,7 @@ func writeStored(dst *fasthttp.Response, status int, headers []cache.Header, bod
 // per stored object (cache.Object.Wire), and says about how many bytes that holds. A hit
 // copies it with writeObject: a memmove per line instead of Add's checks, normalisation and
 // two copies. That took a hit in the handler from 590 to 420 ns (go test ./edge -bench
-// 'Hit$') and 0.2-0.7 us off the 7 a 1 KiB hit costs the server under wrk on the bench VM.
+// 'Hit$') and 0.2-0.8 us off the 7 a 1 KiB hit costs the server under wrk on the bench VM.
 func wireHeader(status int, headers []cache.Header) (*fasthttp.ResponseHeader, int) {
 	h := new(fasthttp.ResponseHeader)
 	size := wireOverhead
