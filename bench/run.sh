@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Side-by-side cache-hit benchmark: Verge vs nginx proxy_cache, same origin, same box, same wrk.
 #
-#   bash bench/run.sh [scenario...]      scenarios: 1k 100k js (default: all three)
+#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js sendpath
+#                                        (default: 1k 100k js, the issues' three)
 #
-#   1k, 100k  cache hits of a 1 KiB / 100 KiB object: Verge (bench/verge.yaml) vs nginx
-#             proxy_cache (bench/nginx/proxy.conf)
+#   1k, 100k, 256k, 1m
+#             cache hits of a 1 KiB / 100 KiB / 256 KiB / 1 MiB object: Verge
+#             (bench/verge.yaml) vs nginx proxy_cache (bench/nginx/proxy.conf)
 #   js        1 KiB hits through one viewer-response JS function adding a header: Verge
 #             (bench/verge-js.yaml, functions/add-header.js) vs nginx + njs js_header_filter
 #             (bench/nginx/proxy-njs.conf, nginx/add-header.njs)
+#   sendpath  not Verge: bench/sendpath, a bare server, sending the same objects in each of
+#             SENDPATH_MODES vs nginx proxy_cache, at each of SENDPATH_SIZES (rows sp-MODE-SIZE)
 #
 # Environment (defaults in brackets):
 #   DURATION [10s]  length of each measured wrk run      WARMUP [2s]  unmeasured wrk run before it
@@ -19,6 +23,7 @@
 #   QUIET_WAIT [20] seconds to wait, before each measured run, for other processes to leave
 #                   the box under 10% busy (the run then starts anyway, with a warning)
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
+#   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
@@ -46,10 +51,12 @@ die() {
 (($# > 0)) || set -- 1k 100k js
 for s in "$@"; do
 	case $s in
-	1k | 100k | js) ;;
-	*) die "unknown scenario '$s' (want: 1k 100k js)" ;;
+	1k | 100k | 256k | 1m | js | sendpath) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js sendpath)" ;;
 	esac
 done
+SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
+SENDPATH_SIZES=${SENDPATH_SIZES:-100k 256k 1m}
 SCENARIOS=" $* "
 has() { [[ $SCENARIOS == *" $1 "* ]]; }
 
@@ -338,6 +345,8 @@ compare() { # SCENARIO VERGE_URL VERGE_PID NGINX_URL NGINX_PID: warm-up, then RO
 mkdir -p "$TMP/www" "$TMP/nginx"
 head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
 head -c 102400 /dev/urandom >"$TMP/www/100k.bin"
+head -c 262144 /dev/urandom >"$TMP/www/256k.bin"
+head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
 free_port ORIGIN_PORT
 render "$BENCH/nginx/proxy-http.conf" "$TMP/nginx/proxy-http.conf"
 cp "$TMP/nginx/proxy-http.conf" "$OUT/nginx-proxy-http.conf"
@@ -345,24 +354,48 @@ log "origin: nginx on 127.0.0.1:$ORIGIN_PORT (1k.bin, 100k.bin, Cache-Control: m
 start_nginx origin "$BENCH/nginx/origin.conf" "$ORIGIN_PORT" || die "origin nginx did not start"
 ORIGIN_PID=$NGINX_PID
 
-declare -A SIZE=([1k]=1024 [100k]=102400)
+declare -A SIZE=([1k]=1024 [100k]=102400 [256k]=262144 [1m]=1048576)
 
-# --- 1k and 100k: plain cache hits ------------------------------------------------------------
+# --- 1k, 100k, 256k, 1m: plain cache hits; sendpath -------------------------------------------
 
-if has 1k || has 100k; then
+start_sendpath() { # MODE PORT: sets SP_PID
+	"$TMP/sendpath" -listen "127.0.0.1:$2" -dir "$TMP/www" -spool "$TMP" -mode "$1" \
+		>"$TMP/sendpath-$1.out" 2>&1 &
+	SP_PID=$!
+	PIDS+=("$SP_PID")
+	wait_port "$2" "$SP_PID" "$TMP/sendpath-$1.out"
+}
+
+if has 1k || has 100k || has 256k || has 1m || has sendpath; then
 	start_verge verge "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
 	V_PID=$VERGE_PID V_PORT=$VERGE_PORT
 	free_port N_PORT
 	start_nginx proxy "$BENCH/nginx/proxy.conf" "$N_PORT" || die "nginx proxy did not start"
 	N_PID=$NGINX_PID
 	log "verge on 127.0.0.1:$V_PORT, nginx proxy_cache on 127.0.0.1:$N_PORT"
-	for s in 1k 100k; do
+	for s in 1k 100k 256k 1m; do
 		has "$s" || continue
 		check_hit "http://127.0.0.1:$V_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache: Hit from verge'
 		check_hit "http://127.0.0.1:$N_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache-Status: HIT'
 		compare "$s" "http://127.0.0.1:$V_PORT/$s.bin" "$V_PID" "http://127.0.0.1:$N_PORT/$s.bin" "$N_PID"
 	done
-	stop "$V_PID" "$N_PID"
+	stop "$V_PID"
+	if has sendpath; then
+		log "go build -o $TMP/sendpath ./bench/sendpath"
+		(cd "$REPO" && go build -o "$TMP/sendpath" ./bench/sendpath) || die "go build of bench/sendpath failed"
+		for s in $SENDPATH_SIZES; do
+			[[ -n ${SIZE[$s]:-} ]] || die "SENDPATH_SIZES: unknown size '$s' (want: 1k 100k 256k 1m)"
+			check_hit "http://127.0.0.1:$N_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache-Status: HIT'
+			for m in $SENDPATH_MODES; do
+				free_port SP_PORT
+				start_sendpath "$m" "$SP_PORT" || die "sendpath -mode $m did not start"
+				check_hit "http://127.0.0.1:$SP_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache: Hit from sendpath'
+				compare "sp-$m-$s" "http://127.0.0.1:$SP_PORT/$s.bin" "$SP_PID" "http://127.0.0.1:$N_PORT/$s.bin" "$N_PID"
+				stop "$SP_PID"
+			done
+		done
+	fi
+	stop "$N_PID"
 fi
 
 # --- js: one viewer-response function ---------------------------------------------------------
@@ -431,6 +464,7 @@ stop "$ORIGIN_PID"
 		}'
 	printf '\nratio = Verge / nginx: above 1 is better for req/s, below 1 is better for latency.\n'
 	printf 'js = 1 KiB hits with one viewer-response JS function (Verge) vs njs js_header_filter (nginx).\n'
+	! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge.\n'
 	printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
 	[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"
