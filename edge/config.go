@@ -192,7 +192,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -14,17 +14,23 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found"},
 		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`},
-		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: invalid duration "soon"`},
-		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: invalid size "lots"`},
+		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`},
+		{"bad duration in a flow mapping", "origins: [{id: a, url: http://x, connect_timeout: 1s, read_timeout: soon}]\n", `bad.yaml:1: origins[0].read_timeout: invalid duration "soon"`},
+		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots` into int"},
+		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`"},
+		{"wrong type, long value", "origins:\n  - id: a\n    max_conns: a-great-many\n", "bad.yaml:3: origins[0].max_conns: cannot unmarshal !!str `a-great...`"},
+		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: cache.max_size: invalid size "lots"`},
 		{"no behaviors", "origins: [{id: a, url: http://x}]\n", "behaviors: at least the default behavior"},
 		{"unknown origin", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin: b\n", `bad.yaml:4: behaviors[0].origin: unknown origin "b"`},
 		{"bad origin url", "origins:\n  - id: a\n    url: ftp://x\nbehaviors: [{path: \"*\"}]\n", `bad.yaml:3: origins[0].url: "ftp://x"`},
 		{"duplicate origin", "origins:\n  - {id: a, url: http://x}\n  - {id: a, url: http://y}\nbehaviors: [{path: \"*\", origin: a}]\n", `bad.yaml:3: origins[1].id: duplicate origin id "a"`},
 		{"default not last", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n  - path: /api/*\n", `bad.yaml:4: behaviors[1].path: the last behavior must be the default one`},
-		{"min above max", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n", "behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
-		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "behaviors[0].functions.viewer-req: unknown event type"},
+		{"min above max", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n", "bad.yaml:4: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
+		{"min above max, block style", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      min_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
+		{"default outside the bounds", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      default_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.default_ttl: default_ttl 10s must lie within"},
+		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "bad.yaml:4: behaviors[0].functions.viewer-req: unknown event type"},
 		{"unknown function", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: nope\n", `bad.yaml:5: behaviors[0].functions.viewer-request: unknown function "nope"`},
-		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: query_strings "some"`},
+		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: behaviors[0].cache.query_strings: query_strings "some"`},
 		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`},
 		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`},
 		{"not yaml", "origins: [\n", "bad.yaml:"},
@@ -95,4 +101,32 @@ func TestExampleConfigs(t *testing.T) {
 			p.close()
 		})
 	}
+}
+
+// FuzzParseConfig: any input is parsed or refused with a "config: " error naming the file,
+// never a panic.
+func FuzzParseConfig(f *testing.F) {
+	files, _ := filepath.Glob("../configs/*.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("origins: [{id: a, url: http://x, max_conns: lots}]\n"))
+	f.Add([]byte("origins:\n  - id: a\n    read_timeout: soon\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := ParseConfig("fuzz.yaml", data)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "config: ") {
+			t.Fatalf("error without the config prefix: %q", msg)
+		}
+		if !strings.Contains(msg, "fuzz.yaml") {
+			t.Fatalf("error without the file: %q", msg)
+		}
+	})
 }

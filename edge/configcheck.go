@@ -126,15 +126,15 @@ func (c *Config) validateBehavior(i int, origins map[string]bool) error {
 		p.MaxTTL = &d
 	}
 	if p.MinTTL > *p.MaxTTL {
-		return c.fieldErr(b.node, "cache", field+".cache.min_ttl", "min_ttl %v is above max_ttl %v", p.MinTTL.Std(), p.MaxTTL.Std())
+		return c.fieldErr(b.node, "cache.min_ttl", field+".cache.min_ttl", "min_ttl %v is above max_ttl %v", p.MinTTL.Std(), p.MaxTTL.Std())
 	}
 	if p.DefaultTTL < p.MinTTL || p.DefaultTTL > *p.MaxTTL {
-		return c.fieldErr(b.node, "cache", field+".cache.default_ttl", "default_ttl %v must lie within [min_ttl %v, max_ttl %v]", p.DefaultTTL.Std(), p.MinTTL.Std(), p.MaxTTL.Std())
+		return c.fieldErr(b.node, "cache.default_ttl", field+".cache.default_ttl", "default_ttl %v must lie within [min_ttl %v, max_ttl %v]", p.DefaultTTL.Std(), p.MinTTL.Std(), p.MaxTTL.Std())
 	}
 	for event, a := range b.Functions {
 		f := fmt.Sprintf("%s.functions.%s", field, event)
 		if _, err := hooks.ParseStage(event); err != nil {
-			return c.fieldErr(b.node, "functions", f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
+			return c.fieldErr(b.node, "functions."+event, f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
 		}
 		if a.Function == "" {
 			return c.fieldErr(a.node, "function", f, "function name required")

@@ -129,25 +129,110 @@ func decodeStrict(n *yaml.Node, v any) error {
 	return n.Decode(v)
 }
 
-// posError is an error at a line of the YAML document; yamlError adds the file name.
+// posError is an error at a node of the YAML document; yamlError adds the file and the field.
 type posError struct {
-	line int
-	msg  string
+	line, col int
+	msg       string
 }
 
 func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
 func nodeErr(n *yaml.Node, format string, args ...any) error {
-	return &posError{line: n.Line, msg: fmt.Sprintf(format, args...)}
+	return &posError{line: n.Line, col: n.Column, msg: fmt.Sprintf(format, args...)}
 }
 
-var yamlLineRE = regexp.MustCompile(`(?m)^\s*(?:yaml: )?line (\d+): `)
+var yamlLineRE = regexp.MustCompile(`^\s*(?:yaml: )?line (\d+): (.*)$`)
 
-// yamlError rewrites the decoder's "line N: ..." messages as "FILE:N: ...", one per line.
-func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
-	msg = yamlLineRE.ReplaceAllString(msg, file+":$1: ")
-	return fmt.Errorf("config: %s", strings.TrimSpace(msg))
+// yamlError rewrites the decoder's "line N: problem" messages, one per line, as
+// "FILE:N: FIELD: problem". The decoder's own type errors give only a line and the value, so
+// FIELD is the field on that line holding that value in data; a message that already names its
+// field (an unknown one) is left as it is.
+func yamlError(file string, data []byte, err error) error {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		doc = yaml.Node{} // a syntax error: there are no fields to name
+	}
+	col := 0
+	if pe, ok := err.(*posError); ok {
+		col = pe.col
+	}
+	lines := strings.Split(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n"), "\n")
+	for i, l := range lines {
+		m := yamlLineRE.FindStringSubmatch(l)
+		if m == nil {
+			lines[i] = file + ": " + strings.TrimSpace(l) // the parser says where only sometimes
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		var value string
+		if v := yamlValueRE.FindStringSubmatch(m[2]); v != nil {
+			value = v[1]
+		}
+		field := fieldAt(&doc, "", at{line, col, value})
+		if field == "" || strings.Contains(m[2], "not found in type") || strings.HasPrefix(m[2], "unknown field") {
+			lines[i] = fmt.Sprintf("%s:%s: %s", file, m[1], m[2])
+		} else {
+			lines[i] = fmt.Sprintf("%s:%s: %s: %s", file, m[1], field, m[2])
+		}
+	}
+	return fmt.Errorf("config: %s", strings.TrimSpace(strings.Join(lines, "\n")))
+}
+
+// yamlValueRE finds the value in the decoder's "cannot unmarshal !!str `lots` into int"; the
+// decoder shortens a long one to its first seven characters and "...".
+var yamlValueRE = regexp.MustCompile("`([^`]*)`")
+
+// at is where an error points: a line, and a column or the value there when known (0, "").
+type at struct {
+	line, col int
+	value     string
+}
+
+func (a at) matches(v *yaml.Node) bool {
+	if v.Line != a.line || (a.col != 0 && v.Column != a.col) {
+		return false
+	}
+	if a.value == "" {
+		return true
+	}
+	if prefix, cut := strings.CutSuffix(a.value, "..."); cut {
+		return v.Kind == yaml.ScalarNode && strings.HasPrefix(v.Value, prefix)
+	}
+	return v.Kind == yaml.ScalarNode && v.Value == a.value
+}
+
+// fieldAt returns the path (origins[0].read_timeout) of the deepest field in n, below path,
+// whose value is where a points; "" if there is none.
+func fieldAt(n *yaml.Node, path string, a at) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if f := fieldAt(c, path, a); f != "" {
+				return f
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if f := fieldAt(v, p, a); f != "" {
+				return f
+			}
+			if a.matches(v) {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if f := fieldAt(c, fmt.Sprintf("%s[%d]", path, i), a); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // yamlFields returns the yaml field names of the struct v points to.
@@ -163,15 +248,25 @@ func yamlFields(v any) map[string]bool {
 	return names
 }
 
-// keyLine returns the line of key in mapping n, or n's own line.
+// keyLine returns the line of key in mapping n, where key may go deeper ("cache.min_ttl"); if
+// the key was not written, the line of the deepest part of it that was, or n's own line.
 func keyLine(n *yaml.Node, key string) int {
 	if n == nil {
 		return 0
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i].Line
+	line := n.Line
+	for part := range strings.SplitSeq(key, ".") {
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line, next = n.Content[i].Line, n.Content[i+1]
+				break
+			}
 		}
+		if next == nil || next.Kind != yaml.MappingNode {
+			break
+		}
+		n = next
 	}
-	return n.Line
+	return line
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vergecdn/verge/registry"
 )
@@ -219,5 +220,16 @@ func TestConcurrentWrites(t *testing.T) {
 	st, _ := s.Snapshot()
 	if st.Revision != 80 || len(st.Functions) != 8 || len(st.Versions["f3"]) != 5 {
 		t.Fatalf("revision %d, %d functions, %d versions", st.Revision, len(st.Functions), len(st.Versions["f3"]))
+	}
+}
+
+// TestOpenHeldDirectory: a second store on a data directory another one holds is refused, within
+// its lock timeout, with an error that says what is wrong.
+func TestOpenHeldDirectory(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir)
+	_, err := registry.Open(registry.Options{Dir: dir, LockTimeout: 50 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "another process") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("second open of %s: %v", dir, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,6 +95,9 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	db, err := bolt.Open(filepath.Join(o.Dir, "registry.db"), 0o600, &bolt.Options{Timeout: o.LockTimeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("registry: open %s: another process (a running verge?) holds the data directory; give each node its own --data: %w", o.Dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", o.Dir, err)
 	}

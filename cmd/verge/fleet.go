@@ -31,7 +31,7 @@ type fleetFlags struct {
 }
 
 func (f *fleetFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&f.gossip, "gossip", "", "join a fleet: gossip on this host:port (e.g. 127.0.0.1:7946)")
+	fl.StringVar(&f.gossip, "gossip", "", "join a fleet: gossip on this host:port (127.0.0.1:7946 when only --join is given)")
 	fl.StringSliceVar(&f.join, "join", nil, "fleet members to join, HOST:PORT[,...]")
 }
 
@@ -63,10 +63,7 @@ type fleet struct {
 // started; Close it before lc.Close. metrics receives the verge_cluster_* series.
 func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics prometheus.Registerer, log *slog.Logger) (*fleet, error) {
 	fl := &fleet{Handler: lc.Handler}
-	if fc.Gossip == "" {
-		if len(fc.Seeds) > 0 {
-			return nil, errors.New("cluster: --join needs --gossip (or cluster.gossip)")
-		}
+	if fc.Gossip == "" && len(fc.Seeds) == 0 {
 		// Outside a fleet, `verge cache purge` empties this node's cache only.
 		token, err := fleetToken(cfg, fc)
 		if err != nil {

@@ -93,8 +93,27 @@ func TestWireClusterOff(t *testing.T) {
 	if err != nil || fl.c != nil || fl.Handler == nil || fl.Close() != nil {
 		t.Fatalf("no fleet: %v", err)
 	}
-	if _, err := wireCluster(cfg, fleetConfig{Seeds: []string{"127.0.0.1:1"}}, lc, nil, slog.New(slog.DiscardHandler)); err == nil {
-		t.Fatal("--join without --gossip accepted")
+}
+
+// TestJoinDefaultGossip: --join without --gossip gossips on DESIGN.md's default, 127.0.0.1:7946.
+// The test holds that port (or finds it taken), so the fleet must fail to bind it, and say so.
+func TestJoinDefaultGossip(t *testing.T) {
+	if ln, err := net.Listen("tcp", "127.0.0.1:7946"); err == nil {
+		defer ln.Close()
+	}
+	cfg := &edge.Config{Admin: "127.0.0.1:0", Data: t.TempDir()}
+	lc, err := openLifecycle(cfg, nil, slog.New(slog.DiscardHandler), lifecycleOptions{InProcess: true, Tokens: []admin.Token{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	fl, err := wireCluster(cfg, fleetConfig{Seeds: []string{"127.0.0.1:1"}}, lc, nil, slog.New(slog.DiscardHandler))
+	if err == nil {
+		fl.Close()
+		t.Fatal("joined on a port that is taken")
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:7946") {
+		t.Fatalf("error %q does not name the default gossip address", err)
 	}
 }
 
