@@ -57,6 +57,12 @@ for s in "$@"; do
 done
 SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
 SENDPATH_SIZES=${SENDPATH_SIZES:-100k 256k 1m}
+for m in $SENDPATH_MODES; do
+	[[ " writev more separate cork " == *" $m "* ]] || die "SENDPATH_MODES: unknown mode '$m' (want: writev more separate cork)"
+done
+for s in $SENDPATH_SIZES; do
+	[[ " 1k 100k 256k 1m " == *" $s "* ]] || die "SENDPATH_SIZES: unknown size '$s' (want: 1k 100k 256k 1m)"
+done
 SCENARIOS=" $* "
 has() { [[ $SCENARIOS == *" $1 "* ]]; }
 
@@ -294,7 +300,7 @@ run_wrk() { # SCENARIO ROUND SERVER URL PID: one measured run against the server
 	box_jiffies t0 b0 s0
 	snapshot "$TMP/procs0" "$5"
 	local prof_pid=
-	if [[ -n ${PROFILE:-} && $3 == verge ]]; then
+	if [[ -n ${PROFILE:-} && $3 == verge && $1 != sp-* ]]; then
 		# The middle of the run: wrk's first and last second are left out.
 		local secs=$((${DURATION%s} - 2 > 0 ? ${DURATION%s} - 2 : 1))
 		(sleep 1 && curl -fsS --max-time $((secs + 10)) -o "$OUT/$1-r$2-verge.pprof" \
@@ -350,7 +356,7 @@ head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
 free_port ORIGIN_PORT
 render "$BENCH/nginx/proxy-http.conf" "$TMP/nginx/proxy-http.conf"
 cp "$TMP/nginx/proxy-http.conf" "$OUT/nginx-proxy-http.conf"
-log "origin: nginx on 127.0.0.1:$ORIGIN_PORT (1k.bin, 100k.bin, Cache-Control: max-age=3600)"
+log "origin: nginx on 127.0.0.1:$ORIGIN_PORT (1k.bin 100k.bin 256k.bin 1m.bin, Cache-Control: max-age=3600)"
 start_nginx origin "$BENCH/nginx/origin.conf" "$ORIGIN_PORT" || die "origin nginx did not start"
 ORIGIN_PID=$NGINX_PID
 
@@ -366,25 +372,32 @@ start_sendpath() { # MODE PORT: sets SP_PID
 	wait_port "$2" "$SP_PID" "$TMP/sendpath-$1.out"
 }
 
-if has 1k || has 100k || has 256k || has 1m || has sendpath; then
-	start_verge verge "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
-	V_PID=$VERGE_PID V_PORT=$VERGE_PORT
+PLAIN=
+for s in 1k 100k 256k 1m; do
+	if has "$s"; then PLAIN+="$s "; fi
+done
+if [[ -n $PLAIN ]] || has sendpath; then
+	if [[ -n $PLAIN ]]; then
+		start_verge verge "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
+		V_PID=$VERGE_PID V_PORT=$VERGE_PORT
+		log "verge on 127.0.0.1:$V_PORT"
+	fi
 	free_port N_PORT
 	start_nginx proxy "$BENCH/nginx/proxy.conf" "$N_PORT" || die "nginx proxy did not start"
 	N_PID=$NGINX_PID
-	log "verge on 127.0.0.1:$V_PORT, nginx proxy_cache on 127.0.0.1:$N_PORT"
-	for s in 1k 100k 256k 1m; do
-		has "$s" || continue
+	log "nginx proxy_cache on 127.0.0.1:$N_PORT"
+	for s in $PLAIN; do
 		check_hit "http://127.0.0.1:$V_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache: Hit from verge'
 		check_hit "http://127.0.0.1:$N_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache-Status: HIT'
 		compare "$s" "http://127.0.0.1:$V_PORT/$s.bin" "$V_PID" "http://127.0.0.1:$N_PORT/$s.bin" "$N_PID"
 	done
-	stop "$V_PID"
+	[[ -z $PLAIN ]] || stop "$V_PID"
 	if has sendpath; then
 		log "go build -o $TMP/sendpath ./bench/sendpath"
 		(cd "$REPO" && go build -o "$TMP/sendpath" ./bench/sendpath) || die "go build of bench/sendpath failed"
+		SPOOL_FS="$(findmnt -no FSTYPE -T "$TMP" 2>/dev/null || stat -f -c %T "$TMP") ($(df --output=source "$TMP" | tail -n 1))"
+		log "sendpath spools in $TMP, on $SPOOL_FS"
 		for s in $SENDPATH_SIZES; do
-			[[ -n ${SIZE[$s]:-} ]] || die "SENDPATH_SIZES: unknown size '$s' (want: 1k 100k 256k 1m)"
 			check_hit "http://127.0.0.1:$N_PORT/$s.bin" "${SIZE[$s]}" 'X-Cache-Status: HIT'
 			for m in $SENDPATH_MODES; do
 				free_port SP_PORT
@@ -464,7 +477,7 @@ stop "$ORIGIN_PID"
 		}'
 	printf '\nratio = Verge / nginx: above 1 is better for req/s, below 1 is better for latency.\n'
 	printf 'js = 1 KiB hits with one viewer-response JS function (Verge) vs njs js_header_filter (nginx).\n'
-	! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge.\n'
+	! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge; its spool was on %s.\n' "$SPOOL_FS"
 	printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
 	[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"

@@ -1,10 +1,12 @@
 package edge
 
 // ClusterConfig is the `cluster:` block: the fleet this node gossips with. Every field is
-// optional; without Gossip (or `serve --gossip`) the node is not in a fleet.
+// optional; without Gossip and Seeds (or `serve --gossip`, `--join`) the node is not in a fleet.
 type ClusterConfig struct {
 	// Gossip is the host:port memberlist binds, TCP and UDP (--gossip). Port 0: ephemeral.
-	// Default: none (no fleet); DESIGN.md's usual value is 127.0.0.1:7946.
+	// Default: 127.0.0.1:7946 when Seeds are given (DESIGN.md's default), else none (no fleet).
+	// That default reaches only seeds on this host; a node joining others must name an
+	// address they can reach.
 	Gossip string `yaml:"gossip"`
 	// Advertise is the host:port peers reach this node's gossip on. Default: Gossip.
 	Advertise string `yaml:"advertise"`

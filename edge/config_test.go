@@ -11,29 +11,37 @@ import (
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
+		avoid            string // must not be in the error: a field wrongly named
 	}{
-		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found"},
-		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`},
-		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`},
-		{"bad duration in a flow mapping", "origins: [{id: a, url: http://x, connect_timeout: 1s, read_timeout: soon}]\n", `bad.yaml:1: origins[0].read_timeout: invalid duration "soon"`},
-		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots` into int"},
-		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`"},
-		{"wrong type, long value", "origins:\n  - id: a\n    max_conns: a-great-many\n", "bad.yaml:3: origins[0].max_conns: cannot unmarshal !!str `a-great...`"},
-		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: cache.max_size: invalid size "lots"`},
-		{"no behaviors", "origins: [{id: a, url: http://x}]\n", "behaviors: at least the default behavior"},
-		{"unknown origin", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin: b\n", `bad.yaml:4: behaviors[0].origin: unknown origin "b"`},
-		{"bad origin url", "origins:\n  - id: a\n    url: ftp://x\nbehaviors: [{path: \"*\"}]\n", `bad.yaml:3: origins[0].url: "ftp://x"`},
-		{"duplicate origin", "origins:\n  - {id: a, url: http://x}\n  - {id: a, url: http://y}\nbehaviors: [{path: \"*\", origin: a}]\n", `bad.yaml:3: origins[1].id: duplicate origin id "a"`},
-		{"default not last", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n  - path: /api/*\n", `bad.yaml:4: behaviors[1].path: the last behavior must be the default one`},
-		{"min above max", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n", "bad.yaml:4: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
-		{"min above max, block style", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      min_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s"},
-		{"default outside the bounds", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      default_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.default_ttl: default_ttl 10s must lie within"},
-		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "bad.yaml:4: behaviors[0].functions.viewer-req: unknown event type"},
-		{"unknown function", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: nope\n", `bad.yaml:5: behaviors[0].functions.viewer-request: unknown function "nope"`},
-		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: behaviors[0].cache.query_strings: query_strings "some"`},
-		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`},
-		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`},
-		{"not yaml", "origins: [\n", "bad.yaml:"},
+		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found", ""},
+		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`, ""},
+		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`, ""},
+		{"bad duration in a flow mapping", "origins: [{id: a, url: http://x, connect_timeout: 1s, read_timeout: soon}]\n", `bad.yaml:1: origins[0].read_timeout: invalid duration "soon"`, ""},
+		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots` into int", ""},
+		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`", ""},
+		{"wrong type, long value", "origins:\n  - id: a\n    max_conns: a-great-many\n", "bad.yaml:3: origins[0].max_conns: cannot unmarshal !!str `a-great...`", ""},
+		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: cache.max_size: invalid size "lots"`, ""},
+		{"no behaviors", "origins: [{id: a, url: http://x}]\n", "behaviors: at least the default behavior", ""},
+		{"unknown origin", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin: b\n", `bad.yaml:4: behaviors[0].origin: unknown origin "b"`, ""},
+		{"bad origin url", "origins:\n  - id: a\n    url: ftp://x\nbehaviors: [{path: \"*\"}]\n", `bad.yaml:3: origins[0].url: "ftp://x"`, ""},
+		{"duplicate origin", "origins:\n  - {id: a, url: http://x}\n  - {id: a, url: http://y}\nbehaviors: [{path: \"*\", origin: a}]\n", `bad.yaml:3: origins[1].id: duplicate origin id "a"`, ""},
+		{"default not last", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n  - path: /api/*\n", `bad.yaml:4: behaviors[1].path: the last behavior must be the default one`, ""},
+		{"min above max", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {min_ttl: 10, max_ttl: 5}\n", "bad.yaml:4: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s", ""},
+		{"min above max, block style", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      min_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.min_ttl: min_ttl 10s is above max_ttl 5s", ""},
+		{"default outside the bounds", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_ttl: 5\n      default_ttl: 10\n", "bad.yaml:6: behaviors[0].cache.default_ttl: default_ttl 10s must lie within", ""},
+		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "bad.yaml:4: behaviors[0].functions.viewer-req: unknown event type", ""},
+		{"unknown function", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: nope\n", `bad.yaml:5: behaviors[0].functions.viewer-request: unknown function "nope"`, ""},
+		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: behaviors[0].cache.query_strings: query_strings "some"`, ""},
+		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`, ""},
+		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`, ""},
+		{"not yaml", "origins: [\n", "bad.yaml:", ""},
+		{"a list written as a mapping", "origins:\n  id: a\n  url: http://x\n", "bad.yaml:2: origins: cannot unmarshal !!map into []edge.OriginConfig", ""},
+		{"behaviors written as a mapping", "behaviors:\n  path: \"*\"\n", "bad.yaml:2: behaviors: cannot unmarshal !!map", ""},
+		{"the same wrong value twice on a line", "origins: [{id: lots, url: http://x, max_conns: lots}]\n", "bad.yaml:1: cannot unmarshal !!str `lots` into int", "origins[0].id"},
+		{"a sequence where a string goes", "origins: [{id: a, url: [x]}]\n", "bad.yaml:1: cannot unmarshal !!seq into string", "origins[0].id"},
+		{"a repeated key", "origins: [{id: a, url: http://x, url: http://y}]\n", `bad.yaml:1: origins[0].url: mapping key "url" already defined`, ""},
+		{"an alias to a bad value", "origins: [{id: a, url: &u http://x, read_timeout: *u}]\n", `bad.yaml:1: invalid duration "http://x"`, "origins[0].url"},
+		{"a dotted event name", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer.request: f\n", "bad.yaml:5: behaviors[0].functions.viewer.request: unknown event type", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +53,9 @@ func TestConfigErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %q\ndoes not contain %q", err, tt.want)
+			}
+			if tt.avoid != "" && strings.Contains(err.Error(), tt.avoid) {
+				t.Fatalf("error %q\nnames %s, which is not at fault", err, tt.avoid)
 			}
 		})
 	}

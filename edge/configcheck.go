@@ -12,10 +12,16 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// fieldErr reports a problem with one field: "FILE:LINE: FIELD: problem".
+// fieldErr reports a problem with one field, written under key in mapping n:
+// "FILE:LINE: FIELD: problem".
 func (c *Config) fieldErr(n *yaml.Node, key, field, format string, args ...any) error {
+	return c.lineErr(keyLine(n, key), field, format, args...)
+}
+
+// lineErr reports a problem with one field written at line (0: unknown).
+func (c *Config) lineErr(line int, field, format string, args ...any) error {
 	loc := c.file
-	if line := keyLine(n, key); line > 0 {
+	if line > 0 {
 		loc = fmt.Sprintf("%s:%d", c.file, line)
 	}
 	if loc == "" {
@@ -126,15 +132,15 @@ func (c *Config) validateBehavior(i int, origins map[string]bool) error {
 		p.MaxTTL = &d
 	}
 	if p.MinTTL > *p.MaxTTL {
-		return c.fieldErr(b.node, "cache.min_ttl", field+".cache.min_ttl", "min_ttl %v is above max_ttl %v", p.MinTTL.Std(), p.MaxTTL.Std())
+		return c.lineErr(keyLine(b.node, "cache", "min_ttl"), field+".cache.min_ttl", "min_ttl %v is above max_ttl %v", p.MinTTL.Std(), p.MaxTTL.Std())
 	}
 	if p.DefaultTTL < p.MinTTL || p.DefaultTTL > *p.MaxTTL {
-		return c.fieldErr(b.node, "cache.default_ttl", field+".cache.default_ttl", "default_ttl %v must lie within [min_ttl %v, max_ttl %v]", p.DefaultTTL.Std(), p.MinTTL.Std(), p.MaxTTL.Std())
+		return c.lineErr(keyLine(b.node, "cache", "default_ttl"), field+".cache.default_ttl", "default_ttl %v must lie within [min_ttl %v, max_ttl %v]", p.DefaultTTL.Std(), p.MinTTL.Std(), p.MaxTTL.Std())
 	}
 	for event, a := range b.Functions {
 		f := fmt.Sprintf("%s.functions.%s", field, event)
 		if _, err := hooks.ParseStage(event); err != nil {
-			return c.fieldErr(b.node, "functions."+event, f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
+			return c.lineErr(keyLine(b.node, "functions", event), f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
 		}
 		if a.Function == "" {
 			return c.fieldErr(a.node, "function", f, "function name required")

@@ -1,9 +1,11 @@
 package edge
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,73 +145,120 @@ func nodeErr(n *yaml.Node, format string, args ...any) error {
 
 var yamlLineRE = regexp.MustCompile(`^\s*(?:yaml: )?line (\d+): (.*)$`)
 
-// yamlError rewrites the decoder's "line N: problem" messages, one per line, as
-// "FILE:N: FIELD: problem". The decoder's own type errors give only a line and the value, so
-// FIELD is the field on that line holding that value in data; a message that already names its
-// field (an unknown one) is left as it is.
+// yamlError rewrites the decoder's "line N: problem" messages, one per problem, as
+// "FILE:N: FIELD: problem" (where names FIELD; see where). A message that already names its
+// field (an unknown one) keeps its words.
 func yamlError(file string, data []byte, err error) error {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil {
 		doc = yaml.Node{} // a syntax error: there are no fields to name
 	}
+	lines := make(map[int][]field) // by the line of the key and of the value
+	walkFields(&doc, "", func(f field) {
+		lines[f.k.Line] = append(lines[f.k.Line], f)
+		if f.v.Line != f.k.Line {
+			lines[f.v.Line] = append(lines[f.v.Line], f)
+		}
+	})
 	col := 0
-	if pe, ok := err.(*posError); ok {
+	problems := []string{err.Error()}
+	var pe *posError
+	var te *yaml.TypeError
+	switch {
+	case errors.As(err, &pe):
 		col = pe.col
+	case errors.As(err, &te):
+		problems = te.Errors // one per problem, whatever the values they quote hold
 	}
-	lines := strings.Split(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n"), "\n")
-	for i, l := range lines {
-		m := yamlLineRE.FindStringSubmatch(l)
+	for i, p := range problems {
+		m := yamlLineRE.FindStringSubmatch(p)
 		if m == nil {
-			lines[i] = file + ": " + strings.TrimSpace(l) // the parser says where only sometimes
+			problems[i] = file + ": " + strings.TrimSpace(p) // the parser says where only sometimes
 			continue
 		}
 		line, _ := strconv.Atoi(m[1])
-		var value string
-		if v := yamlValueRE.FindStringSubmatch(m[2]); v != nil {
-			value = v[1]
-		}
-		field := fieldAt(&doc, "", at{line, col, value})
+		field := where(lines[line], line, col, m[2])
 		if field == "" || strings.Contains(m[2], "not found in type") || strings.HasPrefix(m[2], "unknown field") {
-			lines[i] = fmt.Sprintf("%s:%s: %s", file, m[1], m[2])
+			problems[i] = fmt.Sprintf("%s:%s: %s", file, m[1], m[2])
 		} else {
-			lines[i] = fmt.Sprintf("%s:%s: %s: %s", file, m[1], field, m[2])
+			problems[i] = fmt.Sprintf("%s:%s: %s: %s", file, m[1], field, m[2])
 		}
 	}
-	return fmt.Errorf("config: %s", strings.TrimSpace(strings.Join(lines, "\n")))
+	return fmt.Errorf("config: %s", strings.Join(problems, "\n"))
 }
 
-// yamlValueRE finds the value in the decoder's "cannot unmarshal !!str `lots` into int"; the
-// decoder shortens a long one to its first seven characters and "...".
-var yamlValueRE = regexp.MustCompile("`([^`]*)`")
+var (
+	// The decoder's "cannot unmarshal !!str `lots` into int": the kind of node, and its value
+	// for a scalar, shortened to seven characters and "..." when long.
+	yamlTypeRE = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into ")
+	// The decoder's `mapping key "url" already defined at line 3`.
+	yamlDupRE = regexp.MustCompile(`^mapping key "((?:[^"\\]|\\.)*)" already defined`)
+)
 
-// at is where an error points: a line, and a column or the value there when known (0, "").
-type at struct {
-	line, col int
-	value     string
+// field is one key and its value in the document, with its path (origins[0].url).
+type field struct {
+	path string
+	k, v *yaml.Node
 }
 
-func (a at) matches(v *yaml.Node) bool {
-	if v.Line != a.line || (a.col != 0 && v.Column != a.col) {
-		return false
+// where names the field that problem, reported at line (and column col, when not 0), is
+// about, among the fields written on that line: the one value there of the kind and value the
+// problem quotes, or the repeated key of a duplicate. It names none when several fit, or when
+// the value carries an anchor (the decoder reports an alias's problems at its anchor).
+func where(fields []field, line, col int, problem string) string {
+	want := func(n *yaml.Node) bool { return n.Line == line && (col == 0 || n.Column == col) }
+	key := false
+	if m := yamlDupRE.FindStringSubmatch(problem); m != nil {
+		name, err := strconv.Unquote(`"` + m[1] + `"`)
+		if err != nil {
+			return ""
+		}
+		want, key = func(n *yaml.Node) bool { return n.Line == line && n.Value == name }, true
+	} else if m := yamlTypeRE.FindStringSubmatch(problem); m != nil {
+		kind, value, quoted := m[1], m[2], strings.Contains(problem, "`")
+		want = func(n *yaml.Node) bool {
+			if n.Line != line {
+				return false
+			}
+			switch kind {
+			case "map":
+				return n.Kind == yaml.MappingNode
+			case "seq":
+				return n.Kind == yaml.SequenceNode
+			}
+			if n.Kind != yaml.ScalarNode || !quoted {
+				return n.Kind == yaml.ScalarNode
+			}
+			if prefix, cut := strings.CutSuffix(value, "..."); cut && len(n.Value) > 10 {
+				return strings.HasPrefix(n.Value, prefix)
+			}
+			return n.Value == value
+		}
 	}
-	if a.value == "" {
-		return true
+	var found []string
+	var anchored bool
+	for _, f := range fields {
+		n := f.v
+		if key {
+			n = f.k
+		}
+		if want(n) && !slices.Contains(found, f.path) { // a repeated key: two nodes, one field
+			found = append(found, f.path)
+			anchored = anchored || f.v.Anchor != ""
+		}
 	}
-	if prefix, cut := strings.CutSuffix(a.value, "..."); cut {
-		return v.Kind == yaml.ScalarNode && strings.HasPrefix(v.Value, prefix)
+	if len(found) != 1 || anchored {
+		return ""
 	}
-	return v.Kind == yaml.ScalarNode && v.Value == a.value
+	return found[0]
 }
 
-// fieldAt returns the path (origins[0].read_timeout) of the deepest field in n, below path,
-// whose value is where a points; "" if there is none.
-func fieldAt(n *yaml.Node, path string, a at) string {
+// walkFields calls fn with every field under n, path being n's own.
+func walkFields(n *yaml.Node, path string, fn func(field)) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if f := fieldAt(c, path, a); f != "" {
-				return f
-			}
+			walkFields(c, path, fn)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -218,21 +267,14 @@ func fieldAt(n *yaml.Node, path string, a at) string {
 			if path != "" {
 				p = path + "." + k.Value
 			}
-			if f := fieldAt(v, p, a); f != "" {
-				return f
-			}
-			if a.matches(v) {
-				return p
-			}
+			fn(field{p, k, v})
+			walkFields(v, p, fn)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if f := fieldAt(c, fmt.Sprintf("%s[%d]", path, i), a); f != "" {
-				return f
-			}
+			walkFields(c, fmt.Sprintf("%s[%d]", path, i), fn)
 		}
 	}
-	return ""
 }
 
 // yamlFields returns the yaml field names of the struct v points to.
@@ -248,17 +290,17 @@ func yamlFields(v any) map[string]bool {
 	return names
 }
 
-// keyLine returns the line of key in mapping n, where key may go deeper ("cache.min_ttl"); if
-// the key was not written, the line of the deepest part of it that was, or n's own line.
-func keyLine(n *yaml.Node, key string) int {
+// keyLine returns the line of the field keys leads to from mapping n (cache, min_ttl); if it
+// was not written, the line of the deepest part of it that was, or n's own line.
+func keyLine(n *yaml.Node, keys ...string) int {
 	if n == nil {
 		return 0
 	}
 	line := n.Line
-	for part := range strings.SplitSeq(key, ".") {
+	for _, key := range keys {
 		var next *yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == part {
+			if n.Content[i].Value == key {
 				line, next = n.Content[i].Line, n.Content[i+1]
 				break
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/vergecdn/verge/cluster"
 )
@@ -95,7 +96,7 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	db, err := bolt.Open(filepath.Join(o.Dir, "registry.db"), 0o600, &bolt.Options{Timeout: o.LockTimeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("registry: open %s: another process (a running verge?) holds the data directory; give each node its own --data: %w", o.Dir, err)
 	}
 	if err != nil {

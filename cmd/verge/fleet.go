@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -63,6 +64,15 @@ type fleet struct {
 // started; Close it before lc.Close. metrics receives the verge_cluster_* series.
 func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics prometheus.Registerer, log *slog.Logger) (*fleet, error) {
 	fl := &fleet{Handler: lc.Handler}
+	if fc.Gossip == "" {
+		// DESIGN.md's default gossip address is loopback: it cannot reach a seed elsewhere,
+		// and would advertise 127.0.0.1 to it.
+		for _, seed := range fc.Seeds {
+			if !loopback(seed) {
+				return nil, fmt.Errorf("cluster: --join %s: give --gossip (or cluster.gossip) an address that node can reach; the default, 127.0.0.1:7946, is this host's only", seed)
+			}
+		}
+	}
 	if fc.Gossip == "" && len(fc.Seeds) == 0 {
 		// Outside a fleet, `verge cache purge` empties this node's cache only.
 		token, err := fleetToken(cfg, fc)
@@ -176,4 +186,17 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// loopback reports whether the gossip address hostport names this host's loopback interface.
+func loopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

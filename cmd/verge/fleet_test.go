@@ -95,6 +95,32 @@ func TestWireClusterOff(t *testing.T) {
 	}
 }
 
+// TestJoinRemoteWithoutGossip: the default gossip address is loopback, so joining a seed on
+// another host without --gossip is refused with what to do, before anything binds.
+func TestJoinRemoteWithoutGossip(t *testing.T) {
+	cfg := &edge.Config{Admin: "127.0.0.1:0", Data: t.TempDir()}
+	lc, err := openLifecycle(cfg, nil, slog.New(slog.DiscardHandler), lifecycleOptions{InProcess: true, Tokens: []admin.Token{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	for _, seed := range []string{"10.0.0.5:7946", "edge-2.example:7946", "[2001:db8::1]:7946"} {
+		fl, err := wireCluster(cfg, fleetConfig{Seeds: []string{"127.0.0.1:1", seed}}, lc, nil, slog.New(slog.DiscardHandler))
+		if err == nil {
+			fl.Close()
+			t.Fatalf("--join %s without --gossip accepted", seed)
+		}
+		if !strings.Contains(err.Error(), seed) || !strings.Contains(err.Error(), "--gossip") {
+			t.Fatalf("--join %s: error %q does not say which seed and what to give", seed, err)
+		}
+	}
+	for _, seed := range []string{"127.0.0.1:7946", "localhost:7946", "[::1]:7946", "127.0.0.2:1"} {
+		if !loopback(seed) {
+			t.Errorf("loopback(%q) = false", seed)
+		}
+	}
+}
+
 // TestJoinDefaultGossip: --join without --gossip gossips on DESIGN.md's default, 127.0.0.1:7946.
 // The test holds that port (or finds it taken), so the fleet must fail to bind it, and say so.
 func TestJoinDefaultGossip(t *testing.T) {
