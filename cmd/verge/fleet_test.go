@@ -82,13 +82,21 @@ func TestWireClusterReplicates(t *testing.T) {
 	}
 }
 
-func TestWireClusterOff(t *testing.T) {
+// soloLifecycle opens a lifecycle on a temporary data directory, closed when the test ends,
+// for the fleet tests that never get as far as gossip.
+func soloLifecycle(t *testing.T) (*edge.Config, *lifecycle) {
+	t.Helper()
 	cfg := &edge.Config{Admin: "127.0.0.1:0", Data: t.TempDir()}
 	lc, err := openLifecycle(cfg, nil, slog.New(slog.DiscardHandler), lifecycleOptions{InProcess: true, Tokens: []admin.Token{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lc.Close()
+	t.Cleanup(func() { lc.Close() })
+	return cfg, lc
+}
+
+func TestWireClusterOff(t *testing.T) {
+	cfg, lc := soloLifecycle(t)
 	fl, err := wireCluster(cfg, fleetConfig{}, lc, nil, slog.New(slog.DiscardHandler))
 	if err != nil || fl.c != nil || fl.Handler == nil || fl.Close() != nil {
 		t.Fatalf("no fleet: %v", err)
@@ -98,12 +106,7 @@ func TestWireClusterOff(t *testing.T) {
 // TestJoinRemoteWithoutGossip: the default gossip address is loopback, so joining a seed on
 // another host without --gossip is refused with what to do, before anything binds.
 func TestJoinRemoteWithoutGossip(t *testing.T) {
-	cfg := &edge.Config{Admin: "127.0.0.1:0", Data: t.TempDir()}
-	lc, err := openLifecycle(cfg, nil, slog.New(slog.DiscardHandler), lifecycleOptions{InProcess: true, Tokens: []admin.Token{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
+	cfg, lc := soloLifecycle(t)
 	for _, seed := range []string{"10.0.0.5:7946", "edge-2.example:7946", "[2001:db8::1]:7946"} {
 		fl, err := wireCluster(cfg, fleetConfig{Seeds: []string{"127.0.0.1:1", seed}}, lc, nil, slog.New(slog.DiscardHandler))
 		if err == nil {
@@ -127,12 +130,7 @@ func TestJoinDefaultGossip(t *testing.T) {
 	if ln, err := net.Listen("tcp", "127.0.0.1:7946"); err == nil {
 		defer ln.Close()
 	}
-	cfg := &edge.Config{Admin: "127.0.0.1:0", Data: t.TempDir()}
-	lc, err := openLifecycle(cfg, nil, slog.New(slog.DiscardHandler), lifecycleOptions{InProcess: true, Tokens: []admin.Token{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
+	cfg, lc := soloLifecycle(t)
 	fl, err := wireCluster(cfg, fleetConfig{Seeds: []string{"127.0.0.1:1"}}, lc, nil, slog.New(slog.DiscardHandler))
 	if err == nil {
 		fl.Close()
