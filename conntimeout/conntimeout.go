@@ -22,8 +22,10 @@
 // The connections stay the server's own (*net.TCPConn): a wrapper would hide them from
 // fasthttp, which then sends a large response in two writes instead of one writev.
 //
-// A timeout fires between its duration and that plus two ticks of the sweeper; a tick is a
-// sixteenth of the shortest timeout, from 1 ms to 250 ms. It fails the side the phase waits
+// A timeout never fires before its duration: a phase's end is its start, read from the clock,
+// plus the timeout. It fires at the first sweep after that, a tick later at most while the
+// sweeper runs on time; a tick is a sixteenth of the shortest timeout, from 1 ms to 250 ms.
+// A timeout too long to count (beyond about 146 years) is unbounded. It fails the side the phase waits
 // on and bounds the other by its own timeout: a read phase that overstayed fails the read,
 // and what fasthttp still writes in it (its 400, a pipelined response it held back) must go
 // out within the write timeout. A read deadline that passes while the handler runs (a slow
@@ -33,6 +35,7 @@
 package conntimeout
 
 import (
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -65,8 +68,7 @@ func (t Timeouts) tick() time.Duration {
 type Tracker struct {
 	t     Timeouts
 	tick  time.Duration
-	start time.Time
-	now   atomic.Int64 // nanoseconds since start, as of the last tick
+	start time.Time // the clock phases are read from: nanoseconds since start
 
 	conns sync.Map // net.Conn -> *conn
 
@@ -83,8 +85,13 @@ func Enforce(srv *fasthttp.Server, t Timeouts) *Tracker {
 	srv.ConnState = k.connState
 	h := srv.Handler
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
-		defer k.enter(ctx.Conn(), writing, t.Write)
+		nc := ctx.Conn()
 		h(ctx)
+		if ctx.Hijacked() {
+			k.closed(nc) // fasthttp hands it over untimed: stop timing it now
+			return
+		}
+		k.enter(nc, writing, t.Write)
 	}
 	return k
 }
@@ -115,8 +122,6 @@ func (k *Tracker) opened(nc net.Conn) {
 	c := &conn{Conn: nc, k: k}
 	k.mu.Lock()
 	if !k.sweeping {
-		// The clock stood still while no sweeper ran.
-		k.now.Store(int64(time.Since(k.start)))
 		k.sweeping = true
 		go k.sweep()
 	}
@@ -127,7 +132,15 @@ func (k *Tracker) opened(nc net.Conn) {
 }
 
 func (k *Tracker) closed(nc net.Conn) {
-	if _, ok := k.conns.LoadAndDelete(nc); ok {
+	if v, ok := k.conns.LoadAndDelete(nc); ok {
+		c := v.(*conn)
+		c.mu.Lock()
+		c.gone = true // a sweep still holding c must not touch it
+		if c.fired.Load() {
+			_ = c.SetDeadline(time.Time{})
+			c.fired.Store(false)
+		}
+		c.mu.Unlock()
 		k.mu.Lock()
 		k.open--
 		k.mu.Unlock()
@@ -159,22 +172,26 @@ const (
 )
 
 // phase encodes a phase of kind p and duration d starting now: when it ends on the Tracker's
-// clock (0: never), shifted left of its kind, so that both change in one atomic store. The
-// clock lags real time by up to a tick: one more tick and a phase never ends early.
+// clock (0: never), shifted left of its kind, so that both change in one atomic store. It
+// reads the clock itself: the sweeper's last reading can be late by more than a tick on a
+// busy machine, and a phase ended from it would end early.
 func (k *Tracker) phase(p kind, d time.Duration) int64 {
-	if d <= 0 {
-		return int64(p)
+	now := int64(time.Since(k.start))
+	if d <= 0 || int64(d) >= maxEnd-now {
+		return int64(p) // unbounded, or too long to encode: never
 	}
-	return (k.now.Load()+int64(d)+int64(k.tick))<<1 | int64(p)
+	return (now+int64(d))<<1 | int64(p)
 }
 
-// sweep advances the clock and expires overdue connections every tick, until none is left.
+// maxEnd is the largest end that survives the shift left of the kind.
+const maxEnd = math.MaxInt64 >> 1
+
+// sweep expires overdue connections every tick, until none is left.
 func (k *Tracker) sweep() {
 	t := time.NewTicker(k.tick)
 	defer t.Stop()
 	for range t.C {
 		now := int64(time.Since(k.start))
-		k.now.Store(now)
 		k.conns.Range(func(_, v any) bool {
 			c := v.(*conn)
 			if overdue(c.state.Load(), now) {
@@ -212,6 +229,7 @@ type conn struct {
 	// expiry meant for the old one.
 	fired atomic.Bool
 	mu    sync.Mutex // serialises expire and rearm
+	gone  bool       // no longer tracked (closed or hijacked); under mu
 }
 
 // enter starts the phase state.
@@ -237,7 +255,7 @@ func (c *conn) rearm() {
 func (c *conn) expire(now int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fired.Load() {
+	if c.gone || c.fired.Load() {
 		return
 	}
 	c.fired.Store(true)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -334,7 +335,7 @@ func TestFirstRequestBudgetStartsAtAccept(t *testing.T) {
 		}
 	}()
 	closedAfter(t, c, 5*time.Second)
-	// Cut at read plus up to two ticks (read/8); a restarted budget would run to 1.8 read.
+	// Cut at read plus up to a tick (read/16); a restarted budget would run to 1.8 read.
 	if took := time.Since(start); took < read || took > read*3/2 {
 		t.Fatalf("cut after %v, want between %v and %v", took, read, read*3/2)
 	}
@@ -393,4 +394,152 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 		_ = tc.SetWriteBuffer(4096)
 	}
 	return c, err
+}
+
+// A timeout too long to encode (an operator's "never", 2,000,000 h) is unbounded: the end of a
+// phase once came out of the shift negative, and the connection was cut at the next sweep.
+func TestHugeTimeoutsNeverFire(t *testing.T) {
+	k := &Tracker{start: time.Now()}
+	later := int64(time.Hour)
+	for _, d := range []time.Duration{1 << 62, 2_000_000 * time.Hour, 1<<63 - 1} {
+		if st := k.phase(reading, d); overdue(st, later) {
+			t.Errorf("a phase of %v is overdue an hour after it started (state %d)", d, st)
+		}
+	}
+	const huge = 2_000_000 * time.Hour
+	addr, _, _ := serve(t, Timeouts{Read: huge, Write: huge, Idle: huge}, nil)
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	roundTrip(t, c, br)
+	time.Sleep(600 * time.Millisecond) // the tick is 250 ms: two sweeps at least
+	roundTrip(t, c, br)
+}
+
+// Never early, even when the sweeper runs late: on one busy core its clock readings can be
+// late by a scheduler quantum, ten times a 1 ms tick. Phases once ended from the sweeper's
+// last reading, so an idle connection could be cut as soon as it went idle. The idle time is
+// measured in the server, from before the phase starts until after the connection is closed:
+// it can only be longer than the phase.
+func TestNeverEarlyWithALateSweeper(t *testing.T) {
+	const idle = 16 * time.Millisecond // the tick: 1 ms
+	var mu sync.Mutex
+	idleAt := map[net.Conn]time.Time{}
+	shortest := time.Hour
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }}
+	Enforce(srv, Timeouts{Read: time.Second, Write: time.Second, Idle: idle})
+	hook := srv.ConnState
+	srv.ConnState = func(nc net.Conn, s fasthttp.ConnState) {
+		if s == fasthttp.StateIdle {
+			mu.Lock()
+			idleAt[nc] = time.Now()
+			mu.Unlock()
+		}
+		hook(nc, s)
+		if s == fasthttp.StateClosed {
+			mu.Lock()
+			if at, ok := idleAt[nc]; ok {
+				shortest = min(shortest, time.Since(at))
+				delete(idleAt, nc)
+			}
+			mu.Unlock()
+		}
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	stop := make(chan struct{})
+	spun := make(chan struct{})
+	go func() { // keeps the one core busy, so that the sweeper waits its turn
+		defer close(spun)
+		for x := 0; ; x++ {
+			if x&0xffff == 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 40 {
+				c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				var resp fasthttp.Response
+				if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					t.Error(err)
+				} else if err := resp.Read(br); err != nil {
+					t.Error(err)
+				}
+				_, _ = br.ReadByte() // until the idle timeout closes it
+				c.Close()
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-spun
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.GetOpenConnectionsCount() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if shortest < idle {
+		t.Fatalf("an idle connection was closed %v after it went idle, before the idle timeout %v", shortest, idle)
+	}
+}
+
+// A hijacked connection is the hijack handler's, untimed, from the moment the handler
+// returns: a slow hand-over (StateHijacked delayed past the write timeout, as a descheduled
+// goroutine would) must not leave it a deadline in the past.
+func TestHijackedConnectionUntimed(t *testing.T) {
+	const write = 32 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	werr := make(chan error, 1)
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.HijackSetNoResponse(true)
+		ctx.Hijack(func(c net.Conn) {
+			time.Sleep(3 * write)
+			_, err := io.WriteString(c, "hello from the hijack handler")
+			werr <- err
+		})
+	}}
+	Enforce(srv, Timeouts{Read: 10 * time.Second, Write: write, Idle: 10 * time.Second})
+	hook := srv.ConnState
+	srv.ConnState = func(nc net.Conn, s fasthttp.ConnState) {
+		if s == fasthttp.StateHijacked {
+			time.Sleep(2 * write)
+		}
+		hook(nc, s)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	c := dial(t, ln.Addr().String())
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-werr:
+		if err != nil {
+			t.Fatalf("the hijack handler's write: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler was not hijacked")
+	}
 }

@@ -62,8 +62,9 @@ type ServerConfig struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// IdleTimeout closes keep-alive connections idle this long. Default 60s.
 	//
-	// The three fire never early and at most two sixteenths of the shortest of them late
-	// (at most 500 ms): one sweeper enforces them (package conntimeout).
+	// The three fire never early and, on a node that is not overloaded, at most a sixteenth
+	// of the shortest of them late (at most 250 ms): one sweeper enforces them (package
+	// conntimeout).
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxRequestBodySize bounds request bodies. Default 16 MiB.
 	MaxRequestBodySize ByteSize `yaml:"max_request_body_size"`

@@ -16,6 +16,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found", ""},
 		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`, ""},
 		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`, ""},
+		{"duration too long to count", "origins:\n  - id: a\n    url: http://x\n    read_timeout: 1e10\n", `bad.yaml:4: origins[0].read_timeout: duration "1e10" is too long`, ""},
 		{"bad duration in a flow mapping", "origins: [{id: a, url: http://x, connect_timeout: 1s, read_timeout: soon}]\n", `bad.yaml:1: origins[0].read_timeout: invalid duration "soon"`, ""},
 		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots` into int", ""},
 		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`", ""},

@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -24,6 +25,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
 		if secs < 0 {
 			return nodeErr(n, "duration %q is negative", n.Value)
+		}
+		if secs >= float64(math.MaxInt64)/float64(time.Second) {
+			return nodeErr(n, "duration %q is too long (at most about 292 years)", n.Value)
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil
