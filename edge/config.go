@@ -63,7 +63,7 @@ type ServerConfig struct {
 	// IdleTimeout closes keep-alive connections idle this long. Default 60s.
 	//
 	// The three fire never early and, on a node that is not overloaded, at most a sixteenth
-	// of the shortest of them late (at most 250 ms): one sweeper enforces them (package
+	// of the shortest of them late (from 1 ms to 250 ms): one sweeper enforces them (package
 	// conntimeout).
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxRequestBodySize bounds request bodies. Default 16 MiB.
