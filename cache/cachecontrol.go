@@ -40,7 +40,8 @@ func ParseCacheControl(v string) CacheControl {
 // once per field line. The first occurrence of a valued directive wins (RFC
 // 9111 4.2.1). Names are case-insensitive; values may be tokens or quoted
 // strings. A malformed directive is ignored and parsing goes on with the next
-// one. Parse does not allocate.
+// one, except that a no-store, no-cache or private among its words still
+// counts. Parse does not allocate.
 func (cc *CacheControl) Parse(v string) {
 	for i := 0; ; {
 		for i < len(v) && (v[i] == ',' || isOWS(v[i])) {
@@ -71,6 +72,40 @@ func (cc *CacheControl) Parse(v string) {
 		}
 		if ok {
 			cc.apply(name, value, hasValue)
+		} else {
+			cc.applyRestrictive(v[start:i])
+		}
+	}
+}
+
+// applyRestrictive sets the directives that forbid storing (no-store,
+// no-cache, private) named by any token, outside quoted strings, of the
+// malformed directive d: ignoring them would be unsafe, as in
+// "private; max-age=600" or `no-store;`.
+func (cc *CacheControl) applyRestrictive(d string) {
+	for i, quoted := 0, false; i < len(d); {
+		switch c := d[i]; {
+		case quoted && c == '\\':
+			i += 2
+		case c == '"':
+			quoted = !quoted
+			i++
+		case !quoted && isTChar(c):
+			j := i
+			for j < len(d) && isTChar(d[j]) {
+				j++
+			}
+			switch tok := d[i:j]; {
+			case strings.EqualFold(tok, "no-store"):
+				cc.NoStore = true
+			case strings.EqualFold(tok, "no-cache"):
+				cc.NoCache = true
+			case strings.EqualFold(tok, "private"):
+				cc.Private = true
+			}
+			i = j
+		default:
+			i++
 		}
 	}
 }
@@ -118,13 +153,17 @@ func (cc *CacheControl) apply(name, value string, hasValue bool) {
 			*f = true
 		}
 	}
+	// A lifetime that is missing or not a number of seconds ("max-age=-1") counts as 0:
+	// RFC 9111 4.2.1 encourages caches to take invalid freshness information as stale.
 	seconds := func(has *bool, d *time.Duration) {
-		if *has || !hasValue {
+		if *has {
 			return
 		}
-		if n, ok := parseDeltaSeconds(value); ok {
-			*has, *d = true, n
+		n, ok := parseDeltaSeconds(value)
+		if !hasValue || !ok {
+			n = 0
 		}
+		*has, *d = true, n
 	}
 	switch {
 	case strings.EqualFold(name, "no-store"):

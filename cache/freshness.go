@@ -26,8 +26,11 @@ import (
 //     414 501); other statuses need explicit freshness.
 //
 // A zero TTL is never stored; when store is false, ttl is 0. A malformed
-// Cache-Control directive is ignored, the others still apply. A nil p is the
-// zero Policy, which stores nothing (MaxTTL 0). Safe for concurrent use.
+// Cache-Control directive is ignored, the others still apply, but a no-store,
+// no-cache or private among its words still counts; a max-age or s-maxage
+// that is not a number of seconds makes the response stale (RFC 9111 4.2.1).
+// A nil p is the zero Policy, which stores nothing (MaxTTL 0). Safe for
+// concurrent use.
 func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool, now time.Time, p *Policy) (ttl time.Duration, store bool) {
 	if p == nil {
 		p = &Policy{}
