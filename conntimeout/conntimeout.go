@@ -25,10 +25,10 @@
 // A timeout never fires before its duration: a phase's end is its start, read from the clock,
 // plus the timeout. It fires at the first sweep after that, a tick later at most while the
 // sweeper runs on time; a tick is a sixteenth of the shortest timeout, from 1 ms to 250 ms.
-// A timeout too long to count (beyond about 146 years) is unbounded. It fails the side the phase waits
-// on and bounds the other by its own timeout: a read phase that overstayed fails the read,
-// and what fasthttp still writes in it (its 400, a pipelined response it held back) must go
-// out within the write timeout. A read deadline that passes while the handler runs (a slow
+// A timeout too long to count (beyond about 146 years) is unbounded. An expiry fails the
+// side the phase waits on and bounds the other by its own timeout: a read phase that
+// overstayed fails the read, and what fasthttp still writes in it (its 400, a pipelined
+// response it held back) must go out within the write timeout. A read deadline that passes while the handler runs (a slow
 // origin) fails nothing: the write phase clears it.
 //
 // Only connections served by fasthttp.Server.Serve are timed: ServeConn reports no StateNew.

@@ -69,7 +69,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		// and would advertise 127.0.0.1 to it.
 		for _, seed := range fc.Seeds {
 			if !loopback(seed) {
-				return nil, fmt.Errorf("cluster: --join %s: give --gossip (or cluster.gossip) an address that node can reach; the default, 127.0.0.1:7946, is this host's only", seed)
+				return nil, fmt.Errorf("cluster: --join %s: give --gossip (or cluster.gossip) an address that node can reach; the default, 127.0.0.1:7946, reaches only this host", seed)
 			}
 		}
 	}
