@@ -115,8 +115,8 @@ func TestIdleTimeout(t *testing.T) {
 func TestSlowHeadersCutAtReadTimeout(t *testing.T) {
 	const read = 400 * time.Millisecond
 	addr, _, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
+	start := time.Now() // before the dial: the server's budget starts at its accept
 	c := dial(t, addr)
-	start := time.Now()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -317,8 +317,8 @@ func TestServerKeepsItsConn(t *testing.T) {
 func TestFirstRequestBudgetStartsAtAccept(t *testing.T) {
 	const read = 400 * time.Millisecond
 	addr, _, _ := serve(t, Timeouts{Read: read, Write: 10 * time.Second, Idle: time.Minute}, nil)
+	start := time.Now() // before the dial: the server's budget starts at its accept
 	c := dial(t, addr)
-	start := time.Now()
 	time.Sleep(read * 4 / 5)
 	stop := make(chan struct{})
 	defer close(stop)
