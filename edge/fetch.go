@@ -23,9 +23,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
 	if cacheable {
-		for _, h := range conditionalHeaders {
-			delFold(&req.Header, h)
-		}
+		delFold(&req.Header, conditionalHeaders...)
 		if ctx.IsHead() {
 			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
 		}

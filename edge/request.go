@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/origin"
 )
 
 // viewerRequest lets the cache package read a fasthttp request without allocating. Header
@@ -44,14 +45,7 @@ func hasHeaderFold(h *fasthttp.RequestHeader, name string) bool {
 
 // delFold removes every line of a request header, whatever the case of its name. The server
 // keeps names as received, so fasthttp's own Del, which matches exactly, is not enough.
-func delFold(h *fasthttp.RequestHeader, name string) {
-	var found [][]byte
-	for k := range h.All() {
-		if bytes.EqualFold(k, []byte(name)) {
-			found = append(found, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range found {
-		h.DelBytes(k)
-	}
+// It keeps the other lines in order (see origin.DelFieldsFold).
+func delFold(h *fasthttp.RequestHeader, names ...string) {
+	origin.DelFieldsFold(h, names...)
 }

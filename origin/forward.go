@@ -11,16 +11,13 @@ import (
 // Matching ignores case whether or not h normalizes names.
 func takeHeader(h *fasthttp.RequestHeader, name string) []byte {
 	var joined []byte
-	var keys [][]byte
 	for k, v := range h.All() {
-		if !asciiEqualFold(k, name) {
-			continue
+		if asciiEqualFold(k, name) {
+			joined = appendListItem(joined, string(v))
 		}
-		joined = appendListItem(joined, string(v))
-		keys = append(keys, bytes.Clone(k))
 	}
-	for _, k := range keys {
-		h.DelBytes(k)
+	if joined != nil {
+		delFields(h, func(k []byte) bool { return asciiEqualFold(k, name) })
 	}
 	return joined
 }

@@ -54,6 +54,49 @@ func StripHopByHopResponse(h *fasthttp.ResponseHeader) {
 type header interface {
 	All() iter.Seq2[[]byte, []byte]
 	DelBytes(key []byte)
+	AddBytesKV(key, value []byte)
+}
+
+// DelFieldsFold removes every field of h named one of names (any case), keeping the other
+// fields in order. Use it instead of fasthttp's Del, which moves the last field into the
+// place of the one it deletes and so reorders the lines of repeated fields (RFC 9110 5.3
+// forbids a proxy to).
+func DelFieldsFold(h *fasthttp.RequestHeader, names ...string) {
+	delFields(h, func(k []byte) bool { return containsFold(names, k) })
+}
+
+// managed lists the fields fasthttp keeps outside its ordered list of lines (it writes them
+// first, in an order of its own), so that deleting others cannot move them.
+var managed = []string{"Host", "Content-Length", "Content-Type", "Content-Encoding", "User-Agent",
+	"Cookie", "Set-Cookie", "Server", "Date", "Trailer", "Transfer-Encoding"}
+
+// delFields removes from h the fields drop reports, keeping the others in order: when it
+// removes any, it takes out the remaining ordered lines and adds them back as they were.
+func delFields(h header, drop func(name []byte) bool) {
+	var dropped [][]byte
+	for k := range h.All() {
+		if drop(k) {
+			dropped = append(dropped, bytes.Clone(k)) // k is reused by fasthttp
+		}
+	}
+	if len(dropped) == 0 {
+		return
+	}
+	var keep [][2][]byte
+	for k, v := range h.All() {
+		if !drop(k) && !containsFold(managed, k) {
+			keep = append(keep, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+		}
+	}
+	for _, k := range dropped {
+		h.DelBytes(k)
+	}
+	for _, kv := range keep {
+		h.DelBytes(kv[0])
+	}
+	for _, kv := range keep {
+		h.AddBytesKV(kv[0], kv[1])
+	}
 }
 
 func stripHopByHop(h header) {
@@ -69,15 +112,7 @@ func stripHopByHop(h header) {
 			}
 		}
 	}
-	var drop [][]byte
-	for k := range h.All() {
-		if isHopByHopBytes(k) || containsFold(named, k) {
-			drop = append(drop, bytes.Clone(k)) // k is reused by fasthttp
-		}
-	}
-	for _, k := range drop {
-		h.DelBytes(k)
-	}
+	delFields(h, func(k []byte) bool { return isHopByHopBytes(k) || containsFold(named, k) })
 }
 
 func isHopByHopBytes(name []byte) bool {

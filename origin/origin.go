@@ -7,6 +7,7 @@ package origin
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -150,6 +151,9 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 		deadline = d
 	}
 
+	// fasthttp reports "text/plain; charset=utf-8" as the Content-Type of a response that
+	// has none; a proxy must pass on the origin's absence of one, not invent a type.
+	resp.Header.SetNoDefaultContentType(true)
 	var err error
 	if ctx.Done() == nil || out.IsBodyStream() {
 		err = o.hc.DoDeadline(out, resp, deadline)
@@ -180,6 +184,7 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 func (o *Origin) doAsync(ctx context.Context, out *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	in := fasthttp.AcquireResponse()
 	in.SkipBody = resp.SkipBody
+	in.Header.SetNoDefaultContentType(true)
 	done := make(chan error, 1)
 	go func() { done <- o.hc.DoDeadline(out, in, deadline) }()
 
@@ -268,24 +273,28 @@ func (o *Origin) dial(addr string, timeout time.Duration) (net.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	conn, err := o.dialer.DialContext(ctx, "tcp", addr)
+	tcp, err := o.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, &dialError{err: err, short: short}
 	}
+	conn := newIdleCheckConn(tcp)
 	if o.tlsCfg == nil {
+		conn.armed = true
 		return conn, nil
 	}
 	tc := tls.Client(conn, o.tlsCfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		_ = conn.Close()
+		_ = tcp.Close()
 		return nil, &dialError{err: err, short: short}
 	}
+	conn.armed, conn.read = true, false
 	return tc, nil
 }
 
 // retryStale is the HostClient's retry policy (see isStaleConn).
 func retryStale(req *fasthttp.Request, _ int, err error) (resetTimeout, retry bool) {
-	return false, isStaleConn(err) && isIdempotent(&req.Header)
+	// errIdleBytes: found before a byte of the request was sent, so safe for any method.
+	return false, errors.Is(err, errIdleBytes) || isStaleConn(err) && isIdempotent(&req.Header)
 }
 
 // isIdempotent reports whether the method is idempotent (RFC 9110 9.2.2).
