@@ -97,11 +97,13 @@ func (o *scriptedOrigin) last() string {
 // /long, the excess arriving a moment later. The pooled connection is reused for /victim, whose
 // viewer must get /victim's answer, and the cache must not keep the excess under /victim.
 func TestExcessBodyBytesDoNotPoisonAnotherKey(t *testing.T) {
+	sent := make(chan struct{})
 	o := newScriptedOrigin(t, func(c net.Conn, req string) bool {
 		if strings.HasPrefix(req, "GET /long ") {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 5\r\n\r\nhello")
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond) // after the node has read its answer
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 8\r\n\r\nsmuggled")
+			close(sent)
 			return true
 		}
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 6\r\n\r\nvictim")
@@ -111,7 +113,8 @@ func TestExcessBodyBytesDoNotPoisonAnotherKey(t *testing.T) {
 	if r := n.get(t, "/long"); r.body != "hello" {
 		t.Fatalf("/long: %q", r.body)
 	}
-	time.Sleep(150 * time.Millisecond)
+	<-sent
+	time.Sleep(20 * time.Millisecond) // loopback delivers it: the excess waits on the idle connection
 	for _, want := range []string{"Miss from verge", "Hit from verge"} {
 		r := n.get(t, "/victim")
 		if r.body != "victim" || r.Header.Get("X-Cache") != want {

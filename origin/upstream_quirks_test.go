@@ -14,11 +14,13 @@ import (
 // fetch must not read them as its own response (a desync that lets one URL's answer be served,
 // and cached, for another).
 func TestFetchIdleBytesNotTakenAsNextResponse(t *testing.T) {
+	sent := make(chan struct{})
 	srv := newRawServer(t, func(c net.Conn, r rawRequest) bool {
 		if strings.Contains(r.Line, "/first") {
 			writeResponse(c, 200, nil, "hello")
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond) // after the client has read its answer
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 8\r\n\r\nsmuggled")
+			close(sent)
 			return true
 		}
 		writeResponse(c, 200, nil, "real")
@@ -28,7 +30,8 @@ func TestFetchIdleBytesNotTakenAsNextResponse(t *testing.T) {
 	if b := string(fetch(t, o, newRequest("GET", "/first"), Viewer{}).Body()); b != "hello" {
 		t.Fatalf("first: %q", b)
 	}
-	time.Sleep(150 * time.Millisecond) // the excess is now waiting on the idle connection
+	<-sent
+	time.Sleep(20 * time.Millisecond) // loopback delivers it: the excess waits on the idle connection
 	if b := string(fetch(t, o, newRequest("GET", "/second"), Viewer{}).Body()); b != "real" {
 		t.Fatalf("second fetch got %q, want %q: it read the previous response's excess bytes", b, "real")
 	}
