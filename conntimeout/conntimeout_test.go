@@ -279,8 +279,8 @@ func TestManyConnections(t *testing.T) {
 	waitUntracked(t, k)
 }
 
-// The sweeper stops when the last connection closes and starts again with the next, with
-// its clock brought up to date: a connection accepted after a quiet spell is not cut early.
+// The sweeper stops when the last connection closes and starts again with the next: a
+// connection accepted after a quiet spell is not cut early.
 func TestQuietSpell(t *testing.T) {
 	const read = 300 * time.Millisecond
 	addr, k, _ := serve(t, Timeouts{Read: read, Write: read, Idle: read}, nil)

@@ -23,7 +23,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
 	if cacheable {
-		delFold(&req.Header, conditionalHeaders...)
+		// Whatever the case of their names (the server keeps names as received), and keeping
+		// the other lines in order.
+		origin.DelFieldsFold(&req.Header, conditionalHeaders...)
 		if ctx.IsHead() {
 			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
 		}

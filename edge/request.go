@@ -6,7 +6,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/vergecdn/verge/cache"
-	"github.com/vergecdn/verge/origin"
 )
 
 // viewerRequest lets the cache package read a fasthttp request without allocating. Header
@@ -41,11 +40,4 @@ func peekFold(h *fasthttp.RequestHeader, name string) []byte {
 // hasHeaderFold reports whether a request header is present, whatever the case of its name.
 func hasHeaderFold(h *fasthttp.RequestHeader, name string) bool {
 	return peekFold(h, name) != nil
-}
-
-// delFold removes every line of a request header, whatever the case of its name. The server
-// keeps names as received, so fasthttp's own Del, which matches exactly, is not enough.
-// It keeps the other lines in order (see origin.DelFieldsFold).
-func delFold(h *fasthttp.RequestHeader, names ...string) {
-	origin.DelFieldsFold(h, names...)
 }

@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -161,30 +162,24 @@ func readRequest(r *bufio.Reader) (string, error) {
 	}
 }
 
-type sender func(c *net.TCPConn, rc rawConn, spool int, o *object) error
-
-// rawConn is the part of syscall.RawConn the senders use.
-type rawConn interface {
-	Control(func(fd uintptr)) error
-	Write(func(fd uintptr) bool) error
-}
+type sender func(c *net.TCPConn, rc syscall.RawConn, spool int, o *object) error
 
 var modes = map[string]sender{
-	"writev": func(c *net.TCPConn, _ rawConn, _ int, o *object) error {
+	"writev": func(c *net.TCPConn, _ syscall.RawConn, _ int, o *object) error {
 		bufs := net.Buffers{o.header, o.body}
 		_, err := bufs.WriteTo(c)
 		return err
 	},
-	"more": func(_ *net.TCPConn, rc rawConn, spool int, o *object) error {
+	"more": func(_ *net.TCPConn, rc syscall.RawConn, spool int, o *object) error {
 		return sendfile(rc, spool, o, o.header)
 	},
-	"separate": func(c *net.TCPConn, rc rawConn, spool int, o *object) error {
+	"separate": func(c *net.TCPConn, rc syscall.RawConn, spool int, o *object) error {
 		if _, err := c.Write(o.header); err != nil {
 			return err
 		}
 		return sendfile(rc, spool, o, nil)
 	},
-	"cork": func(c *net.TCPConn, rc rawConn, spool int, o *object) error {
+	"cork": func(c *net.TCPConn, rc syscall.RawConn, spool int, o *object) error {
 		if err := cork(rc, 1); err != nil {
 			return err
 		}
@@ -200,7 +195,7 @@ var modes = map[string]sender{
 
 // sendfile sends header (if any) with MSG_MORE, then o's body from the spool, waiting in Go's
 // poller whenever the socket is full.
-func sendfile(rc rawConn, spool int, o *object, header []byte) error {
+func sendfile(rc syscall.RawConn, spool int, o *object, header []byte) error {
 	off, left := o.off, len(o.body)
 	var serr error
 	err := rc.Write(func(fd uintptr) bool {
@@ -235,7 +230,7 @@ func sendfile(rc rawConn, spool int, o *object, header []byte) error {
 	return errors.Join(err, serr)
 }
 
-func cork(rc rawConn, on int) error {
+func cork(rc syscall.RawConn, on int) error {
 	var serr error
 	err := rc.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, on)
