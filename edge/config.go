@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -22,11 +23,14 @@ type Config struct {
 	// log records) or a bare SECRET; the env var VERGE_ADMIN_TOKENS adds more in the same form.
 	// With none, the admin API needs no token and must listen on loopback.
 	AdminTokens []string `yaml:"admin_tokens"`
-	// Data is the directory for durable state. Default "./data".
+	// Data is the directory for durable state, relative to this file when written here (like
+	// every path in the configuration). Default "./data" in the node's working directory;
+	// `serve --data` wins.
 	Data string `yaml:"data"`
 	// Name identifies this node in Via and X-Cache ("1.1 verge"). Default "verge".
 	Name string `yaml:"name"`
-	// AccessLog is where JSON access logs go: "stdout" (default), "stderr", "off", or a file path.
+	// AccessLog is where JSON access logs go: "stdout" (default), "stderr", "off", or a file path
+	// (relative to this file).
 	AccessLog string `yaml:"access_log"`
 	// Cache sizes the in-memory object cache.
 	Cache CacheConfig `yaml:"cache"`
@@ -42,7 +46,7 @@ type Config struct {
 	// Cluster is the fleet this node belongs to.
 	Cluster ClusterConfig `yaml:"cluster"`
 
-	file string // where it was read from, for error messages
+	file string // where it was read from, for error messages and relative paths
 }
 
 // CacheConfig sizes the cache.
@@ -190,15 +194,37 @@ func LoadConfig(path string) (*Config, error) {
 // have the form "NAME:LINE: FIELD: problem".
 func ParseConfig(name string, data []byte) (*Config, error) {
 	cfg := &Config{file: name}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) == nil { // a syntax error is the decoder's to report
+		if err := unknownFields(name, &doc); err != nil {
+			return nil, err
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
 		return nil, yamlError(name, data, err)
 	}
+	cfg.Data = cfg.relPath(cfg.Data)
+	switch cfg.AccessLog {
+	case "", "stdout", "stderr", "off":
+	default:
+		cfg.AccessLog = cfg.relPath(cfg.AccessLog)
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// relPath resolves a path written in the configuration against the configuration file's
+// directory, as every path in it is (data, access_log, functions' files), whatever directory
+// the node was started from. A path given as a flag stays relative to the shell's.
+func (c *Config) relPath(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.file == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.file), p)
 }
 
 // File is the path the configuration was read from ("" when built in code).

@@ -13,12 +13,21 @@ func TestConfigErrors(t *testing.T) {
 		name, yaml, want string
 		avoid            string // must not be in the error: a field wrongly named
 	}{
-		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "bad.yaml:2: field listen_addr not found", ""},
-		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: unknown field "timeout"`, ""},
+		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", `bad.yaml:2: listen_addr: unknown field "listen_addr"`, "did you mean"},
+		{"unknown origin field", "origins:\n  - id: a\n    url: http://x\n    timeout: 3s\n", `bad.yaml:4: origins[0].timeout: unknown field "timeout"`, ""},
+		{"typo in a behavior's cache policy", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      max_tll: 5s\n", `bad.yaml:5: behaviors[0].cache.max_tll: unknown field "max_tll" (did you mean max_ttl?)`, ""},
+		{"singular query_string", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_string: all}\n", `bad.yaml:4: behaviors[0].cache.query_string: unknown field "query_string" (did you mean query_strings?)`, ""},
+		{"singular header", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache:\n      header: [Accept]\n", `bad.yaml:5: behaviors[0].cache.header: unknown field "header" (did you mean headers?)`, ""},
+		{"typo in an association", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: {function: f, timout: 1s}\n", `bad.yaml:5: behaviors[0].functions.viewer-request.timout: unknown field "timout" (did you mean timeout?)`, ""},
+		{"typo in the cluster block", "cluster:\n  secretkey: x\n", `bad.yaml:2: cluster.secretkey: unknown field "secretkey" (did you mean secret_key?)`, ""},
+		{"typo in server", "server:\n  idle_timout: 5s\n", `bad.yaml:2: server.idle_timout: unknown field "idle_timout" (did you mean idle_timeout?)`, ""},
+		{"typo in a function", "functions:\n  - name: f\n    file: f.js\n    isolaton: process\n", `bad.yaml:4: functions[0].isolaton: unknown field "isolaton" (did you mean isolation?)`, ""},
+		{"typo through a merge key", "base: &b {id: a, url: http://x, max_con: 3}\norigins:\n  - <<: *b\n", `unknown field`, ""},
+		{"a far-off name gets no suggestion", "cache:\n  colour: blue\n", `bad.yaml:2: cache.colour: unknown field "colour"`, "did you mean"},
 		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`, ""},
 		{"duration too long to count", "origins:\n  - id: a\n    url: http://x\n    read_timeout: 1e10\n", `bad.yaml:4: origins[0].read_timeout: duration "1e10" is too long`, ""},
 		{"bad duration in a flow mapping", "origins: [{id: a, url: http://x, connect_timeout: 1s, read_timeout: soon}]\n", `bad.yaml:1: origins[0].read_timeout: invalid duration "soon"`, ""},
-		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots` into int", ""},
+		{"wrong type", "origins:\n  - id: a\n    url: http://x\n    max_conns: lots\n", "bad.yaml:4: origins[0].max_conns: cannot unmarshal !!str `lots`: want a whole number", ""},
 		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`", ""},
 		{"wrong type, long value", "origins:\n  - id: a\n    max_conns: a-great-many\n", "bad.yaml:3: origins[0].max_conns: cannot unmarshal !!str `a-great...`", ""},
 		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: cache.max_size: invalid size "lots"`, ""},
@@ -36,10 +45,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`, ""},
 		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`, ""},
 		{"not yaml", "origins: [\n", "bad.yaml:", ""},
-		{"a list written as a mapping", "origins:\n  id: a\n  url: http://x\n", "bad.yaml:2: origins: cannot unmarshal !!map into []edge.OriginConfig", ""},
-		{"behaviors written as a mapping", "behaviors:\n  path: \"*\"\n", "bad.yaml:2: behaviors: cannot unmarshal !!map", ""},
-		{"the same wrong value twice on a line", "origins: [{id: lots, url: http://x, max_conns: lots}]\n", "bad.yaml:1: cannot unmarshal !!str `lots` into int", "origins[0].id"},
-		{"a sequence where a string goes", "origins: [{id: a, url: [x]}]\n", "bad.yaml:1: cannot unmarshal !!seq into string", "origins[0].id"},
+		{"a list written as a mapping", "origins:\n  id: a\n  url: http://x\n", "bad.yaml:2: origins: cannot unmarshal !!map: want a list", "edge."},
+		{"behaviors written as a mapping", "behaviors:\n  path: \"*\"\n", "bad.yaml:2: behaviors: cannot unmarshal !!map", "edge."},
+		{"the same wrong value twice on a line", "origins: [{id: lots, url: http://x, max_conns: lots}]\n", "bad.yaml:1: cannot unmarshal !!str `lots`: want a whole number", "origins[0].id"},
+		{"a sequence where a string goes", "origins: [{id: a, url: [x]}]\n", "bad.yaml:1: cannot unmarshal !!seq: want a single value", "origins[0].id"},
 		{"a repeated key", "origins: [{id: a, url: http://x, url: http://y}]\n", `bad.yaml:1: origins[0].url: mapping key "url" already defined`, ""},
 		{"an alias to a bad value", "origins: [{id: a, url: &u http://x, read_timeout: *u}]\n", `bad.yaml:1: invalid duration "http://x"`, "origins[0].url"},
 		{"a dotted event name", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer.request: f\n", "bad.yaml:5: behaviors[0].functions.viewer.request: unknown event type", ""},
@@ -141,4 +150,33 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("error without the file: %q", msg)
 		}
 	})
+}
+
+// Every path written in a configuration file is relative to that file, not to the directory the
+// node was started from; flags and absolute paths are left alone.
+func TestConfigPathsRelativeToFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "conf", "edge.yaml")
+	abs := filepath.Join(dir, "abs.log")
+	tests := []struct {
+		name, yaml, data, accessLog string
+	}{
+		{"relative", "data: ./state\naccess_log: logs/access.log\n", filepath.Join(dir, "conf", "state"), filepath.Join(dir, "conf", "logs", "access.log")},
+		{"absolute", "data: " + dir + "\naccess_log: " + abs + "\n", dir, abs},
+		{"streams are not paths; the default data is the shell's", "access_log: stderr\n", "./data", "stderr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig(file, []byte(tt.yaml+"origins: [{id: a, url: http://127.0.0.1:9}]\nbehaviors: [{path: \"*\"}]\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Data != tt.data {
+				t.Errorf("data = %q, want %q", cfg.Data, tt.data)
+			}
+			if cfg.AccessLog != tt.accessLog {
+				t.Errorf("access_log = %q, want %q", cfg.AccessLog, tt.accessLog)
+			}
+		})
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -96,43 +95,28 @@ func (a *AssociationConfig) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	type plain AssociationConfig
-	return decodeStrict(n, (*plain)(a))
+	return n.Decode((*plain)(a)) // unknown fields: see unknownFields
 }
 
 // UnmarshalYAML remembers where the origin was written, for error messages.
 func (o *OriginConfig) UnmarshalYAML(n *yaml.Node) error {
 	o.node = n
 	type plain OriginConfig
-	return decodeStrict(n, (*plain)(o))
+	return n.Decode((*plain)(o))
 }
 
 // UnmarshalYAML remembers where the behavior was written, for error messages.
 func (b *BehaviorConfig) UnmarshalYAML(n *yaml.Node) error {
 	b.node = n
 	type plain BehaviorConfig
-	return decodeStrict(n, (*plain)(b))
+	return n.Decode((*plain)(b))
 }
 
 // UnmarshalYAML remembers where the function was written, for error messages.
 func (f *FunctionConfig) UnmarshalYAML(n *yaml.Node) error {
 	f.node = n
 	type plain FunctionConfig
-	return decodeStrict(n, (*plain)(f))
-}
-
-// decodeStrict decodes n into v refusing unknown fields, which a plain n.Decode inside a custom
-// unmarshaler would silently accept.
-func decodeStrict(n *yaml.Node, v any) error {
-	if n.Kind == yaml.MappingNode {
-		known := yamlFields(v)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if !known[k.Value] {
-				return nodeErr(k, "unknown field %q", k.Value)
-			}
-		}
-	}
-	return n.Decode(v)
+	return n.Decode((*plain)(f))
 }
 
 // posError is an error at a node of the YAML document; yamlError adds the file and the field.
@@ -182,13 +166,43 @@ func yamlError(file string, data []byte, err error) error {
 		}
 		line, _ := strconv.Atoi(m[1])
 		field := where(lines[line], line, col, m[2])
-		if field == "" || strings.Contains(m[2], "not found in type") || strings.HasPrefix(m[2], "unknown field") {
-			problems[i] = fmt.Sprintf("%s:%s: %s", file, m[1], m[2])
+		if field == "" {
+			problems[i] = fmt.Sprintf("%s:%s: %s", file, m[1], configWords(m[2]))
 		} else {
-			problems[i] = fmt.Sprintf("%s:%s: %s: %s", file, m[1], field, m[2])
+			problems[i] = fmt.Sprintf("%s:%s: %s: %s", file, m[1], field, configWords(m[2]))
 		}
 	}
 	return fmt.Errorf("config: %s", strings.Join(problems, "\n"))
+}
+
+// yamlIntoRE is the Go type that ends the decoder's "cannot unmarshal !!map into
+// []edge.OriginConfig".
+var yamlIntoRE = regexp.MustCompile(` into (\S+)$`)
+
+// configWords says what the decoder's type error wanted in the configuration's words, not Go's:
+// "cannot unmarshal !!map: want a list", never "into []edge.OriginConfig".
+func configWords(problem string) string {
+	m := yamlIntoRE.FindStringSubmatchIndex(problem)
+	if m == nil || !strings.HasPrefix(problem, "cannot unmarshal ") {
+		return problem
+	}
+	goType := problem[m[2]:m[3]]
+	want := "a mapping of fields"
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		want = "a list"
+	case strings.HasPrefix(goType, "map["):
+		want = "a mapping"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint"):
+		want = "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		want = "a number"
+	case goType == "bool":
+		want = "true or false"
+	case goType == "string":
+		want = "a single value"
+	}
+	return problem[:m[0]] + ": want " + want
 }
 
 var (
@@ -279,19 +293,6 @@ func walkFields(n *yaml.Node, path string, fn func(field)) {
 			walkFields(c, fmt.Sprintf("%s[%d]", path, i), fn)
 		}
 	}
-}
-
-// yamlFields returns the yaml field names of the struct v points to.
-func yamlFields(v any) map[string]bool {
-	t := reflect.TypeOf(v).Elem()
-	names := make(map[string]bool, t.NumField())
-	for i := range t.NumField() {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if tag != "" && tag != "-" {
-			names[tag] = true
-		}
-	}
-	return names
 }
 
 // keyLine returns the line of the field keys leads to from mapping n (cache, min_ttl); if it

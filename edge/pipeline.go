@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -157,11 +156,7 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 		if loader == nil {
 			return nil, cfg.fieldErr(fc.node, "runtime", field, "this build cannot run %s functions", fc.Runtime)
 		}
-		path := fc.File
-		if path != "" && !filepath.IsAbs(path) && cfg.file != "" {
-			path = filepath.Join(filepath.Dir(cfg.file), path)
-		}
-		l, err := loader.Load(fc, path)
+		l, err := loader.Load(fc, cfg.relPath(fc.File))
 		if err != nil {
 			return nil, cfg.fieldErr(fc.node, "file", field, "%v", err)
 		}
