@@ -6,6 +6,7 @@
 //
 //   node jsruntime/testdata/golden.js            # all cases
 //   node jsruntime/testdata/golden.js NAME...    # some cases
+//   node jsruntime/testdata/golden.js $PWD/examples/*/*   # case folders elsewhere (absolute paths)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -107,7 +108,7 @@ async function runCase(dir) {
 (async () => {
   const names = process.argv.slice(2).length ? process.argv.slice(2) : fs.readdirSync(corpus).sort();
   for (const name of names) {
-    const dir = path.join(corpus, name);
+    const dir = path.resolve(corpus, name);
     const res = await runCase(dir);
     fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(res, null, 2) + '\n');
     process.stdout.write(name + (res.error ? ' (error: ' + res.error + ')' : '') + '\n');
