@@ -1,0 +1,59 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestServeFunctionsConfig runs configs/functions.yaml, whose JavaScript functions are files
+// named relative to the configuration, with its origin pointed at a test server: the
+// redirect, the CloudFront Function's rewrite and the security headers all apply.
+func TestServeFunctionsConfig(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(root, "configs", "functions.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen, admin := freeAddr(t), freeAddr(t)
+	conf := strings.NewReplacer(
+		"http://127.0.0.1:9000", pathOrigin(t),
+		"127.0.0.1:8080", listen, "127.0.0.1:8081", admin,
+		"../examples/", filepath.Join(root, "examples")+"/",
+	).Replace(string(src))
+	file := filepath.Join(t.TempDir(), "functions.yaml")
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startVerge(t, "serve", "--config", file, "--data", t.TempDir())
+	base := "http://" + listen
+
+	if r, _ := get(t, base+"/old/pricing?lang=en"); r.StatusCode != 301 || r.Header.Get("Location") != "/pricing?lang=en" {
+		t.Errorf("/old/pricing: %d, Location %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	r, body := get(t, base+"/docs/")
+	if r.StatusCode != 200 || !strings.Contains(body, "/docs/index.html") {
+		t.Errorf("/docs/: %d %q: the CloudFront Function did not rewrite the URI", r.StatusCode, body)
+	}
+	if r, _ := get(t, base+"/"); r.Header.Get("Strict-Transport-Security") == "" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("security headers missing: %v", r.Header)
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: exit %v\n%s", err, p.stderr)
+	}
+}
+
+// pathOrigin answers every request with the path it was asked for.
+func pathOrigin(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "origin: "+r.URL.Path) }))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
