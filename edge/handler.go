@@ -48,7 +48,7 @@ var statePool = sync.Pool{New: func() any {
 	return &reqState{key: make([]byte, 0, 256), vkey: make([]byte, 0, 256), num: make([]byte, 0, 20)}
 }}
 
-// handle is the viewer-facing fasthttp handler: DESIGN.md's request flow.
+// handle is the viewer-facing fasthttp handler: the request flow of docs/architecture.md.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st := statePool.Get().(*reqState)
 	st.view.r = &ctx.Request

@@ -1,5 +1,5 @@
 // Package edge is Verge's data plane: the viewer-facing HTTP server, the request pipeline of
-// DESIGN.md (behaviors, the four hook points, the cache, origin fetches), its configuration,
+// docs/architecture.md (behaviors, the four hook points, the cache, origin fetches), its configuration,
 // and the admin endpoints for metrics and health.
 package edge
 

@@ -21,7 +21,7 @@ const (
 )
 
 // Status is the HTTP status the viewer gets: 502 for a validation failure, 503 otherwise
-// (shared/spec/edge-events.md, section c).
+// (docs/hooks.md, "What a function may not do").
 func (k Kind) Status() int {
 	if k == Validation {
 		return http.StatusBadGateway

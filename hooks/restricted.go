@@ -3,7 +3,7 @@ package hooks
 import "strings"
 
 // Header restrictions from CloudFront's "Restrictions on all edge functions" and "Lambda@Edge
-// restrictions" pages (shared/spec/edge-events.md, section c).
+// restrictions" pages (docs/hooks.md, "What a function may not do").
 
 // disallowed headers are never shown to functions, and a function must not add them.
 var disallowed = map[string]bool{

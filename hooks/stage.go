@@ -3,7 +3,7 @@
 // It holds the neutral request/response model handed to functions (ordered, multi-valued headers
 // that keep their original case), the Function interface every runtime implements (Go functions,
 // the goja runtime, any future one), Go functions registered by name, and the validation of what a
-// function returns, with CloudFront's rules and error statuses (see shared/spec/edge-events.md).
+// function returns, with CloudFront's rules and error statuses (see docs/hooks.md).
 package hooks
 
 import "fmt"

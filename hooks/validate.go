@@ -3,7 +3,7 @@ package hooks
 import "strings"
 
 // Validate checks a function's result against CloudFront's rules for the event it was given
-// (shared/spec/edge-events.md, sections b and c). It returns nil or an *Error of kind Validation
+// (docs/hooks.md). It returns nil or an *Error of kind Validation
 // whose message says what was wrong, in the words a developer needs to fix it.
 //
 // Validate reads in and res and changes neither. lim must have its defaults filled in. in must

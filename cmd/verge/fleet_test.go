@@ -124,7 +124,7 @@ func TestJoinRemoteWithoutGossip(t *testing.T) {
 	}
 }
 
-// TestJoinDefaultGossip: --join without --gossip gossips on DESIGN.md's default, 127.0.0.1:7946.
+// TestJoinDefaultGossip: --join without --gossip gossips on the documented default, 127.0.0.1:7946.
 // The test holds that port (or finds it taken), so the fleet must fail to bind it, and say so.
 func TestJoinDefaultGossip(t *testing.T) {
 	if ln, err := net.Listen("tcp", "127.0.0.1:7946"); err == nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/vergecdn/verge/registry"
 )
 
-// newFnCmds returns the `verge fn` verbs that talk to a node's admin API (DESIGN.md):
+// newFnCmds returns the `verge fn` verbs that talk to a node's admin API (docs/operations.md):
 // deploy, publish, alias, associate, dissociate, list, get, versions, delete, invoke, logs.
 // Each takes --admin URL (VERGE_ADMIN), --token (VERGE_TOKEN) and --json; a failure returns
 // an error with a one-line reason (main exits non-zero).

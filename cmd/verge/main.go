@@ -1,5 +1,5 @@
 // Command verge is Verge's one binary: `verge serve` runs an edge node, and the other verbs are
-// the CLI that operators and function developers use (see DESIGN.md). This package parses flags
+// the CLI that operators and function developers use (see docs/operations.md). This package parses flags
 // and wires packages together; it holds no logic of its own.
 package main
 
