@@ -45,8 +45,11 @@ type Config struct {
 	Functions []FunctionConfig `yaml:"functions"`
 	// Cluster is the fleet this node belongs to.
 	Cluster ClusterConfig `yaml:"cluster"`
+	// TLS serves viewers over HTTPS too.
+	TLS TLSConfig `yaml:"tls"`
 
-	file string // where it was read from, for error messages and relative paths
+	file string     // where it was read from, for error messages and relative paths
+	node *yaml.Node // its top-level mapping, for the lines of errors; nil when built in code
 }
 
 // CacheConfig sizes the cache.
@@ -124,6 +127,10 @@ type BehaviorConfig struct {
 	// Functions associates a function with an event type (viewer-request, origin-request,
 	// origin-response, viewer-response).
 	Functions map[string]AssociationConfig `yaml:"functions"`
+	// ViewerProtocolPolicy is CloudFront's: "allow-all" (default) serves HTTP and HTTPS;
+	// "redirect-to-https" answers an HTTP request with a 301 to its https:// URL;
+	// "https-only" answers it 403. Neither runs a function or reaches the origin.
+	ViewerProtocolPolicy string `yaml:"viewer_protocol_policy"`
 
 	node *yaml.Node
 }
@@ -199,6 +206,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if err := unknownFields(name, &doc); err != nil {
 			return nil, err
 		}
+		if len(doc.Content) == 1 {
+			cfg.node = doc.Content[0]
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -206,6 +216,10 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, yamlError(name, data, err)
 	}
 	cfg.Data = cfg.relPath(cfg.Data)
+	for i := range cfg.TLS.Certificates {
+		c := &cfg.TLS.Certificates[i]
+		c.Cert, c.Key = cfg.relPath(c.Cert), cfg.relPath(c.Key)
+	}
 	switch cfg.AccessLog {
 	case "", "stdout", "stderr", "off":
 	default:

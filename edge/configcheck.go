@@ -100,7 +100,7 @@ func (c *Config) validate() error {
 		return c.fieldErr(last.node, "path", fmt.Sprintf("behaviors[%d].path", len(c.Behaviors)-1),
 			"the last behavior must be the default one: path \"*\" and no hosts")
 	}
-	return nil
+	return c.validateTLS()
 }
 
 func (c *Config) validateBehavior(i int, origins map[string]bool) error {

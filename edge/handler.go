@@ -99,6 +99,9 @@ func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
 
 // serve runs the pipeline for one request and says how it was answered.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
+	if out, done := s.refusePlainHTTP(ctx, b); done {
+		return out
+	}
 	if bind := b.fns[hooks.ViewerRequest]; bind != nil {
 		ev := s.event(st, hooks.ViewerRequest, requestOf(&ctx.Request, s.ips.text(ctx.RemoteIP())))
 		if bind.includeBody {

@@ -20,6 +20,7 @@ const (
 	outFunctionExec // FunctionExecutionError
 	outFunctionThr  // FunctionThrottledError
 	outBadRequest   // the viewer's request was refused before any work
+	outRedirect     // redirected to HTTPS by the behavior's viewer protocol policy
 	numOutcomes
 )
 
@@ -29,7 +30,7 @@ var outcomeWords = [numOutcomes]string{
 	outLambdaValid: "LambdaValidationError", outLambdaExec: "LambdaExecutionError",
 	outLambdaLimit: "LambdaLimitExceeded", outFunctionVal: "FunctionValidationError",
 	outFunctionExec: "FunctionExecutionError", outFunctionThr: "FunctionThrottledError",
-	outBadRequest: "Error",
+	outBadRequest: "Error", outRedirect: "Redirect",
 }
 
 var outcomeLabels = [numOutcomes]string{
@@ -37,7 +38,7 @@ var outcomeLabels = [numOutcomes]string{
 	outLambdaGen: "generated", outFunctionGen: "generated",
 	outLambdaValid: "function_error", outLambdaExec: "function_error", outLambdaLimit: "function_error",
 	outFunctionVal: "function_error", outFunctionExec: "function_error", outFunctionThr: "function_error",
-	outBadRequest: "error",
+	outBadRequest: "error", outRedirect: "redirect",
 }
 
 func (o outcome) word() string  { return outcomeWords[o] }

@@ -48,6 +48,7 @@ type behavior struct {
 	event    *hooks.Origin // the origin as origin-facing functions see it
 	policy   cache.Policy
 	fns      [4]*binding // by hooks.Stage; nil when none is attached
+	protocol viewerProtocol
 }
 
 // binding is a function attached to one event type of one behavior.
@@ -118,6 +119,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			originID: []byte(bc.Origin),
 			event:    events[bc.Origin],
 			policy:   policyOf(bc.Cache),
+			protocol: parseViewerProtocol(bc.ViewerProtocolPolicy),
 		}
 		for _, h := range bc.Hosts {
 			b.hosts = append(b.hosts, []byte(strings.ToLower(h)))

@@ -6,6 +6,7 @@ package edge
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -69,8 +70,11 @@ type Server struct {
 	passes   passMemo           // keys not to collapse: their last answer was not storable
 
 	viewer    *fasthttp.Server
+	tls       *viewerTLS // nil without tls.listen
 	admin     *http.Server
 	ln, adLn  net.Listener
+	tlsLn     net.Listener
+	tlsPort   string // of tlsLn, for redirects to HTTPS
 	draining  atomic.Bool
 	idPrefix  string
 	idCounter atomic.Uint64
@@ -103,6 +107,12 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(deps.Registry, s.store); err != nil {
 		s.store.Close()
 		return nil, fmt.Errorf("edge: metrics: %w", err)
+	}
+	if cfg.TLS.Listen != "" {
+		if s.tls, err = newViewerTLS(cfg.TLS); err != nil {
+			s.store.Close()
+			return nil, err
+		}
 	}
 	p, err := buildPipeline(cfg, deps.GoFunctions, deps.Loader)
 	if err != nil {
@@ -154,21 +164,43 @@ func (s *Server) Start() error {
 		s.ln.Close()
 		return fmt.Errorf("edge: admin listen %s: %w", cfg.Admin, err)
 	}
+	if s.tls != nil {
+		ln, err := net.Listen("tcp", cfg.TLS.Listen)
+		if err != nil {
+			s.ln.Close()
+			s.adLn.Close()
+			return fmt.Errorf("edge: tls listen %s: %w", cfg.TLS.Listen, err)
+		}
+		s.tlsLn = tls.NewListener(ln, s.tls.conf)
+		_, s.tlsPort, _ = net.SplitHostPort(ln.Addr().String())
+		go func() { s.served <- s.viewer.Serve(s.tlsLn) }()
+	}
 	go func() { s.served <- s.viewer.Serve(s.ln) }()
 	go func() {
 		if err := s.admin.Serve(s.adLn); !errors.Is(err, http.ErrServerClosed) {
 			s.served <- err
 		}
 	}()
-	s.log.Info("serving", "listen", s.ln.Addr().String(), "admin", s.adLn.Addr().String())
+	s.log.Info("serving", "listen", s.ln.Addr().String(), "tls_listen", s.TLSAddr(), "admin", s.adLn.Addr().String())
 	return nil
 }
 
 // Addr is the bound viewer address (useful with port 0).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// TLSAddr is the bound HTTPS address, "" without one.
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
+}
+
 // AdminAddr is the bound admin address.
 func (s *Server) AdminAddr() string { return s.adLn.Addr().String() }
+
+// OpenConnections is the number of viewer connections open now, HTTP and HTTPS.
+func (s *Server) OpenConnections() int { return int(s.viewer.GetOpenConnectionsCount()) }
 
 // Store is the node's cache, for purges.
 func (s *Server) Store() cache.Store { return s.store }
@@ -179,20 +211,28 @@ func (s *Server) Errors() <-chan error { return s.served }
 func (s *Server) cfg() *Config { return s.config.Load() }
 
 // Reload builds a pipeline from cfg and swaps it in: new requests use it, requests in flight
-// finish on the old one. On error the running configuration stays. Addresses, the data
-// directory and cache sizes need a restart; a change to them is logged and ignored.
+// finish on the old one. TLS certificates are read again (new connections get them). On error
+// the running configuration and certificates stay. Addresses, the data directory and cache
+// sizes need a restart; a change to them is logged and ignored.
 func (s *Server) Reload(cfg *Config) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	old := s.cfg()
 	if restartOnly(old) != restartOnly(cfg) {
-		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens and cluster settings change only on restart; keeping the running ones")
+		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens, cluster, tls.listen and tls.min_version change only on restart; keeping the running ones")
 		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
 		cfg.Server, cfg.AccessLog, cfg.AdminTokens, cfg.Cluster = old.Server, old.AccessLog, old.AdminTokens, old.Cluster
+		cfg.TLS.Listen, cfg.TLS.MinVersion = old.TLS.Listen, old.TLS.MinVersion
 	}
 	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
 	if err != nil {
 		return err
+	}
+	if s.tls != nil {
+		if err := s.tls.reload(cfg.TLS); err != nil {
+			p.close()
+			return err
+		}
 	}
 	s.config.Store(cfg)
 	prev := s.base
@@ -205,7 +245,8 @@ func (s *Server) Reload(cfg *Config) error {
 
 // restartOnly renders the settings a reload cannot change, for comparison.
 func restartOnly(c *Config) string {
-	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog, c.AdminTokens, c.Cluster)
+	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v %q %q", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog,
+		c.AdminTokens, c.Cluster, c.TLS.Listen, c.TLS.MinVersion)
 }
 
 // Shutdown stops accepting requests, lets those in flight finish (until ctx is done), and
@@ -222,6 +263,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// fasthttp closes only listeners its Serve has registered: one that has not started
 		// yet would otherwise accept forever.
 		_ = s.ln.Close()
+		if s.tlsLn != nil {
+			_ = s.tlsLn.Close()
+		}
 		if aerr := s.admin.Shutdown(ctx); err == nil {
 			err = aerr
 		}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -56,4 +59,37 @@ func pathOrigin(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "origin: "+r.URL.Path) }))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestServeTLSFlags: --tls-listen, --tls-cert and --tls-key serve HTTPS beside HTTP, and
+// `verge version` answers.
+func TestServeTLSFlags(t *testing.T) {
+	listen, tlsListen, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	cert, _ := filepath.Abs("testdata/localhost.crt")
+	key, _ := filepath.Abs("testdata/localhost.key")
+	p := startVerge(t, "serve", "--origin", pathOrigin(t), "--listen", listen, "--admin", admin, "--data", t.TempDir(),
+		"--tls-listen", tlsListen, "--tls-cert", cert, "--tls-key", key)
+	pem, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get("https://" + tlsListen + "/over-tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "origin: /over-tls" {
+		t.Errorf("over HTTPS: %q", body)
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: exit %v\n%s", err, p.stderr)
+	}
+	out, err := exec.Command(verge, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "verge ") {
+		t.Errorf("verge version: %q, %v", out, err)
+	}
 }

@@ -22,6 +22,7 @@ import (
 
 type serveFlags struct {
 	config, origin, listen, admin, data, logLevel string
+	tlsListen, tlsCert, tlsKey                    string
 	fleet                                         fleetFlags
 }
 
@@ -30,7 +31,7 @@ type serveFlags struct {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR] [--gossip ADDR] [--join HOST:PORT,...]",
+		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR] [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--gossip ADDR] [--join HOST:PORT,...]",
 		Short: "Run an edge node",
 		Long: `Run an edge node.
 
@@ -48,6 +49,9 @@ in-flight requests and exits.`,
 	fl.StringVar(&f.admin, "admin", "127.0.0.1:8081", "admin address (metrics, health, admin API)")
 	fl.StringVar(&f.data, "data", "./data", "data directory")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.tlsListen, "tls-listen", "", "serve HTTPS to viewers on this address too (e.g. 0.0.0.0:443)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain for --tls-listen (the configuration's tls block may add more, chosen by SNI)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.fleet.register(fl)
 	cmd.MarkFlagsMutuallyExclusive("config", "origin")
 	return cmd
@@ -60,9 +64,16 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	load, cleanup, err := configSource(cmd, f, log)
+	source, cleanup, err := configSource(cmd, f, log)
 	if err != nil {
 		return err
+	}
+	load := func() (*edge.Config, error) {
+		c, err := source()
+		if err != nil || (f.tlsListen == "" && f.tlsCert == "" && f.tlsKey == "") {
+			return c, err
+		}
+		return c, c.SetTLSFlags(f.tlsListen, f.tlsCert, f.tlsKey)
 	}
 	defer cleanup()
 	cfg, err := load()
@@ -105,7 +116,13 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	fl.Attach(srv)
-	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s (admin http://%s)\n", srv.Addr(), srv.AdminAddr())
+	https := ""
+	if a := srv.TLSAddr(); a != "" {
+		https = " and https://" + a
+	}
+	// Scripts read this line (bench/run.sh): its start stays "verge: serving on http://ADDR".
+	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s%s (admin http://%s), pid %d, version %s\n",
+		srv.Addr(), https, srv.AdminAddr(), os.Getpid(), version())
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -124,10 +141,15 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 			return err
 		case <-cmd.Context().Done():
 			lc.StopStreams() // `fn logs --follow` streams would hold up the drain
-			log.Info("draining", "timeout", cfg.Server.ShutdownTimeout.Std().String())
+			open := srv.OpenConnections()
+			log.Info("draining", "timeout", cfg.Server.ShutdownTimeout.Std().String(), "open_connections", open)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.Std())
 			defer cancel()
-			return srv.Shutdown(ctx)
+			if err := srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("drain: %w (%d viewer connections still open)", err, srv.OpenConnections())
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "verge: stopped after draining %d viewer connections, pid %d\n", open, os.Getpid())
+			return nil
 		}
 	}
 }
