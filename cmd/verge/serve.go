@@ -123,6 +123,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	// Scripts read this line (bench/run.sh): its start stays "verge: serving on http://ADDR".
 	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s%s (admin http://%s), pid %d, version %s\n",
 		srv.Addr(), https, srv.AdminAddr(), os.Getpid(), version())
+	sdNotify("READY=1")
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -130,6 +131,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	for {
 		select {
 		case <-hup:
+			sdNotify("RELOADING=1")
 			next, err := load()
 			if err == nil {
 				err = srv.Reload(next)
@@ -137,9 +139,11 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 			if err != nil {
 				log.Error("reload failed; the running configuration stays", "error", err.Error())
 			}
+			sdNotify("READY=1")
 		case err := <-srv.Errors():
 			return err
 		case <-cmd.Context().Done():
+			sdNotify("STOPPING=1")
 			lc.StopStreams() // `fn logs --follow` streams would hold up the drain
 			open := srv.OpenConnections()
 			log.Info("draining", "timeout", cfg.Server.ShutdownTimeout.Std().String(), "open_connections", open)
