@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/vergecdn/verge/jsruntime"
@@ -24,9 +26,13 @@ func newFnTestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("runtime") && cloudFrontFunctionsEvent(ev) {
+				runtime = jsruntime.RuntimeCloudFrontFunctions
+				fmt.Fprintf(cmd.ErrOrStderr(), "verge: %s is a CloudFront Functions event (no Records): running as %s; --runtime chooses\n", event, runtime)
+			}
 			rep, err := jsruntime.RunTest(cmd.Context(), jsruntime.TestOptions{File: file, Event: ev, Runtime: runtime, Stage: stage})
 			if err != nil {
-				msg := err.Error()
+				msg := err.Error() + runtimeHint(file, runtime)
 				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
@@ -48,4 +54,32 @@ func newFnTestCmd() *cobra.Command {
 	_ = cmd.MarkFlagRequired("file")
 	_ = cmd.MarkFlagRequired("event")
 	return cmd
+}
+
+// cloudFrontFunctionsEvent reports whether ev has CloudFront Functions' shape: a top-level
+// request, and no Lambda@Edge Records.
+func cloudFrontFunctionsEvent(ev []byte) bool {
+	var shape map[string]json.RawMessage
+	if json.Unmarshal(ev, &shape) != nil {
+		return false
+	}
+	_, records := shape["Records"]
+	_, request := shape["request"]
+	return request && !records
+}
+
+// cfHandlerRE finds CloudFront Functions' top-level `function handler(` (async in 2.0).
+var cfHandlerRE = regexp.MustCompile(`(?m)^\s*(?:async\s+)?function\s+handler\s*\(`)
+
+// runtimeHint says, after a function failed to load as Lambda@Edge, that it reads like a
+// CloudFront Function, which is the usual reason: "" otherwise.
+func runtimeHint(file, runtime string) string {
+	if runtime != jsruntime.RuntimeLambdaEdge {
+		return ""
+	}
+	src, err := os.ReadFile(file)
+	if err != nil || !cfHandlerRE.Match(src) || strings.Contains(string(src), "exports.handler") {
+		return ""
+	}
+	return " (the file defines function handler(event), as CloudFront Functions do: try --runtime " + jsruntime.RuntimeCloudFrontFunctions + ")"
 }
