@@ -74,13 +74,13 @@ func (c *Cluster) blobPeers() []string {
 
 // fetchFrom downloads one blob from the admin API at base into Blobs.
 func (c *Cluster) fetchFrom(ctx context.Context, base string, sum [32]byte) error {
-	url := strings.TrimRight(base, "/") + "/v1/blobs/" + hex.EncodeToString(sum[:])
+	url := strings.TrimRight(base, "/") + BlobPath + hex.EncodeToString(sum[:])
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	if c.cfg.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.AdminToken)
+	if c.cfg.FleetToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.FleetToken)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestFetchBlob(t *testing.T) {
-	nodes := startFleet(t, 3, nodeOpts{admin: true, token: "s3cret"})
+	nodes := startFleet(t, 3, nodeOpts{admin: true})
 	code := []byte("exports.handler = async (e) => e.Records[0].cf.request;")
 	sum := sha256.Sum256(code)
 	if err := nodes[0].blobs.Put(sum, bytesReader(code)); err != nil {
@@ -24,6 +24,25 @@ func TestFetchBlob(t *testing.T) {
 	}
 	if !nodes[2].blobs.Has(sum) {
 		t.Fatal("fetched blob not stored")
+	}
+	// The fetch carried the fleet credential derived from the gossip key, and nothing else.
+	want, err := FleetToken(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for _, n := range nodes[:2] {
+		n.mu.Lock()
+		sent = append(sent, n.auths...)
+		n.mu.Unlock()
+	}
+	if len(sent) == 0 {
+		t.Fatal("no blob request reached a peer")
+	}
+	for _, a := range sent {
+		if a != "Bearer "+want {
+			t.Fatalf("a blob request carried Authorization %q, want the fleet credential", a)
+		}
 	}
 	missing := sha256.Sum256([]byte("nobody has this"))
 	if err := nodes[1].c.FetchBlob(ctx, missing); !errors.Is(err, ErrBlobNotFound) {
@@ -45,25 +64,22 @@ func TestFetchBlobRefusesWrongHash(t *testing.T) {
 	}
 }
 
-func TestBlobRouteNeedsToken(t *testing.T) {
-	nodes := startFleet(t, 1, nodeOpts{admin: true, token: "s3cret"})
-	sum := sha256.Sum256([]byte("x"))
-	for _, tt := range []struct {
-		auth string
-		want int
-	}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Bearer s3cret", http.StatusNotFound}} {
-		req, _ := http.NewRequest("GET", nodes[0].admin.URL+"/v1/blobs/"+hexSum(sum), nil)
-		if tt.auth != "" {
-			req.Header.Set("Authorization", tt.auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tt.want {
-			t.Errorf("Authorization %q: status %d, want %d", tt.auth, resp.StatusCode, tt.want)
-		}
+// TestFleetToken: the credential is a function of the key alone, differs between keys, does
+// not contain the key, and a bad key is an error.
+func TestFleetToken(t *testing.T) {
+	a, err := FleetToken(testKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	http.DefaultClient.CloseIdleConnections()
+	again, _ := FleetToken(testKey)
+	other, _ := FleetToken("b3RoZXIta2V5LTE2Ynl0ZQ==")
+	if a != again || a == other || a == "" || strings.Contains(a, testKey) {
+		t.Fatalf("FleetToken: %q, again %q, another key %q", a, again, other)
+	}
+	if _, err := FleetToken("not base64!"); err == nil {
+		t.Fatal("a bad key was accepted")
+	}
+	if _, err := FleetToken("c2hvcnQ="); err == nil {
+		t.Fatal("a 5-byte key was accepted")
+	}
 }

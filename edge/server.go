@@ -42,6 +42,10 @@ type Deps struct {
 	Loader FunctionLoader
 	// Admin serves extra admin routes (the admin API) beside /metrics, /healthz and /readyz.
 	Admin http.Handler
+	// AdminGuard, if set, wraps the admin port's whole handler (every route, these included),
+	// so that nothing on the port can be reached around it: the admin package's Guard, which
+	// lets /healthz and /readyz through. nil: no guard (tests and embedders on loopback).
+	AdminGuard func(http.Handler) http.Handler
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -186,9 +190,10 @@ func (s *Server) Reload(cfg *Config) error {
 	defer s.reload.Unlock()
 	old := s.cfg()
 	if restartOnly(old) != restartOnly(cfg) {
-		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens and cluster settings change only on restart; keeping the running ones")
+		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens, admin_hosts, metrics_auth and cluster settings change only on restart; keeping the running ones")
 		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
 		cfg.Server, cfg.AccessLog, cfg.AdminTokens, cfg.Cluster = old.Server, old.AccessLog, old.AdminTokens, old.Cluster
+		cfg.AdminHosts, cfg.MetricsAuth = old.AdminHosts, old.MetricsAuth
 	}
 	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
 	if err != nil {
@@ -205,7 +210,7 @@ func (s *Server) Reload(cfg *Config) error {
 
 // restartOnly renders the settings a reload cannot change, for comparison.
 func restartOnly(c *Config) string {
-	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog, c.AdminTokens, c.Cluster)
+	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v %q %v", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog, c.AdminTokens, c.Cluster, c.AdminHosts, c.MetricsAuth)
 }
 
 // Shutdown stops accepting requests, lets those in flight finish (until ctx is done), and
