@@ -16,7 +16,7 @@ func TestFetchBlob(t *testing.T) {
 	if err := nodes[0].blobs.Put(sum, bytesReader(code)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[2].c.blobPeers()) == 2 })
+	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[2].c.blobPeers(nil)) == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := nodes[2].c.FetchBlob(ctx, sum); err != nil {
@@ -54,7 +54,7 @@ func TestFetchBlobRefusesWrongHash(t *testing.T) {
 	nodes := startFleet(t, 2, nodeOpts{admin: true})
 	claimed := sha256.Sum256([]byte("the real code"))
 	nodes[0].blobs.putUnchecked(claimed, []byte("evil code"))
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers()) == 1 })
+	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
 	err := nodes[1].c.FetchBlob(context.Background(), claimed)
 	if !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("FetchBlob = %v, want ErrHashMismatch", err)
@@ -81,5 +81,34 @@ func TestFleetToken(t *testing.T) {
 	}
 	if _, err := FleetToken("c2hvcnQ="); err == nil {
 		t.Fatal("a 5-byte key was accepted")
+	}
+}
+
+// TestFetchBlobAsksSourcesFirst: with the publisher named as the source, a fetch asks it
+// first and no one else; the peers that lack the blob see no request (issue 16: hundreds of
+// 404s from peers that did not hold the blob yet).
+func TestFetchBlobAsksSourcesFirst(t *testing.T) {
+	nodes := startFleet(t, 4, nodeOpts{admin: true})
+	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[3].c.blobPeers(nil)) == 3 })
+	for i := range 6 {
+		code := []byte("exports.handler = async (e) => " + strings.Repeat("1+", i) + "1;")
+		sum := sha256.Sum256(code)
+		if err := nodes[0].blobs.Put(sum, bytesReader(code)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := nodes[3].c.FetchBlob(WithSources(ctx, []string{"gone", nodes[0].name}), sum)
+		cancel()
+		if err != nil {
+			t.Fatalf("FetchBlob: %v", err)
+		}
+	}
+	for _, n := range nodes[1:3] {
+		n.mu.Lock()
+		asked := len(n.auths)
+		n.mu.Unlock()
+		if asked != 0 {
+			t.Errorf("%s, which never held the blobs, was asked %d times", n.name, asked)
+		}
 	}
 }

@@ -91,14 +91,17 @@ func waitRunnable(t *testing.T, lc *lifecycle, fn, qualifier string) {
 	}
 }
 
-// TestBlobFetchSendsTheFleetCredential: two nodes with admin tokens and a gossip key. B fetches
-// the code A published with the credential derived from the key, never with an admin token,
-// and the guard lets that credential reach the blob route only.
+// TestBlobFetchSendsTheFleetCredential: three nodes with admin tokens and a gossip key. B and C
+// fetch the code A published from A, its publisher, and from no one else, with the credential
+// derived from the key, never with an admin token; the guard lets that credential reach the
+// blob route only.
 func TestBlobFetchSendsTheFleetCredential(t *testing.T) {
 	key := "dmVyZ2UtdGVzdC1rZXkxMg=="
 	tokens := []admin.Token{{Name: "ops", Secret: "admin-s3cret"}}
 	lcA, flA, adminA, seenA := startGuardedNode(t, fleetConfig{Gossip: "127.0.0.1:0", SecretKey: key}, tokens)
-	lcB, _, _, _ := startGuardedNode(t, fleetConfig{Gossip: "127.0.0.1:0", SecretKey: key, Seeds: []string{flA.c.Addr()}}, tokens)
+	lcB, flB, _, seenB := startGuardedNode(t, fleetConfig{Gossip: "127.0.0.1:0", SecretKey: key, Seeds: []string{flA.c.Addr()}}, tokens)
+	lcC, _, _, seenC := startGuardedNode(t, fleetConfig{Gossip: "127.0.0.1:0", SecretKey: key, Seeds: []string{flB.c.Addr()}}, tokens)
+	waitAlive(t, flA, 3)
 	if _, err := lcA.reg.PutCode("t", "hello", registry.Upload{Package: []byte(`exports.handler = async (e) => e.Records[0].cf.request;`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +109,10 @@ func TestBlobFetchSendsTheFleetCredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRunnable(t, lcB, "hello", "1")
+	waitRunnable(t, lcC, "hello", "1")
+	if b, c := len(seenB()), len(seenC()); b+c != 0 {
+		t.Errorf("peers that did not publish the code were asked for it: B %d times, C %d", b, c)
+	}
 	want, err := cluster.FleetToken(key)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +137,27 @@ func TestBlobFetchSendsTheFleetCredential(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("the fleet credential on %s: %d, want 401", path, resp.StatusCode)
 		}
+	}
+}
+
+// waitAlive waits until fl sees n alive members, itself included.
+func waitAlive(t *testing.T, fl *fleet, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		alive := 0
+		for _, m := range fl.c.Members() {
+			if m.State == cluster.StateAlive {
+				alive++
+			}
+		}
+		if alive == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d members alive, want %d", alive, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
