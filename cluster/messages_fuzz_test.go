@@ -12,7 +12,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	meta, _ := nodeMeta{Digest: bytes.Repeat([]byte{7}, 32), AdminURL: "http://10.0.0.1:8081"}.encode()
 	delta, _ := encodeDelta("alias/f/live", []byte("payload"))
 	var id [purgeIDSize]byte
-	for _, seed := range [][]byte{meta, delta, encodePurge(id, "/images/*"), encodeDigest("n1", bytes.Repeat([]byte{1}, 32)), {}, {msgDelta, 200}} {
+	for _, seed := range [][]byte{meta, delta, encodePurge(id, "/images/*"), encodeDigest("n1", bytes.Repeat([]byte{1}, 32)), encodeLeave("n1"), {}, {msgDelta, 200}} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -30,6 +30,11 @@ func FuzzDecodeMessage(f *testing.F) {
 		if id, pattern, err := decodePurge(b); err == nil {
 			if again := encodePurge(id, pattern); !bytes.Equal(again, b) || len(pattern) > maxPurgePattern {
 				t.Fatalf("purge %x re-encoded to %x", b, again)
+			}
+		}
+		if node, err := decodeLeave(b); err == nil {
+			if again := encodeLeave(node); !bytes.Equal(again, b) {
+				t.Fatalf("leave %x re-encoded to %x", b, again)
 			}
 		}
 		if node, digest, err := decodeDigest(b); err == nil {

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -360,4 +362,52 @@ func TestFleetFlagsOverrideConfig(t *testing.T) {
 	if fc.Gossip != "127.0.0.1:7947" || strings.Join(fc.Seeds, ",") != "127.0.0.1:7946,127.0.0.1:7948" || fc.Name != "n" {
 		t.Fatalf("%+v", fc)
 	}
+}
+
+// TestJoinDeadSeedSaysSo: a node whose only seed is down logs that no seed was reachable and
+// never that it joined (issue 16: it logged `fleet: joined` right after).
+func TestJoinDeadSeedSaysSo(t *testing.T) {
+	p := startVerge(t, "serve", "--origin", httpOrigin(t, "page"), "--listen", freeAddr(t), "--admin", freeAddr(t),
+		"--data", t.TempDir(), "--gossip", freeAddr(t), "--join", freeAddr(t))
+	waitLog(t, p, "rejoin: no seed or peer reachable")
+	p.stop(t, syscall.SIGTERM)
+	if log := p.stderr.String(); strings.Contains(log, "joined") {
+		t.Fatalf("a node that reached no seed says it joined:\n%s", log)
+	}
+}
+
+// TestSIGTERMLeaves: a node stopped with SIGTERM is listed as left by the others, not dead.
+func TestSIGTERMLeaves(t *testing.T) {
+	origin := httpOrigin(t, "page")
+	adminA, gossipA := freeAddr(t), freeAddr(t)
+	a := startVerge(t, "serve", "--origin", origin, "--listen", freeAddr(t), "--admin", adminA, "--data", t.TempDir(), "--gossip", gossipA)
+	b := startVerge(t, "serve", "--origin", origin, "--listen", freeAddr(t), "--admin", freeAddr(t), "--data", t.TempDir(),
+		"--gossip", freeAddr(t), "--join", gossipA)
+	members := func() string {
+		out, err := exec.Command(verge, "cluster", "members", "--admin", "http://"+adminA).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cluster members: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	waitFor := func(what string, cond func(string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out := members()
+			if cond(out) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s:\n%s", what, out)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("B never alive on A", func(out string) bool { return strings.Count(out, " alive ") == 2 })
+	if err := b.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	waitFor("B not listed as left", func(out string) bool { return strings.Contains(out, " left ") && !strings.Contains(out, " dead ") })
+	a.stop(t, syscall.SIGTERM)
 }
