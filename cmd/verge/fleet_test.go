@@ -142,6 +142,11 @@ func TestBlobFetchSendsTheFleetCredential(t *testing.T) {
 	}
 }
 
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
 // waitAlive waits until fl sees n alive members, itself included.
 func waitAlive(t *testing.T, fl *fleet, n int) {
 	t.Helper()
@@ -192,28 +197,42 @@ func TestFleetCredentialChecks(t *testing.T) {
 func TestGossipNeedsAKey(t *testing.T) {
 	cfg, lc := soloLifecycle(t)
 	for _, tc := range []struct {
-		name string
-		fc   fleetConfig
-		env  string
-		ok   bool
+		name     string
+		fc       fleetConfig
+		env      string
+		ok, warn bool
 	}{
-		{"bound on another address", fleetConfig{Gossip: "192.0.2.1:0"}, "", false},
-		{"a name", fleetConfig{Gossip: "edge-1.example:0"}, "", false},
-		{"advertised elsewhere", fleetConfig{Gossip: "127.0.0.1:0", Advertise: "192.0.2.1:7946"}, "", false},
-		{"a key", fleetConfig{Gossip: "192.0.2.1:0", SecretKey: "dmVyZ2UtdGVzdC1rZXkxMg=="}, "", true},
-		{"a key from the environment", fleetConfig{Gossip: "192.0.2.1:0"}, "dmVyZ2UtdGVzdC1rZXkxMg==", true},
-		{"insecure, explicitly", fleetConfig{Gossip: "192.0.2.1:0", InsecureGossip: true}, "", true},
-		{"loopback", fleetConfig{Gossip: "127.0.0.1:0"}, "", true},
+		{"bound on another address", fleetConfig{Gossip: "192.0.2.1:0"}, "", false, false},
+		{"a name", fleetConfig{Gossip: "edge-1.example:0"}, "", false, false},
+		{"advertised elsewhere", fleetConfig{Gossip: "127.0.0.1:0", Advertise: "192.0.2.1:7946"}, "", false, false},
+		{"a key", fleetConfig{Gossip: "192.0.2.1:0", SecretKey: "dmVyZ2UtdGVzdC1rZXkxMg=="}, "", true, false},
+		{"a key from the environment", fleetConfig{Gossip: "192.0.2.1:0"}, "dmVyZ2UtdGVzdC1rZXkxMg==", true, false},
+		{"insecure, explicitly", fleetConfig{Gossip: "192.0.2.1:0", InsecureGossip: true}, "", true, false},
+		{"insecure, advertised elsewhere: warned", fleetConfig{Gossip: "127.0.0.1:0", Advertise: "192.0.2.1:7946", InsecureGossip: true}, "", true, true},
+		{"loopback", fleetConfig{Gossip: "127.0.0.1:0"}, "", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("VERGE_GOSSIP_KEY", tc.env)
-			fl, err := wireCluster(cfg, tc.fc, lc, nil, slog.New(slog.DiscardHandler))
+			var logs strings.Builder
+			var mu sync.Mutex
+			log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return logs.Write(b)
+			}), nil))
+			fl, err := wireCluster(cfg, tc.fc, lc, nil, log)
 			if err == nil {
 				fl.Close()
 			}
 			refused := err != nil && strings.Contains(err.Error(), "cluster.secret_key") && strings.Contains(err.Error(), "--insecure-gossip")
 			if refused == tc.ok {
 				t.Fatalf("refused %v (%v), want refused %v", refused, err, !tc.ok)
+			}
+			mu.Lock()
+			warned := strings.Contains(logs.String(), "INSECURE GOSSIP")
+			mu.Unlock()
+			if warned != tc.warn {
+				t.Fatalf("warned %v, want %v:\n%s", warned, tc.warn, logs.String())
 			}
 		})
 	}
