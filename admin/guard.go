@@ -122,7 +122,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if why := g.browserRefusal(r); why != "" {
-		writeError(w, http.StatusForbidden, "admin: "+why+" refused")
+		writeError(w, http.StatusForbidden, "admin: "+why)
 		return
 	}
 	who, ok := g.authenticate(r)
@@ -149,23 +149,24 @@ func (g *guard) hostAllowed(hostport string) bool {
 	return net.ParseIP(host) != nil || loopback.Host(host) || g.hosts[host]
 }
 
-// browserRefusal is step 2 of Guard: what is refused, or "".
+// browserRefusal is step 2 of Guard: why the request is refused, or "".
 func (g *guard) browserRefusal(r *http.Request) string {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
 	case "cross-site", "same-site":
-		return "a request from another site (Sec-Fetch-Site)"
+		return "a request from a web page of another site (Sec-Fetch-Site: " + site + ") is refused"
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host == "" {
-			return "a request from an opaque origin (Origin " + o + ")"
+			return "a request from an opaque origin (Origin: " + o + ") is refused"
 		}
 		if h := canonicalHost(u.Hostname()); !loopback.Host(h) && !g.hosts[h] {
-			return "a cross-origin request (Origin " + o + ")"
+			return "a cross-origin request (Origin: " + o + ") is refused; add the host to admin_hosts if that page is yours"
 		}
 	}
 	if len(g.tokens) == 0 && changesState(r.Method) && simpleContentType(r.Header.Get("Content-Type")) {
-		return "with no admin token configured, a " + r.Method + " with a form or text Content-Type (what a web page can send cross-site) is"
+		return "with no admin token configured, a " + r.Method + " with Content-Type " + r.Header.Get("Content-Type") +
+			" (which a web page may send to another site) is refused: send application/json"
 	}
 	return ""
 }
