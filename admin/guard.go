@@ -39,6 +39,8 @@ type GuardOptions struct {
 // and load balancers ask them under names of their own.
 var openPaths = map[string]bool{"/healthz": true, "/readyz": true}
 
+var _ http.Handler = (*guard)(nil)
+
 // guard is the admin port's only door; see Guard.
 type guard struct {
 	o      GuardOptions

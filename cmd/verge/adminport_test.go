@@ -172,3 +172,13 @@ func httpOriginCached(t *testing.T) string {
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }
+
+// TestMetricsAuthNeedsAToken: metrics_auth without an admin token would lock /metrics to no
+// one: refused at start, naming what to add.
+func TestMetricsAuthNeedsAToken(t *testing.T) {
+	cfg, lc := soloLifecycle(t)
+	cfg.MetricsAuth = true
+	if _, err := adminGuard(cfg, lc, &fleet{}); err == nil || !strings.Contains(err.Error(), "admin_tokens") {
+		t.Fatalf("metrics_auth with no token: %v", err)
+	}
+}
