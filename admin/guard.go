@@ -35,9 +35,12 @@ type GuardOptions struct {
 	PeerPath string
 }
 
-// openPaths answer anyone: they say whether the process lives and takes traffic, nothing more,
-// and load balancers ask them under names of their own.
-var openPaths = map[string]bool{"/healthz": true, "/readyz": true}
+// unguarded reports whether a request may skip the guard: GET or HEAD /healthz and /readyz say
+// whether the process lives and takes traffic, nothing more, and load balancers ask them under
+// names of their own.
+func unguarded(r *http.Request) bool {
+	return (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+}
 
 var _ http.Handler = (*guard)(nil)
 
@@ -58,7 +61,7 @@ type tokenHash struct {
 
 // Guard returns the wrapper for everything the admin port serves, to be applied once around
 // its whole handler (edge.Deps.AdminGuard), so that no route can be mounted beside it. In
-// order, for every request but GET /healthz and /readyz:
+// order, for every request but GET and HEAD /healthz and /readyz:
 //
 //  1. DNS rebinding: the Host must be an IP literal (a name is what rebinding needs), a
 //     loopback name, the admin address's host or one of Hosts; else 421.
@@ -114,7 +117,7 @@ func Guard(o GuardOptions) (func(http.Handler) http.Handler, error) {
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if openPaths[r.URL.Path] && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+	if unguarded(r) {
 		g.next.ServeHTTP(w, r)
 		return
 	}
