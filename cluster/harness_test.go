@@ -43,6 +43,7 @@ type nodeOpts struct {
 	bind   string        // default 127.0.0.1:0
 	rejoin time.Duration // default 10 s (out of the way)
 	admin  bool          // serve the admin routes on an httptest server
+	noKey  bool          // gossip in clear text (no SecretKey)
 	st     *lwwState     // default a new one
 }
 
@@ -77,6 +78,9 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	}
 	if cfg.BindAddr == "" {
 		cfg.BindAddr = "127.0.0.1:0"
+	}
+	if o.noKey {
+		cfg.SecretKey = ""
 	}
 	if cfg.RejoinInterval == 0 {
 		cfg.RejoinInterval = 10 * time.Second
