@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -110,5 +113,26 @@ func TestFetchBlobAsksSourcesFirst(t *testing.T) {
 		if asked != 0 {
 			t.Errorf("%s, which never held the blobs, was asked %d times", n.name, asked)
 		}
+	}
+}
+
+// TestFetchBlobFollowsNoRedirect: a peer that answers a blob request with a redirect is not
+// followed (it would choose any URL for us to fetch); the fetch fails on that peer.
+func TestFetchBlobFollowsNoRedirect(t *testing.T) {
+	code := []byte("exports.handler = async (e) => e.Records[0].cf.request;")
+	sum := sha256.Sum256(code)
+	var followed atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		followed.Store(true)
+		w.Write(code)
+	}))
+	defer target.Close()
+	nodes := startFleet(t, 2, nodeOpts{admin: true})
+	nodes[0].admin.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/anything", http.StatusFound)
+	})
+	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
+	if err := nodes[1].c.FetchBlob(context.Background(), sum); err == nil || followed.Load() {
+		t.Fatalf("FetchBlob = %v, redirect followed: %v", err, followed.Load())
 	}
 }

@@ -87,6 +87,10 @@ func New(cfg Config, st State, blobs Blobs, deps Deps) (*Cluster, error) {
 		cfg: cfg, mc: mc, state: st, blobs: blobs, log: log, purge: deps.Purge,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second,
+		}, CheckRedirect: func(*http.Request, []*http.Request) error {
+			// A peer serves its blobs itself: a redirect would send us (and, on its own host,
+			// the fleet credential) wherever it likes.
+			return http.ErrUseLastResponse
 		}},
 		inbox:  make(chan []byte, 1024),
 		purges: make(chan []byte, 256),
