@@ -14,7 +14,9 @@ type ClusterConfig struct {
 	// partition (--join, comma separated). Default: none (the first node of a fleet).
 	Seeds []string `yaml:"seeds"`
 	// Name is this node's name in the fleet; unique per fleet. Default: the registry's node
-	// id (random, kept under the data directory), so several nodes can share a host.
+	// id (random, kept under the data directory), so several nodes can share a host. Peers
+	// fetch a version's code from its publisher first by this name: a Name other than the
+	// default makes them ask the live members in random order instead.
 	Name string `yaml:"name"`
 	// SecretKey is the base64 of a 16, 24 or 32 byte key that encrypts and authenticates
 	// gossip; the same on every node (`openssl rand -base64 32`). Required when Gossip or
