@@ -88,8 +88,12 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		return fl, nil
 	}
 	secret := firstOf(fc.SecretKey, os.Getenv("VERGE_GOSSIP_KEY"))
-	if err := checkGossipExposure(fc, secret); err != nil {
-		return nil, err
+	exposed := exposedGossip(fc)
+	if exposed != "" && secret == "" && !fc.InsecureGossip {
+		return nil, fmt.Errorf("cluster: gossip on %s is not loopback and no gossip key is set, so anyone who can reach it "+
+			"could join the fleet, purge its caches and push function records: set cluster.secret_key (or "+
+			"VERGE_GOSSIP_KEY) to the same base64 16, 24 or 32-byte key on every node (openssl rand -base64 32), "+
+			"or, on a network only the fleet can reach, pass --insecure-gossip (cluster.insecure_gossip: true)", exposed)
 	}
 	var err error
 	if fl.peerToken, err = peerToken(fc, secret, len(lc.Tokens) > 0); err != nil {
@@ -122,9 +126,9 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	fl.c.Register(mux)
 	mux.Handle("/", lc.Handler)
 	fl.Handler = mux
-	if secret == "" && !loopback.Addr(fl.c.Addr()) {
+	if exposed != "" && secret == "" {
 		log.Warn("fleet: INSECURE GOSSIP: gossip is neither encrypted nor authenticated (--insecure-gossip): anyone who can reach "+
-			fl.c.Addr()+" can join the fleet, purge its caches and push function records; set cluster.secret_key", "gossip", fl.c.Addr())
+			exposed+" can join the fleet, purge its caches and push function records; set cluster.secret_key", "gossip", exposed)
 	}
 	// Seeds are joined in the background (the cluster logs when it joined); say what is true now.
 	log.Info("fleet: gossiping", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds,
@@ -180,23 +184,18 @@ func loadTrust(fc fleetConfig) (registry.Trust, error) {
 	return t, nil
 }
 
-// checkGossipExposure refuses gossip on a non-loopback address (bound or advertised) without
-// a gossip key: memberlist would then take any packet from anyone who reaches it, and one
-// packet purges a fleet's caches or carries function records. --insecure-gossip
-// (cluster.insecure_gossip) overrides it, for networks only the fleet reaches.
-func checkGossipExposure(fc fleetConfig, secret string) error {
-	if secret != "" || fc.InsecureGossip {
-		return nil
-	}
+// exposedGossip returns the first of fc's gossip addresses (bound, default 127.0.0.1:7946, or
+// advertised) that is not loopback, or "". Gossip there without a key would take any packet
+// from anyone who reaches it, and one packet purges a fleet's caches or carries function
+// records: wireCluster refuses it unless --insecure-gossip (cluster.insecure_gossip) says the
+// network is the fleet's own, and then warns.
+func exposedGossip(fc fleetConfig) string {
 	for _, addr := range []string{firstOf(fc.Gossip, "127.0.0.1:7946"), fc.Advertise} {
 		if addr != "" && !loopback.Addr(addr) {
-			return fmt.Errorf("cluster: gossip on %s is not loopback and no gossip key is set, so anyone who can reach it "+
-				"could join the fleet, purge its caches and push function records: set cluster.secret_key (or "+
-				"VERGE_GOSSIP_KEY) to the same base64 16, 24 or 32-byte key on every node (openssl rand -base64 32), "+
-				"or, on a network only the fleet can reach, pass --insecure-gossip (cluster.insecure_gossip: true)", addr)
+			return addr
 		}
 	}
-	return nil
+	return ""
 }
 
 // peerToken is the fleet credential peers fetch blobs with: cluster.admin_token (or
