@@ -51,11 +51,15 @@ behaviors:
 		t.Fatal(err)
 	}
 	var srv *edge.Server
-	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Tokens: tokens, Behaviors: func() []string { return srv.Behaviors() }})
+	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Behaviors: func() []string { return srv.Behaviors() }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv, err = edge.New(cfg, edge.Deps{Admin: h}); err != nil {
+	guard, err := admin.Guard(admin.GuardOptions{Tokens: tokens, Listen: cfg.Admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv, err = edge.New(cfg, edge.Deps{Admin: h, AdminGuard: guard}); err != nil {
 		t.Fatal(err)
 	}
 	n.srv = srv

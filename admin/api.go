@@ -1,6 +1,7 @@
 // Package admin is the admin API: JSON over HTTP under /v1/ on the admin port, to manage
 // functions ($LATEST code, versions, aliases), associations, test invocations, logs and the
-// audit log, with bearer-token authentication as DESIGN.md says. Every change is live when
+// audit log. Guard is the admin port's door: bearer tokens as DESIGN.md says, and the Host and
+// Origin checks that keep web pages out. Every change is live when
 // the call returns (the activator is synced before answering).
 //
 // Routes:
@@ -45,8 +46,6 @@ import (
 type Options struct {
 	Registry  *registry.Store
 	Activator *deploy.Activator
-	// Tokens, when not empty, are required on every call.
-	Tokens []Token
 	// Behaviors, if set, lists the configured behaviors' path patterns, so that associating
 	// an unknown behavior is refused (400). nil, or a nil result: any pattern is accepted.
 	Behaviors func() []string
@@ -64,8 +63,9 @@ type api struct {
 	log *slog.Logger
 }
 
-// New returns the admin API handler, to mount at "/" of the admin port (edge.Deps.Admin).
-// It is safe for concurrent use.
+// New returns the admin API handler, to mount at "/" of the admin port (edge.Deps.Admin)
+// behind Guard (edge.Deps.AdminGuard), which authenticates every call and names the caller
+// for the audit log. It is safe for concurrent use.
 func New(o Options) (http.Handler, error) {
 	if o.Registry == nil || o.Activator == nil {
 		return nil, errors.New("admin: a registry and an activator are required")
@@ -99,7 +99,7 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "admin: no such route: "+r.Method+" "+r.URL.Path)
 	})
-	return authenticate(o.Tokens, mux), nil
+	return mux, nil
 }
 
 // changed makes a committed change live before the call answers.

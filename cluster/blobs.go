@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -21,11 +22,24 @@ var (
 	ErrBlobNotFound = errors.New("cluster: blob not found on any peer")
 )
 
+// sourcesKey carries WithSources' names in a context.
+type sourcesKey struct{}
+
+// WithSources returns ctx carrying the names of the members that wrote the records naming a
+// blob (its publisher): FetchBlob asks those of them that are alive first, since they hold it
+// from the start, while others may not have fetched it yet.
+func WithSources(ctx context.Context, nodes []string) context.Context {
+	return context.WithValue(ctx, sourcesKey{}, nodes)
+}
+
 // FetchBlob makes sure the blob with this sha256 is in the local Blobs: if it is missing, it asks
-// the alive peers that advertise an admin URL, in random order, until one serves it. The content
+// the alive members that advertise an admin URL until one serves it: first the sources named in
+// ctx (WithSources), then the others, each group in random order. Dead, left and unknown
+// members are never asked. Requests carry Config.FleetToken, never an admin token. The content
 // is hashed as it streams into Blobs.Put and refused (Put sees a read error) if the hash differs
-// or it exceeds Config.MaxBlobBytes; the next peer is tried then. Concurrent fetches of one blob
-// share one download.
+// or it exceeds Config.MaxBlobBytes; the next peer is tried then. A peer without the blob (404)
+// is logged at debug level only: it is the usual answer while a new version spreads; the caller
+// logs a fetch that failed everywhere. Concurrent fetches of one blob share one download.
 func (c *Cluster) FetchBlob(ctx context.Context, sum [32]byte) error {
 	if c.blobs.Has(sum) {
 		return nil
@@ -36,18 +50,24 @@ func (c *Cluster) FetchBlob(ctx context.Context, sum [32]byte) error {
 			return nil, nil
 		}
 		errs := []error{ErrBlobNotFound}
-		for _, base := range c.blobPeers() {
+		sources, _ := ctx.Value(sourcesKey{}).([]string)
+		for _, base := range c.blobPeers(sources) {
 			err := c.fetchFrom(ctx, base, sum)
 			if err == nil {
 				c.met.blobFetches.WithLabelValues("ok").Inc()
 				return nil, nil
 			}
-			outcome := "error"
-			if errors.Is(err, ErrHashMismatch) {
-				outcome = "mismatch"
+			switch {
+			case errors.Is(err, ErrHashMismatch):
+				c.met.blobFetches.WithLabelValues("mismatch").Inc()
+				c.log.Warn("blob fetch: a peer served content that does not match its sha256", "sha256", key, "peer", base, "error", err.Error())
+			case errors.Is(err, errNoSuchBlob):
+				c.met.blobFetches.WithLabelValues("absent").Inc()
+				c.log.Debug("blob fetch: peer does not hold it (yet)", "sha256", key, "peer", base)
+			default:
+				c.met.blobFetches.WithLabelValues("error").Inc()
+				c.log.Debug("blob fetch", "sha256", key, "peer", base, "error", err.Error())
 			}
-			c.met.blobFetches.WithLabelValues(outcome).Inc()
-			c.log.Warn("blob fetch", "sha256", key, "peer", base, "error", err.Error())
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				break
@@ -58,35 +78,49 @@ func (c *Cluster) FetchBlob(ctx context.Context, sum [32]byte) error {
 	return err
 }
 
-// blobPeers returns the admin URLs of the alive peers, shuffled.
-func (c *Cluster) blobPeers() []string {
+// blobPeers returns the admin URLs of the alive peers (memberlist's alive members, as its
+// join and leave events told us): the named sources first, the others after, each group
+// shuffled.
+func (c *Cluster) blobPeers(sources []string) []string {
 	c.mu.Lock()
-	var out []string
+	var first, rest []string
 	for _, p := range c.peers {
-		if !p.local && p.state == StateAlive && p.meta.AdminURL != "" {
-			out = append(out, p.meta.AdminURL)
+		if p.local || p.state != StateAlive || p.meta.AdminURL == "" {
+			continue
+		}
+		if slices.Contains(sources, p.name) {
+			first = append(first, p.meta.AdminURL)
+		} else {
+			rest = append(rest, p.meta.AdminURL)
 		}
 	}
 	c.mu.Unlock()
-	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
+	rand.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	return append(first, rest...)
 }
+
+// errNoSuchBlob is a peer's 404: it does not hold the blob.
+var errNoSuchBlob = errors.New("cluster: the peer does not hold the blob")
 
 // fetchFrom downloads one blob from the admin API at base into Blobs.
 func (c *Cluster) fetchFrom(ctx context.Context, base string, sum [32]byte) error {
-	url := strings.TrimRight(base, "/") + "/v1/blobs/" + hex.EncodeToString(sum[:])
+	url := strings.TrimRight(base, "/") + BlobPath + hex.EncodeToString(sum[:])
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	if c.cfg.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.AdminToken)
+	if c.cfg.FleetToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.FleetToken)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("cluster: GET %s: %w", url, errNoSuchBlob)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("cluster: GET %s: %s", url, resp.Status)
 	}

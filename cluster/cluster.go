@@ -54,6 +54,7 @@ type peer struct {
 	local      bool
 	state      MemberState
 	meta       nodeMeta
+	leaving    bool      // it announced its leave (a leave message)
 	digest     []byte    // its digest, from a digest message or a probe ack
 	changed    time.Time // when state or digest last changed
 	pulled     time.Time // when we last pulled from it
@@ -86,6 +87,10 @@ func New(cfg Config, st State, blobs Blobs, deps Deps) (*Cluster, error) {
 		cfg: cfg, mc: mc, state: st, blobs: blobs, log: log, purge: deps.Purge,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second,
+		}, CheckRedirect: func(*http.Request, []*http.Request) error {
+			// A peer serves its blobs itself: a redirect would send us (and, on its own host,
+			// the fleet credential) wherever it likes.
+			return http.ErrUseLastResponse
 		}},
 		inbox:  make(chan []byte, 1024),
 		purges: make(chan []byte, 256),
@@ -179,10 +184,16 @@ func (c *Cluster) Broadcast(name string, delta []byte) error {
 }
 
 // Close leaves the fleet (waiting at most Config.LeaveTimeout for the leave message to go out)
-// and stops every goroutine and listener. It is safe to call more than once.
+// and stops every goroutine and listener; peers then list this node as left, not dead. It is
+// safe to call more than once.
 func (c *Cluster) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		// Say we leave, on the gossip that carries memberlist's own leave: memberlist reports
+		// a left node to the others as it reports a dead one.
+		if msg := encodeLeave(c.cfg.NodeName); msg != nil {
+			c.queue.QueueBroadcast(&broadcast{name: "l/" + c.cfg.NodeName, msg: msg})
+		}
 		close(c.stop)
 		if lerr := c.ml.Leave(c.cfg.LeaveTimeout); lerr != nil {
 			c.log.Warn("leave", "error", lerr.Error())

@@ -78,3 +78,17 @@ func digestsAgree(nodes []*testNode) bool {
 	}
 	return true
 }
+
+// TestClosedNodeShowsLeft: a node that Closes (serve's SIGTERM) is listed as left by the
+// others; one that crashes, as dead (issue 16: a SIGTERM'd node showed as dead).
+func TestClosedNodeShowsLeft(t *testing.T) {
+	nodes := startFleet(t, 4, nodeOpts{})
+	nodes[3].close()
+	waitFor(t, 3*time.Second, "the others see the closed node left", func() bool {
+		return countState(nodes[0].c.Members(), StateLeft) == 1 && countState(nodes[1].c.Members(), StateLeft) == 1
+	})
+	nodes[2].kill()
+	waitFor(t, 3*time.Second, "the others see the killed node dead", func() bool {
+		return countState(nodes[0].c.Members(), StateDead) == 1 && countState(nodes[0].c.Members(), StateLeft) == 1
+	})
+}

@@ -34,9 +34,11 @@ type Config struct {
 	// fetch blobs. At most 256 bytes; a bare host:port means http. Default: none (peers do
 	// not fetch blobs from this node).
 	AdminURL string
-	// AdminToken is the admin API's bearer token. Blob requests to this node must carry it, and
-	// this node sends it to peers. Default: none (no authentication).
-	AdminToken string
+	// FleetToken is the fleet's credential, which this node sends as a bearer token when it
+	// fetches a blob from a peer (and the admin port's guard accepts on the blob route only).
+	// Never an admin token: peers are trusted with code, not with the admin API. Default:
+	// derived from SecretKey (see FleetToken); none without a SecretKey.
+	FleetToken string
 	// RejoinInterval is how often the node rejoins the seeds and known-but-dead peers that are
 	// not alive members. Default: 20s.
 	RejoinInterval time.Duration
@@ -97,6 +99,12 @@ func (c Config) withDefaults() (Config, error) {
 			c.AdminURL = "http://" + c.AdminURL
 		}
 	}
+	if c.FleetToken == "" && c.SecretKey != "" {
+		var err error
+		if c.FleetToken, err = FleetToken(c.SecretKey); err != nil {
+			return c, err
+		}
+	}
 	if c.RejoinInterval <= 0 {
 		c.RejoinInterval = defaultRejoinEvery
 	}
@@ -133,12 +141,9 @@ func (c Config) memberlistConfig() (*memberlist.Config, error) {
 	}
 	mc.Label = c.Label
 	if c.SecretKey != "" {
-		key, err := base64.StdEncoding.DecodeString(c.SecretKey)
+		key, err := decodeSecretKey(c.SecretKey)
 		if err != nil {
-			return nil, fmt.Errorf("cluster: secret key: %w", err)
-		}
-		if n := len(key); n != 16 && n != 24 && n != 32 {
-			return nil, fmt.Errorf("cluster: secret key is %d bytes, want 16, 24 or 32", n)
+			return nil, err
 		}
 		mc.SecretKey = key
 	}
@@ -161,6 +166,18 @@ func (c Config) pullSettleDelay(mc *memberlist.Config, alive int) time.Duration 
 		return c.pullSettle
 	}
 	return mc.GossipInterval * time.Duration(max(2, bits.Len(uint(alive))))
+}
+
+// decodeSecretKey decodes Config.SecretKey: the base64 of a 16, 24 or 32 byte AES key.
+func decodeSecretKey(b64 string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: secret key: %w", err)
+	}
+	if n := len(key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("cluster: secret key is %d bytes, want 16, 24 or 32", n)
+	}
+	return key, nil
 }
 
 func splitHostPort(hp string) (string, int, error) {

@@ -51,6 +51,11 @@ func (d *delegate) NotifyMsg(msg []byte) {
 			d.c.learnDigest(node, digest, time.Now())
 		}
 		return
+	case msgLeave:
+		if node, err := decodeLeave(msg); err == nil {
+			d.c.learnLeaving(node)
+		}
+		return
 	case msgDelta:
 		q = d.c.inbox
 	case msgPurge:
@@ -138,13 +143,35 @@ func (d *delegate) NotifyJoin(n *memberlist.Node) { d.c.observe(n, StateAlive) }
 // NotifyUpdate records a member's new metadata (its digest).
 func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.c.observe(n, StateAlive) }
 
-// NotifyLeave records a member that died or left.
+// NotifyLeave records a member that died or left. memberlist does not tell which (the
+// node it passes keeps State alive), so a member that said it is leaving (a leave message,
+// see Close) is recorded as left, any other as dead.
 func (d *delegate) NotifyLeave(n *memberlist.Node) {
+	d.c.mu.Lock()
+	p := d.c.peers[n.Name]
+	left := p != nil && p.leaving
+	d.c.mu.Unlock()
 	s := StateDead
-	if n.State == memberlist.StateLeft {
+	if left {
 		s = StateLeft
 	}
 	d.c.observe(n, s)
+}
+
+// learnLeaving records that node announced its leave: when memberlist reports it gone, it
+// left; if it already did (the leave message came second), it is shown as left now.
+func (c *Cluster) learnLeaving(node string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.peers[node]
+	if p == nil || p.local {
+		return
+	}
+	p.leaving = true
+	if p.state == StateDead {
+		p.state, p.changed = StateLeft, time.Now()
+		c.met.observeMembers(c.peers)
+	}
 }
 
 // observe updates the peer table from a memberlist event. It must not call memberlist.
@@ -165,6 +192,9 @@ func (c *Cluster) observe(n *memberlist.Node, s MemberState) {
 		p.changed = now
 	}
 	p.addr, p.state, p.meta = n.Address(), s, meta
+	if s == StateAlive {
+		p.leaving = false // back, after a restart
+	}
 	if len(meta.Digest) > 0 {
 		p.digest = meta.Digest
 	}

@@ -35,6 +35,7 @@ type testNode struct {
 	mu     sync.Mutex
 	purged map[string]int // pattern → times purged
 	block  chan struct{}  // when set, purges wait on it
+	auths  []string       // the Authorization of each request to admin
 }
 
 // nodeOpts are the knobs a test may turn.
@@ -42,8 +43,8 @@ type nodeOpts struct {
 	bind   string        // default 127.0.0.1:0
 	rejoin time.Duration // default 10 s (out of the way)
 	admin  bool          // serve the admin routes on an httptest server
-	token  string
-	st     *lwwState // default a new one
+	noKey  bool          // gossip in clear text (no SecretKey)
+	st     *lwwState     // default a new one
 }
 
 // fastTune makes memberlist fast enough for tests on one machine: 100 ms probes, 20 ms gossip,
@@ -68,7 +69,7 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	}
 	cfg := Config{
 		NodeName: name, BindAddr: o.bind, Seeds: seeds, Label: "verge-test", SecretKey: testKey,
-		RejoinInterval: o.rejoin, AdminToken: o.token, LeaveTimeout: 200 * time.Millisecond,
+		RejoinInterval: o.rejoin, LeaveTimeout: 200 * time.Millisecond,
 		tune: fastTune,
 		wrapTransport: func(in memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
 			n.fault = newFaultTransport(in)
@@ -78,12 +79,20 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	if cfg.BindAddr == "" {
 		cfg.BindAddr = "127.0.0.1:0"
 	}
+	if o.noKey {
+		cfg.SecretKey = ""
+	}
 	if cfg.RejoinInterval == 0 {
 		cfg.RejoinInterval = 10 * time.Second
 	}
 	mux := http.NewServeMux()
 	if o.admin {
-		n.admin = httptest.NewServer(mux)
+		n.admin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.mu.Lock()
+			n.auths = append(n.auths, r.Header.Get("Authorization"))
+			n.mu.Unlock()
+			mux.ServeHTTP(w, r)
+		}))
 		cfg.AdminURL = n.admin.URL
 	}
 	c, err := New(cfg, n.st, n.blobs, Deps{Purge: n.purge, Logger: testLogger(t)})

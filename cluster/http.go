@@ -1,12 +1,15 @@
 package cluster
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 
 	"github.com/vergecdn/verge/cache"
 )
+
+// BlobPath is the path prefix of the blob route: peers' FetchBlob asks for BlobPath+hex(sha256).
+// The admin port's guard accepts the fleet credential (Config.FleetToken) there, and only there.
+const BlobPath = "/v1/blobs/"
 
 // Register adds the cluster's admin routes to mux:
 //
@@ -14,12 +17,12 @@ import (
 //	GET  /v1/cluster/members  Members as JSON
 //	POST /v1/cache/purge      a fleet-wide purge (see PurgeHandler)
 //
-// Every route requires Config.AdminToken as a bearer token when one is configured.
+// The routes authenticate no one: mount mux behind the admin port's guard (admin.Guard), which
+// requires an admin token everywhere and accepts the fleet credential on the blob route.
 func (c *Cluster) Register(mux *http.ServeMux) {
-	tok := c.cfg.AdminToken
-	mux.Handle("GET /v1/blobs/{sha256}", RequireToken(tok, http.HandlerFunc(c.blobHandler)))
-	mux.Handle("GET /v1/cluster/members", RequireToken(tok, http.HandlerFunc(c.membersHandler)))
-	mux.Handle("POST /v1/cache/purge", PurgeHandler(c.Purge, true, tok))
+	mux.HandleFunc("GET "+BlobPath+"{sha256}", c.blobHandler)
+	mux.HandleFunc("GET /v1/cluster/members", c.membersHandler)
+	mux.Handle("POST /v1/cache/purge", PurgeHandler(c.Purge, true))
 }
 
 func (c *Cluster) membersHandler(w http.ResponseWriter, _ *http.Request) {
@@ -42,10 +45,10 @@ type PurgeResponse struct {
 // PurgeHandler serves POST /v1/cache/purge with a JSON PurgeRequest, calling purge: for a node
 // alone, cache.Store.Purge wrapped to return no error, with fleet false; in a fleet,
 // (*Cluster).Purge with fleet true (Register does that). It answers 400 to an invalid pattern and
-// 501 to a soft purge, which the cache does not support yet. token, when not empty, is required
-// as a bearer token.
-func PurgeHandler(purge func(pattern string) (int, error), fleet bool, token string) http.Handler {
-	return RequireToken(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// 501 to a soft purge, which the cache does not support yet. Like Register's routes, it
+// authenticates no one: mount it behind the admin port's guard.
+func PurgeHandler(purge func(pattern string) (int, error), fleet bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req PurgeRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Pattern == "" {
 			writeError(w, http.StatusBadRequest, "cluster: want a JSON body {\"pattern\": \"/path | /glob/* | tag:KEY | all\"}")
@@ -65,23 +68,6 @@ func PurgeHandler(purge func(pattern string) (int, error), fleet bool, token str
 			return
 		}
 		writeJSON(w, http.StatusOK, PurgeResponse{Pattern: req.Pattern, Purged: n, Fleet: fleet})
-	}))
-}
-
-// RequireToken wraps h so that it answers 401 unless the request carries "Authorization: Bearer
-// token". An empty token lets every request through (the admin API then listens on loopback only).
-func RequireToken(token string, h http.Handler) http.Handler {
-	if token == "" {
-		return h
-	}
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="verge"`)
-			writeError(w, http.StatusUnauthorized, "cluster: missing or wrong admin token")
-			return
-		}
-		h.ServeHTTP(w, r)
 	})
 }
 

@@ -149,5 +149,3 @@ func (b *memBlobs) putUnchecked(sum [32]byte, data []byte) {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
-func hexSum(sum [32]byte) string { return fmt.Sprintf("%x", sum) }

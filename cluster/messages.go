@@ -14,6 +14,7 @@ import (
 //	delta:      'D'  | name len (1) | name (≤255) | State delta
 //	purge:      'P'  | id (16) | pattern (≤512)
 //	digest:     'G'  | node name len (1) | node name (≤255) | digest (≤32)
+//	leave:      'L'  | node name (1..255): the sender is leaving (Close), not dying
 //	push/pull:  0x01 | State snapshot (≤ Config.MaxStateBytes)
 const (
 	metaVersion  = 1
@@ -21,6 +22,7 @@ const (
 	msgDelta     = 'D'
 	msgPurge     = 'P'
 	msgDigest    = 'G'
+	msgLeave     = 'L'
 	maxDigest    = 32
 	purgeIDSize  = 16
 )
@@ -111,6 +113,20 @@ func decodeDigest(msg []byte) (node string, digest []byte, err error) {
 	}
 	n := int(msg[1])
 	return string(msg[2 : 2+n]), msg[2+n:], nil
+}
+
+func encodeLeave(node string) []byte {
+	if node == "" || len(node) > 255 {
+		return nil
+	}
+	return append([]byte{msgLeave}, node...)
+}
+
+func decodeLeave(msg []byte) (node string, err error) {
+	if len(msg) < 2 || len(msg) > 256 || msg[0] != msgLeave {
+		return "", errors.New("cluster: malformed leave message")
+	}
+	return string(msg[1:]), nil
 }
 
 // broadcast is a named memberlist broadcast: queuing one replaces a queued broadcast of the same

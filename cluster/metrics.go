@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer, c *Cluster) (*metrics, error) {
 		purges: prometheus.NewCounter(prometheus.CounterOpts{Name: "verge_cluster_purges_total",
 			Help: "Fleet purges run on this node."}),
 		blobFetches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "verge_cluster_blob_fetches_total",
-			Help: "Blob fetches from peers, by outcome (ok, error, mismatch)."}, []string{"outcome"}),
+			Help: "Blob fetches from peers, by outcome (ok, absent: the peer did not hold it, error, mismatch)."}, []string{"outcome"}),
 	}
 	m.collectors = []prometheus.Collector{
 		m.members, m.digestChanges, m.received, m.dropped, m.merges, m.pulls, m.purges, m.blobFetches,

@@ -93,13 +93,27 @@ func (c *Cluster) pullTarget(now time.Time, settle time.Duration) string {
 // the known-but-dead peers that are not alive members. memberlist forgets dead nodes after
 // GossipToTheDeadTime and never contacts them again, so without this a partition longer than
 // that would never heal.
+//
+// It logs what is true: "joined the fleet" at the first join that reached someone, a warning
+// for each round that reached no one, and, at info level, a rejoin after such a round.
 func (c *Cluster) rejoinLoop() {
+	joined, failing := false, false
 	for {
 		if targets := c.rejoinTargets(time.Now()); len(targets) > 0 {
-			if n, err := c.ml.Join(targets); err != nil {
-				c.log.Warn("rejoin: no seed or peer reachable", "targets", targets, "error", err.Error())
-			} else {
+			n, err := c.ml.Join(targets)
+			switch {
+			case err != nil:
+				c.log.Warn("rejoin: no seed or peer reachable; retrying", "targets", targets, "in", c.cfg.RejoinInterval.String(), "error", err.Error())
+				failing = true
+			case !joined:
+				c.log.Info("joined the fleet", "reached", n, "targets", targets)
+			case failing:
+				c.log.Info("rejoined the fleet", "reached", n, "targets", targets)
+			default:
 				c.log.Debug("rejoined", "reached", n, "targets", targets)
+			}
+			if err == nil {
+				joined, failing = true, false
 			}
 		}
 		jitter := time.Duration(rand.Int64N(int64(c.cfg.RejoinInterval)/5*2+1)) - c.cfg.RejoinInterval/5

@@ -1,14 +1,16 @@
 package edge
 
 import (
-	"net"
 	"net/http"
 	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vergecdn/verge/loopback"
 )
 
-// adminHandler serves /metrics, /healthz and /readyz, and hands everything else to Deps.Admin.
+// adminHandler serves /metrics, /healthz and /readyz, and hands everything else to Deps.Admin,
+// all of it behind Deps.AdminGuard.
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
@@ -24,23 +26,17 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	// The Go profiler, for operators chasing a slow node: on a loopback admin address only,
-	// since it bypasses the admin API's tokens.
-	if host, _, err := net.SplitHostPort(s.cfg().Admin); err == nil && isLoopback(host) {
+	// The Go profiler, for operators chasing a slow node: on a loopback admin address only
+	// (behind the guard's tokens too), since a profile costs the node CPU.
+	if loopback.Addr(s.cfg().Admin) {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
 	if s.deps.Admin != nil {
 		mux.Handle("/", s.deps.Admin)
 	}
-	return mux
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+	if s.deps.AdminGuard != nil {
+		return s.deps.AdminGuard(mux)
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return mux
 }

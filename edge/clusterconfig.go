@@ -14,13 +14,26 @@ type ClusterConfig struct {
 	// partition (--join, comma separated). Default: none (the first node of a fleet).
 	Seeds []string `yaml:"seeds"`
 	// Name is this node's name in the fleet; unique per fleet. Default: the registry's node
-	// id (random, kept under the data directory), so several nodes can share a host.
+	// id (random, kept under the data directory), so several nodes can share a host. Peers
+	// fetch a version's code from its publisher first by this name: a Name other than the
+	// default makes them ask the live members in random order instead.
 	Name string `yaml:"name"`
-	// SecretKey is the base64 of a 16, 24 or 32 byte key that encrypts gossip; the same on
-	// every node. Default: env VERGE_GOSSIP_KEY, else none (cleartext gossip).
+	// SecretKey is the base64 of a 16, 24 or 32 byte key that encrypts and authenticates
+	// gossip; the same on every node (`openssl rand -base64 32`). Required when Gossip or
+	// Advertise is not a loopback address, unless InsecureGossip. The fleet credential that
+	// peers fetch code blobs with is derived from it. Default: env VERGE_GOSSIP_KEY, else none
+	// (cleartext gossip, on loopback only).
 	SecretKey string `yaml:"secret_key"`
-	// AdminToken is sent to peers when fetching code blobs and required from them. Every node
-	// of the fleet needs the same. Default: env VERGE_FLEET_TOKEN, else the first admin token.
+	// InsecureGossip lets a node gossip on a non-loopback address without SecretKey (serve
+	// --insecure-gossip): anyone who can reach the gossip port can then join the fleet, purge
+	// its caches and gossip function records (which run only if signed, with FleetPublicKey).
+	// For networks only the fleet can reach; the node logs a warning at start. Default false.
+	InsecureGossip bool `yaml:"insecure_gossip"`
+	// AdminToken is the fleet credential: the bearer token a node sends to peers when it
+	// fetches a code blob, and accepts from them on the blob route only (GET /v1/blobs/, never
+	// another admin route). Every node of the fleet needs the same, and it must not be an
+	// admin token. Default: env VERGE_FLEET_TOKEN, else derived from SecretKey (HMAC-SHA256),
+	// else none (refused when admin tokens are configured).
 	AdminToken string `yaml:"admin_token"`
 	// FleetPublicKey is the base64 of the fleet's ed25519 public key: with it, a node runs only
 	// versions signed by the matching private key. Default: none (no signing).

@@ -21,8 +21,21 @@ type Config struct {
 	Admin string `yaml:"admin"`
 	// AdminTokens are the admin API's bearer tokens, each "NAME=SECRET" (NAME is what the audit
 	// log records) or a bare SECRET; the env var VERGE_ADMIN_TOKENS adds more in the same form.
-	// With none, the admin API needs no token and must listen on loopback.
+	// With none, the admin API needs no token and must listen on loopback. With tokens, every
+	// route of the admin port needs one (/metrics only with MetricsAuth), except /healthz and
+	// /readyz.
 	AdminTokens []string `yaml:"admin_tokens"`
+	// AdminHosts are the names, besides loopback names, the admin address's host and IP
+	// literals, that requests to the admin port may carry in Host (and browsers in Origin):
+	// another Host is answered 421, so that a web page cannot reach the admin API by
+	// rebinding its own name to this machine's address (DNS rebinding). List the names
+	// operators, Prometheus and peers use ("edge-1.internal"); "*" accepts any and turns the
+	// check off. Default: none.
+	AdminHosts []string `yaml:"admin_hosts"`
+	// MetricsAuth makes GET /metrics need an admin token like the rest of the admin port
+	// (Prometheus: `authorization: {credentials: TOKEN}`). Default false: /metrics needs the
+	// right Host but no token.
+	MetricsAuth bool `yaml:"metrics_auth"`
 	// Data is the directory for durable state, relative to this file when written here (like
 	// every path in the configuration). Default "./data" in the node's working directory;
 	// `serve --data` wins.

@@ -43,6 +43,10 @@ type Deps struct {
 	Loader FunctionLoader
 	// Admin serves extra admin routes (the admin API) beside /metrics, /healthz and /readyz.
 	Admin http.Handler
+	// AdminGuard, if set, wraps the admin port's whole handler (every route, these included),
+	// so that nothing on the port can be reached around it: the admin package's Guard, which
+	// lets /healthz and /readyz through. nil: no guard (tests and embedders on loopback).
+	AdminGuard func(http.Handler) http.Handler
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -219,9 +223,10 @@ func (s *Server) Reload(cfg *Config) error {
 	defer s.reload.Unlock()
 	old := s.cfg()
 	if restartOnly(old) != restartOnly(cfg) {
-		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens, cluster, tls.listen and tls.min_version change only on restart; keeping the running ones")
+		s.log.Warn("reload: listen, admin, data, name, cache, server, access_log, admin_tokens, admin_hosts, metrics_auth, cluster, tls.listen and tls.min_version change only on restart; keeping the running ones")
 		cfg.Listen, cfg.Admin, cfg.Data, cfg.Cache, cfg.Name = old.Listen, old.Admin, old.Data, old.Cache, old.Name
 		cfg.Server, cfg.AccessLog, cfg.AdminTokens, cfg.Cluster = old.Server, old.AccessLog, old.AdminTokens, old.Cluster
+		cfg.AdminHosts, cfg.MetricsAuth = old.AdminHosts, old.MetricsAuth
 		cfg.TLS.Listen, cfg.TLS.MinVersion = old.TLS.Listen, old.TLS.MinVersion
 	}
 	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
@@ -245,8 +250,8 @@ func (s *Server) Reload(cfg *Config) error {
 
 // restartOnly renders the settings a reload cannot change, for comparison.
 func restartOnly(c *Config) string {
-	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v %q %q", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog,
-		c.AdminTokens, c.Cluster, c.TLS.Listen, c.TLS.MinVersion)
+	return fmt.Sprintf("%q %q %q %q %+v %+v %q %q %+v %q %v %q %q", c.Listen, c.Admin, c.Data, c.Name, c.Cache, c.Server, c.AccessLog,
+		c.AdminTokens, c.Cluster, c.AdminHosts, c.MetricsAuth, c.TLS.Listen, c.TLS.MinVersion)
 }
 
 // Shutdown stops accepting requests, lets those in flight finish (until ctx is done), and

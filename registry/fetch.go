@@ -7,8 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/vergecdn/verge/cluster"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,7 +48,7 @@ func (r *Replica) Put(sum [32]byte, rd io.Reader) error {
 	if _, err := r.s.blobs.put(data); err != nil {
 		return err
 	}
-	if named, err := r.s.missingBlobs(); err != nil {
+	if named, err := r.s.namedBlobs(); err != nil {
 		return err
 	} else if _, ok := named[hex.EncodeToString(sum[:])]; ok {
 		return r.s.touch()
@@ -52,29 +56,44 @@ func (r *Replica) Put(sum [32]byte, rd io.Reader) error {
 	return nil
 }
 
-// missingBlobs maps every blob a record names to whether this node lacks it.
-func (s *Store) missingBlobs() (map[string]bool, error) {
+// namedBlob is what the records say of one blob: whether this node lacks it, and the nodes
+// that wrote the records naming it (its publishers, which hold it).
+type namedBlob struct {
+	lacking bool
+	sources []string
+}
+
+// namedBlobs maps every blob a record names (by hex sha256) to what the records say of it.
+func (s *Store) namedBlobs() (map[string]*namedBlob, error) {
 	st, err := s.Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
-	add := func(sum string) {
-		if sum != "" {
-			out[sum] = !s.blobs.has(sum)
+	out := map[string]*namedBlob{}
+	add := func(sum, node string) {
+		if sum == "" {
+			return
+		}
+		b := out[sum]
+		if b == nil {
+			b = &namedBlob{lacking: !s.blobs.has(sum)}
+			out[sum] = b
+		}
+		if node != "" && !slices.Contains(b.sources, node) {
+			b.sources = append(b.sources, node)
 		}
 	}
 	for _, f := range st.Functions {
-		add(f.Latest.SHA256)
+		add(f.Latest.SHA256, f.Node)
 	}
 	for _, vs := range st.Versions {
 		for _, v := range vs {
-			add(v.Code.SHA256)
+			add(v.Code.SHA256, v.Node)
 		}
 	}
 	for _, vs := range st.Shadowed {
 		for _, v := range vs {
-			add(v.Code.SHA256)
+			add(v.Code.SHA256, v.Node)
 		}
 	}
 	return out, nil
@@ -96,12 +115,15 @@ func (s *Store) touch() error {
 	return nil
 }
 
-// fetchLoop fetches the blobs that merged records name and this node lacks, retrying each
-// with exponential backoff, and compacts old tombstones every hour.
+// fetchLoop fetches the blobs that merged records name and this node lacks, asking the nodes
+// that wrote those records first (cluster.WithSources), retrying each with exponential
+// backoff, and compacts old tombstones every hour. A blob's first failed fetch is logged as a
+// warning and its retries at debug level; when it lands after failures, that is logged once.
 func (r *Replica) fetchLoop() {
 	type retry struct {
-		wait time.Duration
-		at   time.Time
+		wait     time.Duration
+		at       time.Time
+		attempts int
 	}
 	retries := map[string]*retry{}
 	compact := time.NewTicker(time.Hour)
@@ -123,14 +145,14 @@ func (r *Replica) fetchLoop() {
 		case <-timer.C:
 		}
 		fp := r.fetch.Load()
-		missing, err := r.s.missingBlobs()
+		named, err := r.s.namedBlobs()
 		if err != nil || fp == nil || *fp == nil {
 			continue
 		}
 		next := r.o.MaxFetchBackoff
 		now := time.Now()
-		for sum, lacking := range missing {
-			if !lacking {
+		for sum, b := range named {
+			if !b.lacking {
 				delete(retries, sum)
 				continue
 			}
@@ -143,17 +165,26 @@ func (r *Replica) fetchLoop() {
 				next = min(next, rt.at.Sub(now))
 				continue
 			}
-			if err := r.fetchOne(*fp, sum); err != nil {
-				r.log.Warn("registry: blob fetch failed; will retry", "sha256", sum, "in", rt.wait.String(), "error", err.Error())
+			rt.attempts++
+			if err := r.fetchOne(*fp, sum, b.sources); err != nil {
+				level := slog.LevelDebug
+				if rt.attempts == 1 {
+					level = slog.LevelWarn
+				}
+				r.log.Log(context.Background(), level, "registry: blob fetch failed; retrying with backoff (further failures at debug level)",
+					"sha256", sum, "attempt", rt.attempts, "in", rt.wait.String(), "sources", b.sources, "error", err.Error())
 				rt.at = time.Now().Add(rt.wait)
 				next = min(next, rt.wait)
 				rt.wait = min(2*rt.wait, r.o.MaxFetchBackoff)
 				continue
 			}
+			if rt.attempts > 1 {
+				r.log.Info("registry: blob fetched after failed attempts", "sha256", sum, "attempts", rt.attempts)
+			}
 			delete(retries, sum)
 		}
 		for sum := range retries {
-			if !missing[sum] {
+			if b := named[sum]; b == nil || !b.lacking {
 				delete(retries, sum)
 			}
 		}
@@ -163,15 +194,16 @@ func (r *Replica) fetchLoop() {
 	}
 }
 
-// fetchOne runs one bounded fetch attempt and checks that the blob landed.
-func (r *Replica) fetchOne(fetch func(context.Context, [32]byte) error, sum string) error {
+// fetchOne runs one bounded fetch attempt, naming the blob's sources, and checks that the
+// blob landed.
+func (r *Replica) fetchOne(fetch func(context.Context, [32]byte) error, sum string, sources []string) error {
 	b, err := hex.DecodeString(sum)
 	if err != nil || len(b) != 32 {
 		return invalid("blob name %q", sum)
 	}
 	var key [32]byte
 	copy(key[:], b)
-	ctx, cancel := context.WithTimeout(context.Background(), r.o.FetchTimeout)
+	ctx, cancel := context.WithTimeout(cluster.WithSources(context.Background(), sources), r.o.FetchTimeout)
 	defer cancel()
 	go func() {
 		select {

@@ -27,7 +27,7 @@ func startClusterNode(t *testing.T, name string, seeds []string) *clusterNode {
 	}
 	c, err := cluster.New(cluster.Config{
 		NodeName: name, BindAddr: "127.0.0.1:0", Seeds: seeds, Label: "verge-registry-test",
-		SecretKey: "dmVyZ2UtdGVzdC1rZXkxMg==", AdminURL: "http://" + ln.Addr().String(), AdminToken: "fleet-secret",
+		SecretKey: "dmVyZ2UtdGVzdC1rZXkxMg==", AdminURL: "http://" + ln.Addr().String(), FleetToken: "fleet-secret",
 		LeaveTimeout: 200 * time.Millisecond,
 	}, n.r, n.r, cluster.Deps{})
 	if err != nil {

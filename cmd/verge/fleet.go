@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -16,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/vergecdn/verge/admin"
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/loopback"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -27,13 +26,15 @@ type fleetConfig = edge.ClusterConfig
 
 // fleetFlags are serve's fleet flags; they override the configuration's cluster block.
 type fleetFlags struct {
-	gossip string
-	join   []string
+	gossip   string
+	join     []string
+	insecure bool
 }
 
 func (f *fleetFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.gossip, "gossip", "", "join a fleet: gossip on this host:port (127.0.0.1:7946 when only --join is given)")
 	fl.StringSliceVar(&f.join, "join", nil, "fleet members to join, HOST:PORT[,...]")
+	fl.BoolVar(&f.insecure, "insecure-gossip", false, "gossip without cluster.secret_key on a non-loopback address (anyone who reaches it joins the fleet)")
 }
 
 // apply returns fc with the flags that were set on cmd.
@@ -44,6 +45,9 @@ func (f *fleetFlags) apply(cmd *cobra.Command, fc fleetConfig) fleetConfig {
 	if cmd.Flags().Changed("join") {
 		fc.Seeds = f.join
 	}
+	if cmd.Flags().Changed("insecure-gossip") {
+		fc.InsecureGossip = f.insecure
+	}
 	return fc
 }
 
@@ -51,8 +55,10 @@ func (f *fleetFlags) apply(cmd *cobra.Command, fc fleetConfig) fleetConfig {
 // fleet gets a fleet whose methods do nothing (Handler is then the lifecycle's).
 type fleet struct {
 	// Handler is the admin API with the cluster's routes (/v1/blobs, /v1/cluster/members,
-	// POST /v1/cache/purge fleet-wide), for edge.Deps.Admin.
+	// POST /v1/cache/purge fleet-wide), for edge.Deps.Admin, behind adminGuard.
 	Handler http.Handler
+	// peerToken is the fleet credential peers fetch blobs with ("" outside a fleet).
+	peerToken string
 
 	c   *cluster.Cluster
 	rep *registry.Replica
@@ -68,22 +74,30 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		// DESIGN.md's default gossip address is loopback: it cannot reach a seed elsewhere,
 		// and would advertise 127.0.0.1 to it.
 		for _, seed := range fc.Seeds {
-			if !loopback(seed) {
+			if !loopback.Addr(seed) {
 				return nil, fmt.Errorf("cluster: --join %s: give --gossip (or cluster.gossip) an address that node can reach; the default, 127.0.0.1:7946, reaches only this host", seed)
 			}
 		}
 	}
 	if fc.Gossip == "" && len(fc.Seeds) == 0 {
 		// Outside a fleet, `verge cache purge` empties this node's cache only.
-		token, err := fleetToken(cfg, fc)
-		if err != nil {
-			return nil, err
-		}
 		mux := http.NewServeMux()
-		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p string) (int, error) { return fl.purge(p), nil }, false, token))
+		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p string) (int, error) { return fl.purge(p), nil }, false))
 		mux.Handle("/", lc.Handler)
 		fl.Handler = mux
 		return fl, nil
+	}
+	secret := firstOf(fc.SecretKey, os.Getenv("VERGE_GOSSIP_KEY"))
+	exposed := exposedGossip(fc)
+	if exposed != "" && secret == "" && !fc.InsecureGossip {
+		return nil, fmt.Errorf("cluster: gossip on %s is not loopback and no gossip key is set, so anyone who can reach it "+
+			"could join the fleet, purge its caches and push function records: set cluster.secret_key (or "+
+			"VERGE_GOSSIP_KEY) to the same base64 16, 24 or 32-byte key on every node (openssl rand -base64 32), "+
+			"or, on a network only the fleet can reach, pass --insecure-gossip (cluster.insecure_gossip: true)", exposed)
+	}
+	var err error
+	if fl.peerToken, err = peerToken(fc, secret, len(lc.Tokens) > 0); err != nil {
+		return nil, err
 	}
 	trust, err := loadTrust(fc)
 	if err != nil {
@@ -94,13 +108,10 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	}
 	ccfg := cluster.Config{
 		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
-		SecretKey: firstOf(fc.SecretKey, os.Getenv("VERGE_GOSSIP_KEY")), AdminURL: "http://" + cfg.Admin,
+		SecretKey: secret, AdminURL: "http://" + cfg.Admin, FleetToken: fl.peerToken,
 	}
 	if ccfg.NodeName == "" {
 		ccfg.NodeName = lc.reg.Node()
-	}
-	if ccfg.AdminToken, err = fleetToken(cfg, fc); err != nil {
-		return nil, err
 	}
 	fl.rep = registry.NewReplica(lc.reg, registry.ReplicaOptions{Logger: log})
 	fl.c, err = cluster.New(ccfg, fl.rep, fl.rep, cluster.Deps{Logger: log, Registry: metrics, Purge: fl.purge})
@@ -115,7 +126,13 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	fl.c.Register(mux)
 	mux.Handle("/", lc.Handler)
 	fl.Handler = mux
-	log.Info("fleet: joined", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds, "signing", trust.FleetKey != nil)
+	if exposed != "" && secret == "" {
+		log.Warn("fleet: INSECURE GOSSIP: gossip is neither encrypted nor authenticated (--insecure-gossip): anyone who can reach "+
+			exposed+" can join the fleet, purge its caches and push function records; set cluster.secret_key", "gossip", exposed)
+	}
+	// Seeds are joined in the background (the cluster logs when it joined); say what is true now.
+	log.Info("fleet: gossiping", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds,
+		"encrypted", secret != "", "signing", trust.FleetKey != nil)
 	return fl, nil
 }
 
@@ -167,16 +184,37 @@ func loadTrust(fc fleetConfig) (registry.Trust, error) {
 	return t, nil
 }
 
-// fleetToken is the token peers exchange for blobs.
-func fleetToken(cfg *edge.Config, fc fleetConfig) (string, error) {
+// exposedGossip returns the first of fc's gossip addresses (bound, default 127.0.0.1:7946, or
+// advertised) that is not loopback, or "". Gossip there without a key would take any packet
+// from anyone who reaches it, and one packet purges a fleet's caches or carries function
+// records: wireCluster refuses it unless --insecure-gossip (cluster.insecure_gossip) says the
+// network is the fleet's own, and then warns.
+func exposedGossip(fc fleetConfig) string {
+	for _, addr := range []string{firstOf(fc.Gossip, "127.0.0.1:7946"), fc.Advertise} {
+		if addr != "" && !loopback.Addr(addr) {
+			return addr
+		}
+	}
+	return ""
+}
+
+// peerToken is the fleet credential peers fetch blobs with: cluster.admin_token (or
+// VERGE_FLEET_TOKEN) when given, else derived from the gossip key (cluster.FleetToken). It is
+// never an admin token (admin.Guard refuses one). Without either, a node whose admin API needs
+// tokens could not serve its code to peers: that is refused, saying what to set.
+func peerToken(fc fleetConfig, secret string, adminTokens bool) (string, error) {
 	if tok := firstOf(fc.AdminToken, os.Getenv("VERGE_FLEET_TOKEN")); tok != "" {
 		return tok, nil
 	}
-	toks, err := admin.ParseTokens(strings.Join(append(append([]string(nil), cfg.AdminTokens...), os.Getenv("VERGE_ADMIN_TOKENS")), ","))
-	if err != nil || len(toks) == 0 {
-		return "", err
+	if secret != "" {
+		return cluster.FleetToken(secret)
 	}
-	return toks[0].Secret, nil
+	if adminTokens {
+		return "", errors.New("cluster: admin tokens are configured, so peers need a fleet credential to fetch code from this node, " +
+			"and admin tokens are never sent to peers: set cluster.secret_key (or VERGE_GOSSIP_KEY), from which the credential " +
+			"is derived, or cluster.admin_token (or VERGE_FLEET_TOKEN) to a secret of the fleet's own")
+	}
+	return "", nil
 }
 
 func firstOf(s ...string) string {
@@ -186,17 +224,4 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// loopback reports whether the gossip address hostport names this host's loopback interface.
-func loopback(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		host = hostport
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

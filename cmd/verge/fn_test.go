@@ -45,7 +45,11 @@ func startFnNode(t *testing.T, tokens []admin.Token) *fnNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := edge.New(cfg, edge.Deps{Admin: lc.Handler})
+	guard, err := adminGuard(cfg, lc, &fleet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := edge.New(cfg, edge.Deps{Admin: lc.Handler, AdminGuard: guard})
 	if err != nil {
 		t.Fatal(err)
 	}

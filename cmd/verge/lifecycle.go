@@ -25,6 +25,8 @@ import (
 type lifecycle struct {
 	// Handler is the admin API, for edge.Deps.Admin.
 	Handler http.Handler
+	// Tokens are the admin tokens, for the admin port's guard (adminGuard).
+	Tokens []admin.Token
 
 	reg *registry.Store
 	act *deploy.Activator
@@ -77,8 +79,8 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 		reg.Close()
 		return nil, err
 	}
-	l := &lifecycle{reg: reg, act: act}
-	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Tokens: o.Tokens, Logger: log, Behaviors: l.behaviors})
+	l := &lifecycle{reg: reg, act: act, Tokens: o.Tokens}
+	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Logger: log, Behaviors: l.behaviors})
 	if err != nil {
 		act.Close()
 		reg.Close()

@@ -31,7 +31,7 @@ type serveFlags struct {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR] [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--gossip ADDR] [--join HOST:PORT,...]",
+		Use:   "serve [--config FILE | --origin URL] [--listen ADDR] [--admin ADDR] [--data DIR] [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--gossip ADDR] [--join HOST:PORT,...] [--insecure-gossip]",
 		Short: "Run an edge node",
 		Long: `Run an edge node.
 
@@ -102,9 +102,13 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer fl.Close() // runs before lc.Close: leave the fleet, then close the registry
+	guard, err := adminGuard(cfg, lc, fl)
+	if err != nil {
+		return err
+	}
 	srv, err := edge.New(cfg, edge.Deps{
 		Logger: log, AccessLog: accessLog(cfg.AccessLog), Registry: reg, GoFunctions: goFns, Loader: loader,
-		Admin: fl.Handler,
+		Admin: fl.Handler, AdminGuard: guard,
 	})
 	if err != nil {
 		return err
