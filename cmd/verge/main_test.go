@@ -50,7 +50,8 @@ func freeAddr(t *testing.T) string {
 type proc struct {
 	cmd    *exec.Cmd
 	stderr *lockedWriter
-	done   chan error
+	exited chan struct{} // closed when the process has been waited for; err is then set
+	err    error
 }
 
 // startVerge runs verge with args and waits until it says it is serving.
@@ -62,7 +63,7 @@ func startVerge(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -76,17 +77,15 @@ func startVerge(t *testing.T, args ...string) *proc {
 			}
 		}
 	}()
-	go func() { p.done <- cmd.Wait() }()
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-p.done
-		}
+		cmd.Process.Kill() // a process already waited for answers an error, ignored
+		<-p.exited
 	})
 	select {
 	case <-ready:
-	case err := <-p.done:
-		t.Fatalf("verge %v exited before serving: %v\n%s", args, err, p.stderr)
+	case <-p.exited:
+		t.Fatalf("verge %v exited before serving: %v\n%s", args, p.err, p.stderr)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("verge %v did not start\n%s", args, p.stderr)
 	}
@@ -98,8 +97,8 @@ func (p *proc) stop(t *testing.T, sig syscall.Signal) error {
 	t.Helper()
 	p.cmd.Process.Signal(sig)
 	select {
-	case err := <-p.done:
-		return err
+	case <-p.exited:
+		return p.err
 	case <-time.After(30 * time.Second):
 		t.Fatal("verge did not exit")
 		return nil

@@ -64,6 +64,11 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// SIGHUP means reload from the moment the node says it serves: registered before that line,
+	// so that a reload sent as soon as it appears does not find the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	source, cleanup, err := configSource(cmd, f, log)
 	if err != nil {
 		return err
@@ -129,9 +134,6 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		srv.Addr(), https, srv.AdminAddr(), os.Getpid(), version())
 	sdNotify("READY=1")
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:
