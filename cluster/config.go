@@ -52,6 +52,11 @@ type Config struct {
 	// LeaveTimeout bounds how long Close waits for the leave message to go out. Default: 2s.
 	LeaveTimeout time.Duration
 
+	// Profile picks memberlist's timings: "lan" (default: one data centre, probes every second,
+	// gossip every 200 ms), "wan" (nodes in several regions: probes every 5 s with a 3 s
+	// timeout, gossip every 500 ms, a suspect declared dead after longer) or "local" (one
+	// machine or rack: tighter than lan). docs/fleet.md says which to use when.
+	Profile string
 	// tune, for tests only, adjusts the memberlist configuration (timings, transport) last.
 	tune func(*memberlist.Config)
 	// wrapTransport, for tests only, wraps memberlist's network transport (to drop traffic).
@@ -126,7 +131,17 @@ func (c Config) withDefaults() (Config, error) {
 // memberlistConfig builds memberlist's configuration: DefaultLANConfig tuned for a fleet on one
 // LAN. The caller sets Delegate, Events, Logger and Transport.
 func (c Config) memberlistConfig() (*memberlist.Config, error) {
-	mc := memberlist.DefaultLANConfig()
+	var mc *memberlist.Config
+	switch c.Profile {
+	case "", "lan":
+		mc = memberlist.DefaultLANConfig()
+	case "wan":
+		mc = memberlist.DefaultWANConfig()
+	case "local":
+		mc = memberlist.DefaultLocalConfig()
+	default:
+		return nil, fmt.Errorf("cluster: profile %q: want lan, wan or local", c.Profile)
+	}
 	mc.Name = c.NodeName
 	host, port, err := splitHostPort(c.BindAddr)
 	if err != nil {

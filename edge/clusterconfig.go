@@ -18,6 +18,9 @@ type ClusterConfig struct {
 	// fetch a version's code from its publisher first by this name: a Name other than the
 	// default makes them ask the live members in random order instead.
 	Name string `yaml:"name"`
+	// Profile is memberlist's timing profile: "lan" (default), "wan" between regions, or
+	// "local" for nodes on one machine or rack; the same on every node (docs/fleet.md).
+	Profile string `yaml:"profile"`
 	// SecretKey is the base64 of a 16, 24 or 32 byte key that encrypts and authenticates
 	// gossip; the same on every node (`openssl rand -base64 32`). Required when Gossip or
 	// Advertise is not a loopback address, unless InsecureGossip. The fleet credential that
@@ -41,4 +44,13 @@ type ClusterConfig struct {
 	// FleetPrivateKeyFile names a file holding the base64 of the ed25519 private key (64
 	// bytes) or its 32-byte seed: versions published on this node are signed. Default: none.
 	FleetPrivateKeyFile string `yaml:"fleet_private_key_file"`
+}
+
+// validateCluster checks what the cluster block can be checked for before a fleet starts.
+func (c *Config) validateCluster() error {
+	switch c.Cluster.Profile {
+	case "", "lan", "wan", "local":
+		return nil
+	}
+	return c.lineErr(keyLine(c.node, "cluster", "profile"), "cluster.profile", "%q: want lan, wan or local", c.Cluster.Profile)
 }

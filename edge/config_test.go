@@ -23,6 +23,7 @@ func TestConfigErrors(t *testing.T) {
 		{"typo in server", "server:\n  idle_timout: 5s\n", `bad.yaml:2: server.idle_timout: unknown field "idle_timout" (did you mean idle_timeout?)`, ""},
 		{"typo in a function", "functions:\n  - name: f\n    file: f.js\n    isolaton: process\n", `bad.yaml:4: functions[0].isolaton: unknown field "isolaton" (did you mean isolation?)`, ""},
 		{"typo through a merge key", "base: &b {id: a, url: http://x, max_con: 3}\norigins:\n  - <<: *b\n", `unknown field`, ""},
+		{"unknown fleet profile", "origins: [{id: a, url: http://x}]\nbehaviors: [{path: \"*\"}]\ncluster:\n  profile: metro\n", `bad.yaml:4: cluster.profile: "metro": want lan, wan or local`, ""},
 		{"a far-off name gets no suggestion", "cache:\n  colour: blue\n", `bad.yaml:2: cache.colour: unknown field "colour"`, "did you mean"},
 		{"bad duration", "origins:\n  - id: a\n    url: http://x\n    read_timeout: soon\n", `bad.yaml:4: origins[0].read_timeout: invalid duration "soon"`, ""},
 		{"duration too long to count", "origins:\n  - id: a\n    url: http://x\n    read_timeout: 1e10\n", `bad.yaml:4: origins[0].read_timeout: duration "1e10" is too long`, ""},

@@ -100,6 +100,9 @@ func (c *Config) validate() error {
 		return c.fieldErr(last.node, "path", fmt.Sprintf("behaviors[%d].path", len(c.Behaviors)-1),
 			"the last behavior must be the default one: path \"*\" and no hosts")
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	return c.validateTLS()
 }
 

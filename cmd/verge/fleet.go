@@ -108,7 +108,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	}
 	ccfg := cluster.Config{
 		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
-		SecretKey: secret, AdminURL: "http://" + cfg.Admin, FleetToken: fl.peerToken,
+		SecretKey: secret, AdminURL: "http://" + cfg.Admin, FleetToken: fl.peerToken, Profile: fc.Profile,
 	}
 	if ccfg.NodeName == "" {
 		ccfg.NodeName = lc.reg.Node()
