@@ -44,6 +44,23 @@ func versionFn(v string) []byte {
 };`, v, v)
 }
 
+// edgeConfig is an edge configuration with two behaviors, /api/* and the default, both
+// served by the origin at originURL.
+func edgeConfig(t *testing.T, originURL string) *edge.Config {
+	t.Helper()
+	cfg, err := edge.ParseConfig("t.yaml", fmt.Appendf(nil, `listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+origins: [{id: o, url: %s}]
+behaviors:
+  - {path: /api/*, origin: o}
+  - {path: "*", origin: o}
+`, originURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 type env struct {
 	reg *registry.Store
 	act *deploy.Activator
@@ -57,17 +74,9 @@ func start(t *testing.T, o deploy.Options) *env {
 		io.WriteString(w, "hello")
 	}))
 	t.Cleanup(origin.Close)
-	cfg, err := edge.ParseConfig("t.yaml", []byte(fmt.Sprintf(`listen: 127.0.0.1:0
-admin: 127.0.0.1:0
-origins: [{id: o, url: %s}]
-behaviors:
-  - {path: /api/*, origin: o}
-  - {path: "*", origin: o}
-`, origin.URL)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := edgeConfig(t, origin.URL)
 	e := &env{}
+	var err error
 	if e.reg, err = registry.Open(registry.Options{Dir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}

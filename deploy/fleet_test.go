@@ -2,10 +2,18 @@ package deploy_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/deploy"
+	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -77,5 +85,214 @@ func TestRemoteVersionWaitsForItsCode(t *testing.T) {
 			t.Fatal("the new version never went live after its code arrived")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fleetNode is one node of a test fleet, wired as `verge serve` wires it: a registry
+// replicated over a real memberlist cluster (blobs fetched from peers' admin routes), an
+// activator and an edge server.
+type fleetNode struct {
+	reg *registry.Store
+	rep *registry.Replica
+	c   *cluster.Cluster
+	act *deploy.Activator
+	srv *edge.Server
+}
+
+// startFleet starts n nodes on 127.0.0.1 behind originURL, each joining the first, and waits
+// until every node sees every other alive.
+func startFleet(t *testing.T, n int, originURL string, o deploy.Options) []*fleetNode {
+	t.Helper()
+	nodes := make([]*fleetNode, n)
+	var seeds []string
+	for i := range nodes {
+		nd := &fleetNode{}
+		var err error
+		if nd.reg, err = registry.Open(registry.Options{Dir: t.TempDir(), NodeID: fmt.Sprintf("n%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		nd.rep = registry.NewReplica(nd.reg, registry.ReplicaOptions{FetchBackoff: 20 * time.Millisecond})
+		mux := http.NewServeMux()
+		admin := httptest.NewServer(mux)
+		nd.c, err = cluster.New(cluster.Config{NodeName: fmt.Sprintf("n%d", i), BindAddr: "127.0.0.1:0", Seeds: seeds,
+			AdminURL: admin.URL, AdminToken: "fleet", LeaveTimeout: 200 * time.Millisecond}, nd.rep, nd.rep, cluster.Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nd.c.Register(mux)
+		nd.rep.SetBroadcast(nd.c.Broadcast)
+		nd.rep.SetFetch(nd.c.FetchBlob)
+		nd.rep.Start()
+		if i == 0 {
+			seeds = []string{nd.c.Addr()}
+		}
+		o := o
+		o.Registry = nd.reg
+		if nd.act, err = deploy.New(o); err != nil {
+			t.Fatal(err)
+		}
+		if nd.srv, err = edge.New(edgeConfig(t, originURL), edge.Deps{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := nd.srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := nd.act.Start(nd.srv); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			nd.srv.Shutdown(ctx)
+			nd.c.Close()
+			nd.rep.Close()
+			nd.act.Close()
+			nd.reg.Close()
+			admin.Close()
+		})
+		nodes[i] = nd
+	}
+	waitFor(t, 20*time.Second, "every node to see the whole fleet alive", func() bool {
+		for _, nd := range nodes {
+			alive := 0
+			for _, m := range nd.c.Members() {
+				if m.State == cluster.StateAlive {
+					alive++
+				}
+			}
+			if alive != n {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// waitFor polls cond every 10 ms until it holds, failing the test after d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// blockerFn is a viewer-request function that answers every request 403 itself, tagged with
+// its version: an authentication function that lets nobody in.
+func blockerFn(v int) []byte {
+	return fmt.Appendf(nil, `exports.handler = async () => ({status: '403', statusDescription: 'Forbidden',
+  headers: {'x-version': [{key: 'X-Version', value: '%d'}]}, body: 'blocked'});`, v)
+}
+
+// TestFleetDeployNeverFailsOpen: a function that blocks every request keeps blocking on every
+// node of a 5-node fleet while its alias is moved 50 times, each time to a version just
+// published on one node (so the other nodes learn of the alias, the version record and the
+// code in any order). No request may reach the origin, and every answer is the function's.
+func TestFleetDeployNeverFailsOpen(t *testing.T) {
+	var reached atomic.Int64
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		reached.Add(1)
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "secret")
+	}))
+	t.Cleanup(origin.Close)
+	nodes := startFleet(t, 5, origin.URL, deploy.Options{InProcess: true, DrainDelay: 100 * time.Millisecond})
+	pub := nodes[0].reg
+	if _, err := pub.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pub.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(nd *fleetNode, i int) (status int, version string, err error) {
+		resp, err := client.Get(fmt.Sprintf("http://%s/p/%d", nd.srv.Addr(), i))
+		if err != nil {
+			return 0, "", err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Version"), nil
+	}
+	waitFor(t, 20*time.Second, "the function to run on every node", func() bool {
+		for _, nd := range nodes {
+			if st, _, err := get(nd, 0); err != nil || st != http.StatusForbidden {
+				return false
+			}
+		}
+		return true
+	})
+	reached.Store(0)
+
+	// Hammer every node while the alias moves.
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, nd := range nodes {
+		wg.Go(func() {
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				st, _, err := get(nd, i)
+				if err != nil {
+					t.Errorf("GET: %v", err)
+					return
+				}
+				mu.Lock()
+				statuses[st]++
+				mu.Unlock()
+			}
+		})
+	}
+	const flips = 50
+	for v := 2; v <= flips+1; v++ {
+		if _, err := pub.PutCode("t", "auth", registry.Upload{Package: blockerFn(v)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := pub.Publish("t", "auth", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pub.PutAlias("t", "auth", "live", registry.AliasSpec{Version: v}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // a deploy every 100 ms: the gaps of one never hide the next's
+	}
+	want := fmt.Sprint(flips + 1)
+	waitFor(t, 30*time.Second, "every node to run version "+want, func() bool {
+		for _, nd := range nodes {
+			if _, v, err := get(nd, 0); err != nil || v != want {
+				return false
+			}
+		}
+		return true
+	})
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	total := 0
+	for _, n := range statuses {
+		total += n
+	}
+	t.Logf("%d requests during %d alias moves on %d nodes: by status %v; %d reached the origin", total, flips, len(nodes), statuses, reached.Load())
+	if n := reached.Load(); n != 0 || statuses[http.StatusOK] != 0 {
+		t.Errorf("fail-open: %d requests reached the origin, %d were answered 200", n, statuses[http.StatusOK])
+	}
+	if statuses[http.StatusForbidden] != total {
+		t.Errorf("answers other than the function's 403: %v", statuses)
 	}
 }
