@@ -1,14 +1,18 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +35,10 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
 		// edge: a Shutdown right after Start can run before fasthttp's Serve registers the
 		// listener, which then accepts forever (reported to edge's owner).
-		goleak.IgnoreAnyFunction("github.com/vergecdn/verge/edge.(*Server).Start.func1"))
+		goleak.IgnoreAnyFunction("github.com/vergecdn/verge/edge.(*Server).Start.func1"),
+		// memberlist's Shutdown does not wait for an in-flight probe (fleet tests); it ends at
+		// its ack timeout.
+		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"))
 }
 
 // versionFn is a viewer-response function that tags responses with X-Version: v.
@@ -302,5 +309,98 @@ func TestStopFollowers(t *testing.T) {
 	}
 	if l, _ := e.act.Follow("x"); l == nil {
 		t.Fatal("nil channel")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+// get returns the status, X-Cache and X-Version of a GET of path.
+func (e *env) get(t *testing.T, path string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + e.srv.Addr() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Get("X-Version")
+}
+
+// TestBrokenVersionNeverFailsOpen: an alias moved to a version that throws when it loads
+// keeps the behavior on the previous version; a behavior associated with that version and
+// nothing before answers CloudFront's 503, not the origin's page. Each failure is logged once
+// however often the registry changes (and the build is retried), and Failures lists both.
+func TestBrokenVersionNeverFailsOpen(t *testing.T) {
+	logs := &syncBuffer{}
+	e := start(t, deploy.Options{InProcess: true, Logger: slog.New(slog.NewTextHandler(logs, nil)), RetryBackoff: 5 * time.Millisecond})
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: []byte(`throw new Error('boom')`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	if st, _, v := e.get(t, "/x"); st != http.StatusForbidden || v != "1" {
+		t.Fatalf("version 1: %d %q", st, v)
+	}
+	if _, err := e.reg.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "/api/*", Event: "viewer-request", Function: "auth", Qualifier: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // unrelated changes: each Sync meets the same failures again
+		if _, err := e.reg.PutCode("t", "other", registry.Upload{Package: versionFn(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+		e.sync(t)
+	}
+	cases := []struct {
+		path, xcache string
+		status       int
+	}{
+		{"/x", "LambdaGeneratedResponse from verge", http.StatusForbidden},
+		{"/api/x", "LambdaExecutionError from verge", http.StatusServiceUnavailable},
+	}
+	for _, c := range cases {
+		if st, xc, _ := e.get(t, c.path); st != c.status || xc != c.xcache {
+			t.Errorf("%s: %d %q, want %d %q", c.path, st, xc, c.status, c.xcache)
+		}
+	}
+	if f := e.act.Failures(); len(f) != 2 || !strings.Contains(fmt.Sprint(f), "boom") {
+		t.Errorf("failures: %v", f)
+	}
+	for _, msg := range []string{"keeping the previous target", "answers 503"} {
+		if n := logs.count(msg); n != 1 {
+			t.Errorf("%q logged %d times, want once", msg, n)
+		}
 	}
 }

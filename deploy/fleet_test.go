@@ -17,6 +17,60 @@ import (
 	"github.com/vergecdn/verge/registry"
 )
 
+// peer is a second registry that replicates with an env's by hand: its changes reach the
+// env when deliver is called, and the env fetches code from it once serveCode was called.
+type peer struct {
+	reg         *registry.Store
+	here, there *registry.Replica
+	deltas      [][]byte
+}
+
+func newPeer(t *testing.T, e *env) *peer {
+	t.Helper()
+	p := &peer{here: registry.NewReplica(e.reg, registry.ReplicaOptions{FetchBackoff: 5 * time.Millisecond})}
+	t.Cleanup(func() { p.here.Close() })
+	var err error
+	if p.reg, err = registry.Open(registry.Options{Dir: t.TempDir(), NodeID: "peer"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.reg.Close() })
+	p.there = registry.NewReplica(p.reg, registry.ReplicaOptions{})
+	t.Cleanup(func() { p.there.Close() })
+	p.there.SetBroadcast(func(_ string, d []byte) error { p.deltas = append(p.deltas, d); return nil })
+	snap, err := p.here.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.there.Merge(snap); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// deliver merges the peer's changes so far into the env's registry.
+func (p *peer) deliver(t *testing.T) {
+	t.Helper()
+	for _, d := range p.deltas {
+		if err := p.here.Merge(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.deltas = nil
+}
+
+// serveCode lets the env fetch the code it lacks from the peer.
+func (p *peer) serveCode() {
+	p.here.SetFetch(func(_ context.Context, sum [32]byte) error {
+		rc, err := p.there.Open(sum)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		return p.here.Put(sum, rc)
+	})
+	p.here.Start()
+}
+
 // TestRemoteVersionWaitsForItsCode: an alias moved on a peer to a version whose code has not
 // arrived here keeps running the previous version; once the blob is fetched (and verified),
 // the new version goes live.
@@ -30,39 +84,17 @@ func TestRemoteVersionWaitsForItsCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sync(t)
-	here := registry.NewReplica(e.reg, registry.ReplicaOptions{FetchBackoff: 5 * time.Millisecond})
-	t.Cleanup(func() { here.Close() })
-
-	peer, err := registry.Open(registry.Options{Dir: t.TempDir(), NodeID: "peer"})
-	if err != nil {
+	p := newPeer(t, e)
+	if _, err := p.reg.PutCode("t", "tag", registry.Upload{Package: versionFn("two")}); err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Close()
-	var deltas [][]byte
-	there := registry.NewReplica(peer, registry.ReplicaOptions{})
-	defer there.Close()
-	there.SetBroadcast(func(_ string, d []byte) error { deltas = append(deltas, d); return nil })
-	snap, err := here.Snapshot()
-	if err != nil {
+	if _, _, err := p.reg.Publish("t", "tag", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := there.Merge(snap); err != nil {
+	if _, err := p.reg.PutAlias("t", "tag", "live", registry.AliasSpec{Version: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := peer.PutCode("t", "tag", registry.Upload{Package: versionFn("two")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := peer.Publish("t", "tag", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := peer.PutAlias("t", "tag", "live", registry.AliasSpec{Version: 2}); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range deltas {
-		if err := here.Merge(d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p.deliver(t)
 	e.sync(t)
 	if got := e.version(t, "/x"); got != "one" {
 		t.Fatalf("ran code it does not hold: X-Version %q", got)
@@ -70,21 +102,40 @@ func TestRemoteVersionWaitsForItsCode(t *testing.T) {
 	if f := e.act.Failures(); len(f) != 0 {
 		t.Fatalf("failures: %v", f)
 	}
-	here.SetFetch(func(_ context.Context, sum [32]byte) error {
-		rc, err := there.Open(sum)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		return here.Put(sum, rc)
+	p.serveCode()
+	waitFor(t, 10*time.Second, "the new version to go live after its code arrived", func() bool { return e.version(t, "/x") == "two" })
+}
+
+// TestRemoteFunctionWithoutCodeAnswers503: a behavior associated on a peer with a function
+// whose code has not arrived here, and nothing attached before, answers CloudFront's 503
+// (never the origin's page) until the code arrives; then the function runs.
+func TestRemoteFunctionWithoutCodeAnswers503(t *testing.T) {
+	e := start(t, deploy.Options{InProcess: true})
+	p := newPeer(t, e)
+	if _, err := p.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	p.deliver(t)
+	e.sync(t)
+	if st, xc, _ := e.get(t, "/x"); st != http.StatusServiceUnavailable || xc != "LambdaExecutionError from verge" {
+		t.Fatalf("without the code: %d %q, want 503 LambdaExecutionError", st, xc)
+	}
+	if f := e.act.Failures(); len(f) != 1 {
+		t.Fatalf("failures: %v", f)
+	}
+	p.serveCode()
+	waitFor(t, 10*time.Second, "the function to run once its code arrived", func() bool {
+		st, _, v := e.get(t, "/x")
+		return st == http.StatusForbidden && v == "1"
 	})
-	here.Start()
-	deadline := time.Now().Add(10 * time.Second)
-	for e.version(t, "/x") != "two" {
-		if time.Now().After(deadline) {
-			t.Fatal("the new version never went live after its code arrived")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if f := e.act.Failures(); len(f) != 0 {
+		t.Fatalf("failures after the code arrived: %v", f)
 	}
 }
 
