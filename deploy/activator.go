@@ -157,40 +157,47 @@ func (a *Activator) Start(t Target) error {
 	a.target = t
 	a.mu.Unlock()
 	changes, cancel := a.reg.Subscribe()
-	if err := a.Sync(); err != nil {
+	failing, err := a.sync(false)
+	if err != nil {
 		cancel()
 		return err
 	}
 	a.wg.Go(func() {
 		defer cancel()
-		backoff := time.Duration(0)
-		var retry <-chan time.Time
-		for {
-			force := false
-			select {
-			case <-a.stop:
-				return
-			case _, ok := <-changes:
-				if !ok {
-					return
-				}
-			case <-retry:
-				force = true
-			}
-			failing, err := a.sync(force)
-			if err != nil {
-				a.log.Error("deploy: applying the registry", "error", err.Error())
-			}
-			switch {
-			case !failing:
-				backoff, retry = 0, nil
-			case force || retry == nil:
-				backoff = min(max(2*backoff, a.o.RetryBackoff), time.Minute)
-				retry = time.After(backoff)
-			}
-		}
+		a.follow(changes, failing)
 	})
 	return nil
+}
+
+// follow applies the registry at every change until Close. While targets fail to build, it
+// also retries them, waiting RetryBackoff, then twice as long each time, up to a minute.
+func (a *Activator) follow(changes <-chan struct{}, failing bool) {
+	backoff := time.Duration(0)
+	var retry <-chan time.Time
+	for {
+		switch {
+		case !failing:
+			backoff, retry = 0, nil
+		case retry == nil:
+			backoff = min(max(2*backoff, a.o.RetryBackoff), time.Minute)
+			retry = time.After(backoff)
+		}
+		force := false
+		select {
+		case <-a.stop:
+			return
+		case _, ok := <-changes:
+			if !ok {
+				return
+			}
+		case <-retry:
+			force, retry = true, nil
+		}
+		var err error
+		if failing, err = a.sync(force); err != nil {
+			a.log.Error("deploy: applying the registry", "error", err.Error())
+		}
+	}
 }
 
 // Sync applies the registry's current state to the target now, if it changed since the last
@@ -245,15 +252,21 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 			failing = failing || !waiting
 			if prev, pks := a.table[as.Behavior][stage], a.keys[sl]; prev != nil && pks != nil {
 				at, ks = prev, pks
+				level := slog.LevelInfo // routine while a version replicates
 				if !waiting {
 					failed[as.Behavior+" "+as.Event] = err
+					level = slog.LevelError
 				}
-				a.reportOnce(sl, as, err, waiting, "deploy: keeping the previous target until the new one can run")
+				a.reportOnce(st, sl, as, err, level, "deploy: keeping the previous target until the new one can run")
 			} else {
 				at = &edge.Attachment{Name: as.Function, Version: as.Qualifier, Dialect: dialectOf(st, as.Function),
 					Function: edge.Unrunnable(err), IncludeBody: as.IncludeBody}
 				failed[as.Behavior+" "+as.Event] = err
-				a.reportOnce(sl, as, err, false, "deploy: the behavior answers 503 until its function can run here")
+				level := slog.LevelError
+				if waiting {
+					level = slog.LevelWarn
+				}
+				a.reportOnce(st, sl, as, err, level, "deploy: the behavior answers 503 until its function can run here")
 			}
 		}
 		for _, k := range ks {
@@ -304,22 +317,23 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	return failing, nil
 }
 
-// reportOnce logs why sl does not run its association's target, unless the same reason was
-// the last logged for sl: the registry changes many times while a version replicates, and
-// a failing build is retried. Waiting for replication is routine (Info); anything else is an
-// Error. The caller holds syncMu.
-func (a *Activator) reportOnce(sl slot, as registry.Association, err error, waiting bool, msg string) {
-	why := as.Function + ":" + as.Qualifier + " " + err.Error()
-	if a.report[sl] == why {
-		return
+// reportOnce logs why sl does not run its association's target, once per target and kind
+// of failure: the registry changes several times while a version replicates (its record,
+// then its code), and a failing build is retried. The caller holds syncMu.
+func (a *Activator) reportOnce(st *registry.State, sl slot, as registry.Association, err error, level slog.Level, msg string) {
+	target := as.Function + ":" + as.Qualifier
+	if al, ok := st.Aliases[as.Function][as.Qualifier]; ok {
+		target += fmt.Sprintf(" (version %d", al.Version)
+		if al.AdditionalVersion != 0 {
+			target += fmt.Sprintf(", %d at %g", al.AdditionalVersion, al.Weight)
+		}
+		target += ")"
 	}
-	a.report[sl] = why
-	level := slog.LevelError
-	if waiting {
-		level = slog.LevelInfo
+	if why := target + " " + msg + " " + level.String(); a.report[sl] != why {
+		a.report[sl] = why
+		a.log.Log(context.Background(), level, msg, "behavior", as.Behavior, "event", as.Event,
+			"function", target, "reason", err.Error())
 	}
-	a.log.Log(context.Background(), level, msg, "behavior", as.Behavior, "event", as.Event,
-		"function", as.Function+":"+as.Qualifier, "reason", err.Error())
 }
 
 // attachment builds the attachment of one association and returns the built versions it

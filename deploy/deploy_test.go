@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +404,37 @@ func TestBrokenVersionNeverFailsOpen(t *testing.T) {
 			t.Errorf("%q logged %d times, want once", msg, n)
 		}
 	}
+}
+
+// TestFailedBuildIsRetried: a version whose worker process cannot start answers 503 (nothing
+// ran before it), and is built again with backoff without any registry change: once workers
+// can start, it runs.
+func TestFailedBuildIsRetried(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := filepath.Join(t.TempDir(), "worker") // not there yet
+	e := start(t, deploy.Options{RetryBackoff: 10 * time.Millisecond,
+		Worker: jsruntime.WorkerOptions{Command: []string{worker}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	if st, xc, _ := e.get(t, "/x"); st != http.StatusServiceUnavailable {
+		t.Fatalf("without a worker: %d %q, want 503", st, xc)
+	}
+	if err := os.Symlink(exe, worker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the version to run once its worker could start", func() bool {
+		st, _, v := e.get(t, "/x")
+		return st == http.StatusForbidden && v == "1"
+	})
 }
