@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -242,7 +244,9 @@ func blockerFn(v int) []byte {
 // TestFleetDeployNeverFailsOpen: a function that blocks every request keeps blocking on every
 // node of a 5-node fleet while its alias is moved 50 times, each time to a version just
 // published on one node (so the other nodes learn of the alias, the version record and the
-// code in any order). No request may reach the origin, and every answer is the function's.
+// code in any order). Versions run in worker processes, as uploaded code does, so each move
+// also waits for a worker to start. No request may reach the origin, and every answer is the
+// function's.
 func TestFleetDeployNeverFailsOpen(t *testing.T) {
 	var reached atomic.Int64
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -251,7 +255,8 @@ func TestFleetDeployNeverFailsOpen(t *testing.T) {
 		io.WriteString(w, "secret")
 	}))
 	t.Cleanup(origin.Close)
-	nodes := startFleet(t, 5, origin.URL, deploy.Options{InProcess: true, DrainDelay: 100 * time.Millisecond})
+	exe, _ := os.Executable()
+	nodes := startFleet(t, 5, origin.URL, deploy.Options{Worker: jsruntime.WorkerOptions{Command: []string{exe}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
 	pub := nodes[0].reg
 	if _, err := pub.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
 		t.Fatal(err)
