@@ -245,29 +245,15 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 		sl := slot{as.Behavior, stage}
 		seen[sl] = true
 		at, ks, err := a.attachment(st, as, sl)
-		if err == nil {
-			delete(a.report, sl)
-		} else {
-			waiting := errors.Is(err, registry.ErrNotReady) || errors.Is(err, registry.ErrNotFound)
-			failing = failing || !waiting
-			if prev, pks := a.table[as.Behavior][stage], a.keys[sl]; prev != nil && pks != nil {
-				at, ks = prev, pks
-				level := slog.LevelInfo // routine while a version replicates
-				if !waiting {
-					failed[as.Behavior+" "+as.Event] = err
-					level = slog.LevelError
-				}
-				a.reportOnce(st, sl, as, err, level, "deploy: keeping the previous target until the new one can run")
-			} else {
-				at = &edge.Attachment{Name: as.Function, Version: as.Qualifier, Dialect: dialectOf(st, as.Function),
-					Function: edge.Unrunnable(err), IncludeBody: as.IncludeBody}
+		if err != nil {
+			var builds bool
+			at, ks, builds = a.fallback(st, as, sl, err)
+			failing = failing || builds
+			if builds || ks == nil { // not merely waiting on its previous target
 				failed[as.Behavior+" "+as.Event] = err
-				level := slog.LevelError
-				if waiting {
-					level = slog.LevelWarn
-				}
-				a.reportOnce(st, sl, as, err, level, "deploy: the behavior answers 503 until its function can run here")
 			}
+		} else {
+			delete(a.report, sl)
 		}
 		for _, k := range ks {
 			used[k] = true
@@ -290,21 +276,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	a.live.Store(&table)
 	a.target.SetAttachments(table)
 	a.applied, a.table, a.keys, a.failed, a.retry = st.Revision, table, keys, failed, failing
-	var retired []*running
-	for k, f := range a.cache {
-		if !used[k] {
-			delete(a.cache, k)
-			r := a.runs[f]
-			delete(a.runs, f)
-			a.retiring[r] = struct{}{}
-			r.timer = time.AfterFunc(a.o.DrainDelay, func() {
-				if r.markClosed(true) {
-					r.onClose()
-				}
-			})
-			retired = append(retired, r)
-		}
-	}
+	retired := a.retireUnused(used)
 	a.mu.Unlock()
 	for _, r := range retired {
 		r.retire()
@@ -315,6 +287,52 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 		}
 	}
 	return failing, nil
+}
+
+// fallback is what slot sl runs while its association's target cannot run (err): the
+// previous function if there is one, otherwise edge.Unrunnable (503). builds reports that
+// err is a failure to build, which a retry may fix, rather than a record or code not
+// replicated yet, which a registry change brings. The caller holds syncMu.
+func (a *Activator) fallback(st *registry.State, as registry.Association, sl slot, err error) (at *edge.Attachment, ks []key, builds bool) {
+	builds = !errors.Is(err, registry.ErrNotReady) && !errors.Is(err, registry.ErrNotFound)
+	if prev, pks := a.table[sl.behavior][sl.stage], a.keys[sl]; prev != nil && pks != nil {
+		level := slog.LevelInfo // routine while a version replicates
+		if builds {
+			level = slog.LevelError
+		}
+		a.reportOnce(st, sl, as, err, level, "deploy: keeping the previous target until the new one can run")
+		return prev, pks, builds
+	}
+	level := slog.LevelWarn
+	if builds {
+		level = slog.LevelError
+	}
+	a.reportOnce(st, sl, as, err, level, "deploy: the behavior answers 503 until its function can run here")
+	return &edge.Attachment{Name: as.Function, Version: as.Qualifier, Dialect: dialectOf(st, as.Function),
+		Function: edge.Unrunnable(err), IncludeBody: as.IncludeBody}, nil, builds
+}
+
+// retireUnused moves the built versions that used does not name out of the cache, arming
+// each one's drain backstop, and returns them for the caller to retire once it has released
+// mu (retiring an idle version closes it, which takes mu). The caller holds mu.
+func (a *Activator) retireUnused(used map[key]bool) []*running {
+	var retired []*running
+	for k, f := range a.cache {
+		if used[k] {
+			continue
+		}
+		delete(a.cache, k)
+		r := a.runs[f]
+		delete(a.runs, f)
+		a.retiring[r] = struct{}{}
+		r.timer = time.AfterFunc(a.o.DrainDelay, func() {
+			if r.markClosed(true) {
+				r.onClose()
+			}
+		})
+		retired = append(retired, r)
+	}
+	return retired
 }
 
 // reportOnce logs why sl does not run its association's target, once per target and kind
@@ -373,6 +391,10 @@ func (a *Activator) attachment(st *registry.State, as registry.Association, sl s
 func (a *Activator) build(t registry.Target) (*running, error) {
 	k := keyOf(t)
 	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("deploy: closed")
+	}
 	if f, ok := a.cache[k]; ok {
 		r := a.runs[f]
 		a.mu.Unlock()
@@ -388,7 +410,7 @@ func (a *Activator) build(t registry.Target) (*running, error) {
 	n := len(a.cache)
 	a.mu.Unlock()
 	if n >= a.o.MaxVersions {
-		return nil, fmt.Errorf("deploy: %s:%s: %d versions are running on this node, the limit", t.Function, t.Version, n)
+		return nil, fmt.Errorf("deploy: %s:%s: this node already runs %d versions, its limit (MaxVersions)", t.Function, t.Version, n)
 	}
 	f, err := a.newFunction(t, 1)
 	if err != nil {
