@@ -338,6 +338,15 @@ func TestFleetDeployNeverFailsOpen(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
+	// The 50 replaced versions' workers stopped with their last calls, not a minute later.
+	waitFor(t, 10*time.Second, "one worker per node", func() bool {
+		for _, nd := range nodes {
+			if attached, draining := nd.act.Stats(); attached != 1 || draining != 0 {
+				return false
+			}
+		}
+		return true
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	total := 0
