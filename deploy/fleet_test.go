@@ -109,35 +109,48 @@ func TestRemoteVersionWaitsForItsCode(t *testing.T) {
 }
 
 // TestRemoteFunctionWithoutCodeAnswers503: a behavior associated on a peer with a function
-// whose code has not arrived here, and nothing attached before, answers CloudFront's 503
-// (never the origin's page) until the code arrives; then the function runs.
+// whose code has not arrived here, and nothing attached before, answers CloudFront's 503 in
+// the function's dialect (never the origin's page) until the code arrives; then it runs.
 func TestRemoteFunctionWithoutCodeAnswers503(t *testing.T) {
-	e := start(t, deploy.Options{InProcess: true})
-	p := newPeer(t, e)
-	if _, err := p.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		runtime, xcache string
+		code            []byte
+	}{
+		{registry.RuntimeLambdaEdge, "LambdaExecutionError from verge", blockerFn(1)},
+		{registry.RuntimeCloudFrontFunctions, "FunctionExecutionError from verge", []byte(`function handler(event) {
+  return {statusCode: 403, statusDescription: 'Forbidden', headers: {'x-version': {value: '1'}}};
+}`)},
 	}
-	if _, _, err := p.reg.Publish("t", "auth", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "1"}); err != nil {
-		t.Fatal(err)
-	}
-	p.deliver(t)
-	e.sync(t)
-	if st, xc, _ := e.get(t, "/x"); st != http.StatusServiceUnavailable || xc != "LambdaExecutionError from verge" {
-		t.Fatalf("without the code: %d %q, want 503 LambdaExecutionError", st, xc)
-	}
-	if f := e.act.Failures(); len(f) != 1 {
-		t.Fatalf("failures: %v", f)
-	}
-	p.serveCode()
-	waitFor(t, 10*time.Second, "the function to run once its code arrived", func() bool {
-		st, _, v := e.get(t, "/x")
-		return st == http.StatusForbidden && v == "1"
-	})
-	if f := e.act.Failures(); len(f) != 0 {
-		t.Fatalf("failures after the code arrived: %v", f)
+	for _, c := range cases {
+		t.Run(c.runtime, func(t *testing.T) {
+			e := start(t, deploy.Options{InProcess: true})
+			p := newPeer(t, e)
+			if _, err := p.reg.PutCode("t", "auth", registry.Upload{Runtime: c.runtime, Package: c.code}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := p.reg.Publish("t", "auth", ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "1"}); err != nil {
+				t.Fatal(err)
+			}
+			p.deliver(t)
+			e.sync(t)
+			if st, xc, _ := e.get(t, "/x"); st != http.StatusServiceUnavailable || xc != c.xcache {
+				t.Fatalf("without the code: %d %q, want 503 %q", st, xc, c.xcache)
+			}
+			if f := e.act.Failures(); len(f) != 1 {
+				t.Fatalf("failures: %v", f)
+			}
+			p.serveCode()
+			waitFor(t, 10*time.Second, "the function to run once its code arrived", func() bool {
+				st, _, v := e.get(t, "/x")
+				return st == http.StatusForbidden && v == "1"
+			})
+			if f := e.act.Failures(); len(f) != 0 {
+				t.Fatalf("failures after the code arrived: %v", f)
+			}
+		})
 	}
 }
 
