@@ -1,14 +1,19 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +36,10 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
 		// edge: a Shutdown right after Start can run before fasthttp's Serve registers the
 		// listener, which then accepts forever (reported to edge's owner).
-		goleak.IgnoreAnyFunction("github.com/vergecdn/verge/edge.(*Server).Start.func1"))
+		goleak.IgnoreAnyFunction("github.com/vergecdn/verge/edge.(*Server).Start.func1"),
+		// memberlist's Shutdown does not wait for an in-flight probe (fleet tests); it ends at
+		// its ack timeout.
+		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"))
 }
 
 // versionFn is a viewer-response function that tags responses with X-Version: v.
@@ -42,6 +50,23 @@ func versionFn(v string) []byte {
   r.headers['x-version'] = [{key: 'X-Version', value: %q}];
   return r;
 };`, v, v)
+}
+
+// edgeConfig is an edge configuration with two behaviors, /api/* and the default, both
+// served by the origin at originURL.
+func edgeConfig(t *testing.T, originURL string) *edge.Config {
+	t.Helper()
+	cfg, err := edge.ParseConfig("t.yaml", fmt.Appendf(nil, `listen: 127.0.0.1:0
+admin: 127.0.0.1:0
+origins: [{id: o, url: %s}]
+behaviors:
+  - {path: /api/*, origin: o}
+  - {path: "*", origin: o}
+`, originURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 type env struct {
@@ -57,17 +82,9 @@ func start(t *testing.T, o deploy.Options) *env {
 		io.WriteString(w, "hello")
 	}))
 	t.Cleanup(origin.Close)
-	cfg, err := edge.ParseConfig("t.yaml", []byte(fmt.Sprintf(`listen: 127.0.0.1:0
-admin: 127.0.0.1:0
-origins: [{id: o, url: %s}]
-behaviors:
-  - {path: /api/*, origin: o}
-  - {path: "*", origin: o}
-`, origin.URL)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := edgeConfig(t, origin.URL)
 	e := &env{}
+	var err error
 	if e.reg, err = registry.Open(registry.Options{Dir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
@@ -294,4 +311,130 @@ func TestStopFollowers(t *testing.T) {
 	if l, _ := e.act.Follow("x"); l == nil {
 		t.Fatal("nil channel")
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+// get returns the status, X-Cache and X-Version of a GET of path.
+func (e *env) get(t *testing.T, path string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + e.srv.Addr() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Get("X-Version")
+}
+
+// TestBrokenVersionNeverFailsOpen: an alias moved to a version that throws when it loads
+// keeps the behavior on the previous version; a behavior associated with that version and
+// nothing before answers CloudFront's 503, not the origin's page. Each failure is logged once
+// however often the registry changes (and the build is retried), and Failures lists both.
+func TestBrokenVersionNeverFailsOpen(t *testing.T) {
+	logs := &syncBuffer{}
+	e := start(t, deploy.Options{InProcess: true, Logger: slog.New(slog.NewTextHandler(logs, nil)), RetryBackoff: 5 * time.Millisecond})
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: []byte(`throw new Error('boom')`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	if st, _, v := e.get(t, "/x"); st != http.StatusForbidden || v != "1" {
+		t.Fatalf("version 1: %d %q", st, v)
+	}
+	if _, err := e.reg.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "/api/*", Event: "viewer-request", Function: "auth", Qualifier: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // unrelated changes: each Sync meets the same failures again
+		if _, err := e.reg.PutCode("t", "other", registry.Upload{Package: versionFn(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+		e.sync(t)
+	}
+	cases := []struct {
+		path, xcache string
+		status       int
+	}{
+		{"/x", "LambdaGeneratedResponse from verge", http.StatusForbidden},
+		{"/api/x", "LambdaExecutionError from verge", http.StatusServiceUnavailable},
+	}
+	for _, c := range cases {
+		if st, xc, _ := e.get(t, c.path); st != c.status || xc != c.xcache {
+			t.Errorf("%s: %d %q, want %d %q", c.path, st, xc, c.status, c.xcache)
+		}
+	}
+	if f := e.act.Failures(); len(f) != 2 || !strings.Contains(fmt.Sprint(f), "boom") {
+		t.Errorf("failures: %v", f)
+	}
+	for _, msg := range []string{"keeping the previous target", "answers 503"} {
+		if n := logs.count(msg); n != 1 {
+			t.Errorf("%q logged %d times, want once", msg, n)
+		}
+	}
+}
+
+// TestFailedBuildIsRetried: a version whose worker process cannot start answers 503 (nothing
+// ran before it), and is built again with backoff without any registry change: once workers
+// can start, it runs.
+func TestFailedBuildIsRetried(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := filepath.Join(t.TempDir(), "worker") // not there yet
+	e := start(t, deploy.Options{RetryBackoff: 10 * time.Millisecond,
+		Worker: jsruntime.WorkerOptions{Command: []string{worker}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.reg.Publish("t", "auth", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Associate("t", registry.Association{Behavior: "*", Event: "viewer-request", Function: "auth", Qualifier: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	if st, xc, _ := e.get(t, "/x"); st != http.StatusServiceUnavailable {
+		t.Fatalf("without a worker: %d %q, want 503", st, xc)
+	}
+	if err := os.Symlink(exe, worker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the version to run once its worker could start", func() bool {
+		st, _, v := e.get(t, "/x")
+		return st == http.StatusForbidden && v == "1"
+	})
 }

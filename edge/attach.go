@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
@@ -71,3 +72,24 @@ func (p *pipeline) withAttachments(a Attachments) *pipeline {
 	}
 	return &d
 }
+
+// Unrunnable returns the function of a behavior whose attached function cannot run on this
+// node (its code has not arrived, or does not build): every call fails with an execution
+// error carrying reason, so the viewer gets CloudFront's answer to a function that is invalid
+// (503, LambdaExecutionError or FunctionExecutionError by the Attachment's Dialect) and the
+// request never reaches the origin unfiltered. reason goes to the node's log, not to the
+// viewer. An authentication function must fail closed.
+func Unrunnable(reason error) hooks.Function {
+	return unrunnable{err: &hooks.Error{Kind: hooks.Execution, Err: reason}}
+}
+
+type unrunnable struct{ err error }
+
+var _ hooks.SelfTimed = unrunnable{}
+
+func (u unrunnable) Invoke(context.Context, *hooks.Event) (hooks.Result, error) {
+	return hooks.Result{}, u.err
+}
+
+// StopsAtDeadline: it returns at once.
+func (unrunnable) StopsAtDeadline() {}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -108,12 +109,15 @@ func newFnPublishCmd() *cobra.Command {
 	return cmd
 }
 
-// newFnAliasCmd is `verge fn alias NAME ALIAS VERSION [--weight V=0.1]`.
+// newFnAliasCmd is `verge fn alias NAME ALIAS VERSION [--weight V=0.1] [--wait]`; --wait
+// then follows the fleet's convergence (waitConverged).
 func newFnAliasCmd() *cobra.Command {
 	var cf clientFlags
 	var weight string
+	var wait bool
+	var waitTimeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "alias NAME ALIAS VERSION [--weight V=0.1]",
+		Use:   "alias NAME ALIAS VERSION [--weight V=0.1] [--wait]",
 		Short: "Create or move an alias (--weight sends a share of requests to another version)",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -131,19 +135,36 @@ func newFnAliasCmd() *cobra.Command {
 			}
 			body, _ := jsonBody(spec)
 			c := cf.client()
+			var before fleetView
+			if wait {
+				var err error
+				if before, err = fleetMembers(cmd.Context(), c); err != nil {
+					return err
+				}
+			}
 			var a registry.Alias
 			if err := c.do(cmd.Context(), "PUT", fnPath(args[0], "aliases", args[1]), body, &a); err != nil {
 				return err
 			}
+			progress := cmd.OutOrStdout()
 			if c.json {
-				return printJSON(cmd.OutOrStdout(), a)
+				if err := printJSON(cmd.OutOrStdout(), a); err != nil {
+					return err
+				}
+				progress = cmd.ErrOrStderr()
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s:%s -> %s\n", a.Function, a.Name, aliasTarget(a))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s:%s -> %s\n", a.Function, a.Name, aliasTarget(a))
+			if wait {
+				return waitConverged(cmd.Context(), c, progress, before, waitTimeout)
+			}
 			return nil
 		},
 	}
 	cf.bind(cmd)
 	cmd.Flags().StringVar(&weight, "weight", "", "VERSION=WEIGHT: another version and the share of requests (0..1) it gets")
+	cmd.Flags().BoolVar(&wait, "wait", false, "then wait until every alive node of the fleet holds the change, printing \"converged N/M nodes\"")
+	cmd.Flags().DurationVar(&waitTimeout, "wait-timeout", time.Minute, "with --wait, fail if the fleet has not converged after this long")
 	return cmd
 }
 

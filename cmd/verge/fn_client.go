@@ -100,8 +100,16 @@ func (c *adminClient) send(ctx context.Context, method, path string, body io.Rea
 	if json.Unmarshal(data, &e) != nil || e.Error == "" {
 		e.Error = strings.TrimSpace(string(data))
 	}
-	return nil, fmt.Errorf("%s (%d)", oneLine(e.Error), resp.StatusCode)
+	return nil, &apiError{Status: resp.StatusCode, Reason: oneLine(e.Error)}
 }
+
+// apiError is a non-2xx answer of the admin API.
+type apiError struct {
+	Status int
+	Reason string // the API's one-line reason
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%s (%d)", e.Reason, e.Status) }
 
 // printJSON prints v indented.
 func printJSON(w io.Writer, v any) error {

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vergecdn/verge/cluster"
+)
+
+// fleetView is the node's answer to GET /v1/cluster/members, or nil outside a fleet.
+type fleetView []cluster.Member
+
+// fleetMembers asks the node at c for the fleet as it sees it; nil, nil when the node is not
+// in a fleet (the route does not exist).
+func fleetMembers(ctx context.Context, c *adminClient) (fleetView, error) {
+	var resp struct {
+		Members []cluster.Member `json:"members"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/cluster/members", nil, &resp)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp.Members, nil
+}
+
+// localDigest is the registry digest the node itself advertises.
+func (v fleetView) localDigest() string {
+	for _, m := range v {
+		if m.Local {
+			return m.Digest
+		}
+	}
+	return ""
+}
+
+// convergence tracks which members hold a change. A member holds it once the node's view
+// says it is in sync, or once the member itself, asked at the admin URL it advertises (with
+// the CLI's token), reports the digest the node holds: the node learns a peer's digest from
+// gossip for a second after each change and then from probe acks only, one peer a second, so
+// its view of a 30-node fleet lagged the fleet by half a minute. A member that cannot be
+// asked (its admin URL unreachable from here, another token) counts as the node sees it.
+type convergence struct {
+	c      *adminClient
+	held   map[string]bool // members seen holding the change
+	silent map[string]bool // members that could not be asked
+}
+
+// askers bounds the members asked at once.
+const askers = 16
+
+// progress counts the alive members of v and those holding the change, and names the others.
+func (cv *convergence) progress(ctx context.Context, v fleetView) (held, alive int, behind []string) {
+	want := v.localDigest()
+	var ask []cluster.Member
+	for _, m := range v {
+		switch {
+		case m.State != cluster.StateAlive, cv.held[m.Name]:
+		case m.InSync:
+			cv.held[m.Name] = true
+		case m.Admin != "" && !cv.silent[m.Name]:
+			ask = append(ask, m)
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, askers)
+	for _, m := range ask {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := cv.digestOf(ctx, m.Admin)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && ctx.Err() == nil:
+				cv.silent[m.Name] = true
+			case err == nil && d == want:
+				cv.held[m.Name] = true
+			}
+		})
+	}
+	wg.Wait()
+	for _, m := range v {
+		if m.State != cluster.StateAlive {
+			continue
+		}
+		alive++
+		if cv.held[m.Name] {
+			held++
+		} else {
+			behind = append(behind, m.Name)
+		}
+	}
+	return held, alive, behind
+}
+
+// digestOf asks the node at admin for the registry digest it holds.
+func (cv *convergence) digestOf(ctx context.Context, admin string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	v, err := fleetMembers(ctx, &adminClient{base: strings.TrimRight(admin, "/"), token: cv.c.token, http: cv.c.http})
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "", fmt.Errorf("%s is not in a fleet", admin)
+	}
+	return v.localDigest(), nil
+}
+
+// waitConverged polls the node at c until every alive member of its fleet holds the registry
+// state the node holds after a change (see convergence), printing "converged N/M nodes" to w
+// whenever N or M changes. before is the node's view read before the change (fleetMembers;
+// nil outside a fleet, when a change is converged once the node has it). A member that holds
+// the change has its records; it runs a new version once it has fetched the code and
+// started it, a moment later.
+func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration) error {
+	if before == nil {
+		fmt.Fprintln(w, "converged 1/1 nodes (not in a fleet)")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	last, behind := "", []string(nil)
+	cv := &convergence{c: c, held: map[string]bool{}, silent: map[string]bool{}}
+	for {
+		v, err := fleetMembers(ctx, c)
+		switch {
+		case err != nil && ctx.Err() != nil: // out of time during the call
+		case err != nil:
+			return err
+		case v == nil:
+			return fmt.Errorf("the node at %s is no longer in a fleet", c.base)
+		case v.localDigest() != before.localDigest(): // until then the fleet agrees on the state before
+			var n, m int
+			n, m, behind = cv.progress(ctx, v)
+			if line := fmt.Sprintf("converged %d/%d nodes", n, m); line != last {
+				fmt.Fprintln(w, line)
+				last = line
+			}
+			if n == m {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if last == "" {
+				return fmt.Errorf("the fleet did not converge within %v: the node did not advertise the change", timeout)
+			}
+			return fmt.Errorf("the fleet did not converge within %v: %s (not in sync: %s)", timeout, last, strings.Join(behind, ", "))
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/cluster"
+	"github.com/vergecdn/verge/registry"
+)
+
+// TestFnAliasWait: `verge fn alias --wait` against a node of a 3-node fleet returns once every
+// node holds the alias move, saying so; outside a fleet it says there is nothing to wait for;
+// a fleet that does not converge in time is an error.
+func TestFnAliasWait(t *testing.T) {
+	lcA, flA, adminA := startFleetNode(t, fleetConfig{Gossip: "127.0.0.1:0"})
+	var others []*lifecycle
+	for range 2 {
+		lc, _, _ := startFleetNode(t, fleetConfig{Gossip: "127.0.0.1:0", Seeds: []string{flA.c.Addr()}})
+		others = append(others, lc)
+	}
+	lcSolo, _, adminSolo := startFleetNode(t, fleetConfig{})
+	deadline := time.Now().Add(20 * time.Second)
+	for alive(flA.c) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the fleet never formed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, reg := range []*registry.Store{lcA.reg, lcSolo.reg} {
+		for v := range 2 {
+			if _, err := reg.PutCode("t", "f", registry.Upload{Package: fmt.Appendf(nil, `exports.handler = async (e) => e.Records[0].cf.request; // %d`, v)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := reg.Publish("t", "f", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []struct {
+		name  string
+		args  []string
+		out   string // the last line
+		error string
+	}{
+		{"fleet", []string{"--admin", adminA, "--wait"}, "converged 3/3 nodes", ""},
+		{"alone", []string{"--admin", adminSolo, "--wait"}, "converged 1/1 nodes (not in a fleet)", ""},
+		{"too slow", []string{"--admin", adminA, "--wait", "--wait-timeout", "1ns"}, "", "did not converge within 1ns"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := fn(append([]string{"alias", "f", "live", "2", "--token", "fleet-token"}, c.args...)...)
+			if c.error != "" {
+				if err == nil || !strings.Contains(err.Error(), c.error) {
+					t.Fatalf("err %v, want %q", err, c.error)
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if err != nil || lines[len(lines)-1] != c.out {
+				t.Fatalf("output %q, err %v; want the last line %q", out, err, c.out)
+			}
+		})
+	}
+	// Converged means every node holds the move.
+	for i, lc := range others {
+		st, err := lc.reg.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := st.Aliases["f"]["live"]; !ok || a.Version != 2 {
+			t.Errorf("node %d: alias %+v", i+1, a)
+		}
+	}
+}
+
+func alive(c *cluster.Cluster) int {
+	n := 0
+	for _, m := range c.Members() {
+		if m.State == cluster.StateAlive {
+			n++
+		}
+	}
+	return n
+}
