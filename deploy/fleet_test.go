@@ -181,7 +181,7 @@ func startFleet(t *testing.T, n int, originURL string, o deploy.Options) []*flee
 		mux := http.NewServeMux()
 		admin := httptest.NewServer(mux)
 		nd.c, err = cluster.New(cluster.Config{NodeName: fmt.Sprintf("n%d", i), BindAddr: "127.0.0.1:0", Seeds: seeds,
-			AdminURL: admin.URL, AdminToken: "fleet", LeaveTimeout: 200 * time.Millisecond}, nd.rep, nd.rep, cluster.Deps{})
+			AdminURL: admin.URL, FleetToken: "fleet", LeaveTimeout: 200 * time.Millisecond}, nd.rep, nd.rep, cluster.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}
