@@ -1,9 +1,12 @@
 package deploy
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
 )
 
@@ -63,6 +66,17 @@ func (b *logBook) sink(fn, version, requestID string, lines []jsruntime.LogLine)
 		}
 	}
 }
+
+// FunctionFailed records a failed invocation in fn's log as an ERROR line naming the stage,
+// the outcome and the reason, so that `verge fn logs` shows it beside the console output
+// (edge.FunctionErrorSink). It never blocks.
+func (a *Activator) FunctionFailed(fn, version, requestID string, stage hooks.Stage, kind hooks.Kind, err error) {
+	a.logs.sink(fn, version, requestID, []jsruntime.LogLine{{
+		Level: "ERROR", Message: fmt.Sprintf("%s %s: %v", stage, kind, err),
+	}})
+}
+
+var _ edge.FunctionErrorSink = (*Activator)(nil)
 
 // tail returns fn's buffered lines, oldest first.
 func (b *logBook) tail(fn string) []LogEntry {

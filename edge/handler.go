@@ -58,6 +58,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverPanic(ctx)
 	out := s.serve(ctx, p, b, st)
 	ctx.Response.Header.SetBytesV("X-Cache", s.xcache[out])
+	if st.id != "" {
+		// The id a function saw as requestId, and `verge fn logs` shows: CloudFront's header.
+		ctx.Response.Header.Set("X-Amz-Cf-Id", st.id)
+	}
 	elapsed := s.since(st.now)
 	s.metrics.request(out, ctx.Response.StatusCode(), elapsed.Seconds())
 	if s.access != nil {

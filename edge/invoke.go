@@ -71,10 +71,14 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 		b.succeeded(s.metrics.invocations, ev.Stage)
 		return res, nil
 	}
-	result := hooks.KindOf(err).String()
-	s.metrics.invocations.With(b.name, b.version, ev.Stage.String(), result).Inc()
+	kind := hooks.KindOf(err)
+	s.metrics.invocations.With(b.name, b.version, ev.Stage.String(), kind.String()).Inc()
 	s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
-		"outcome", result, "request_id", ev.Config.RequestID, "error", err.Error())
+		"outcome", kind.String(), "result_type", b.dialect.ResultType(kind), "request_id", ev.Config.RequestID,
+		"error", err.Error())
+	if sink := s.deps.FunctionErrors; sink != nil {
+		sink.FunctionFailed(b.name, b.version, ev.Config.RequestID, ev.Stage, kind, err)
+	}
 	return res, err
 }
 

@@ -47,8 +47,18 @@ type Deps struct {
 	// so that nothing on the port can be reached around it: the admin package's Guard, which
 	// lets /healthz and /readyz through. nil: no guard (tests and embedders on loopback).
 	AdminGuard func(http.Handler) http.Handler
+	// FunctionErrors, if set, is told of every failed invocation at any stage, for `verge fn
+	// logs`. Default: failures go to Logger only.
+	FunctionErrors FunctionErrorSink
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+}
+
+// FunctionErrorSink receives function failures: an error or crash, a timeout, a throttle, or
+// a result that failed CloudFront's validation (which only the edge sees). FunctionFailed is
+// called on the request's goroutine: it must not block, and must not retain err's event.
+type FunctionErrorSink interface {
+	FunctionFailed(function, version, requestID string, stage hooks.Stage, kind hooks.Kind, err error)
 }
 
 // Server is one edge node's data plane. Start it, Reload it with new configuration, Shutdown

@@ -121,12 +121,8 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 	if f.opts.LogSink != nil && len(out.logs) > 0 {
 		f.opts.LogSink(f.opts.Name, f.opts.Version, c.id(), out.logs)
 	}
-	if out.err != nil {
-		f.opts.Logger.Warn("function failed", "function", f.opts.Name, "version", f.opts.Version,
-			"event", ev.Stage.String(), "kind", hooks.KindOf(out.err).String(),
-			"result_type", f.opts.dialect().ResultType(hooks.KindOf(out.err)), "request_id", ev.Config.RequestID,
-			"error", out.err.Error())
-	}
+	// A failure is the caller's to log and report (the edge does, once, with validation
+	// failures too): it is in out.err.
 	return out
 }
 

@@ -113,7 +113,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	srv, err := edge.New(cfg, edge.Deps{
 		Logger: log, AccessLog: accessLog(cfg.AccessLog), Registry: reg, GoFunctions: goFns, Loader: loader,
-		Admin: fl.Handler, AdminGuard: guard,
+		Admin: fl.Handler, AdminGuard: guard, FunctionErrors: lc.act,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestFnLogsShowFailures: a deployed function's thrown error, with the request id the viewer
+// got in X-Amz-Cf-Id, shows in `verge fn logs` beside its console output, and the node's own
+// log says it once.
+func TestFnLogsShowFailures(t *testing.T) {
+	listen, admin := freeAddr(t), freeAddr(t)
+	p := startVerge(t, "serve", "--origin", pathOrigin(t), "--listen", listen, "--admin", admin, "--data", t.TempDir())
+	file := filepath.Join(t.TempDir(), "boom.js")
+	src := "exports.handler = async () => { console.log('about to fail'); throw new Error('boom at the edge'); };\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(verge, append(append([]string{"fn"}, args...), "--admin", admin)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("fn %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cli("deploy", "boom", "--file", file)
+	cli("publish", "boom")
+	cli("associate", "default", "viewer-request", "boom:1")
+
+	r, _ := get(t, "http://"+listen+"/x")
+	id := r.Header.Get("X-Amz-Cf-Id")
+	if r.StatusCode != 503 || id == "" {
+		t.Fatalf("status %d, X-Amz-Cf-Id %q: want 503 and the request id", r.StatusCode, id)
+	}
+	var logs string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if logs = cli("logs", "boom"); strings.Contains(logs, "boom at the edge") {
+			break
+		}
+	}
+	var errLine string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "ERROR") && strings.Contains(l, "boom at the edge") {
+			errLine = l
+		}
+	}
+	if errLine == "" || !strings.Contains(errLine, id) || !strings.Contains(errLine, "viewer-request") || !strings.Contains(logs, "about to fail") {
+		t.Fatalf("fn logs, want the console line and an ERROR line with request id %s and the stage:\n%s", id, logs)
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	if n := strings.Count(p.stderr.String(), "boom at the edge"); n != 1 {
+		t.Errorf("the node logged the failure %d times, want once:\n%s", n, p.stderr)
+	}
+}
