@@ -82,7 +82,11 @@ func newCachePurgeCmd() *cobra.Command {
 			if resp.Fleet {
 				where = "this node; every node of the fleet purges too"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "purged %s: %d objects on %s\n", resp.Pattern, resp.Purged, where)
+			noun := "objects"
+			if resp.Purged == 1 {
+				noun = "object"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "purged %s: %d %s on %s\n", resp.Pattern, resp.Purged, noun, where)
 			return nil
 		},
 	}
