@@ -33,9 +33,8 @@ type remote struct {
 }
 
 func newRemote(o Options, onCold func()) (*remote, error) {
-	if _, err := compile(o); err != nil { // fail fast on syntax errors, without a process
-		return nil, err
-	}
+	// Nothing of the code is parsed here: the worker compiles it and answers syntax errors
+	// typed (SyntaxError), so a hostile upload can crash at most the worker.
 	r := &remote{o: o, onCold: onCold}
 	if _, err := r.worker(); err != nil {
 		return nil, err

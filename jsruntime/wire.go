@@ -64,8 +64,11 @@ func (w wireOptions) options() Options {
 		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, AllowEval: w.AllowEval, Env: w.Env}
 }
 
+// initReply is the worker's answer to workerInit: empty when the function is ready, else why
+// not. A syntax error travels typed, so the node reports its position without parsing text.
 type initReply struct {
-	Error string `json:"error,omitempty"`
+	Error  string       `json:"error,omitempty"`
+	Syntax *SyntaxError `json:"syntax,omitempty"`
 }
 
 // wireCall and wireResult are the call and result frames (binary, see wirecodec.go).

@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,10 @@ type workerProc struct {
 // parks (see spinReader): about one warm invocation and its codec, so that a reply on an idle
 // node is caught without a wake-up. The worker polls after each call for the next one, too.
 const workerSpin = 50 * time.Microsecond
+
+// errInitDied is the error of a worker that died before answering its init frame: with the
+// protocol intact, what kills a worker there is the code it was compiling.
+var errInitDied = errors.New("the code nests too deeply or exhausts the worker's limits while compiling")
 
 func startWorker(o Options) (*workerProc, error) {
 	argv := o.Worker.Command
@@ -100,23 +105,31 @@ func startWorker(o Options) (*workerProc, error) {
 		typ, body, err := w.fr.next()
 		got <- reply{typ, body, err}
 	}()
+	// The node enforces the init deadline itself: a worker stuck in the parser or in native
+	// code is killed, however it got there.
+	t := time.NewTimer(o.InitTimeout + o.Worker.Grace)
+	defer t.Stop()
 	select {
 	case rp := <-got:
 		if rp.err != nil || rp.typ != frameInitReply {
-			return fail(fmt.Errorf("no init reply: %v", rp.err))
+			return fail(errInitDied)
 		}
 		var ir initReply
 		if err := json.Unmarshal(rp.body, &ir); err != nil {
 			return fail(err)
 		}
+		if ir.Syntax != nil {
+			_ = cmd.Wait()
+			return nil, ir.Syntax
+		}
 		if ir.Error != "" {
 			_ = cmd.Wait()
 			return nil, fmt.Errorf("%s", strings.TrimPrefix(ir.Error, "jsruntime: "))
 		}
-	case <-time.After(o.InitTimeout + 5*time.Second):
+	case <-t.C:
 		_ = cmd.Process.Kill()
 		<-got
-		return fail(fmt.Errorf("init timed out"))
+		return fail(fmt.Errorf("compiling and loading the code took longer than %v", o.InitTimeout))
 	}
 	w.rtok <- struct{}{}
 	return w, nil

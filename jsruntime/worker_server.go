@@ -61,7 +61,11 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	f, err := New(o)
 	if err != nil {
-		send(frameInitReply, initReply{Error: err.Error()})
+		ir := initReply{Error: err.Error()}
+		if se := (*SyntaxError)(nil); errors.As(err, &se) {
+			ir.Syntax = se
+		}
+		send(frameInitReply, ir)
 		return 1
 	}
 	defer f.Close()
