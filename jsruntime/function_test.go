@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if jsruntime.IsWorkerProcess() {
 		os.Exit(jsruntime.WorkerMainForTest())
 	}
+	if os.Getenv(nodeEnv) == "1" {
+		os.Exit(actAsNode())
+	}
 	if os.Getenv(pipeEchoEnv) == "1" {
 		pipeEcho()
 		os.Exit(0)

@@ -69,6 +69,8 @@ func (w wireOptions) options() Options {
 type initReply struct {
 	Error  string       `json:"error,omitempty"`
 	Syntax *SyntaxError `json:"syntax,omitempty"`
+	// Sandbox says which confinements the kernel allowed (see sandbox).
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // wireCall and wireResult are the call and result frames (binary, see wirecodec.go).

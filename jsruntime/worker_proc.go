@@ -34,6 +34,7 @@ type workerProc struct {
 	ended   bool // the output reached its end and the process was reaped
 	why     string
 	stderr  tailBuffer
+	sandbox string // what the worker's sandbox reported (see sandbox)
 }
 
 // workerSpin is how long either end of a worker's pipes polls for the next frame before it
@@ -55,7 +56,8 @@ func startWorker(o Options) (*workerProc, error) {
 		argv = []string{exe, "worker"}
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), o.Worker.Env...)
+	cmd.Env = workerEnv(o)
+	cmd.SysProcAttr = workerSysProcAttr()
 	w := &workerProc{started: time.Now(), cmd: cmd, pending: map[uint64]chan wireResult{}, done: make(chan struct{}),
 		rtok: make(chan struct{}, 1)}
 	w.stderr.max = 4 << 10
@@ -118,6 +120,7 @@ func startWorker(o Options) (*workerProc, error) {
 		if err := json.Unmarshal(rp.body, &ir); err != nil {
 			return fail(err)
 		}
+		w.sandbox = ir.Sandbox
 		if ir.Syntax != nil {
 			_ = cmd.Wait()
 			return nil, ir.Syntax
