@@ -21,7 +21,7 @@ const nodeEnv = "VERGE_TEST_ACT_AS_NODE"
 func actAsNode() int {
 	f, err := jsruntime.New(jsruntime.Options{Code: jsruntime.SingleFile(`exports.handler = async () => { for (;;) {} }`),
 		Isolation: jsruntime.Process, Limits: hooks.Limits{Timeout: 30 * time.Second},
-		Worker:    jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+		Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
 	if err != nil {
 		return 1
 	}
