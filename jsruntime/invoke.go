@@ -59,6 +59,10 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	v.loop.reset()
 	v.logs.reset()
 	v.uses++
+	// A guard that fired after the previous invocation on this vm had finished (between its
+	// last instruction and its leaving the guard) left an interrupt pending, which is not
+	// this invocation's failure.
+	v.rt.ClearInterrupt()
 	if g := v.p.opts.MemoryGuard; g != nil {
 		g.enter(v)
 		defer g.leave(v)
