@@ -280,6 +280,8 @@ func (v *vm) fail(err error, c *call) outcome {
 	case errors.As(err, &ie):
 		if iv := ie.Value(); iv == errMemory {
 			out.err = hooks.Errorf(hooks.Execution, "%s: the function exceeded the memory limit", c.ev.Stage)
+		} else if iv == errRegexpTimeout {
+			out.err = hooks.Errorf(hooks.Execution, "%s: a regular expression ran longer than its limit of %v", c.ev.Stage, v.p.opts.RegexpTimeout)
 		} else if iv == nil || iv == errTimeout || errors.Is(asError(iv), context.DeadlineExceeded) {
 			out.err = timeoutError(c)
 		} else {

@@ -83,6 +83,9 @@ func newVM(p *program) (_ *vm, err error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, err
 	}
+	if err := v.guardRegexps(); err != nil {
+		return nil, err
+	}
 	v.captureToString()
 	if p.script != nil {
 		err = v.loadScript()
