@@ -127,7 +127,8 @@ func startWorker(o Options) (*workerProc, error) {
 		}
 		if ir.Error != "" {
 			_ = cmd.Wait()
-			return nil, fmt.Errorf("%s", strings.TrimPrefix(ir.Error, "jsruntime: "))
+			// New in the worker prefixed what New here prefixes again.
+			return nil, errors.New(strings.TrimPrefix(ir.Error, fmt.Sprintf("jsruntime: %s:%s: ", o.Name, o.Version)))
 		}
 	case <-t.C:
 		_ = cmd.Process.Kill()
