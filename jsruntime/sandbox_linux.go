@@ -26,7 +26,7 @@ func workerSysProcAttr() *syscall.SysProcAttr {
 //     (clone without CLONE_THREAD), no sockets, no ptrace or process_vm_*; a refused call
 //     fails with EPERM;
 //   - Landlock, when the kernel can apply it to every thread (ABI 8, TSYNC): no file system
-//     access and, from ABI 4, no TCP bind or connect.
+//     access, no TCP bind or connect.
 //
 // RLIMIT_NPROC is not used: it counts threads, which the Go runtime must be able to start.
 func sandbox() string {
@@ -114,17 +114,10 @@ func landlock() string {
 	if abi < 8 {
 		return fmt.Sprintf("landlock: ABI %d cannot restrict all threads (needs 8); not applied", abi)
 	}
-	attr := unix.LandlockRulesetAttr{Handled_access_fs: 1<<16 - 1}
+	// Every file system right up to ABI 5 and both TCP rights, granted to no path or port.
+	attr := unix.LandlockRulesetAttr{Handled_access_fs: 1<<16 - 1,
+		Handled_access_net: unix.LANDLOCK_ACCESS_NET_BIND_TCP | unix.LANDLOCK_ACCESS_NET_CONNECT_TCP}
 	size := unsafe.Offsetof(attr.Scoped)
-	if abi >= 4 {
-		attr.Handled_access_net = unix.LANDLOCK_ACCESS_NET_BIND_TCP | unix.LANDLOCK_ACCESS_NET_CONNECT_TCP
-	} else {
-		size = unsafe.Offsetof(attr.Handled_access_net)
-	}
-	fs := map[uintptr]uint64{1: 1<<13 - 1, 2: 1<<14 - 1, 3: 1<<15 - 1}
-	if m, ok := fs[abi]; ok {
-		attr.Handled_access_fs = m
-	}
 	fd, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), size, 0)
 	if e != 0 {
 		return fmt.Sprintf("landlock ABI %d: create: %v", abi, e)

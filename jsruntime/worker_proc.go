@@ -121,6 +121,7 @@ func startWorker(o Options) (*workerProc, error) {
 			return fail(err)
 		}
 		w.sandbox = ir.Sandbox
+		o.Logger.Debug("worker started", "function", o.Name, "version", o.Version, "pid", cmd.Process.Pid, "sandbox", ir.Sandbox)
 		if ir.Syntax != nil {
 			_ = cmd.Wait()
 			return nil, ir.Syntax
