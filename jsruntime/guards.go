@@ -3,14 +3,16 @@ package jsruntime
 import (
 	"errors"
 	"math"
+	"time"
 
 	"github.com/dop251/goja"
 )
 
-// installGuards puts Go in front of the built-ins that can allocate without bound in one
-// native call, before user code runs: String.prototype.repeat, padStart and padEnd refuse a
-// result longer than maxStringLength with Node's RangeError, and JSON.parse refuses text that
-// nests deeper than MaxCallDepth (goja's parser recurses per level). The checks read nothing
+// installGuards puts Go in front of the built-ins that can allocate without bound or run past
+// the deadline in one native call, before user code runs: String.prototype.repeat, padStart
+// and padEnd refuse a result longer than maxStringLength with Node's RangeError, JSON.parse
+// refuses text that nests deeper than MaxCallDepth (goja's parser recurses per level), and
+// JSON.stringify stops at the deadline (guardStringify). The checks read nothing
 // user code can replace: the originals and the RangeError constructor are held here, and the
 // arguments are converted once, here, and passed on converted, so a valueOf or toString with
 // side effects cannot answer one thing to the check and another to the built-in.
@@ -99,5 +101,55 @@ func (v *vm) installGuards(maxString int64) error {
 		}
 		return res
 	})
-	return jsonObj.DefineDataProperty("parse", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	if err := jsonObj.DefineDataProperty("parse", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	return v.guardStringify(jsonObj)
+}
+
+// guardStringify makes JSON.stringify stop at the invocation's deadline. goja's stringify is
+// native code that never looks at the runtime's interrupt, and on a deeply nested object it
+// runs for a minute (it scans the whole path for cycles at every level). The replacement
+// passes the original a replacer written in Go, which hands each value on unchanged (or to
+// the caller's replacer function), and every 64 values checks the deadline: past it, it
+// throws, and the alarm's pending interrupt ends the invocation as timed out at the next
+// instruction. An array replacer (a property list) is passed on as is, unguarded: a function
+// cannot reproduce its ordering.
+func (v *vm) guardStringify(jsonObj *goja.Object) error {
+	rt := v.rt
+	var user goja.Callable // the replacer function of the running call, if any
+	calls := 0
+	replacer := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		calls++
+		if calls&63 == 0 && v.cur != nil && time.Now().After(v.cur.deadline) {
+			panic(rt.NewGoError(errTimeout))
+		}
+		if user == nil {
+			return c.Argument(1)
+		}
+		r, err := user(c.This, c.Arguments...)
+		if err != nil {
+			panic(err)
+		}
+		return r
+	})
+	fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		rep := call.Argument(1)
+		if o, ok := rep.(*goja.Object); ok && o.ClassName() == "Array" {
+			res, err := v.stringify(jsonObj, call.Argument(0), rep, call.Argument(2))
+			if err != nil {
+				panic(err)
+			}
+			return res
+		}
+		prev := user
+		user, _ = goja.AssertFunction(rep)
+		defer func() { user = prev }()
+		res, err := v.stringify(jsonObj, call.Argument(0), replacer, call.Argument(2))
+		if err != nil {
+			panic(err)
+		}
+		return res
+	})
+	return jsonObj.DefineDataProperty("stringify", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }

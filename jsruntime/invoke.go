@@ -87,8 +87,13 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
 			out.discard = true
 		}
-		if v.alarm.end() || !stop() {
+		if rang := v.alarm.end(); rang || !stop() {
 			out.discard = true // an interrupt may be pending in the runtime
+			if rang && out.err != nil && hooks.KindOf(out.err) != hooks.Timeout {
+				// What failed once the deadline had passed (a built-in the deadline stopped
+				// by throwing, such as JSON.stringify) failed for lack of time.
+				out.err = timeoutError(c)
+			}
 		}
 		out.logs = v.logs.lines
 		v.lastUse = now // idle reaping counts minutes: the call's start will do
