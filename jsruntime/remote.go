@@ -144,6 +144,10 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 	}
 }
 
+// runOn runs c on w. retry is true when w turned out to have died before c reached it (a
+// worker that dies between invocations is noticed only by the next write, as nobody reads its
+// pipe then): the caller starts a new worker and tries once more, as that death is not this
+// invocation's failure; out is the error to report if it does not.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id := r.nextID.Add(1)
 	ch := w.register(id)
