@@ -3,13 +3,8 @@ package deploy
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/file"
-	"github.com/dop251/goja/parser"
+	"github.com/vergecdn/verge/jsruntime"
 )
 
 // CompileError is a syntax error in uploaded code, with its position in the package.
@@ -27,48 +22,13 @@ func (e *CompileError) Error() string {
 
 func (e *CompileError) Unwrap() error { return e.Err }
 
-// jsruntime parses a lambda-edge file wrapped in this prefix (jsruntime/program.go), under
-// /var/task. jsruntime exposes no typed syntax error yet, so the position is recovered from
-// goja's error and corrected for the wrapper; TestCompileErrorPosition guards the coupling.
-var parserMessage = regexp.MustCompile(`^(.*): Line (\d+):(\d+) (.*?)(?: \(and \d+ more errors?\))?$`)
-
-const (
-	moduleWrapper = "(function(exports,require,module,__filename,__dirname){"
-	taskRoot      = "/var/task/"
-)
-
-// compileError extracts a syntax error's position from an error of jsruntime.New, or returns
-// nil if err is not a syntax error.
+// compileError returns the syntax error in an error of jsruntime.New as a *CompileError, or
+// nil if err is not one. jsruntime reports it typed (from a worker process too), so no error
+// text is parsed here.
 func compileError(err error) *CompileError {
-	var pos file.Position
-	var msg string
-	var list parser.ErrorList
-	var one *parser.Error
-	var cse *goja.CompilerSyntaxError
-	switch {
-	case errors.As(err, &list) && len(list) > 0:
-		pos, msg = list[0].Position, list[0].Message
-	case errors.As(err, &one):
-		pos, msg = one.Position, one.Message
-	case errors.As(err, &cse) && cse.File != nil:
-		pos, msg = cse.File.Position(cse.Offset), cse.Message
-	case errors.As(err, &cse):
-		// goja.Parse flattens the parser's error into the message: "FILE: Line L:C MSG".
-		m := parserMessage.FindStringSubmatch(cse.Message)
-		if m == nil {
-			return &CompileError{Message: cse.Message, Err: err}
-		}
-		pos.Filename, msg = m[1], m[4]
-		pos.Line, _ = strconv.Atoi(m[2])
-		pos.Column, _ = strconv.Atoi(m[3])
-	default:
+	var se *jsruntime.SyntaxError
+	if !errors.As(err, &se) {
 		return nil
 	}
-	name := pos.Filename
-	wrapped := strings.HasPrefix(name, taskRoot)
-	name = strings.TrimPrefix(strings.TrimPrefix(name, taskRoot), "/")
-	if wrapped && pos.Line == 1 && pos.Column > len(moduleWrapper) {
-		pos.Column -= len(moduleWrapper)
-	}
-	return &CompileError{File: name, Line: pos.Line, Column: pos.Column, Message: msg, Err: err}
+	return &CompileError{File: se.File, Line: se.Line, Column: se.Column, Message: se.Message, Err: err}
 }

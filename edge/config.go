@@ -195,7 +195,11 @@ type FunctionConfig struct {
 	Source string `yaml:"source"`
 	// Runtime is "lambda-edge" (default) or "cloudfront-functions".
 	Runtime string `yaml:"runtime"`
-	// Isolation is "in-process" (default for operator-attached code) or "process".
+	// Isolation is "process" (default: the function runs in a sandboxed worker process, as
+	// uploaded code does) or "in-process", an explicit choice for trusted code that needs the
+	// last microseconds: it shares the node's memory and stack, so a runaway script is bounded
+	// only by the function's deadline (which built-ins running in native code, such as
+	// JSON.stringify of a deep object, do not see) and the node's memory guard.
 	Isolation string `yaml:"isolation"`
 
 	node *yaml.Node

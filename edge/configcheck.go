@@ -81,7 +81,7 @@ func (c *Config) validate() error {
 		}
 		switch f.Isolation {
 		case "":
-			f.Isolation = "in-process"
+			f.Isolation = "process"
 		case "in-process", "process":
 		default:
 			return c.fieldErr(f.node, "isolation", field+".isolation", "unknown isolation %q (want in-process or process)", f.Isolation)

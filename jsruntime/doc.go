@@ -44,7 +44,8 @@
 //
 // Measured in jsruntime/hostile (512 MiB headroom): a string-doubling loop is stopped by the
 // worker's guard in 0.8-1 s without losing the worker; a single 2 GiB Uint8Array kills its
-// worker in 10-40 ms; a 100k-deep JSON.stringify is killed by the watchdog at timeout+grace;
+// worker in 10-40 ms; a 100k-deep JSON.stringify stops at its deadline (guardStringify), and
+// with a property-list replacer, which is not guarded, is killed by the watchdog at timeout+grace;
 // a healthy function invoked every 20 ms beside them all never fails. In process, the guard
 // stops a string-tripling loop at a 400 MiB limit in about 1 s (memguard_test.go).
 //

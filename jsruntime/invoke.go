@@ -59,6 +59,10 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	v.loop.reset()
 	v.logs.reset()
 	v.uses++
+	// A guard that fired after the previous invocation on this vm had finished (between its
+	// last instruction and its leaving the guard) left an interrupt pending, which is not
+	// this invocation's failure.
+	v.rt.ClearInterrupt()
 	if g := v.p.opts.MemoryGuard; g != nil {
 		g.enter(v)
 		defer g.leave(v)
@@ -83,8 +87,13 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
 			out.discard = true
 		}
-		if v.alarm.end() || !stop() {
+		if rang := v.alarm.end(); rang || !stop() {
 			out.discard = true // an interrupt may be pending in the runtime
+			if rang && out.err != nil && hooks.KindOf(out.err) != hooks.Timeout {
+				// What failed once the deadline had passed (a built-in the deadline stopped
+				// by throwing, such as JSON.stringify) failed for lack of time.
+				out.err = timeoutError(c)
+			}
 		}
 		out.logs = v.logs.lines
 		v.lastUse = now // idle reaping counts minutes: the call's start will do
@@ -276,6 +285,8 @@ func (v *vm) fail(err error, c *call) outcome {
 	case errors.As(err, &ie):
 		if iv := ie.Value(); iv == errMemory {
 			out.err = hooks.Errorf(hooks.Execution, "%s: the function exceeded the memory limit", c.ev.Stage)
+		} else if iv == errRegexpTimeout {
+			out.err = hooks.Errorf(hooks.Execution, "%s: a regular expression ran longer than its limit of %v", c.ev.Stage, v.p.opts.RegexpTimeout)
 		} else if iv == nil || iv == errTimeout || errors.Is(asError(iv), context.DeadlineExceeded) {
 			out.err = timeoutError(c)
 		} else {

@@ -63,9 +63,6 @@ func (v *vm) newNatives() *goja.Object {
 	set("lenientUnescape", func(c goja.FunctionCall) goja.Value {
 		return rt.ToValue(lenientUnescape(c.Argument(0).String()))
 	})
-	set("jsonDepth", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(jsonDepth(c.Argument(0).String()))
-	})
 	set("whatwgURL", func(goja.FunctionCall) goja.Value {
 		m := rt.NewObject()
 		_ = m.Set("exports", rt.NewObject())

@@ -97,8 +97,12 @@ type Options struct {
 	MaxNesting int
 	// MaxLogBytes caps captured console output per invocation. Default 64 KiB.
 	MaxLogBytes int
-	// RegexpTimeout bounds one regular expression match (backtracking engine). Default 100ms.
-	// The knob is process-wide in the regexp engine: the first function created sets it.
+	// RegexpTimeout bounds one regular expression operation (exec, test, match, replace,
+	// search, split; a replace callback's own time excluded). Default 100ms. One that runs
+	// longer ends the invocation with an error (503) instead of answering "no match". With
+	// Process isolation each worker's engine stops a match at its function's timeout; in
+	// process the engine's cut-off is process-wide, set by the first function created, and a
+	// function whose RegexpTimeout is longer is stopped at that cut-off (still an error).
 	RegexpTimeout time.Duration
 	// AllowEval enables eval and new Function. Default false: both throw EvalError.
 	AllowEval bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
 	"github.com/dop251/goja_nodejs/require"
 )
 
@@ -82,9 +83,9 @@ func compile(o Options) (*program, error) {
 		return nil, fmt.Errorf("jsruntime: entry file %q is not in the package", c.Entry)
 	}
 	if o.Runtime == RuntimeCloudFrontFunctions {
-		prg, err := goja.Compile(entry, files[p.entry], true)
+		prg, err := compileScript(entry, files[p.entry])
 		if err != nil {
-			return nil, fmt.Errorf("jsruntime: compile: %w", err)
+			return nil, err
 		}
 		p.script = prg
 	} else {
@@ -92,8 +93,8 @@ func compile(o Options) (*program, error) {
 		// first request; the registry compiles (and caches) each module on first require.
 		for name, src := range files {
 			if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs") || strings.HasSuffix(name, ".mjs") {
-				if _, err := goja.Parse(name, "(function(exports,require,module,__filename,__dirname){"+src+"\n})"); err != nil {
-					return nil, fmt.Errorf("jsruntime: compile: %w", err)
+				if _, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0); err != nil {
+					return nil, compileError(err, true)
 				}
 			}
 		}
@@ -102,6 +103,27 @@ func compile(o Options) (*program, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// compileScript compiles a CloudFront function's script.
+func compileScript(name, src string) (*goja.Program, error) {
+	ast, err := parser.ParseFile(nil, name, src, 0)
+	if err != nil {
+		return nil, compileError(err, false)
+	}
+	prg, err := goja.CompileAST(ast, true)
+	if err != nil {
+		return nil, compileError(err, false)
+	}
+	return prg, nil
+}
+
+// compileError returns err as a *SyntaxError when it has a position.
+func compileError(err error, wrapped bool) error {
+	if se := syntaxError(err, wrapped); se != nil {
+		return se
+	}
+	return fmt.Errorf("jsruntime: compile: %w", err)
 }
 
 // newRegistry gives p a module registry of its own over p.files.
@@ -169,18 +191,48 @@ func resolvePath(base, name string) string {
 	return path.Join(base, name)
 }
 
-// sourceNesting returns the deepest bracket nesting of JS source, skipping strings, template
-// literals and comments approximately. It only needs to catch pathological input.
+// sourceNesting returns the deepest bracket nesting of JS source, skipping strings, the text
+// of template literals and comments, and counting a template substitution ("${") as a level
+// with the brackets inside it. It is a guard against accidents in trusted, in-process code:
+// the parser's stack is what it protects, and untrusted code is compiled in a worker process,
+// where an overflow kills only the worker. A "/" after an operator, an opening bracket or a
+// keyword such as return starts a regular expression literal, whose brackets do not count.
 func sourceNesting(src string) int {
 	depth, maxDepth := 0, 0
+	var subst []int // the depth outside each open template substitution
+	open := func() {
+		depth++
+		maxDepth = max(maxDepth, depth)
+	}
+	// template scans template text from i (after "`" or a substitution's "}"): it returns the
+	// index of the closing "`", or of the "{" of a substitution, which it opens.
+	template := func(i int) int {
+		for ; i < len(src); i++ {
+			switch src[i] {
+			case '\\':
+				i++
+			case '`':
+				return i
+			case '$':
+				if i+1 < len(src) && src[i+1] == '{' {
+					subst = append(subst, depth)
+					open()
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
 	for i := 0; i < len(src); i++ {
 		switch c := src[i]; c {
-		case '"', '\'', '`':
+		case '"', '\'':
 			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
 				if src[i] == '\\' {
 					i++
 				}
 			}
+		case '`':
+			i = template(i + 1)
 		case '/':
 			if i+1 < len(src) && src[i+1] == '/' {
 				for i < len(src) && src[i] != '\n' {
@@ -192,15 +244,64 @@ func sourceNesting(src string) int {
 					return maxDepth
 				}
 				i += end + 3
+			} else if regexpStarts(src[:i]) {
+				i = regexpEnd(src, i+1)
 			}
 		case '(', '[', '{':
-			depth++
-			if depth > maxDepth {
-				maxDepth = depth
+			open()
+		case '}':
+			depth--
+			if n := len(subst); n > 0 && depth == subst[n-1] {
+				subst = subst[:n-1]
+				i = template(i + 1)
 			}
-		case ')', ']', '}':
+		case ')', ']':
 			depth--
 		}
 	}
 	return maxDepth
+}
+
+// regexpStarts reports whether a "/" after before starts a regular expression literal rather
+// than a division: it does after an operator, an opening bracket, the start of the source or
+// a keyword that takes an expression.
+func regexpStarts(before string) bool {
+	before = strings.TrimRight(before, " \t\r\n")
+	if before == "" {
+		return true
+	}
+	if c := before[len(before)-1]; strings.IndexByte("(,=:[!&|?{};+-*%<>~^", c) >= 0 {
+		return true
+	}
+	end := len(before)
+	start := end
+	for start > 0 && (before[start-1] >= 'a' && before[start-1] <= 'z') {
+		start--
+	}
+	switch before[start:end] {
+	case "return", "typeof", "case", "in", "of", "delete", "void", "throw", "new", "instanceof", "yield", "await", "else", "do":
+		return true
+	}
+	return false
+}
+
+// regexpEnd returns the index of the "/" closing a regular expression literal whose body
+// starts at i (or of the line's end: a literal cannot span lines).
+func regexpEnd(src string, i int) int {
+	class := false
+	for ; i < len(src) && src[i] != '\n'; i++ {
+		switch src[i] {
+		case '\\':
+			i++
+		case '[':
+			class = true
+		case ']':
+			class = false
+		case '/':
+			if !class {
+				return i
+			}
+		}
+	}
+	return i
 }

@@ -20,9 +20,10 @@ type remote struct {
 	o      Options
 	onCold func()
 
-	mu     sync.Mutex
-	w      *workerProc
-	closed bool
+	mu       sync.Mutex
+	w        *workerProc
+	starting *workerStart // the start under way, if any; nobody holds mu while it runs
+	closed   bool
 	// quickDeaths counts consecutive workers that died within a second of starting; from the
 	// second one on, restarts back off (50 ms doubling to 5 s) so a function that crashes
 	// every worker cannot make the node fork in a loop.
@@ -32,27 +33,68 @@ type remote struct {
 	idle        atomic.Int64 // the worker's idle runtimes, as last reported
 }
 
+// workerStart is one worker start: done closes when w or err is set.
+type workerStart struct {
+	done chan struct{}
+	w    *workerProc
+	err  error
+}
+
 func newRemote(o Options, onCold func()) (*remote, error) {
-	if _, err := compile(o); err != nil { // fail fast on syntax errors, without a process
-		return nil, err
-	}
+	// Nothing of the code is parsed here: the worker compiles it and answers syntax errors
+	// typed (SyntaxError), so a hostile upload can crash at most the worker.
 	r := &remote{o: o, onCold: onCold}
-	if _, err := r.worker(); err != nil {
+	if _, err := r.worker(context.Background(), time.Time{}); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// worker returns the live worker, starting one if needed.
-func (r *remote) worker() (*workerProc, error) {
+// worker returns the live worker, starting one if needed. A start (which runs the module's
+// top-level code, for up to InitTimeout) holds no lock: the callers that need the worker wait
+// for it until ctx is done or their deadline (if not zero) passes, and the function's other
+// users (stats, close) do not wait at all.
+func (r *remote) worker(ctx context.Context, deadline time.Time) (*workerProc, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return nil, hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
 	}
 	if r.w != nil && !r.w.isDead() {
-		return r.w, nil
+		w := r.w
+		r.mu.Unlock()
+		return w, nil
 	}
+	st := r.starting
+	if st == nil {
+		if err := r.backOff(); err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+		st = &workerStart{done: make(chan struct{})}
+		r.starting = st
+		go r.start(st)
+	}
+	r.mu.Unlock()
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-st.done:
+		return st.w, st.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-expired:
+		return nil, errors.New("the worker is still starting")
+	}
+}
+
+// backOff forgets a dead worker and says whether a new one may start now. The caller holds
+// r.mu.
+func (r *remote) backOff() error {
 	if r.w != nil {
 		if time.Since(r.w.started) < time.Second {
 			r.quickDeaths++
@@ -65,19 +107,33 @@ func (r *remote) worker() (*workerProc, error) {
 		r.w = nil
 	}
 	if wait := time.Until(r.notBefore); wait > 0 {
-		return nil, fmt.Errorf("the worker keeps crashing; next restart in %v", wait.Round(time.Millisecond))
+		return fmt.Errorf("the worker keeps crashing; next restart in %v", wait.Round(time.Millisecond))
 	}
+	return nil
+}
+
+// start starts a worker for st, on its own goroutine so that no caller's wait bounds it.
+func (r *remote) start(st *workerStart) {
 	w, err := startWorker(r.o)
-	if err != nil {
-		return nil, err
+	r.mu.Lock()
+	r.starting = nil
+	closed := r.closed
+	if err == nil && !closed {
+		r.w = w
 	}
-	r.w = w
-	return w, nil
+	r.mu.Unlock()
+	if err == nil && closed {
+		w.stop()
+		err = hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
+		w = nil
+	}
+	st.w, st.err = w, err
+	close(st.done)
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
 	for attempt := 0; ; attempt++ {
-		w, err := r.worker()
+		w, err := r.worker(ctx, c.deadline)
 		if err != nil {
 			return outcome{err: hooks.Errorf(hooks.Execution, "jsruntime: starting a worker: %v", err)}
 		}
@@ -143,9 +199,12 @@ func (r *remote) stats() (int, int) {
 func (r *remote) close() {
 	r.mu.Lock()
 	r.closed = true
-	w := r.w
+	w, st := r.w, r.starting
 	r.mu.Unlock()
 	if w != nil {
 		w.stop()
+	}
+	if st != nil {
+		<-st.done // the start stops what it started once it sees closed
 	}
 }

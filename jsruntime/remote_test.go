@@ -100,3 +100,39 @@ func TestProcessCancelAndIdleDeath(t *testing.T) {
 	}
 	<-w.done // the dead worker was reaped
 }
+
+// TestProcessRestartHoldsNoLock: while a worker restarts (its module's top-level code takes a
+// second), a caller with a 100 ms deadline gets its answer by then, and Stats answers at once:
+// nobody queues behind the start.
+func TestProcessRestartHoldsNoLock(t *testing.T) {
+	f := newProcessFn(t, `const t = Date.now(); while (Date.now() - t < 1000) {}
+exports.handler = async (e) => e.Records[0].cf.request`)
+	r := f.backend.(*remote)
+	r.mu.Lock()
+	w := r.w
+	r.mu.Unlock()
+	w.kill("test")
+	<-w.done
+	ev := seedEvent(t, hooks.ViewerRequest)
+	go f.Invoke(context.Background(), ev) // starts the new worker
+	for {
+		r.mu.Lock()
+		st := r.starting
+		r.mu.Unlock()
+		if st != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := f.Invoke(ctx, ev)
+	f.Stats()
+	if d := time.Since(start); err == nil || d > 500*time.Millisecond {
+		t.Fatalf("a caller during the restart waited %v (err %v)", d, err)
+	}
+	if _, err := f.Invoke(context.Background(), ev); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+}

@@ -83,6 +83,12 @@ func newVM(p *program) (_ *vm, err error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, err
 	}
+	if err := v.installGuards(int64(maxStringLength(p.opts.Limits.MemoryMB))); err != nil {
+		return nil, err
+	}
+	if err := v.guardRegexps(); err != nil {
+		return nil, err
+	}
 	v.captureToString()
 	if p.script != nil {
 		err = v.loadScript()
@@ -132,8 +138,6 @@ func (v *vm) installGlobals() error {
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.Runtime == RuntimeCloudFrontFunctions)
-	_ = opts.Set("maxStringLength", maxStringLength(mem))
-	_ = opts.Set("maxJSONDepth", o.MaxCallDepth)
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}
@@ -143,6 +147,9 @@ func (v *vm) installGlobals() error {
 // maxStringLength is the longest string the guards let JS build: Node's limit (2^29-24 UTF-16
 // units), lowered so a string fits in a quarter of the function's memory.
 func maxStringLength(memMB int) int {
+	if memMB <= 0 {
+		memMB = 128
+	}
 	n := 1<<29 - 24
 	if memMB > 0 && memMB<<20/8 < n {
 		n = memMB << 20 / 8

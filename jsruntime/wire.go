@@ -64,8 +64,13 @@ func (w wireOptions) options() Options {
 		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, AllowEval: w.AllowEval, Env: w.Env}
 }
 
+// initReply is the worker's answer to workerInit: empty when the function is ready, else why
+// not. A syntax error travels typed, so the node reports its position without parsing text.
 type initReply struct {
-	Error string `json:"error,omitempty"`
+	Error  string       `json:"error,omitempty"`
+	Syntax *SyntaxError `json:"syntax,omitempty"`
+	// Sandbox says which confinements the kernel allowed (see sandbox).
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // wireCall and wireResult are the call and result frames (binary, see wirecodec.go).

@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,12 +34,17 @@ type workerProc struct {
 	ended   bool // the output reached its end and the process was reaped
 	why     string
 	stderr  tailBuffer
+	sandbox string // what the worker's sandbox reported (see sandbox)
 }
 
 // workerSpin is how long either end of a worker's pipes polls for the next frame before it
 // parks (see spinReader): about one warm invocation and its codec, so that a reply on an idle
 // node is caught without a wake-up. The worker polls after each call for the next one, too.
 const workerSpin = 50 * time.Microsecond
+
+// errInitDied is the error of a worker that died before answering its init frame: with the
+// protocol intact, what kills a worker there is the code it was compiling.
+var errInitDied = errors.New("the code nests too deeply or exhausts the worker's limits while compiling")
 
 func startWorker(o Options) (*workerProc, error) {
 	argv := o.Worker.Command
@@ -50,7 +56,8 @@ func startWorker(o Options) (*workerProc, error) {
 		argv = []string{exe, "worker"}
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), o.Worker.Env...)
+	cmd.Env = workerEnv(o)
+	cmd.SysProcAttr = workerSysProcAttr()
 	w := &workerProc{started: time.Now(), cmd: cmd, pending: map[uint64]chan wireResult{}, done: make(chan struct{}),
 		rtok: make(chan struct{}, 1)}
 	w.stderr.max = 4 << 10
@@ -100,23 +107,34 @@ func startWorker(o Options) (*workerProc, error) {
 		typ, body, err := w.fr.next()
 		got <- reply{typ, body, err}
 	}()
+	// The node enforces the init deadline itself: a worker stuck in the parser or in native
+	// code is killed, however it got there.
+	t := time.NewTimer(o.InitTimeout + o.Worker.Grace)
+	defer t.Stop()
 	select {
 	case rp := <-got:
 		if rp.err != nil || rp.typ != frameInitReply {
-			return fail(fmt.Errorf("no init reply: %v", rp.err))
+			return fail(errInitDied)
 		}
 		var ir initReply
 		if err := json.Unmarshal(rp.body, &ir); err != nil {
 			return fail(err)
 		}
+		w.sandbox = ir.Sandbox
+		o.Logger.Debug("worker started", "function", o.Name, "version", o.Version, "pid", cmd.Process.Pid, "sandbox", ir.Sandbox)
+		if ir.Syntax != nil {
+			_ = cmd.Wait()
+			return nil, ir.Syntax
+		}
 		if ir.Error != "" {
 			_ = cmd.Wait()
-			return nil, fmt.Errorf("%s", strings.TrimPrefix(ir.Error, "jsruntime: "))
+			// New in the worker prefixed what New here prefixes again.
+			return nil, errors.New(strings.TrimPrefix(ir.Error, fmt.Sprintf("jsruntime: %s:%s: ", o.Name, o.Version)))
 		}
-	case <-time.After(o.InitTimeout + 5*time.Second):
+	case <-t.C:
 		_ = cmd.Process.Kill()
 		<-got
-		return fail(fmt.Errorf("init timed out"))
+		return fail(fmt.Errorf("compiling and loading the code took longer than %v", o.InitTimeout))
 	}
 	w.rtok <- struct{}{}
 	return w, nil

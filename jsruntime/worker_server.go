@@ -18,8 +18,9 @@ import (
 )
 
 // ServeWorker is the body of the hidden `verge worker` verb: it reads the function to host
-// from r, applies its OS limits to this process (RLIMIT_AS, GOMEMLIMIT, a smaller Go stack),
-// then serves calls concurrently until r closes. It returns the process exit code. Nothing
+// from r, applies its OS limits to this process (RLIMIT_AS, GOMEMLIMIT, a smaller Go stack)
+// and its sandbox (see sandbox) before compiling the code, then serves calls concurrently
+// until r closes (the node closed the pipe or died). It returns the process exit code. Nothing
 // but protocol frames may be written to w.
 func ServeWorker(r io.Reader, w io.Writer) int {
 	if f, ok := r.(*os.File); ok {
@@ -42,6 +43,7 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 		return 2
 	}
 	applyLimits(in)
+	sb := sandbox()
 	var wmu sync.Mutex
 	send := func(typ byte, v any) {
 		wmu.Lock()
@@ -61,11 +63,15 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	f, err := New(o)
 	if err != nil {
-		send(frameInitReply, initReply{Error: err.Error()})
+		ir := initReply{Error: err.Error(), Sandbox: sb}
+		if se := (*SyntaxError)(nil); errors.As(err, &se) {
+			ir.Syntax = se
+		}
+		send(frameInitReply, ir)
 		return 1
 	}
 	defer f.Close()
-	send(frameInitReply, initReply{})
+	send(frameInitReply, initReply{Sandbox: sb})
 	s := &workerServer{br: br, w: w, wmu: &wmu, o: o, l: f.backend.(*local)}
 	s.wg.Go(s.loop)
 	s.wg.Wait()

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"math"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,7 @@ type functionLoader struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	loaded  []*jsruntime.Function
+	guard   *jsruntime.MemoryGuard // for in-process functions; made with the first one
 }
 
 var _ edge.FunctionLoader = (*functionLoader)(nil)
@@ -49,10 +52,14 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	}
 	sum := sha256.Sum256(src)
 	version := hex.EncodeToString(sum[:6])
-	f, err := jsruntime.New(jsruntime.Options{
+	o := jsruntime.Options{
 		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: jsruntime.SingleFile(string(src)),
 		Isolation: iso, Metrics: l.metrics, Logger: l.log,
-	})
+	}
+	if iso == jsruntime.InProcess {
+		o.MemoryGuard = l.memoryGuard()
+	}
+	f, err := jsruntime.New(o)
 	if err != nil {
 		return edge.Loaded{}, err
 	}
@@ -66,11 +73,35 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	return edge.Loaded{Function: f, Dialect: d, Version: version}, nil
 }
 
+// memoryGuard returns the guard shared by in-process functions, starting it on first use. It
+// trips when the Go heap passes the node's memory limit (server.memory_limit, GOMEMLIMIT):
+// the collector keeps a healthy heap below it, so a heap past it is a runaway allocation,
+// which the guard stops by failing the in-process invocations running (503). Without a limit
+// it trips at inProcessHeapLimit.
+func (l *functionLoader) memoryGuard() *jsruntime.MemoryGuard {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.guard == nil {
+		limit := debug.SetMemoryLimit(-1)
+		if limit <= 0 || limit == math.MaxInt64 {
+			limit = inProcessHeapLimit
+		}
+		l.guard = jsruntime.NewMemoryGuard(uint64(limit), 0)
+	}
+	return l.guard
+}
+
+// inProcessHeapLimit is the memory guard's limit when the node has no memory limit.
+const inProcessHeapLimit = 4 << 30
+
 // Close stops every loaded function's runtimes.
 func (l *functionLoader) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range l.loaded {
 		_ = f.Close()
+	}
+	if l.guard != nil {
+		l.guard.Close()
 	}
 }

@@ -1,5 +1,5 @@
 // globals.js: the per-runtime prelude. It installs Node's globals (console, timers,
-// queueMicrotask, process, Buffer, URL, TextEncoder, crypto) and the defence-in-depth guards.
+// queueMicrotask, process, Buffer, URL, TextEncoder, crypto) and refuses eval unless allowed.
 // Called once per runtime as (global, natives, require, opts).
 'use strict';
 const { format } = require('internal/inspect');
@@ -99,32 +99,9 @@ lazy('crypto', () => require('crypto').webcrypto);
 lazy('atob', () => (s) => require('buffer').Buffer.from(String(s), 'base64').toString('latin1'));
 lazy('btoa', () => (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64'));
 
-// Guards. Strings Node cannot build (over 2^29-24 UTF-16 units) throw the RangeError Node
-// throws, before goja tries to allocate them.
-const maxString = opts.maxStringLength;
-const tooLong = () => new RangeError('Invalid string length');
-const sp = String.prototype;
-const repeat = sp.repeat, padStart = sp.padStart, padEnd = sp.padEnd;
-function guard(name, orig, size) {
-  Object.defineProperty(sp, name, {
-    configurable: true, writable: true, enumerable: false,
-    value: { [name](...a) { if (size(String(this), a) > maxString) throw tooLong(); return orig.apply(this, a); } }[name],
-  });
-}
-guard('repeat', repeat, (s, a) => s.length * Math.max(0, Number(a[0]) || 0));
-guard('padStart', padStart, (s, a) => Number(a[0]) || 0);
-guard('padEnd', padEnd, (s, a) => Number(a[0]) || 0);
-
-const jsonParse = JSON.parse;
-const maxDepth = opts.maxJSONDepth;
-Object.defineProperty(JSON, 'parse', {
-  configurable: true, writable: true, enumerable: false,
-  value: function parse(text, reviver) {
-    const s = String(text);
-    if (natives.jsonDepth(s) > maxDepth) throw new RangeError('Maximum call stack size exceeded');
-    return jsonParse(s, reviver);
-  },
-});
+// The allocation guards (String.prototype.repeat/padStart/padEnd, JSON.parse) are Go
+// functions installed after this prelude (installGuards in guards.go): a guard written here
+// would read globals that user code can replace.
 
 if (!opts.allowEval) {
   const refuse = function () {

@@ -1,0 +1,91 @@
+package jsruntime
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// procGone reports whether process pid has ended (gone, or a zombie not yet reaped).
+func procGone(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
+}
+
+// TestWorkerSandbox: a worker gets none of the node's environment, only Lambda's names and
+// what it needs itself; it runs under seccomp (where the kernel has it) with no file writes,
+// no core dumps and few descriptors; process.env shows Lambda's names and not the node's;
+// and the worker exits when the node closes its pipe.
+func TestWorkerSandbox(t *testing.T) {
+	t.Setenv("VERGE_ADMIN_TOKENS", "secret")
+	f := newProcessFn(t, `exports.handler = async () => ({ status: '200', body: JSON.stringify(process.env) })`)
+	r := f.backend.(*remote)
+	r.mu.Lock()
+	w := r.w
+	r.mu.Unlock()
+	pid := strconv.Itoa(w.cmd.Process.Pid)
+	t.Logf("sandbox: %s", w.sandbox)
+
+	env, err := os.ReadFile("/proc/" + pid + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for kv := range strings.SplitSeq(string(env), "\x00") {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			names[k] = true
+		}
+	}
+	if names["VERGE_ADMIN_TOKENS"] || names["HOME"] {
+		t.Errorf("the worker inherited the node's environment: %q", env)
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "TZ", "PATH"} {
+		if !names[k] {
+			t.Errorf("worker environment lacks %s", k)
+		}
+	}
+	res, err := f.Invoke(context.Background(), seedEvent(t, hooks.ViewerRequest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(res.Response.Body); strings.Contains(body, "secret") || !strings.Contains(body, "AWS_LAMBDA_FUNCTION_NAME") {
+		t.Errorf("process.env: %s", body)
+	}
+
+	status, _ := os.ReadFile("/proc/" + pid + "/status")
+	if strings.Contains(w.sandbox, "seccomp: on") && !strings.Contains(string(status), "Seccomp:\t2") {
+		t.Errorf("seccomp reported on, status says:\n%s", status)
+	}
+	limits, _ := os.ReadFile("/proc/" + pid + "/limits")
+	for _, want := range []string{`Max file size\s+0\s+0`, `Max core file size\s+0\s+0`, `Max open files\s+32\s+32`} {
+		if !matches(want, string(limits)) {
+			t.Errorf("limits lack %s:\n%s", want, limits)
+		}
+	}
+	fds, _ := os.ReadDir("/proc/" + pid + "/fd")
+	if len(fds) > 12 {
+		t.Errorf("the worker has %d descriptors open", len(fds))
+	}
+
+	_ = w.stdin.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for !procGone(w.cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not exit on the end of its input")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func matches(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -1,0 +1,37 @@
+package jsruntime
+
+import (
+	"os"
+	"strconv"
+)
+
+// workerEnv is a worker process's whole environment: what a Lambda@Edge function's process
+// sees (the names Lambda defines, with Verge's values, as process.env shows them), the few
+// Go settings the worker itself honours when the node has them, and WorkerOptions.Env. The
+// node's own environment (admin tokens, gossip keys, cloud credentials) is not passed on.
+func workerEnv(o Options) []string {
+	mem := o.Limits.MemoryMB
+	if mem <= 0 {
+		mem = 128
+	}
+	env := []string{
+		"AWS_REGION=us-east-1",
+		"AWS_LAMBDA_FUNCTION_NAME=us-east-1." + o.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION=" + o.Version,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(mem),
+		"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x",
+		"LAMBDA_TASK_ROOT=" + taskRoot,
+		"TZ=:UTC",
+		"LANG=en_US.UTF-8",
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"GOTRACEBACK=single",
+	}
+	// GOMAXPROCS bounds the worker's threads like the node's; GOCOVERDIR and GORACE keep
+	// coverage and race runs of the tests working.
+	for _, k := range []string{"GOMAXPROCS", "GOCOVERDIR", "GORACE"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return append(env, o.Worker.Env...)
+}
