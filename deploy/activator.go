@@ -284,7 +284,7 @@ func (a *Activator) options(name, version, runtime string, src registry.Source, 
 	if a.o.InProcess {
 		o.Isolation = jsruntime.InProcess
 	}
-	if runtime != registry.RuntimeCloudFrontFunctions {
+	if !hooks.IsCloudFrontFunctions(runtime) {
 		o.MaxSourceBytes = int(a.reg.Limits().Unpacked)
 	}
 	return o
@@ -350,8 +350,5 @@ func (a *Activator) Close() error {
 }
 
 func dialect(runtime string) hooks.Dialect {
-	if runtime == registry.RuntimeCloudFrontFunctions {
-		return hooks.CloudFrontFunctions
-	}
-	return hooks.LambdaEdge
+	return hooks.DialectOf(runtime)
 }

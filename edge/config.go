@@ -180,7 +180,8 @@ type FunctionConfig struct {
 	File string `yaml:"file"`
 	// Source is the code itself, for short functions written inline.
 	Source string `yaml:"source"`
-	// Runtime is "lambda-edge" (default) or "cloudfront-functions".
+	// Runtime is "lambda-edge" (default), "cloudfront-js-1.0" or "cloudfront-js-2.0"
+	// ("cloudfront-functions" is an alias of cloudfront-js-2.0).
 	Runtime string `yaml:"runtime"`
 	// Isolation is "in-process" (default for operator-attached code) or "process".
 	Isolation string `yaml:"isolation"`

@@ -72,13 +72,11 @@ func (c *Config) validate() error {
 		case (f.File == "") == (f.Source == ""):
 			return c.fieldErr(f.node, "file", field+".file", "exactly one of file and source is required")
 		}
-		switch f.Runtime {
-		case "":
-			f.Runtime = "lambda-edge"
-		case "lambda-edge", "cloudfront-functions":
-		default:
-			return c.fieldErr(f.node, "runtime", field+".runtime", "unknown runtime %q (want lambda-edge or cloudfront-functions)", f.Runtime)
+		rt, err := hooks.CanonicalRuntime(f.Runtime)
+		if err != nil {
+			return c.fieldErr(f.node, "runtime", field+".runtime", "%v", err)
 		}
+		f.Runtime = rt
 		switch f.Isolation {
 		case "":
 			f.Isolation = "in-process"

@@ -17,6 +17,7 @@ var _ binding = cffBinding{}
 
 func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	rt := v.rt
+	v.cf.stage = ev.Stage
 	root := rt.NewObject()
 	_ = root.Set("version", "1.0")
 	c := rt.NewObject()

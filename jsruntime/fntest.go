@@ -66,7 +66,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if len(rep.Output) == 0 {
 		rep.Output = json.RawMessage("null")
 	}
-	if f.opts.Runtime == RuntimeCloudFrontFunctions && inv.Err == nil {
+	if f.opts.cff() && inv.Err == nil {
 		rep.Output = wrapCFFOutput(rep.Output, inv.Result)
 	}
 	err = inv.Err

@@ -14,6 +14,7 @@ import (
 	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
 	"github.com/dop251/goja_nodejs/require"
+	"github.com/vergecdn/verge/hooks"
 )
 
 // taskRoot is where a function's files appear to live, as in Lambda.
@@ -81,10 +82,10 @@ func compile(o Options) (*program, error) {
 	if !hasKey(files, p.entry) {
 		return nil, fmt.Errorf("jsruntime: entry file %q is not in the package", c.Entry)
 	}
-	if o.Runtime == RuntimeCloudFrontFunctions {
-		prg, err := goja.Compile(entry, files[p.entry], true)
+	if o.cff() {
+		prg, err := compileCFF(o.Runtime, entry, files[p.entry])
 		if err != nil {
-			return nil, fmt.Errorf("jsruntime: compile: %w", err)
+			return nil, err
 		}
 		p.script = prg
 	} else {
@@ -149,7 +150,7 @@ func prepareSource(runtime, name, src string) string {
 	if strings.HasPrefix(src, "#!") {
 		src = "//" + src[2:]
 	}
-	if runtime != RuntimeCloudFrontFunctions && isESM(name, src) {
+	if !hooks.IsCloudFrontFunctions(runtime) && isESM(name, src) {
 		src = esmToCJS(src)
 	}
 	return src

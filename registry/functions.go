@@ -6,11 +6,13 @@ import (
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 // Upload is new $LATEST code for a function.
 type Upload struct {
-	// Runtime is RuntimeLambdaEdge (default) or RuntimeCloudFrontFunctions.
+	// Runtime is a runtime name (hooks.CanonicalRuntime; default RuntimeLambdaEdge).
 	Runtime string
 	// Description replaces the function's description when not empty.
 	Description string
@@ -34,14 +36,13 @@ func (s *Store) Prepare(up Upload) (Source, error) {
 	return Unpack(up.Package, up.Entry, s.limits)
 }
 
+// runtimeOf returns the canonical name of an upload's runtime ("" is lambda-edge).
 func runtimeOf(rt string) (string, error) {
-	switch rt {
-	case "":
-		return RuntimeLambdaEdge, nil
-	case RuntimeLambdaEdge, RuntimeCloudFrontFunctions:
-		return rt, nil
+	c, err := hooks.CanonicalRuntime(rt)
+	if err != nil {
+		return "", invalid("%v", err)
 	}
-	return "", invalid("runtime %q: want %s or %s", rt, RuntimeLambdaEdge, RuntimeCloudFrontFunctions)
+	return c, nil
 }
 
 // PutCode creates function name, or replaces its $LATEST code, durably. The blob is stored

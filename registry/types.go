@@ -1,11 +1,18 @@
 package registry
 
-import "time"
+import (
+	"time"
 
-// Runtime names (the same strings as jsruntime's; the registry does not import jsruntime).
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Runtime names (hooks.CanonicalRuntime). New records store the canonical name; records
+// stored with the older "cloudfront-functions" (an alias of cloudfront-js-2.0) stay valid.
 const (
-	RuntimeLambdaEdge          = "lambda-edge"
-	RuntimeCloudFrontFunctions = "cloudfront-functions"
+	RuntimeLambdaEdge          = hooks.RuntimeLambdaEdge
+	RuntimeCloudFrontJS1       = hooks.RuntimeCloudFrontJS1
+	RuntimeCloudFrontJS2       = hooks.RuntimeCloudFrontJS2
+	RuntimeCloudFrontFunctions = hooks.RuntimeCloudFrontFunctions
 )
 
 // Latest is the qualifier of a function's mutable, unpublished code.

@@ -75,7 +75,7 @@ func newFnDeployCmd() *cobra.Command {
 	cf.bind(cmd)
 	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file, or a .zip package")
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory to package (zipped with all its files)")
-	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function) or cloudfront-functions")
+	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function), cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
 	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file)")
 	cmd.Flags().StringVar(&desc, "description", "", "the function's description")
 	return cmd

@@ -49,7 +49,7 @@ func newFnTestCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&file, "file", "", "the function's source file (sibling .js/.json files are bundled)")
 	cmd.Flags().StringVar(&event, "event", "", "the event JSON file (Lambda@Edge or CloudFront Functions shape)")
-	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge or cloudfront-functions")
+	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge, cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
 	cmd.Flags().StringVar(&stage, "stage", "", "override the event type: viewer-request, origin-request, origin-response, viewer-response")
 	_ = cmd.MarkFlagRequired("file")
 	_ = cmd.MarkFlagRequired("event")

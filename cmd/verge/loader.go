@@ -59,11 +59,7 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	l.mu.Lock()
 	l.loaded = append(l.loaded, f)
 	l.mu.Unlock()
-	d := hooks.LambdaEdge
-	if fc.Runtime == jsruntime.RuntimeCloudFrontFunctions {
-		d = hooks.CloudFrontFunctions
-	}
-	return edge.Loaded{Function: f, Dialect: d, Version: version}, nil
+	return edge.Loaded{Function: f, Dialect: hooks.DialectOf(fc.Runtime), Version: version}, nil
 }
 
 // Close stops every loaded function's runtimes.
