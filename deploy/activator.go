@@ -18,6 +18,7 @@ import (
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	Rand func() float64
 	// Now is the clock for log entries. Default time.Now.
 	Now func() time.Time
+	// KVS holds the KeyValueStores CloudFront functions read (cf.kvs()). nil: none, and a
+	// function associated with a store finds none (cf.kvs() throws).
+	KVS *kvs.Stores
 }
 
 // Activator applies the registry to a Target. Its methods are safe for concurrent use.
@@ -83,10 +87,10 @@ type slot struct {
 }
 
 // key identifies a built version. $LATEST's key changes with its code.
-type key struct{ fn, version, sha, runtime, entry string }
+type key struct{ fn, version, sha, runtime, entry, kvs string }
 
 func keyOf(t registry.Target) key {
-	return key{t.Function, t.Version, t.Code.SHA256, t.Runtime, t.Code.Entry}
+	return key{t.Function, t.Version, t.Code.SHA256, t.Runtime, t.Code.Entry, t.KVS}
 }
 
 // New returns an Activator that has not started: Start attaches it to its target.
@@ -267,7 +271,11 @@ func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Func
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s:%s: %w", t.Function, t.Version, err)
 	}
-	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, src, minWarm))
+	o := a.options(t.Function, t.Version, t.Runtime, src, minWarm)
+	if t.KVS != "" && a.o.KVS != nil {
+		o.KVS = &jsruntime.KeyValueStore{Name: t.KVS, Snapshot: a.o.KVS.Source(t.KVS)}
+	}
+	f, err := jsruntime.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}

@@ -185,6 +185,10 @@ type FunctionConfig struct {
 	Runtime string `yaml:"runtime"`
 	// Isolation is "in-process" (default for operator-attached code) or "process".
 	Isolation string `yaml:"isolation"`
+	// KVS names the KeyValueStore a CloudFront function (cloudfront-js-2.0) reads with
+	// cf.kvs(): a store of the node's data directory, managed with `verge kvs`. Read live: a
+	// change to the store needs no reload.
+	KVS string `yaml:"kvs"`
 
 	node *yaml.Node
 }

@@ -77,6 +77,9 @@ func (c *Config) validate() error {
 			return c.fieldErr(f.node, "runtime", field+".runtime", "%v", err)
 		}
 		f.Runtime = rt
+		if f.KVS != "" && rt != hooks.RuntimeCloudFrontJS2 {
+			return c.fieldErr(f.node, "kvs", field+".kvs", "a KeyValueStore needs runtime %s, not %s", hooks.RuntimeCloudFrontJS2, rt)
+		}
 		switch f.Isolation {
 		case "":
 			f.Isolation = "in-process"

@@ -26,6 +26,9 @@ type TestOptions struct {
 	Stage string
 	// Timeout overrides the stage's default limit.
 	Timeout time.Duration
+	// KVS, if set, is the KeyValueStore a CloudFront function reads with cf.kvs(): a file in
+	// CloudFront's import format, read once (verge fn test --kvs).
+	KVS string
 }
 
 // TestReport is the JSON `verge fn test` prints: {"output", "logs", "durationMs", "error"}.
@@ -51,8 +54,14 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if err != nil {
 		return TestReport{}, err
 	}
-	f, err := New(Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
-		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1})
+	opts := Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
+		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1}
+	if o.KVS != "" {
+		if opts.KVS, err = readKVSFile(o.KVS); err != nil {
+			return TestReport{}, err
+		}
+	}
+	f, err := New(opts)
 	if err != nil {
 		return TestReport{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/kvs"
 )
 
 // Upload is new $LATEST code for a function.
@@ -20,6 +21,9 @@ type Upload struct {
 	Package []byte
 	// Entry is the handler's file in a zip (see Unpack).
 	Entry string
+	// KVS names the KeyValueStore a CloudFront function reads with cf.kvs() ("" for none). As
+	// CloudFront's UpdateFunction takes the whole FunctionConfig, every upload sets it.
+	KVS string
 }
 
 // Prepare validates an upload without storing it: the runtime, the package limits (an
@@ -29,6 +33,9 @@ func (s *Store) Prepare(up Upload) (Source, error) {
 	rt, err := runtimeOf(up.Runtime)
 	if err != nil {
 		return Source{}, err
+	}
+	if up.KVS != "" && (rt != RuntimeCloudFrontJS2 || !kvs.ValidName(up.KVS)) {
+		return Source{}, invalid("kvs %q: a KeyValueStore name (1-64 letters, digits, '-' or '_'), for runtime cloudfront-js-2.0 only", up.KVS)
 	}
 	if err := checkSize(int64(len(up.Package)), s.limits.ForUpload(rt), "package"); err != nil {
 		return Source{}, err
@@ -85,7 +92,7 @@ func (s *Store) PutCode(who, name string, up Upload) (Function, error) {
 			f = Function{Name: name, Created: c.stamp.Time, LastVersion: mk.Versions}
 		}
 		old = f.Latest.SHA256
-		f.Runtime, f.Latest, f.Stamp = rt, code, c.stamp
+		f.Runtime, f.Latest, f.Stamp, f.KVS = rt, code, c.stamp, up.KVS
 		if up.Description != "" {
 			f.Description = up.Description
 		}
@@ -123,7 +130,7 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 			if err != nil {
 				return AuditEntry{}, err
 			}
-			if found && last.Code.SHA256 == f.Latest.SHA256 && last.Runtime == f.Runtime && last.Code.Entry == f.Latest.Entry {
+			if found && last.Code.SHA256 == f.Latest.SHA256 && last.Runtime == f.Runtime && last.Code.Entry == f.Latest.Entry && last.KVS == f.KVS {
 				v = last
 				return AuditEntry{}, errUnchanged
 			}
@@ -136,7 +143,7 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 		// stamp (a publish does not overwrite a newer $LATEST written elsewhere).
 		f.LastVersion = max(f.LastVersion, mk.Versions) + 1
 		f.Revision = c.stamp.Revision
-		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, Description: description,
+		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, KVS: f.KVS, Description: description,
 			Code: f.Latest, Created: c.stamp.Time, Node: c.stamp.Node, Logical: c.stamp.Logical, Revision: c.stamp.Revision}
 		if v.Manifest, err = s.gate.sign(v); err != nil {
 			return AuditEntry{}, err

@@ -53,6 +53,8 @@ type Function struct {
 	Name        string `json:"name"`
 	Runtime     string `json:"runtime"`
 	Description string `json:"description,omitempty"`
+	// KVS is the associated KeyValueStore's name (CloudFront Functions), "" for none.
+	KVS string `json:"kvs,omitempty"`
 	Latest      Code   `json:"latest"`
 	// LastVersion is the highest version number ever published; numbers are never reused,
 	// even after the version is deleted.
@@ -67,6 +69,7 @@ type Version struct {
 	Function    string    `json:"function"`
 	Number      int       `json:"version"`
 	Runtime     string    `json:"runtime"`
+	KVS         string    `json:"kvs,omitempty"` // the function's KeyValueStore when published
 	Description string    `json:"description,omitempty"`
 	Code        Code      `json:"code"`
 	Created     time.Time `json:"created"`

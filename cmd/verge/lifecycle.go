@@ -13,6 +13,7 @@ import (
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -28,6 +29,7 @@ type lifecycle struct {
 
 	reg *registry.Store
 	act *deploy.Activator
+	kvs *kvs.Stores // KeyValueStores under the data directory
 	srv atomic.Pointer[edge.Server]
 }
 
@@ -72,15 +74,22 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log})
+	stores, err := kvs.Open(cfg.Data)
 	if err != nil {
 		reg.Close()
 		return nil, err
 	}
-	l := &lifecycle{reg: reg, act: act}
-	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Tokens: o.Tokens, Logger: log, Behaviors: l.behaviors})
+	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log, KVS: stores})
+	if err != nil {
+		stores.Close()
+		reg.Close()
+		return nil, err
+	}
+	l := &lifecycle{reg: reg, act: act, kvs: stores}
+	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Tokens: o.Tokens, Logger: log, Behaviors: l.behaviors, KVS: stores})
 	if err != nil {
 		act.Close()
+		stores.Close()
 		reg.Close()
 		return nil, err
 	}
@@ -108,5 +117,5 @@ func (l *lifecycle) StopStreams() { l.act.StopFollowers() }
 // Close stops the activator, closes every function and the registry. Call it after the
 // server has shut down.
 func (l *lifecycle) Close() error {
-	return errors.Join(l.act.Close(), l.reg.Close())
+	return errors.Join(l.act.Close(), l.reg.Close(), l.kvs.Close())
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 )
 
 // functionLoader loads the configuration's `functions:` entries with jsruntime. It keeps what
@@ -19,6 +20,7 @@ import (
 type functionLoader struct {
 	metrics *jsruntime.Metrics
 	log     *slog.Logger
+	kvs     *kvs.Stores // the stores functions[].kvs names; nil: none
 	mu      sync.Mutex
 	loaded  []*jsruntime.Function
 }
@@ -49,10 +51,14 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	}
 	sum := sha256.Sum256(src)
 	version := hex.EncodeToString(sum[:6])
-	f, err := jsruntime.New(jsruntime.Options{
+	o := jsruntime.Options{
 		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: jsruntime.SingleFile(string(src)),
 		Isolation: iso, Metrics: l.metrics, Logger: l.log,
-	})
+	}
+	if fc.KVS != "" && l.kvs != nil {
+		o.KVS = &jsruntime.KeyValueStore{Name: fc.KVS, Snapshot: l.kvs.Source(fc.KVS)}
+	}
+	f, err := jsruntime.New(o)
 	if err != nil {
 		return edge.Loaded{}, err
 	}

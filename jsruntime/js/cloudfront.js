@@ -32,7 +32,7 @@ function handle() {
 function kvs(id) {
   const name = natives.kvsName();
   if (name === undefined) throw new Error('KVSNamespaceNotFound: no KeyValueStore is associated with this function');
-  if (id !== undefined && String(id) !== name) throw new Error('KVSNamespaceNotFound: KeyValueStore ' + JSON.stringify(String(id)) + ' is not associated with this function');
+  if (id !== undefined && name !== '' && String(id) !== name) throw new Error('KVSNamespaceNotFound: KeyValueStore ' + JSON.stringify(String(id)) + ' is not associated with this function');
   return handle();
 }
 
