@@ -54,8 +54,8 @@ type Function struct {
 	Runtime     string `json:"runtime"`
 	Description string `json:"description,omitempty"`
 	// KVS is the associated KeyValueStore's name (CloudFront Functions), "" for none.
-	KVS string `json:"kvs,omitempty"`
-	Latest      Code   `json:"latest"`
+	KVS    string `json:"kvs,omitempty"`
+	Latest Code   `json:"latest"`
 	// LastVersion is the highest version number ever published; numbers are never reused,
 	// even after the version is deleted.
 	LastVersion int       `json:"lastVersion"`

@@ -25,9 +25,13 @@ func newKVSCmd() *cobra.Command {
 		kvsVerb("describe STORE", "Describe a store (keys, size, dates)", 1, false,
 			func(args []string) (string, string) { return "GET", kvsPath(args[0]) }),
 		kvsVerb("get STORE KEY", "Print one value", 2, false,
-			func(args []string) (string, string) { return "GET", kvsPath(args[0]) + "/keys/" + url.PathEscape(args[1]) }),
+			func(args []string) (string, string) {
+				return "GET", kvsPath(args[0]) + "/keys/" + url.PathEscape(args[1])
+			}),
 		kvsVerb("delete STORE KEY", "Delete one key", 2, false,
-			func(args []string) (string, string) { return "DELETE", kvsPath(args[0]) + "/keys/" + url.PathEscape(args[1]) }),
+			func(args []string) (string, string) {
+				return "DELETE", kvsPath(args[0]) + "/keys/" + url.PathEscape(args[1])
+			}),
 		newKVSPutCmd(), newKVSListCmd(),
 	)
 	return cmd
