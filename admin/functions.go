@@ -96,7 +96,7 @@ func (a *api) putCode(w http.ResponseWriter, r *http.Request) {
 	}
 	src, err := a.reg.Prepare(up)
 	if err == nil {
-		err = a.act.Check(name, up.Runtime, src)
+		err = a.act.Check(name, up.Runtime, up.KVS, src)
 	}
 	if err != nil {
 		a.fail(w, err)

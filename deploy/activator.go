@@ -271,18 +271,15 @@ func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Func
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s:%s: %w", t.Function, t.Version, err)
 	}
-	o := a.options(t.Function, t.Version, t.Runtime, src, minWarm)
-	if t.KVS != "" && a.o.KVS != nil {
-		o.KVS = &jsruntime.KeyValueStore{Name: t.KVS, Snapshot: a.o.KVS.Source(t.KVS)}
-	}
-	f, err := jsruntime.New(o)
+	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, t.KVS, src, minWarm))
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
 	return f, nil
 }
 
-func (a *Activator) options(name, version, runtime string, src registry.Source, minWarm int) jsruntime.Options {
+// options are the jsruntime options of a function version; store names its KeyValueStore.
+func (a *Activator) options(name, version, runtime, store string, src registry.Source, minWarm int) jsruntime.Options {
 	o := jsruntime.Options{
 		Name: name, Version: version, Runtime: runtime,
 		Code:      jsruntime.Code{Files: src.Files, Entry: src.Entry},
@@ -291,6 +288,9 @@ func (a *Activator) options(name, version, runtime string, src registry.Source, 
 	}
 	if a.o.InProcess {
 		o.Isolation = jsruntime.InProcess
+	}
+	if store != "" && a.o.KVS != nil {
+		o.KVS = &jsruntime.KeyValueStore{Name: store, Snapshot: a.o.KVS.Source(store)}
 	}
 	if !hooks.IsCloudFrontFunctions(runtime) {
 		o.MaxSourceBytes = int(a.reg.Limits().Unpacked)
