@@ -18,6 +18,9 @@ var _ binding = cffBinding{}
 func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	rt := v.rt
 	v.cf.stage = ev.Stage
+	if v.cf.source != nil {
+		return v.cffEventFromSource(v.cf.source, ev)
+	}
 	root := rt.NewObject()
 	_ = root.Set("version", "1.0")
 	c := rt.NewObject()

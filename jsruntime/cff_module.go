@@ -31,7 +31,8 @@ type EdgeLocation struct {
 
 // cffCall is a vm's state for the running CloudFront function invocation.
 type cffCall struct {
-	stage hooks.Stage
+	stage  hooks.Stage
+	source []byte // the event file's JSON, when verge fn test gave one
 }
 
 // cff reports whether o runs a CloudFront function (either runtime).

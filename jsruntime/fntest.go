@@ -1,11 +1,13 @@
 package jsruntime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +41,13 @@ type TestReport struct {
 	Logs       []string        `json:"logs"`
 	DurationMs float64         `json:"durationMs"`
 	Error      *string         `json:"error"`
+	// ComputeUtilization is, for CloudFront Functions, TestFunction's figure: the run time as
+	// a percentage of a 1 ms budget, capped at 100, as a string (CloudFront does not publish
+	// its formula).
+	ComputeUtilization string `json:"computeUtilization,omitempty"`
+	// Notes are remarks for the person running the test (an inferred stage), not part of the
+	// report: verge fn test prints them on stderr.
+	Notes []string `json:"-"`
 }
 
 // RunTest runs one function on one event in this process, without a server, and validates its
@@ -50,7 +59,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if err != nil {
 		return TestReport{}, err
 	}
-	ev, err := ParseEvent(o.Event, o.Stage)
+	ev, inferred, err := parseEvent(o.Event, o.Stage)
 	if err != nil {
 		return TestReport{}, err
 	}
@@ -66,8 +75,19 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 		return TestReport{}, err
 	}
 	defer f.Close()
-	inv := f.InvokeDetailed(ctx, ev)
+	var inv Invocation
+	if f.opts.cff() {
+		inv = f.invokeSource(ctx, ev, o.Event)
+	} else {
+		inv = f.InvokeDetailed(ctx, ev)
+	}
 	rep := TestReport{Logs: make([]string, 0, len(inv.Logs)), DurationMs: float64(inv.Duration.Microseconds()) / 1000}
+	if inferred {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the event has no eventType: ran it as %s (--stage chooses)", ev.Stage))
+	}
+	if f.opts.cff() {
+		rep.ComputeUtilization = computeUtilization(inv.Duration)
+	}
 	for _, l := range inv.Logs {
 		rep.Logs = append(rep.Logs, l.Message)
 	}
@@ -89,25 +109,50 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	return rep, nil
 }
 
+// invokeSource is InvokeDetailed for a CloudFront function, with the event built from the
+// event file's own JSON (cffEventFromSource). In process only, as RunTest is.
+func (f *Function) invokeSource(ctx context.Context, ev *hooks.Event, src []byte) Invocation {
+	start := time.Now()
+	if !ev.Stage.IsViewer() {
+		return Invocation{Err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
+	}
+	lim := f.opts.Limits.WithDefaults(ev.Stage)
+	out := f.backend.run(ctx, &call{ev: ev, lim: lim, deadline: start.Add(lim.Timeout), start: start, wantJSON: true, source: src})
+	return Invocation{Result: out.result, Output: out.output, Logs: out.logs, Duration: time.Since(start), Err: out.err}
+}
+
+// computeUtilization is TestFunction's ComputeUtilization for a run of d (see TestReport).
+func computeUtilization(d time.Duration) string {
+	return strconv.Itoa(min(100, int(d.Microseconds()/10)))
+}
+
 // wrapCFFOutput normalises a CloudFront function's output as TestFunction does: wrapped by kind,
-// with cookies always present.
+// with cookies always present. The function's key order is kept.
 func wrapCFFOutput(out json.RawMessage, res hooks.Result) json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(out, &m) != nil {
+	var m ordered
+	if json.Unmarshal(out, &m) != nil || m == nil {
 		return out
 	}
-	if _, ok := m["cookies"]; !ok {
-		m["cookies"] = json.RawMessage("{}")
+	if !slices.ContainsFunc(m, func(x member) bool { return x.Key == "cookies" }) {
+		m = append(m, member{Key: "cookies", Val: json.RawMessage("{}")})
 	}
 	kind := "request"
 	if res.Response != nil {
 		kind = "response"
 	}
-	b, err := json.Marshal(map[string]any{kind: m})
-	if err != nil {
-		return out
+	var b bytes.Buffer
+	b.WriteString(`{"` + kind + `":{`)
+	for i, x := range m {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(x.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(x.Val)
 	}
-	return b
+	b.WriteString("}}")
+	return b.Bytes()
 }
 
 // loadPackage reads file as the entry of a package whose other modules are read from its
@@ -133,7 +178,10 @@ type AWSTestResult struct {
 // AWS converts the report to TestFunction's shape. ComputeUtilization is the run time as a
 // percentage of a 1 ms budget, capped at 100 (CloudFront does not publish its formula).
 func (r TestReport) AWS() AWSTestResult {
-	out := AWSTestResult{FunctionExecutionLogs: r.Logs, ComputeUtilization: strconv.Itoa(min(100, int(r.DurationMs*100)))}
+	out := AWSTestResult{FunctionExecutionLogs: r.Logs, ComputeUtilization: r.ComputeUtilization}
+	if out.ComputeUtilization == "" {
+		out.ComputeUtilization = computeUtilization(time.Duration(r.DurationMs * float64(time.Millisecond)))
+	}
 	if r.Error != nil {
 		out.FunctionErrorMessage = "The CloudFront function associated with the CloudFront distribution is invalid or could not run. " + *r.Error
 	} else {

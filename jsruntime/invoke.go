@@ -18,6 +18,7 @@ type call struct {
 	start     time.Time // when the call began, if known: saves clock reads on the warm path
 	requestID string    // context.awsRequestId; read it with id
 	wantJSON  bool      // also return JSON.stringify of what the function returned
+	source    []byte    // the event file's JSON (verge fn test of a CloudFront function), see cffEventFromSource
 }
 
 // id returns context.awsRequestId, made on first use: most invocations neither read it nor
@@ -97,6 +98,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	*s = settlement{}
 	v.curState = current{s: s, deadline: c.deadline}
 	v.cur = &v.curState
+	v.cf.source = c.source
 	evVal, err := v.p.binding().event(v, c.ev)
 	if err != nil {
 		return v.fail(err, c)

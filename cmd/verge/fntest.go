@@ -35,6 +35,9 @@ func newFnTestCmd() *cobra.Command {
 				msg := err.Error() + runtimeHint(file, runtime)
 				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
 			}
+			for _, n := range rep.Notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "verge: %s: %s\n", event, n)
+			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(rep); err != nil {
