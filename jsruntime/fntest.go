@@ -75,12 +75,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 		return TestReport{}, err
 	}
 	defer f.Close()
-	var inv Invocation
-	if f.opts.cff() {
-		inv = f.invokeSource(ctx, ev, o.Event)
-	} else {
-		inv = f.InvokeDetailed(ctx, ev)
-	}
+	inv := f.invokeSource(ctx, ev, o.Event)
 	rep := TestReport{Logs: make([]string, 0, len(inv.Logs)), DurationMs: float64(inv.Duration.Microseconds()) / 1000}
 	if inferred {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the event has no eventType: ran it as %s (--stage chooses)", ev.Stage))
@@ -109,11 +104,11 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	return rep, nil
 }
 
-// invokeSource is InvokeDetailed for a CloudFront function, with the event built from the
-// event file's own JSON (cffEventFromSource). In process only, as RunTest is.
+// invokeSource is InvokeDetailed with the event built after the event file's own JSON
+// (cffEventFromSource, leShapesFromSource). In process only, as RunTest is.
 func (f *Function) invokeSource(ctx context.Context, ev *hooks.Event, src []byte) Invocation {
 	start := time.Now()
-	if !ev.Stage.IsViewer() {
+	if f.opts.cff() && !ev.Stage.IsViewer() {
 		return Invocation{Err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
 	}
 	lim := f.opts.Limits.WithDefaults(ev.Stage)

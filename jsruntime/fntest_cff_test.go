@@ -68,3 +68,41 @@ func TestRunTestCloudFrontFidelity(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTestLambdaEdgeFidelity checks verge fn test for Lambda@Edge: the event in the file's
+// key order with no config field the file lacks, and a stage inferred from the shape.
+func TestRunTestLambdaEdgeFidelity(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "index.js")
+	src := `exports.handler = async (event) => { console.log(JSON.stringify(event)); const cf = event.Records[0].cf; return cf.response || cf.request; };`
+	if err := os.WriteFile(fn, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tt := range map[string]struct{ event, log, note string }{
+		"file order": {
+			event: `{"Records":[{"cf":{"request":{"uri":"/x","method":"GET","headers":{"host":[{"key":"Host","value":"a"}]},"querystring":"","clientIp":"1.1.1.1"},"config":{"eventType":"viewer-request","distributionId":"D"}}}]}`,
+			log:   `{"Records":[{"cf":{"request":{"uri":"/x","method":"GET","headers":{"host":[{"key":"Host","value":"a"}]},"querystring":"","clientIp":"1.1.1.1"},"config":{"eventType":"viewer-request","distributionId":"D"}}}]}`,
+		},
+		"inferred origin-response": {
+			event: `{"Records":[{"cf":{"config":{},"request":{"clientIp":"1.1.1.1","headers":{},"method":"GET","querystring":"","uri":"/"},"response":{"headers":{},"status":"200","statusDescription":"OK"}}}]}`,
+			log:   `{"Records":[{"cf":{"config":{},"request":{"clientIp":"1.1.1.1","headers":{},"method":"GET","querystring":"","uri":"/"},"response":{"headers":{},"status":"200","statusDescription":"OK"}}}]}`,
+			note:  "ran it as origin-response",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{File: fn, Event: []byte(tt.event)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Error != nil {
+				t.Fatalf("error: %s", *rep.Error)
+			}
+			if len(rep.Logs) != 1 || rep.Logs[0] != tt.log {
+				t.Errorf("event seen by the function:\n got  %q\n want %q", rep.Logs, tt.log)
+			}
+			if got := strings.Join(rep.Notes, "\n"); (tt.note == "") != (got == "") || !strings.Contains(got, tt.note) {
+				t.Errorf("notes %q, want %q", got, tt.note)
+			}
+		})
+	}
+}
