@@ -17,7 +17,7 @@ var _ binding = cffBinding{}
 
 func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	rt := v.rt
-	v.cf.stage = ev.Stage
+	v.cf.stage, v.cf.choice = ev.Stage, nil
 	if v.cf.source != nil {
 		return v.cffEventFromSource(v.cf.source, ev)
 	}

@@ -32,7 +32,8 @@ type EdgeLocation struct {
 // cffCall is a vm's state for the running CloudFront function invocation.
 type cffCall struct {
 	stage  hooks.Stage
-	source []byte // the event file's JSON, when verge fn test gave one
+	source []byte              // the event file's JSON, when verge fn test gave one
+	choice *hooks.OriginChoice // the origin calls' choice (cff_origin.go)
 }
 
 // cff reports whether o runs a CloudFront function (either runtime).
@@ -88,14 +89,12 @@ func (v *vm) cloudFrontNatives(set func(string, func(goja.FunctionCall) goja.Val
 		_ = l.Set("region", o.EdgeLocation.Region)
 		return l
 	})
-	set("cfOrigin", func(c goja.FunctionCall) goja.Value {
-		panic(rt.NewTypeError("origin modification is not supported yet"))
-	})
+	set("cfOrigin", v.cfOrigin)
 }
 
-// readKVSFile reads a store in CloudFront's import format for an offline run. Its Name is
-// empty, so cf.kvs(id) accepts whatever id the code names.
-func readKVSFile(file string) (*KeyValueStore, error) {
+// LoadKeyValueStore reads a store in CloudFront's import format for an offline run (verge fn
+// test --kvs). Its Name is empty, so cf.kvs(id) accepts whatever id the code names.
+func LoadKeyValueStore(file string) (*KeyValueStore, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("jsruntime: kvs: %w", err)

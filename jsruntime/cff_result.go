@@ -9,7 +9,11 @@ import (
 )
 
 func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	return decodeCFF(v.rt, ev, val)
+	res, err := decodeCFF(v.rt, ev, val)
+	if err == nil && res.Request != nil && v.cf.choice != nil {
+		res.Request.OriginChoice = v.cf.choice
+	}
+	return res, err
 }
 
 // decodeCFF reads a CloudFront function's result: the request (continue) or a response object

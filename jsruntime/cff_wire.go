@@ -17,6 +17,7 @@ const frameKVS = 'K'
 
 // wireCloudFront is the part of a worker's init that CloudFront functions use.
 type wireCloudFront struct {
+	HasKVS       bool         `json:"hasKVS,omitempty"`
 	KVSName      string       `json:"kvsName,omitempty"`
 	EdgeLocation EdgeLocation `json:"edgeLocation"`
 }
@@ -24,7 +25,7 @@ type wireCloudFront struct {
 func cloudFrontInit(o Options) wireCloudFront {
 	w := wireCloudFront{EdgeLocation: o.EdgeLocation}
 	if o.KVS != nil {
-		w.KVSName = o.KVS.Name
+		w.HasKVS, w.KVSName = true, o.KVS.Name
 	}
 	return w
 }
@@ -34,7 +35,7 @@ func cloudFrontInit(o Options) wireCloudFront {
 func (w wireCloudFront) apply(o *Options) *kvsHolder {
 	h := &kvsHolder{}
 	o.EdgeLocation = w.EdgeLocation
-	if w.KVSName != "" {
+	if w.HasKVS {
 		o.KVS = &KeyValueStore{Name: w.KVSName, Snapshot: h.snap.Load}
 	}
 	return h

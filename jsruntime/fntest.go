@@ -66,7 +66,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	opts := Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
 		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1}
 	if o.KVS != "" {
-		if opts.KVS, err = readKVSFile(o.KVS); err != nil {
+		if opts.KVS, err = LoadKeyValueStore(o.KVS); err != nil {
 			return TestReport{}, err
 		}
 	}

@@ -38,9 +38,9 @@ function kvs(id) {
 
 const cf = {
   kvs,
-  updateRequestOrigin(params) { natives.cfOrigin('update', params); },
-  selectRequestOriginById(id) { natives.cfOrigin('select', id); },
-  createRequestOriginGroup(params) { natives.cfOrigin('group', params); },
+  updateRequestOrigin(params) { natives.cfOrigin('updateRequestOrigin', params); },
+  selectRequestOriginById(id) { natives.cfOrigin('selectRequestOriginById', id); },
+  createRequestOriginGroup(params) { natives.cfOrigin('createRequestOriginGroup', params); },
 };
 Object.defineProperty(cf, 'edgeLocation', { enumerable: true, get: () => natives.edgeLocation() });
 module.exports = cf;
