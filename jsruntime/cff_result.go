@@ -149,12 +149,15 @@ func (d decoder) cffHeaders(o *goja.Object, in hooks.Headers, path string) (hook
 	}
 	var out hooks.Headers
 	err := d.cffValues(hv, path+".headers", headersBefore(in), func(name, val, _ string) {
-		hname := hooks.CanonicalName(name)
+		hname := ""
 		for _, h := range in {
 			if strings.EqualFold(h.Name, name) {
 				hname = h.Name
 				break
 			}
+		}
+		if hname == "" {
+			hname = hooks.CanonicalName(name)
 		}
 		out = append(out, hooks.Header{Name: hname, Value: val})
 	})

@@ -196,7 +196,9 @@ func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	if p, ok := obj.Export().(*goja.Promise); ok && p.State() != goja.PromiseStatePending {
+	// Only a promise is exported: Export copies any other object's whole graph into Go values
+	// (a CloudFront function's returned request: a quarter of its invocation).
+	if p, ok := exportPromise(obj); ok && p.State() != goja.PromiseStatePending {
 		// Already settled (an async handler that never awaited): no need to subscribe.
 		if p.State() == goja.PromiseStateFulfilled {
 			s.settle(p.Result(), nil, false)
@@ -214,6 +216,15 @@ func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
 		return true, err
 	}
 	return true, nil
+}
+
+// exportPromise returns obj's promise if obj is one.
+func exportPromise(obj *goja.Object) (*goja.Promise, bool) {
+	if obj.ClassName() != "Promise" {
+		return nil, false
+	}
+	p, ok := obj.Export().(*goja.Promise)
+	return p, ok
 }
 
 // settleHooks are the Go functions JS calls to settle an invocation. They are created once
