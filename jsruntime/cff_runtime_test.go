@@ -90,7 +90,7 @@ async function handler(event) {
 }`
 	for _, iso := range []jsruntime.Isolation{jsruntime.InProcess, jsruntime.Process} {
 		t.Run(iso.String(), func(t *testing.T) {
-			stores, err := kvs.Open(t.TempDir())
+			stores, err := kvs.Open(t.TempDir(), kvs.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

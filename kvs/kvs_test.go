@@ -13,7 +13,7 @@ import (
 
 func open(t *testing.T, dir string) *kvs.Stores {
 	t.Helper()
-	s, err := kvs.Open(dir)
+	s, err := kvs.Open(dir, kvs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +169,84 @@ func FuzzParseImport(f *testing.F) {
 		}
 		if size > kvs.MaxStoreBytes {
 			t.Fatalf("accepted %d bytes", size)
+		}
+	})
+}
+
+// TestMergeLastWriterWins checks the replication rules on two real stores: writes and
+// deletions merge by stamp whatever the order, merging is idempotent, both sides end with the
+// same digest, and malformed remote state is refused whole.
+func TestMergeLastWriterWins(t *testing.T) {
+	a, b := open2(t, "a"), open2(t, "b")
+	if _, err := a.Create("site", map[string]string{"k1": "a1", "k2": "a2"}); err != nil {
+		t.Fatal(err)
+	}
+	snapA, _ := a.Replica().Snapshot()
+	if err := b.Replica().Merge(snapA); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put("site", "k1", "b1"); err != nil { // later than a's write
+		t.Fatal(err)
+	}
+	if _, err := a.Delete("site", "k2"); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := a.Replica().Snapshot()
+	sb, _ := b.Replica().Snapshot()
+	for i := 0; i < 2; i++ { // twice: idempotent
+		if err := a.Replica().Merge(sb); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Replica().Merge(sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{"k1": "b1"}
+	for _, s := range []*kvs.Stores{a, b} {
+		if snap, _ := s.Snapshot("site"); !maps.Equal(snap.Data, want) {
+			t.Fatalf("data %v, want %v", snap.Data, want)
+		}
+	}
+	if string(a.Replica().Digest()) != string(b.Replica().Digest()) {
+		t.Fatal("digests differ after merging both ways")
+	}
+	for name, bad := range map[string]string{
+		"format":   `{"node":"x"}`,
+		"no stamp": "K\x01" + `{"node":"x","stores":[{"name":"s","created":"2026-01-01T00:00:00Z","items":{"k":{"v":"v","n":"x"}}}]}`,
+		"bad name": "K\x01" + `{"node":"x","stores":[{"name":"a/b","created":"2026-01-01T00:00:00Z"}]}`,
+		"json":     "K\x01{",
+	} {
+		if err := a.Replica().Merge([]byte(bad)); !errors.Is(err, kvs.ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func open2(t *testing.T, node string) *kvs.Stores {
+	t.Helper()
+	s, err := kvs.Open(t.TempDir(), kvs.Options{Node: node})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func FuzzMerge(f *testing.F) {
+	f.Add([]byte("K\x01" + `{"node":"x","stores":[{"name":"s","created":"2026-01-01T00:00:00Z","items":{"k":{"v":"v","w":5,"n":"x"}}}]}`))
+	f.Add([]byte("K\x01" + `{"node":"x","stores":[{"name":"s","created":"2026-01-01T00:00:00Z","items":{"k":{"d":true,"w":5,"n":"x"}}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := kvs.Open(t.TempDir(), kvs.Options{Node: "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if s.Replica().Merge(b) != nil {
+			return
+		}
+		d := s.Replica().Digest()
+		if s.Replica().Merge(b) != nil || string(s.Replica().Digest()) != string(d) {
+			t.Fatal("merging the same state twice changed it")
 		}
 	})
 }

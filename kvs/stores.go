@@ -2,7 +2,6 @@ package kvs
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,17 +11,35 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/cluster"
 )
 
+// Options configure Stores. Every field is optional.
+type Options struct {
+	// Node names this node in write stamps (the registry's node id). Default "local".
+	Node string
+	// Clock stamps writes; a fleet passes the HLC its registry uses. Default: a new HLC.
+	Clock Clock
+}
+
 // Stores is a node's KeyValueStores, persisted in <dir>/kvs.db. Writes are durable when they
-// return and are visible to functions at their next read. It is safe for concurrent use.
+// return and are visible to functions at their next read. Every key keeps its last write's
+// stamp (a deletion as a tombstone), so that a fleet's stores merge by last-writer-wins per
+// key (replica.go). It is safe for concurrent use.
 type Stores struct {
-	db  *bolt.DB
-	mu  sync.Mutex // serialises writes, so a snapshot and its transaction agree
-	now func() time.Time
+	db    *bolt.DB
+	node  string
+	clock Clock
+
+	mu     sync.Mutex        // serialises writes and merges
+	stores map[string]*store // under mu
+	digest []byte            // of the replicated state, nil when stale (under mu)
 
 	lmu  sync.Mutex
 	live map[string]*atomic.Pointer[Snapshot] // by name; nil pointer while the store does not exist
+
+	broadcast atomic.Pointer[func(name string, delta []byte) error] // replica.go
 }
 
 var (
@@ -33,27 +50,33 @@ var (
 
 type meta struct {
 	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
 }
 
 // Open opens (creating if needed) the stores in dir and loads them.
-func Open(dir string) (*Stores, error) {
+func Open(dir string, o Options) (*Stores, error) {
+	if o.Node == "" {
+		o.Node = "local"
+	}
+	if o.Clock == nil {
+		o.Clock = cluster.NewHLC(nil, 0)
+	}
 	db, err := bolt.Open(filepath.Join(dir, "kvs.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("kvs: open: %w", err)
 	}
-	s := &Stores{db: db, now: func() time.Time { return time.Now().UTC() }, live: map[string]*atomic.Pointer[Snapshot]{}}
+	s := &Stores{db: db, node: o.Node, clock: o.Clock, stores: map[string]*store{}, live: map[string]*atomic.Pointer[Snapshot]{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketStores)
 		if err != nil {
 			return err
 		}
 		return root.ForEachBucket(func(name []byte) error {
-			snap, err := load(root.Bucket(name), string(name))
+			st, err := load(root.Bucket(name), string(name))
 			if err != nil {
 				return err
 			}
-			s.slot(snap.Name).Store(snap)
+			s.stores[string(name)] = st
+			s.slot(string(name)).Store(st.snapshot(string(name)))
 			return nil
 		})
 	})
@@ -64,18 +87,26 @@ func Open(dir string) (*Stores, error) {
 	return s, nil
 }
 
-func load(b *bolt.Bucket, name string) (*Snapshot, error) {
+func load(b *bolt.Bucket, name string) (*store, error) {
 	var m meta
 	if err := json.Unmarshal(b.Get(keyMeta), &m); err != nil {
 		return nil, fmt.Errorf("store %s: meta: %w", name, err)
 	}
-	snap := &Snapshot{Name: name, Created: m.Created, Updated: m.Updated, Data: map[string]string{}}
+	st := &store{created: m.Created, items: map[string]item{}}
 	if d := b.Bucket(bucketData); d != nil {
-		if err := d.ForEach(func(k, v []byte) error { snap.Data[string(k)] = string(v); return nil }); err != nil {
+		err := d.ForEach(func(k, v []byte) error {
+			var it item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("store %s: key %q: %w", name, k, err)
+			}
+			st.items[string(k)] = it
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
-	return snap, nil
+	return st, nil
 }
 
 // Close closes the database.
@@ -113,44 +144,51 @@ func (s *Stores) Create(name string, data map[string]string) (Info, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.slot(name).Load() != nil {
+	if s.stores[name] != nil {
 		return Info{}, fmt.Errorf("kvs: store %q: %w", name, ErrExists)
 	}
-	now := s.now()
-	snap, err := (&Snapshot{Name: name, Created: now}).with(data, nil, now)
-	if err != nil {
-		return Info{}, err
-	}
-	return snap.Info(), s.commit(snap, data, nil)
+	return s.write(name, &store{items: map[string]item{}}, data, nil)
 }
 
 // Import puts every item of data into store name, creating the store if needed: CloudFront's
 // import, also usable as a bulk update. Nothing is written if any item or the result breaks a
 // limit.
 func (s *Stores) Import(name string, data map[string]string) (Info, error) {
-	if _, err := s.Snapshot(name); errors.Is(err, ErrNotFound) {
-		if info, err := s.Create(name, data); !errors.Is(err, ErrExists) {
-			return info, err
-		}
+	if !ValidName(name) {
+		return Info{}, fmt.Errorf("kvs: %w: store name %q: want 1-64 letters, digits, '-' or '_'", ErrInvalid, name)
 	}
-	return s.update(name, data, nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stores[name]
+	if st == nil {
+		st = &store{items: map[string]item{}}
+	}
+	return s.write(name, st, data, nil)
 }
 
 // Put sets key to value in store name.
 func (s *Stores) Put(name, key, value string) (Info, error) {
-	return s.update(name, map[string]string{key: value}, nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stores[name]
+	if st == nil {
+		return Info{}, fmt.Errorf("kvs: store %q: %w", name, ErrNotFound)
+	}
+	return s.write(name, st, map[string]string{key: value}, nil)
 }
 
 // Delete removes key from store name. ErrNotFound if the key is missing.
 func (s *Stores) Delete(name, key string) (Info, error) {
-	snap, err := s.Snapshot(name)
-	if err != nil {
-		return Info{}, err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stores[name]
+	if st == nil {
+		return Info{}, fmt.Errorf("kvs: store %q: %w", name, ErrNotFound)
 	}
-	if _, ok := snap.Get(key); !ok {
+	if it, ok := st.items[key]; !ok || it.Deleted {
 		return Info{}, fmt.Errorf("kvs: store %s: key %q: %w", name, key, ErrNotFound)
 	}
-	return s.update(name, nil, []string{key})
+	return s.write(name, st, nil, []string{key})
 }
 
 // Get returns one value. ErrNotFound if the store or the key is missing.
@@ -189,28 +227,53 @@ func (s *Stores) List() []Info {
 	return out
 }
 
-func (s *Stores) update(name string, put map[string]string, del []string) (Info, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.slot(name).Load()
-	if cur == nil {
-		return Info{}, fmt.Errorf("kvs: store %q: %w", name, ErrNotFound)
+// write applies a local change to st (a new store when not yet in s.stores): puts and
+// deletions stamped with one clock reading, checked against the limits, persisted, then
+// published and broadcast. The caller holds s.mu.
+func (s *Stores) write(name string, st *store, put map[string]string, del []string) (Info, error) {
+	ts := s.clock.Now()
+	now := time.Unix(0, ts.Wall).UTC()
+	cur := st.snapshot(name)
+	if st.created.IsZero() {
+		cur.Created = now
 	}
-	snap, err := cur.with(put, del, s.now())
+	next, err := cur.with(put, del, now)
 	if err != nil {
 		return Info{}, err
 	}
-	return snap.Info(), s.commit(snap, put, del)
+	changed := map[string]item{}
+	for k, v := range put {
+		changed[k] = item{Value: v, Wall: ts.Wall, Logical: ts.Logical, Node: s.node}
+	}
+	for _, k := range del {
+		changed[k] = item{Deleted: true, Wall: ts.Wall, Logical: ts.Logical, Node: s.node}
+	}
+	created := st.created
+	if created.IsZero() {
+		created = now
+	}
+	if err := s.commit(name, created, changed); err != nil {
+		return Info{}, err
+	}
+	st.created = created
+	for k, it := range changed {
+		st.items[k] = it
+	}
+	s.stores[name] = st
+	s.digest = nil
+	s.slot(name).Store(next)
+	s.broadcastChange(name, created, changed)
+	return next.Info(), nil
 }
 
-// commit writes the change durably, then publishes snap. The caller holds s.mu.
-func (s *Stores) commit(snap *Snapshot, put map[string]string, del []string) error {
-	m, err := json.Marshal(meta{Created: snap.Created, Updated: snap.Updated})
+// commit writes a store's creation and changed items durably.
+func (s *Stores) commit(name string, created time.Time, changed map[string]item) error {
+	m, err := json.Marshal(meta{Created: created})
 	if err != nil {
 		return fmt.Errorf("kvs: %w", err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketStores).CreateBucketIfNotExists([]byte(snap.Name))
+		b, err := tx.Bucket(bucketStores).CreateBucketIfNotExists([]byte(name))
 		if err != nil {
 			return err
 		}
@@ -221,21 +284,19 @@ func (s *Stores) commit(snap *Snapshot, put map[string]string, del []string) err
 		if err != nil {
 			return err
 		}
-		for _, k := range del {
-			if err := d.Delete([]byte(k)); err != nil {
+		for k, it := range changed {
+			v, err := json.Marshal(it)
+			if err != nil {
 				return err
 			}
-		}
-		for k, v := range put {
-			if err := d.Put([]byte(k), []byte(v)); err != nil {
+			if err := d.Put([]byte(k), v); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("kvs: store %s: %w", snap.Name, err)
+		return fmt.Errorf("kvs: store %s: %w", name, err)
 	}
-	s.slot(snap.Name).Store(snap)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vergecdn/verge/admin"
+	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/jsruntime"
@@ -70,11 +71,14 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 	if err := admin.CheckExposure(cfg.Admin, secrets); err != nil {
 		return nil, err
 	}
-	reg, err := registry.Open(registry.Options{Dir: cfg.Data})
+	// One clock stamps the registry's and the KeyValueStores' writes, so a fleet orders
+	// both the same way.
+	clock := cluster.NewHLC(nil, 0)
+	reg, err := registry.Open(registry.Options{Dir: cfg.Data, Clock: clock})
 	if err != nil {
 		return nil, err
 	}
-	stores, err := kvs.Open(cfg.Data)
+	stores, err := kvs.Open(cfg.Data, kvs.Options{Node: reg.Node(), Clock: clock})
 	if err != nil {
 		reg.Close()
 		return nil, err
