@@ -1,12 +1,14 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestKVSThroughTheCLI drives KeyValueStores on a running node with the CLI: a store made
@@ -99,4 +101,70 @@ async function handler(event) {
 	if err := p.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
+}
+
+// TestCorpusThroughANode serves two functions of the CloudFront Functions corpus on a node, each
+// with the corpus's store imported, and changes the stores mid-test: a redirect added to the
+// table, and the JWT key rotated, take effect on the next request without a redeploy.
+func TestCorpusThroughANode(t *testing.T) {
+	origin := httpOrigin(t, "page")
+	listen, admin := freeAddr(t), freeAddr(t)
+	startVerge(t, "serve", "--origin", origin, "--listen", listen, "--admin", admin, "--data", t.TempDir())
+	must := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(verge, append(args, "--admin", "http://"+admin)...).CombinedOutput(); err != nil {
+			t.Fatalf("verge %v: %v\n%s", args, err, out)
+		}
+	}
+	corpus := filepath.Join("..", "..", "jsruntime", "testdata", "corpus")
+	redirects, jwt := filepath.Join(corpus, "cff2-redirect-table-kvs-hit"), filepath.Join(corpus, "cff2-jwt-kvs-valid")
+	must("kvs", "create", "redirects", "--file", filepath.Join(redirects, "kvs.json"))
+	must("kvs", "create", "keys", "--file", filepath.Join(jwt, "kvs.json"))
+	must("fn", "deploy", "redirects", "--file", filepath.Join(redirects, "index.js"), "--runtime", "cloudfront-js-2.0", "--kvs", "redirects")
+	must("fn", "deploy", "jwt", "--file", filepath.Join(jwt, "index.js"), "--runtime", "cloudfront-js-2.0", "--kvs", "keys")
+	must("fn", "associate", "default", "viewer-request", "redirects")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func(path, cookie string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+listen+path, nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	waitStatus := func(path, cookie string, want int, wantLoc string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, loc := status(path, cookie)
+			if code == want && loc == wantLoc {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d %q, want %d %q", path, code, loc, want, wantLoc)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitStatus("/old-blog", "", http.StatusMovedPermanently, "https://blog.example.com/")
+	waitStatus("/about", "", http.StatusOK, "")
+	must("kvs", "put", "redirects", "/about", `{"to":"/team","permanent":false}`)
+	waitStatus("/about", "", http.StatusFound, "/team")
+
+	var ev struct {
+		Request struct {
+			Cookies map[string]struct{ Value string } `json:"cookies"`
+		} `json:"request"`
+	}
+	readJSONFile(t, filepath.Join(jwt, "event.json"), &ev)
+	token := "token=" + ev.Request.Cookies["token"].Value
+	must("fn", "associate", "default", "viewer-request", "jwt")
+	waitStatus("/x", token, http.StatusOK, "")
+	must("kvs", "put", "keys", "jwt-secret", "rotated")
+	waitStatus("/x", token, http.StatusUnauthorized, "")
 }
