@@ -22,7 +22,7 @@ type TestOptions struct {
 	File string
 	// Event is the event JSON (either dialect).
 	Event []byte
-	// Runtime is RuntimeLambdaEdge (default) or RuntimeCloudFrontFunctions.
+	// Runtime is a runtime name (hooks.CanonicalRuntime); default RuntimeLambdaEdge.
 	Runtime string
 	// Stage overrides the event's eventType ("viewer-request", ...).
 	Stage string
