@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -54,7 +55,9 @@ func kvsFail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, kvs.ErrExists):
 		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, kvs.ErrTooLarge), errors.As(err, &mbe):
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: the body is over the limit of %d bytes", mbe.Limit))
+	case errors.Is(err, kvs.ErrTooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, "admin: "+err.Error())
 	case errors.Is(err, kvs.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -166,7 +169,8 @@ func (a *api) kvsPut(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kvs.MaxValueBytes))
+	// One byte over the limit is read, so that the store's check names the limit.
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kvs.MaxValueBytes+1))
 	if err != nil {
 		kvsFail(w, err)
 		return
