@@ -41,9 +41,13 @@ func (o *Options) cff() bool { return hooks.IsCloudFrontFunctions(o.Runtime) }
 
 // cloudFrontNatives adds the natives of the cloudfront module (js/cloudfront.js), for runtime
 // 2.0 only: without them the module refuses to load. They reach only o.KVS, the store
-// associated with this function.
+// associated with this function. Runtime 1.0 gets byteStringDigest instead: its crypto
+// digest() with no encoding returns a byte string, where 2.0's returns a Buffer.
 func (v *vm) cloudFrontNatives(set func(string, func(goja.FunctionCall) goja.Value)) {
 	o := &v.p.opts
+	if o.Runtime == RuntimeCloudFrontJS1 {
+		set("byteStringDigest", func(goja.FunctionCall) goja.Value { return goja.Undefined() })
+	}
 	if o.Runtime != RuntimeCloudFrontJS2 {
 		return
 	}

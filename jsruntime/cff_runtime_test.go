@@ -164,3 +164,31 @@ func TestCFFKVSNotAssociated(t *testing.T) {
 		})
 	}
 }
+
+// TestCFFDigestWithoutEncoding checks crypto's digest() with no encoding: a byte string (one
+// character per byte) in runtime 1.0, a Buffer in 2.0.
+func TestCFFDigestWithoutEncoding(t *testing.T) {
+	src := `var crypto = require('crypto');
+function handler(event) {
+  var d = crypto.createHash('sha256').update('x').digest();
+  event.request.headers['x-d'] = {value: typeof d + ' ' + d.length + ' ' + (typeof d === 'string' ? d.charCodeAt(0) : d[0])};
+  return event.request;
+}`
+	for runtime, want := range map[string]string{
+		jsruntime.RuntimeCloudFrontJS1: "string 32 45",
+		jsruntime.RuntimeCloudFrontJS2: "object 32 45",
+	} {
+		f, err := jsruntime.New(jsruntime.Options{Runtime: runtime, Code: jsruntime.SingleFile(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.Invoke(context.Background(), cffRequest(t, "viewer-request"))
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Request.Headers.Get("x-d"); got != want {
+			t.Errorf("%s: %q, want %q", runtime, got, want)
+		}
+	}
+}

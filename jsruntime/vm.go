@@ -133,7 +133,6 @@ func (v *vm) installGlobals() error {
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.cff())
-	_ = opts.Set("cff1", o.Runtime == RuntimeCloudFrontJS1)
 	_ = opts.Set("maxStringLength", maxStringLength(mem))
 	_ = opts.Set("maxJSONDepth", o.MaxCallDepth)
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
