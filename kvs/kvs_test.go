@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vergecdn/verge/kvs"
 )
@@ -249,4 +250,41 @@ func FuzzMerge(f *testing.F) {
 			t.Fatal("merging the same state twice changed it")
 		}
 	})
+}
+
+// TestMergeClockSkewAndTombstoneTTL: a remote write stamped beyond the skew bound waits, and
+// a tombstone older than its TTL is dropped when the stores are opened.
+func TestMergeClockSkewAndTombstoneTTL(t *testing.T) {
+	dir := t.TempDir()
+	s, err := kvs.Open(dir, kvs.Options{Node: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create("site", map[string]string{"k": "v", "gone": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour).UnixNano()
+	remote := fmt.Sprintf("K\x01"+`{"node":"b","stores":[{"name":"site","created":"2026-01-01T00:00:00Z","items":{"k":{"v":"future","w":%d,"n":"b"}}}]}`, future)
+	if err := s.Replica().Merge([]byte(remote)); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Get("site", "k"); v != "v" {
+		t.Fatalf("a write an hour ahead was merged: %q", v)
+	}
+	if _, err := s.Delete("site", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	withTomb := s.Replica().Digest()
+	s.Close()
+	s, err = kvs.Open(dir, kvs.Options{Node: "a", TombstoneTTL: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if string(s.Replica().Digest()) == string(withTomb) {
+		t.Fatal("the expired tombstone was kept")
+	}
+	if snap, _ := s.Snapshot("site"); !maps.Equal(snap.Data, map[string]string{"k": "v"}) {
+		t.Fatalf("data %v", snap.Data)
+	}
 }

@@ -166,6 +166,7 @@ func (r *Replica) Merge(data []byte) error {
 			}
 		}
 	}
+	limit := time.Now().Add(s.skew).UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ws := range w.Stores {
@@ -180,6 +181,9 @@ func (r *Replica) Merge(data []byte) error {
 		}
 		changed := map[string]item{}
 		for k, it := range ws.Items {
+			if it.Wall > limit {
+				continue // stamped too far ahead: merged once the local clock catches up
+			}
 			if cur, ok := st.items[k]; !ok || it.newer(cur) {
 				changed[k] = it
 				_, _ = s.clock.Update(cluster.Timestamp{Wall: it.Wall, Logical: it.Logical})

@@ -21,6 +21,14 @@ type Options struct {
 	Node string
 	// Clock stamps writes; a fleet passes the HLC its registry uses. Default: a new HLC.
 	Clock Clock
+	// MaxClockSkew: remote writes stamped further ahead of the local wall clock are left out
+	// of a merge until the clock catches up (a node with a clock far ahead would otherwise win
+	// every key). Default 1 minute, as the registry's.
+	MaxClockSkew time.Duration
+	// TombstoneTTL is how long a deleted key's tombstone is kept; older ones are dropped when
+	// the stores are opened. It must exceed the longest partition the fleet should heal from.
+	// Default 30 days, as the registry's.
+	TombstoneTTL time.Duration
 }
 
 // Stores is a node's KeyValueStores, persisted in <dir>/kvs.db. Writes are durable when they
@@ -31,6 +39,7 @@ type Stores struct {
 	db    *bolt.DB
 	node  string
 	clock Clock
+	skew  time.Duration
 
 	mu     sync.Mutex        // serialises writes and merges
 	stores map[string]*store // under mu
@@ -60,18 +69,25 @@ func Open(dir string, o Options) (*Stores, error) {
 	if o.Clock == nil {
 		o.Clock = cluster.NewHLC(nil, 0)
 	}
+	if o.MaxClockSkew <= 0 {
+		o.MaxClockSkew = time.Minute
+	}
+	if o.TombstoneTTL <= 0 {
+		o.TombstoneTTL = 30 * 24 * time.Hour
+	}
+	cutoff := time.Now().Add(-o.TombstoneTTL).UnixNano()
 	db, err := bolt.Open(filepath.Join(dir, "kvs.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("kvs: open: %w", err)
 	}
-	s := &Stores{db: db, node: o.Node, clock: o.Clock, stores: map[string]*store{}, live: map[string]*atomic.Pointer[Snapshot]{}}
+	s := &Stores{db: db, node: o.Node, clock: o.Clock, skew: o.MaxClockSkew, stores: map[string]*store{}, live: map[string]*atomic.Pointer[Snapshot]{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketStores)
 		if err != nil {
 			return err
 		}
 		return root.ForEachBucket(func(name []byte) error {
-			st, err := load(root.Bucket(name), string(name))
+			st, err := load(root.Bucket(name), string(name), cutoff)
 			if err != nil {
 				return err
 			}
@@ -87,23 +103,34 @@ func Open(dir string, o Options) (*Stores, error) {
 	return s, nil
 }
 
-func load(b *bolt.Bucket, name string) (*store, error) {
+// load reads a store, dropping tombstones stamped before cutoff (Unix nanoseconds).
+func load(b *bolt.Bucket, name string, cutoff int64) (*store, error) {
 	var m meta
 	if err := json.Unmarshal(b.Get(keyMeta), &m); err != nil {
 		return nil, fmt.Errorf("store %s: meta: %w", name, err)
 	}
 	st := &store{created: m.Created, items: map[string]item{}}
 	if d := b.Bucket(bucketData); d != nil {
+		var expired [][]byte
 		err := d.ForEach(func(k, v []byte) error {
 			var it item
 			if err := json.Unmarshal(v, &it); err != nil {
 				return fmt.Errorf("store %s: key %q: %w", name, k, err)
+			}
+			if it.Deleted && it.Wall < cutoff {
+				expired = append(expired, k)
+				return nil
 			}
 			st.items[string(k)] = it
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+		for _, k := range expired {
+			if err := d.Delete(k); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return st, nil
