@@ -166,7 +166,8 @@ func (r *Replica) Merge(data []byte) error {
 			}
 		}
 	}
-	limit := time.Now().Add(s.skew).UnixNano()
+	now := time.Now()
+	limit, expired := now.Add(s.skew).UnixNano(), now.Add(-s.ttl).UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ws := range w.Stores {
@@ -184,7 +185,11 @@ func (r *Replica) Merge(data []byte) error {
 			if it.Wall > limit {
 				continue // stamped too far ahead: merged once the local clock catches up
 			}
-			if cur, ok := st.items[k]; !ok || it.newer(cur) {
+			cur, ok := st.items[k]
+			if !ok && it.Deleted && it.Wall < expired {
+				continue // an expired tombstone of a key this node never had
+			}
+			if !ok || it.newer(cur) {
 				changed[k] = it
 				_, _ = s.clock.Update(cluster.Timestamp{Wall: it.Wall, Logical: it.Logical})
 			}

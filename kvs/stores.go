@@ -40,6 +40,7 @@ type Stores struct {
 	node  string
 	clock Clock
 	skew  time.Duration
+	ttl   time.Duration // tombstones older than this are dropped (at Open, and from merges)
 
 	mu     sync.Mutex        // serialises writes and merges
 	stores map[string]*store // under mu
@@ -80,7 +81,7 @@ func Open(dir string, o Options) (*Stores, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kvs: open: %w", err)
 	}
-	s := &Stores{db: db, node: o.Node, clock: o.Clock, skew: o.MaxClockSkew, stores: map[string]*store{}, live: map[string]*atomic.Pointer[Snapshot]{}}
+	s := &Stores{db: db, node: o.Node, clock: o.Clock, skew: o.MaxClockSkew, ttl: o.TombstoneTTL, stores: map[string]*store{}, live: map[string]*atomic.Pointer[Snapshot]{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketStores)
 		if err != nil {
