@@ -66,6 +66,9 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	opts := Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
 		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1}
 	if o.KVS != "" {
+		if rt, _ := hooks.CanonicalRuntime(o.Runtime); rt != RuntimeCloudFrontJS2 {
+			return TestReport{}, fmt.Errorf("jsruntime: --kvs: a KeyValueStore needs runtime %s, not %s", RuntimeCloudFrontJS2, rt)
+		}
 		if opts.KVS, err = LoadKeyValueStore(o.KVS); err != nil {
 			return TestReport{}, err
 		}

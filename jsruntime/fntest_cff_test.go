@@ -106,3 +106,26 @@ func TestRunTestLambdaEdgeFidelity(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTestKVSErrors: a store file for a runtime without stores, and a malformed store
+// file, are refused with a clear error before anything runs.
+func TestRunTestKVSErrors(t *testing.T) {
+	dir := t.TempDir()
+	fn, store := filepath.Join(dir, "index.js"), filepath.Join(dir, "kvs.json")
+	if err := os.WriteFile(fn, []byte("function handler(e) { return e.request }"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(store, []byte(`{"data":[{"key":"k"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev := []byte(`{"request":{"method":"GET","uri":"/"}}`)
+	for runtime, want := range map[string]string{
+		jsruntime.RuntimeCloudFrontJS1: "needs runtime cloudfront-js-2.0, not cloudfront-js-1.0",
+		jsruntime.RuntimeCloudFrontJS2: "data[0] needs a string key and value",
+	} {
+		_, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{File: fn, Event: ev, Runtime: runtime, KVS: store})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", runtime, err, want)
+		}
+	}
+}
