@@ -9,7 +9,7 @@
 //	GET    /v1/functions                               list functions
 //	GET    /v1/functions/{name}                        a function, its versions, aliases, associations
 //	PUT    /v1/functions/{name}/code                   create or update $LATEST: body = JS file or zip;
-//	                                                   ?runtime=lambda-edge|cloudfront-functions&entry=F&description=S
+//	                                                   ?runtime=lambda-edge|cloudfront-js-1.0|cloudfront-js-2.0&entry=F&description=S&kvs=STORE
 //	DELETE /v1/functions/{name}                        delete (409 while associated)
 //	POST   /v1/functions/{name}/versions               publish $LATEST: body {"description": S} (optional)
 //	GET    /v1/functions/{name}/versions               list versions
@@ -25,6 +25,7 @@
 //	PUT    /v1/associations/{behavior}/{event}         body {"function": F, "qualifier": Q, "includeBody": B}
 //	DELETE /v1/associations/{behavior}/{event}         BEHAVIOR is a path pattern (escape "/" as %2F) or "default"
 //	GET    /v1/audit[?after=SEQ&limit=N]               the audit log
+//	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
 // Errors are {"error": "..."} with 400 (bad input; a syntax error adds "file", "line" and
 // "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
@@ -39,6 +40,7 @@ import (
 	"slices"
 
 	"github.com/vergecdn/verge/deploy"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -53,6 +55,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxEventBytes bounds a test-invoke event. Default 8 MiB.
 	MaxEventBytes int64
+	// KVS holds the node's KeyValueStores (routes in kvs.go). nil: none.
+	KVS *kvs.Stores
 }
 
 // api holds the handlers.
@@ -96,6 +100,7 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("PUT /v1/associations/{behavior}/{event}", a.associate)
 	mux.HandleFunc("DELETE /v1/associations/{behavior}/{event}", a.dissociate)
 	mux.HandleFunc("GET /v1/audit", a.audit)
+	a.kvsRoutes(mux) // kvs.go
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "admin: no such route: "+r.Method+" "+r.URL.Path)
 	})

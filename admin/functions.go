@@ -69,10 +69,15 @@ func (a *api) getFunction(w http.ResponseWriter, r *http.Request) {
 func (a *api) putCode(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	q := r.URL.Query()
-	up := registry.Upload{Runtime: q.Get("runtime"), Entry: q.Get("entry"), Description: q.Get("description")}
-	if up.Runtime == "" {
+	up := registry.Upload{Runtime: q.Get("runtime"), Entry: q.Get("entry"), Description: q.Get("description"), KVS: q.Get("kvs")}
+	if up.Runtime == "" || !q.Has("kvs") {
 		if st, err := a.reg.Snapshot(); err == nil {
-			up.Runtime = st.Functions[name].Runtime // keep an existing function's runtime
+			if up.Runtime == "" {
+				up.Runtime = st.Functions[name].Runtime // keep an existing function's runtime
+			}
+			if !q.Has("kvs") {
+				up.KVS = st.Functions[name].KVS // and its store; kvs= (empty) removes it
+			}
 		}
 	}
 	limit := a.reg.Limits().ForUpload(up.Runtime)
@@ -91,7 +96,7 @@ func (a *api) putCode(w http.ResponseWriter, r *http.Request) {
 	}
 	src, err := a.reg.Prepare(up)
 	if err == nil {
-		err = a.act.Check(name, up.Runtime, src)
+		err = a.act.Check(name, up.Runtime, up.KVS, src)
 	}
 	if err != nil {
 		a.fail(w, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	Rand func() float64
 	// Now is the clock for log entries. Default time.Now.
 	Now func() time.Time
+	// KVS holds the KeyValueStores CloudFront functions read (cf.kvs()). nil: none, and a
+	// function associated with a store finds none (cf.kvs() throws).
+	KVS *kvs.Stores
 }
 
 // Activator applies the registry to a Target. Its methods are safe for concurrent use.
@@ -107,10 +111,10 @@ type slot struct {
 }
 
 // key identifies a built version. $LATEST's key changes with its code.
-type key struct{ fn, version, sha, runtime, entry string }
+type key struct{ fn, version, sha, runtime, entry, kvs string }
 
 func keyOf(t registry.Target) key {
-	return key{t.Function, t.Version, t.Code.SHA256, t.Runtime, t.Code.Entry}
+	return key{t.Function, t.Version, t.Code.SHA256, t.Runtime, t.Code.Entry, t.KVS}
 }
 
 // New returns an Activator that has not started: Start attaches it to its target.
@@ -464,14 +468,15 @@ func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Func
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s:%s: %w", t.Function, t.Version, err)
 	}
-	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, src, minWarm))
+	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, t.KVS, src, minWarm))
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
 	return f, nil
 }
 
-func (a *Activator) options(name, version, runtime string, src registry.Source, minWarm int) jsruntime.Options {
+// options are the jsruntime options of a function version; store names its KeyValueStore.
+func (a *Activator) options(name, version, runtime, store string, src registry.Source, minWarm int) jsruntime.Options {
 	o := jsruntime.Options{
 		Name: name, Version: version, Runtime: runtime,
 		Code:      jsruntime.Code{Files: src.Files, Entry: src.Entry},
@@ -481,7 +486,10 @@ func (a *Activator) options(name, version, runtime string, src registry.Source, 
 	if a.o.InProcess {
 		o.Isolation = jsruntime.InProcess
 	}
-	if runtime != registry.RuntimeCloudFrontFunctions {
+	if store != "" && a.o.KVS != nil {
+		o.KVS = &jsruntime.KeyValueStore{Name: store, Snapshot: a.o.KVS.Source(store)}
+	}
+	if !hooks.IsCloudFrontFunctions(runtime) {
 		o.MaxSourceBytes = int(a.reg.Limits().Unpacked)
 	}
 	return o
@@ -562,8 +570,5 @@ func dialectOf(st *registry.State, name string) hooks.Dialect {
 }
 
 func dialect(runtime string) hooks.Dialect {
-	if runtime == registry.RuntimeCloudFrontFunctions {
-		return hooks.CloudFrontFunctions
-	}
-	return hooks.LambdaEdge
+	return hooks.DialectOf(runtime)
 }

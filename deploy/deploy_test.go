@@ -262,7 +262,7 @@ func TestInvokeAndCheck(t *testing.T) {
 		{"cff", "cloudfront-functions", map[string]string{"index.js": "function handler(event) {\n  return event.request\n}}"}, "index.js", 3, 2},
 	}
 	for _, c := range cases {
-		err := e.act.Check("f", c.runtime, registry.Source{Files: c.files, Entry: "index.js"})
+		err := e.act.Check("f", c.runtime, "", registry.Source{Files: c.files, Entry: "index.js"})
 		var ce *deploy.CompileError
 		if !errors.As(err, &ce) {
 			t.Errorf("%s: %v is not a CompileError", c.name, err)
@@ -272,10 +272,10 @@ func TestInvokeAndCheck(t *testing.T) {
 			t.Errorf("%s: %s:%d:%d, want %s:%d:%d (%s)", c.name, ce.File, ce.Line, ce.Column, c.file, c.line, c.col, ce.Message)
 		}
 	}
-	if err := e.act.Check("f", "", registry.Source{Files: map[string]string{"index.js": string(versionFn("ok"))}, Entry: "index.js"}); err != nil {
+	if err := e.act.Check("f", "", "", registry.Source{Files: map[string]string{"index.js": string(versionFn("ok"))}, Entry: "index.js"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.act.Check("f", "", registry.Source{Files: map[string]string{"index.js": "throw new Error('boom')"}, Entry: "index.js"}); err == nil {
+	if err := e.act.Check("f", "", "", registry.Source{Files: map[string]string{"index.js": "throw new Error('boom')"}, Entry: "index.js"}); err == nil {
 		t.Fatal("a module that throws at load passed the check")
 	}
 }

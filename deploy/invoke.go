@@ -12,12 +12,13 @@ import (
 
 // Check compiles src as function name would run it, and loads it once (running its
 // top-level code, in a worker process unless InProcess), then discards it. A syntax error
-// is a *CompileError; any other failure to load is returned wrapped.
-func (a *Activator) Check(name, runtime string, src registry.Source) error {
+// is a *CompileError; any other failure to load is returned wrapped. store is the
+// KeyValueStore the function is associated with ("" for none).
+func (a *Activator) Check(name, runtime, store string, src registry.Source) error {
 	if runtime == "" {
 		runtime = registry.RuntimeLambdaEdge
 	}
-	o := a.options(name, "check", runtime, src, 1)
+	o := a.options(name, "check", runtime, store, src, 1)
 	o.LogSink, o.Metrics, o.MaxConcurrency = nil, nil, 1
 	f, err := jsruntime.New(o)
 	if err != nil {

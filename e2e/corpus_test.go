@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,17 +143,21 @@ func runCase(t *testing.T, dir string) {
 	}))
 	defer switched.Close()
 
-	fn, err := jsruntime.New(jsruntime.Options{Name: filepath.Base(dir), Runtime: meta.Runtime, Code: corpusCode(t, dir)})
+	var store *jsruntime.KeyValueStore // kvs.json: the case's KeyValueStore
+	if _, err := os.Stat(filepath.Join(dir, "kvs.json")); err == nil {
+		if store, err = jsruntime.LoadKeyValueStore(filepath.Join(dir, "kvs.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fn, err := jsruntime.New(jsruntime.Options{Name: filepath.Base(dir), Runtime: meta.Runtime, Code: corpusCode(t, dir), KVS: store})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fn.Close()
 	rec := &recorder{fn: fn, switchTo: strings.TrimPrefix(switched.URL, "http://")}
-	dialect := hooks.LambdaEdge
-	if meta.Runtime == jsruntime.RuntimeCloudFrontFunctions {
-		dialect = hooks.CloudFrontFunctions
-	}
-	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}]\nbehaviors: [{path: \"*\"}]\n"))
+	dialect := hooks.DialectOf(meta.Runtime)
+	// Origin "api" is the switched one too, for CloudFront functions that select it by id.
+	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}, {id: api, url: "+switched.URL+"}]\nbehaviors: [{path: \"*\", origin: o}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +241,8 @@ func runCase(t *testing.T, dir string) {
 		checkHeaders(t, "viewer", resp.Header, res.Response.Headers)
 	case res.Request != nil:
 		s := &main
-		if res.Request.Origin != nil && !reflect.DeepEqual(res.Request.Origin, seenEv.Request.Origin) {
+		if res.Request.Origin != nil && !reflect.DeepEqual(res.Request.Origin, seenEv.Request.Origin) ||
+			res.Request.OriginChoice != nil && slices.Equal(res.Request.OriginChoice.IDs, []string{"api"}) {
 			s = &other
 		}
 		s.mu.Lock()
@@ -245,7 +251,7 @@ func runCase(t *testing.T, dir string) {
 			t.Fatalf("the origin got %d requests", s.n)
 		}
 		wantPath := res.Request.URI
-		if s == &other {
+		if s == &other && res.Request.Origin != nil {
 			wantPath = originPath(res.Request.Origin) + wantPath
 		}
 		if s.path != wantPath || s.query != res.Request.QueryString {

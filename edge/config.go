@@ -193,7 +193,8 @@ type FunctionConfig struct {
 	File string `yaml:"file"`
 	// Source is the code itself, for short functions written inline.
 	Source string `yaml:"source"`
-	// Runtime is "lambda-edge" (default) or "cloudfront-functions".
+	// Runtime is "lambda-edge" (default), "cloudfront-js-1.0" or "cloudfront-js-2.0"
+	// ("cloudfront-functions" is an alias of cloudfront-js-2.0).
 	Runtime string `yaml:"runtime"`
 	// Isolation is "process" (default: the function runs in a sandboxed worker process, as
 	// uploaded code does) or "in-process", an explicit choice for trusted code that needs the
@@ -201,6 +202,10 @@ type FunctionConfig struct {
 	// only by the function's deadline (which built-ins running in native code, such as
 	// JSON.stringify of a deep object, do not see) and the node's memory guard.
 	Isolation string `yaml:"isolation"`
+	// KVS names the KeyValueStore a CloudFront function (cloudfront-js-2.0) reads with
+	// cf.kvs(): a store of the node's data directory, managed with `verge kvs`. Read live: a
+	// change to the store needs no reload.
+	KVS string `yaml:"kvs"`
 
 	node *yaml.Node
 }

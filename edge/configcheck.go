@@ -72,12 +72,13 @@ func (c *Config) validate() error {
 		case (f.File == "") == (f.Source == ""):
 			return c.fieldErr(f.node, "file", field+".file", "exactly one of file and source is required")
 		}
-		switch f.Runtime {
-		case "":
-			f.Runtime = "lambda-edge"
-		case "lambda-edge", "cloudfront-functions":
-		default:
-			return c.fieldErr(f.node, "runtime", field+".runtime", "unknown runtime %q (want lambda-edge or cloudfront-functions)", f.Runtime)
+		rt, err := hooks.CanonicalRuntime(f.Runtime)
+		if err != nil {
+			return c.fieldErr(f.node, "runtime", field+".runtime", "%v", err)
+		}
+		f.Runtime = rt
+		if f.KVS != "" && rt != hooks.RuntimeCloudFrontJS2 {
+			return c.fieldErr(f.node, "kvs", field+".kvs", "a KeyValueStore needs runtime %s, not %s", hooks.RuntimeCloudFrontJS2, rt)
 		}
 		switch f.Isolation {
 		case "":

@@ -38,7 +38,10 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if ctx.IsTLS() {
 		viewer.Proto = "https"
 	}
-	fetcher := b.origin
+	fetcher, originEv := b.origin, b.event
+	if st.origin != nil {
+		fetcher, originEv = st.origin.fetchers[0], st.origin.event
+	}
 	var originReq *hooks.Request // the request as origin-facing functions see it
 	var resp cache.Response
 
@@ -47,7 +50,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		// Origin-facing functions see the Host the origin will get.
 		req.Header.SetHost(fetcher.HostFor(viewer))
 		originReq = requestOf(req, viewer.IP)
-		originReq.Origin = b.event.Clone()
+		originReq.Origin = originEv.Clone()
 	}
 	generated := false
 	if bind != nil {
@@ -87,8 +90,18 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if !generated {
 		r := fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseResponse(r)
+		if st.origin != nil && bind == nil {
+			for _, h := range st.origin.event.CustomHeaders() {
+				req.Header.Add(h.Name, h.Value)
+			}
+		}
 		sent := s.now()
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
+		for i := 0; st.origin != nil && fetcher == st.origin.fetchers[i] && st.origin.failsOver(i, r.StatusCode(), err); i++ {
+			fetcher = st.origin.fetchers[i+1] // a CloudFront function's origin group fails over
+			r.Reset()
+			err = fetcher.Fetch(context.Background(), req, r, viewer)
+		}
 		resp.ResponseTime = s.now()
 		resp.RequestTime = sent
 		s.metrics.originDuration.WithLabelValues(fetcher.ID()).Observe(resp.ResponseTime.Sub(sent).Seconds())

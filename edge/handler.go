@@ -23,6 +23,8 @@ type reqState struct {
 	now  time.Time
 	id   string        // request id, made when a function first needs it
 	pre  preconditions // the request's Range and conditional headers, views into it
+	// origin is a CloudFront function's viewer-request origin choice; nil: the behavior's.
+	origin *chosenOrigin
 	// vr is the viewer-response event, reused: a function must not retain its event, and
 	// viewer-response is the last stage, so nothing refers to it once the request is done.
 	vr struct {
@@ -37,6 +39,7 @@ func (st *reqState) reset() {
 	st.view.r = nil
 	st.id = ""
 	st.pre = preconditions{}
+	st.origin = nil
 	clear(st.vr.req.Headers)
 	clear(st.vr.resp.Headers)
 	st.vr.ev = hooks.Event{}
@@ -121,6 +124,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			return generatedOutcome(bind.dialect)
 		}
 		applyRequest(&ctx.Request, ev.Request, res.Request)
+		if c := res.Request.OriginChoice; c != nil && bind.dialect == hooks.CloudFrontFunctions {
+			if st.origin, err = p.chooseOrigin(b, c); err != nil {
+				return s.failFunction(ctx, bind, hooks.Errorf(hooks.Validation, "viewer-request: %v", err))
+			}
+		}
 	}
 
 	// A range request passes through: the cache holds whole objects, and fetching a whole
@@ -130,7 +138,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if cacheable {
 		// The origin is part of the key: two behaviors with different origins never share
 		// an object, even when a viewer-request function rewrites one's paths into the other's.
-		st.key = append(append(st.key[:0], b.originID...), 0)
+		originID := b.originID
+		if st.origin != nil {
+			originID = st.origin.key
+		}
+		st.key = append(append(st.key[:0], originID...), 0)
 		st.key = b.policy.AppendKey(st.key, &st.view)
 		if s.serveStored(ctx, st) {
 			return s.viewerResponse(ctx, b, st, outHit)

@@ -36,6 +36,10 @@ type pipeline struct {
 	behaviors []*behavior
 	origins   []*origin.Origin
 	adhoc     *origin.Set // origins that origin-request functions switch to
+	// byID and events are the configured origins by id, for CloudFront functions' origin
+	// choices (originchoice.go).
+	byID   map[string]*origin.Origin
+	events map[string]*hooks.Origin
 }
 
 // behavior is a compiled BehaviorConfig.
@@ -92,6 +96,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 	}()
 	byID := map[string]*origin.Origin{}
 	events := map[string]*hooks.Origin{}
+	p.byID, p.events = byID, events
 	for _, oc := range cfg.Origins {
 		o, err := origin.New(origin.Config{
 			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,

@@ -48,7 +48,7 @@ type Dialect uint8
 const (
 	// LambdaEdge is runtime "lambda-edge" (and Go functions).
 	LambdaEdge Dialect = iota
-	// CloudFrontFunctions is runtime "cloudfront-functions".
+	// CloudFrontFunctions is runtimes cloudfront-js-1.0 and cloudfront-js-2.0 (see DialectOf).
 	CloudFrontFunctions
 )
 

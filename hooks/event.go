@@ -29,6 +29,9 @@ type Request struct {
 	Headers     Headers
 	Origin      *Origin // origin-request and origin-response only
 	Body        *Body   // only when the association includes the body
+	// OriginChoice is a CloudFront function's choice of origin at viewer-request (results
+	// only); nil: the behavior's origin.
+	OriginChoice *OriginChoice
 }
 
 // Clone returns a deep copy of r.
@@ -39,6 +42,7 @@ func (r *Request) Clone() *Request {
 	c := *r
 	c.Headers = r.Headers.Clone()
 	c.Origin = r.Origin.Clone()
+	c.OriginChoice = r.OriginChoice.Clone()
 	if r.Body != nil {
 		b := *r.Body
 		b.Data = append([]byte(nil), r.Body.Data...)

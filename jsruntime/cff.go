@@ -17,6 +17,10 @@ var _ binding = cffBinding{}
 
 func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	rt := v.rt
+	v.cf.stage, v.cf.choice = ev.Stage, nil
+	if v.cf.source != nil {
+		return v.cffEventFromSource(v.cf.source, ev)
+	}
 	root := rt.NewObject()
 	_ = root.Set("version", "1.0")
 	c := rt.NewObject()
@@ -77,6 +81,7 @@ func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 		_ = cookies.Set(n, cffEntry(rt, cvals[i], nil))
 	}
 	_ = req.Set("cookies", cookies)
+	// Each event has its own: a function may keep a request and call it later.
 	_ = req.Set("rawQueryString", func(goja.FunctionCall) goja.Value { return rt.ToValue(r.QueryString) })
 	_ = root.Set("request", req)
 

@@ -9,7 +9,11 @@ import (
 )
 
 func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	return decodeCFF(v.rt, ev, val)
+	res, err := decodeCFF(v.rt, ev, val)
+	if err == nil && res.Request != nil && v.cf.choice != nil {
+		res.Request.OriginChoice = v.cf.choice
+	}
+	return res, err
 }
 
 // decodeCFF reads a CloudFront function's result: the request (continue) or a response object
@@ -103,7 +107,7 @@ func (d decoder) cffResponse(o *goja.Object, in hooks.Headers, generated bool) (
 	}
 	out.Headers.Del("set-cookie")
 	if cv := field(o, "cookies"); cv != nil {
-		if err := d.cffValues(cv, "response.cookies", nil, func(name, val, attrs string) {
+		if err := d.cffValues(cv, "response.cookies", setCookiesBefore(in), func(name, val, attrs string) {
 			out.Headers.Add("Set-Cookie", joinCookie(name, val, attrs))
 		}); err != nil {
 			return nil, err
@@ -144,22 +148,55 @@ func (d decoder) cffHeaders(o *goja.Object, in hooks.Headers, path string) (hook
 		return nil, nil
 	}
 	var out hooks.Headers
-	err := d.cffValues(hv, path+".headers", in, func(name, val, _ string) {
-		hname := hooks.CanonicalName(name)
+	err := d.cffValues(hv, path+".headers", headersBefore(in), func(name, val, _ string) {
+		hname := ""
 		for _, h := range in {
 			if strings.EqualFold(h.Name, name) {
 				hname = h.Name
 				break
 			}
 		}
+		if hname == "" {
+			hname = hooks.CanonicalName(name)
+		}
 		out = append(out, hooks.Header{Name: hname, Value: val})
 	})
 	return out, err
 }
 
-// cffValues walks {name: {value, attributes?, multiValue?}}. in (optional) holds the input's
-// lines, used to tell an unmodified multiValue from a modified one.
-func (d decoder) cffValues(v goja.Value, path string, in hooks.Headers, fn func(name, val, attrs string)) error {
+// before returns the values (and attributes, for Set-Cookie) a name had in the input event,
+// to tell an unmodified multiValue from a modified one.
+type before func(name string) (vals, attrs []string)
+
+func headersBefore(in hooks.Headers) before {
+	if in == nil {
+		return nil
+	}
+	return func(name string) ([]string, []string) { return in.Values(name), nil }
+}
+
+// setCookiesBefore reads the input's Set-Cookie lines by cookie name.
+func setCookiesBefore(in hooks.Headers) before {
+	if in == nil {
+		return nil
+	}
+	return func(name string) (vals, attrs []string) {
+		for _, line := range in.Values("set-cookie") {
+			nv, at, _ := strings.Cut(line, ";")
+			n, v, _ := strings.Cut(strings.TrimSpace(nv), "=")
+			if n == name {
+				vals, attrs = append(vals, v), append(attrs, strings.TrimSpace(at))
+			}
+		}
+		return vals, attrs
+	}
+}
+
+// cffValues walks {name: {value, attributes?, multiValue?}}. in (optional) gives the input's
+// values. A multiValue list wins when it was modified, and each entry writes its own
+// attributes; an unmodified one takes a changed value and attributes in its first entry, as
+// does a new one whose first entry has the value but no attributes of its own.
+func (d decoder) cffValues(v goja.Value, path string, in before, fn func(name, val, attrs string)) error {
 	o, err := d.object(v, path)
 	if err != nil {
 		return err
@@ -178,7 +215,7 @@ func (d decoder) cffValues(v goja.Value, path string, in hooks.Headers, fn func(
 		if err != nil {
 			return err
 		}
-		attrs, _, err := d.str(eo, "attributes", p)
+		attrs, hasAttrs, err := d.str(eo, "attributes", p)
 		if err != nil {
 			return err
 		}
@@ -197,6 +234,7 @@ func (d decoder) cffValues(v goja.Value, path string, in hooks.Headers, fn func(
 		n := int(mo.Get("length").ToInteger())
 		vals := make([]string, 0, n)
 		mattrs := make([]string, 0, n)
+		ownAttrs := make([]bool, 0, n)
 		for i := 0; i < n; i++ {
 			ip := p + ".multiValue[" + itoa(i) + "]"
 			io, err := d.object(mo.Get(itoa(i)), ip)
@@ -210,14 +248,22 @@ func (d decoder) cffValues(v goja.Value, path string, in hooks.Headers, fn func(
 			if !ok {
 				return d.errorf(ip+".value", "is required")
 			}
-			a, _, err := d.str(io, "attributes", ip)
+			a, own, err := d.str(io, "attributes", ip)
 			if err != nil {
 				return err
 			}
-			vals, mattrs = append(vals, s), append(mattrs, a)
+			vals, mattrs, ownAttrs = append(vals, s), append(mattrs, a), append(ownAttrs, own)
 		}
-		if before := in.Values(name); in != nil && len(before) > 1 && slices.Equal(before, vals) && hasVal {
+		var bvals, battrs []string
+		if in != nil {
+			bvals, battrs = in(name)
+		}
+		untouched := len(bvals) > 1 && slices.Equal(bvals, vals) && (battrs == nil || slices.Equal(battrs, mattrs))
+		if untouched && hasVal {
 			vals[0] = val // multiValue untouched: a changed value replaces the first
+		}
+		if n > 0 && hasAttrs && (untouched || !ownAttrs[0] && vals[0] == val) {
+			mattrs[0] = attrs
 		}
 		for i := range vals {
 			fn(name, vals[i], mattrs[i])

@@ -44,8 +44,12 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			store := filepath.Join(dir, "kvs.json") // a KeyValueStore in CloudFront's import format
+			if _, err := os.Stat(store); err != nil {
+				store = ""
+			}
 			rep, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{
-				File: filepath.Join(dir, "index.js"), Event: event, Runtime: meta.Runtime,
+				File: filepath.Join(dir, "index.js"), Event: event, Runtime: meta.Runtime, KVS: store,
 			})
 			if err != nil {
 				t.Fatal(err)

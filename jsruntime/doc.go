@@ -1,6 +1,8 @@
 // Package jsruntime runs JavaScript edge functions on goja: Lambda@Edge functions (runtime
-// "lambda-edge", a Node.js-style CommonJS module) and CloudFront Functions (runtime
-// "cloudfront-functions", a script defining handler(event)). It implements hooks.Function.
+// "lambda-edge", a Node.js-style CommonJS module) and CloudFront Functions (runtimes
+// "cloudfront-js-1.0" and "cloudfront-js-2.0", a script defining handler(event); 2.0 adds ES
+// module imports, async handlers and the cloudfront module with KeyValueStores). It implements
+// hooks.Function.
 //
 // # Using it
 //

@@ -15,13 +15,20 @@ import (
 // ParseEvent reads an event file in either dialect's JSON (a Lambda@Edge
 // {"Records":[{"cf":...}]} event, or a CloudFront Functions {"version","context","request"...}
 // event) into the neutral model. stage, when not empty, overrides the event's own eventType.
-// Header order is kept. Errors are prefixed "jsruntime: event: ".
+// Header order is kept. An event with no eventType and no stage gets one inferred from its
+// shape (see inferStage). Errors are prefixed "jsruntime: event: ".
 func ParseEvent(data []byte, stage string) (*hooks.Event, error) {
+	ev, _, err := parseEvent(data, stage)
+	return ev, err
+}
+
+// parseEvent is ParseEvent, also saying whether the stage was inferred.
+func parseEvent(data []byte, stage string) (_ *hooks.Event, inferred bool, _ error) {
 	var probe struct {
 		Records json.RawMessage `json:"Records"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
 	}
 	var ev *hooks.Event
 	var evType string
@@ -32,24 +39,24 @@ func ParseEvent(data []byte, stage string) (*hooks.Event, error) {
 		ev, evType, err = parseCFFEvent(data)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
 	}
 	if stage != "" {
 		evType = stage
 	}
 	if evType == "" {
-		return nil, errors.New("jsruntime: event: no eventType in the event; pass a stage")
+		evType, inferred = inferStage(probe.Records != nil, ev.Response != nil), true
 	}
 	if ev.Stage, err = hooks.ParseStage(evType); err != nil {
-		return nil, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
 	}
 	if ev.Request == nil {
-		return nil, errors.New("jsruntime: event: the event has no request")
+		return nil, false, errors.New("jsruntime: event: the event has no request")
 	}
 	if !ev.Stage.IsRequest() && ev.Response == nil {
-		return nil, fmt.Errorf("jsruntime: event: a %s event needs a response", ev.Stage)
+		return nil, false, fmt.Errorf("jsruntime: event: a %s event needs a response", ev.Stage)
 	}
-	return ev, nil
+	return ev, inferred, nil
 }
 
 // ordered is a JSON object whose member order is kept.
@@ -226,4 +233,17 @@ func parseLambdaEdgeEvent(data []byte) (*hooks.Event, string, error) {
 		ev.Response = resp
 	}
 	return ev, cf.Config.EventType, nil
+}
+
+// inferStage is the stage of an event that names none, from its shape, as the Lambda console
+// runs any event: a request only is viewer-request; with a response, origin-response for
+// Lambda@Edge and viewer-response for CloudFront Functions (which run at viewer stages only).
+func inferStage(lambdaEdge, hasResponse bool) string {
+	switch {
+	case !hasResponse:
+		return hooks.ViewerRequest.String()
+	case lambdaEdge:
+		return hooks.OriginResponse.String()
+	}
+	return hooks.ViewerResponse.String()
 }

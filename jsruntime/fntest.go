@@ -1,11 +1,13 @@
 package jsruntime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,12 +22,15 @@ type TestOptions struct {
 	File string
 	// Event is the event JSON (either dialect).
 	Event []byte
-	// Runtime is RuntimeLambdaEdge (default) or RuntimeCloudFrontFunctions.
+	// Runtime is a runtime name (hooks.CanonicalRuntime); default RuntimeLambdaEdge.
 	Runtime string
 	// Stage overrides the event's eventType ("viewer-request", ...).
 	Stage string
 	// Timeout overrides the stage's default limit.
 	Timeout time.Duration
+	// KVS, if set, is the KeyValueStore a CloudFront function reads with cf.kvs(): a file in
+	// CloudFront's import format, read once (verge fn test --kvs).
+	KVS string
 }
 
 // TestReport is the JSON `verge fn test` prints: {"output", "logs", "durationMs", "error"}.
@@ -36,6 +41,13 @@ type TestReport struct {
 	Logs       []string        `json:"logs"`
 	DurationMs float64         `json:"durationMs"`
 	Error      *string         `json:"error"`
+	// ComputeUtilization is, for CloudFront Functions, TestFunction's figure: the run time as
+	// a percentage of a 1 ms budget, capped at 100, as a string (CloudFront does not publish
+	// its formula).
+	ComputeUtilization string `json:"computeUtilization,omitempty"`
+	// Notes are remarks for the person running the test (an inferred stage), not part of the
+	// report: verge fn test prints them on stderr.
+	Notes []string `json:"-"`
 }
 
 // RunTest runs one function on one event in this process, without a server, and validates its
@@ -47,18 +59,33 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if err != nil {
 		return TestReport{}, err
 	}
-	ev, err := ParseEvent(o.Event, o.Stage)
+	ev, inferred, err := parseEvent(o.Event, o.Stage)
 	if err != nil {
 		return TestReport{}, err
 	}
-	f, err := New(Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
-		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1})
+	opts := Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
+		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1}
+	if o.KVS != "" {
+		if rt, _ := hooks.CanonicalRuntime(o.Runtime); rt != RuntimeCloudFrontJS2 {
+			return TestReport{}, fmt.Errorf("jsruntime: --kvs: a KeyValueStore needs runtime %s, not %s", RuntimeCloudFrontJS2, rt)
+		}
+		if opts.KVS, err = LoadKeyValueStore(o.KVS); err != nil {
+			return TestReport{}, err
+		}
+	}
+	f, err := New(opts)
 	if err != nil {
 		return TestReport{}, err
 	}
 	defer f.Close()
-	inv := f.InvokeDetailed(ctx, ev)
+	inv := f.invokeSource(ctx, ev, o.Event)
 	rep := TestReport{Logs: make([]string, 0, len(inv.Logs)), DurationMs: float64(inv.Duration.Microseconds()) / 1000}
+	if inferred {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the event has no eventType: ran it as %s (--stage chooses)", ev.Stage))
+	}
+	if f.opts.cff() {
+		rep.ComputeUtilization = computeUtilization(inv.Duration)
+	}
 	for _, l := range inv.Logs {
 		rep.Logs = append(rep.Logs, l.Message)
 	}
@@ -66,7 +93,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if len(rep.Output) == 0 {
 		rep.Output = json.RawMessage("null")
 	}
-	if f.opts.Runtime == RuntimeCloudFrontFunctions && inv.Err == nil {
+	if f.opts.cff() && inv.Err == nil {
 		rep.Output = wrapCFFOutput(rep.Output, inv.Result)
 	}
 	err = inv.Err
@@ -80,25 +107,50 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	return rep, nil
 }
 
+// invokeSource is InvokeDetailed with the event built after the event file's own JSON
+// (cffEventFromSource, leShapesFromSource). In process only, as RunTest is.
+func (f *Function) invokeSource(ctx context.Context, ev *hooks.Event, src []byte) Invocation {
+	start := time.Now()
+	if f.opts.cff() && !ev.Stage.IsViewer() {
+		return Invocation{Err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
+	}
+	lim := f.opts.Limits.WithDefaults(ev.Stage)
+	out := f.backend.run(ctx, &call{ev: ev, lim: lim, deadline: start.Add(lim.Timeout), start: start, wantJSON: true, source: src})
+	return Invocation{Result: out.result, Output: out.output, Logs: out.logs, Duration: time.Since(start), Err: out.err}
+}
+
+// computeUtilization is TestFunction's ComputeUtilization for a run of d (see TestReport).
+func computeUtilization(d time.Duration) string {
+	return strconv.Itoa(min(100, int(d.Microseconds()/10)))
+}
+
 // wrapCFFOutput normalises a CloudFront function's output as TestFunction does: wrapped by kind,
-// with cookies always present.
+// with cookies always present. The function's key order is kept.
 func wrapCFFOutput(out json.RawMessage, res hooks.Result) json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(out, &m) != nil {
+	var m ordered
+	if json.Unmarshal(out, &m) != nil || m == nil {
 		return out
 	}
-	if _, ok := m["cookies"]; !ok {
-		m["cookies"] = json.RawMessage("{}")
+	if !slices.ContainsFunc(m, func(x member) bool { return x.Key == "cookies" }) {
+		m = append(m, member{Key: "cookies", Val: json.RawMessage("{}")})
 	}
 	kind := "request"
 	if res.Response != nil {
 		kind = "response"
 	}
-	b, err := json.Marshal(map[string]any{kind: m})
-	if err != nil {
-		return out
+	var b bytes.Buffer
+	b.WriteString(`{"` + kind + `":{`)
+	for i, x := range m {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(x.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(x.Val)
 	}
-	return b
+	b.WriteString("}}")
+	return b.Bytes()
 }
 
 // loadPackage reads file as the entry of a package whose other modules are read from its
@@ -124,7 +176,10 @@ type AWSTestResult struct {
 // AWS converts the report to TestFunction's shape. ComputeUtilization is the run time as a
 // percentage of a 1 ms budget, capped at 100 (CloudFront does not publish its formula).
 func (r TestReport) AWS() AWSTestResult {
-	out := AWSTestResult{FunctionExecutionLogs: r.Logs, ComputeUtilization: strconv.Itoa(min(100, int(r.DurationMs*100)))}
+	out := AWSTestResult{FunctionExecutionLogs: r.Logs, ComputeUtilization: r.ComputeUtilization}
+	if out.ComputeUtilization == "" {
+		out.ComputeUtilization = computeUtilization(time.Duration(r.DurationMs * float64(time.Millisecond)))
+	}
 	if r.Error != nil {
 		out.FunctionErrorMessage = "The CloudFront function associated with the CloudFront distribution is invalid or could not run. " + *r.Error
 	} else {

@@ -48,8 +48,8 @@ type backend interface {
 // code), so syntax and load errors are reported here. The caller must Close the Function.
 func New(opts Options) (*Function, error) {
 	o := opts.withDefaults()
-	if o.Runtime != RuntimeLambdaEdge && o.Runtime != RuntimeCloudFrontFunctions {
-		return nil, fmt.Errorf("jsruntime: unknown runtime %q (want %s or %s)", o.Runtime, RuntimeLambdaEdge, RuntimeCloudFrontFunctions)
+	if _, err := hooks.CanonicalRuntime(o.Runtime); err != nil {
+		return nil, fmt.Errorf("jsruntime: %w", err)
 	}
 	f := &Function{opts: o, stop: make(chan struct{})}
 	var err error
@@ -101,7 +101,7 @@ func (f *Function) InvokeDetailed(ctx context.Context, ev *hooks.Event) Invocati
 
 func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outcome {
 	start := time.Now()
-	if f.opts.Runtime == RuntimeCloudFrontFunctions && !ev.Stage.IsViewer() {
+	if f.opts.cff() && !ev.Stage.IsViewer() {
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
 	}
 	lim := f.opts.Limits.WithDefaults(ev.Stage)

@@ -18,6 +18,7 @@ type call struct {
 	start     time.Time // when the call began, if known: saves clock reads on the warm path
 	requestID string    // context.awsRequestId; read it with id
 	wantJSON  bool      // also return JSON.stringify of what the function returned
+	source    []byte    // the event file's JSON (verge fn test of a CloudFront function), see cffEventFromSource
 }
 
 // id returns context.awsRequestId, made on first use: most invocations neither read it nor
@@ -106,6 +107,7 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	*s = settlement{}
 	v.curState = current{s: s, deadline: c.deadline}
 	v.cur = &v.curState
+	v.cf.source = c.source
 	evVal, err := v.p.binding().event(v, c.ev)
 	if err != nil {
 		return v.fail(err, c)
@@ -203,7 +205,9 @@ func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	if p, ok := obj.Export().(*goja.Promise); ok && p.State() != goja.PromiseStatePending {
+	// Only a promise is exported: Export copies any other object's whole graph into Go values
+	// (a CloudFront function's returned request: a quarter of its invocation).
+	if p, ok := exportPromise(obj); ok && p.State() != goja.PromiseStatePending {
 		// Already settled (an async handler that never awaited): no need to subscribe.
 		if p.State() == goja.PromiseStateFulfilled {
 			s.settle(p.Result(), nil, false)
@@ -221,6 +225,15 @@ func (v *vm) follow(ret goja.Value, s *settlement) (thenable bool, err error) {
 		return true, err
 	}
 	return true, nil
+}
+
+// exportPromise returns obj's promise if obj is one.
+func exportPromise(obj *goja.Object) (*goja.Promise, bool) {
+	if obj.ClassName() != "Promise" {
+		return nil, false
+	}
+	p, ok := obj.Export().(*goja.Promise)
+	return p, ok
 }
 
 // settleHooks are the Go functions JS calls to settle an invocation. They are created once

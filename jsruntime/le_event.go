@@ -19,7 +19,10 @@ var _ binding = leBinding{}
 func (leBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	e := newLEEvent(v, ev)
 	v.le = e
-	return e.object(&e.root, &shapeRoot), nil
+	if v.cf.source != nil {
+		e.shapes = leShapesFromSource(v.cf.source)
+	}
+	return e.object(&e.root, e.shapeFor(&shapeRoot)), nil
 }
 
 // leEvent is one invocation's event: a copy of what the function may read, and the lazy
@@ -40,6 +43,7 @@ type leEvent struct {
 	resp                       leObj
 	vals                       [20]goja.Value // backs the objects' values; see object
 	nvals                      int
+	shapes                     leShapeSet // an event file's shapes (le_source.go); nil: the defaults
 }
 
 func newLEEvent(v *vm, ev *hooks.Event) *leEvent {
@@ -180,18 +184,18 @@ func (e *leEvent) build(f leField) goja.Value {
 	rt, sc := e.v.rt, &e.v.strs
 	switch f {
 	case fRecords:
-		return rt.NewArray(e.object(&e.record, &shapeRecord))
+		return rt.NewArray(e.object(&e.record, e.shapeFor(&shapeRecord)))
 	case fCF:
 		if e.hasResp {
-			return e.object(&e.cf, &shapeCFResp)
+			return e.object(&e.cf, e.shapeFor(&shapeCFResp))
 		}
-		return e.object(&e.cf, &shapeCF)
+		return e.object(&e.cf, e.shapeFor(&shapeCF))
 	case fConfig:
-		return e.object(&e.cfg, &shapeConfig)
+		return e.object(&e.cfg, e.shapeFor(&shapeConfig))
 	case fRequest:
-		return e.object(&e.req, &shapeRequest[b2i(e.body != nil)][b2i(e.origin != nil)])
+		return e.object(&e.req, e.shapeFor(&shapeRequest[b2i(e.body != nil)][b2i(e.origin != nil)]))
 	case fResponse:
-		return e.object(&e.resp, &shapeResponse)
+		return e.object(&e.resp, e.shapeFor(&shapeResponse))
 	case fDomain:
 		return sc.get(rt, cacheDomain, e.config.DistributionDomainName)
 	case fDistID:

@@ -290,7 +290,10 @@ func (d decoder) leHeaderLines(out hooks.Headers, ho *goja.Object, name, path st
 		} else if !isString(kv) {
 			return nil, d.errorf(ep()+".key", "must be a string, not %s", typeName(kv))
 		} else if hname = kv.String(); !equalLower(hname, name) {
-			return nil, d.errorf(ep()+".key", "%q does not match the header name %q", hname, name)
+			// The object's name decides the header; key only supplies its case. CloudFront runs
+			// the AWS guide's "Overriding a response header" example, which copies
+			// {key: 'X-Amz-Meta-Last-Modified'} under last-modified.
+			hname = hooks.CanonicalName(name)
 		}
 		out = append(out, hooks.Header{Name: hname, Value: value})
 	}

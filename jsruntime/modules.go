@@ -17,6 +17,7 @@ var jsFS embed.FS
 // reachable with the "node:" prefix.
 var builtinModules = map[string]string{
 	"buffer":           "buffer.js",
+	"cloudfront":       "cloudfront.js",
 	"crypto":           "crypto.js",
 	"path":             "path.js",
 	"querystring":      "querystring.js",

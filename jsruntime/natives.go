@@ -76,6 +76,7 @@ func (v *vm) newNatives() *goja.Object {
 		v.logs.add(c.Argument(0).String(), c.Argument(1).String())
 		return goja.Undefined()
 	})
+	v.cloudFrontNatives(set)
 	set("timer", v.loop.jsSet)
 	set("clearTimer", v.loop.jsClear)
 	return n

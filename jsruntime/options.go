@@ -8,10 +8,12 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// Runtime names, as configuration and `verge fn test --runtime` spell them.
+// Runtime names, as configuration and `verge fn test --runtime` spell them (hooks.CanonicalRuntime).
 const (
-	RuntimeLambdaEdge          = "lambda-edge"
-	RuntimeCloudFrontFunctions = "cloudfront-functions"
+	RuntimeLambdaEdge          = hooks.RuntimeLambdaEdge
+	RuntimeCloudFrontJS1       = hooks.RuntimeCloudFrontJS1
+	RuntimeCloudFrontJS2       = hooks.RuntimeCloudFrontJS2
+	RuntimeCloudFrontFunctions = hooks.RuntimeCloudFrontFunctions // alias of RuntimeCloudFrontJS2
 )
 
 // Isolation says where a function's runtimes live.
@@ -70,7 +72,8 @@ type Options struct {
 	// Name and Version identify the function in its context object, logs and metrics.
 	// Defaults: "function" and "$LATEST".
 	Name, Version string
-	// Runtime is RuntimeLambdaEdge (default) or RuntimeCloudFrontFunctions.
+	// Runtime is RuntimeLambdaEdge (default), RuntimeCloudFrontJS1 or RuntimeCloudFrontJS2
+	// (RuntimeCloudFrontFunctions is an alias of 2.0).
 	Runtime string
 	// Code is the function's source.
 	Code Code
@@ -120,6 +123,11 @@ type Options struct {
 	MemoryGuard *MemoryGuard
 	// Worker configures Process isolation.
 	Worker WorkerOptions
+	// KVS is the KeyValueStore a CloudFront function (runtime 2.0) reads with cf.kvs(); nil:
+	// none is associated (cf.kvs() throws).
+	KVS *KeyValueStore
+	// EdgeLocation is cf.edgeLocation for CloudFront functions (runtime 2.0).
+	EdgeLocation EdgeLocation
 }
 
 // WorkerOptions configure the worker processes of Process isolation.
@@ -151,8 +159,8 @@ func (o *Options) withDefaults() Options {
 	if c.Version == "" {
 		c.Version = "$LATEST"
 	}
-	if c.Runtime == "" {
-		c.Runtime = RuntimeLambdaEdge
+	if rt, err := hooks.CanonicalRuntime(c.Runtime); err == nil {
+		c.Runtime = rt
 	}
 	if c.MinWarm <= 0 {
 		c.MinWarm = 1
@@ -174,7 +182,7 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxSourceBytes <= 0 {
 		c.MaxSourceBytes = 1 << 20
-		if c.Runtime == RuntimeCloudFrontFunctions {
+		if c.cff() {
 			c.MaxSourceBytes = 10 << 10
 		}
 	}
@@ -200,8 +208,5 @@ func (o *Options) withDefaults() Options {
 }
 
 func (o *Options) dialect() hooks.Dialect {
-	if o.Runtime == RuntimeCloudFrontFunctions {
-		return hooks.CloudFrontFunctions
-	}
-	return hooks.LambdaEdge
+	return hooks.DialectOf(o.Runtime)
 }

@@ -51,9 +51,15 @@ func TestProcessParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var store *jsruntime.KeyValueStore // kvs.json: the case's KeyValueStore
+			if _, err := os.Stat(filepath.Join(dir, "kvs.json")); err == nil {
+				if store, err = jsruntime.LoadKeyValueStore(filepath.Join(dir, "kvs.json")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var invs [2]jsruntime.Invocation
 			for i, iso := range []jsruntime.Isolation{jsruntime.InProcess, jsruntime.Process} {
-				f, err := jsruntime.New(jsruntime.Options{Name: "index", Runtime: meta.Runtime, Code: readPackage(t, dir), Isolation: iso,
+				f, err := jsruntime.New(jsruntime.Options{Name: "index", Runtime: meta.Runtime, Code: readPackage(t, dir), Isolation: iso, KVS: store,
 					Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
 				if err != nil {
 					t.Fatal(err)

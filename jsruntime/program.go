@@ -15,6 +15,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 	"github.com/dop251/goja_nodejs/require"
+	"github.com/vergecdn/verge/hooks"
 )
 
 // taskRoot is where a function's files appear to live, as in Lambda.
@@ -82,8 +83,8 @@ func compile(o Options) (*program, error) {
 	if !hasKey(files, p.entry) {
 		return nil, fmt.Errorf("jsruntime: entry file %q is not in the package", c.Entry)
 	}
-	if o.Runtime == RuntimeCloudFrontFunctions {
-		prg, err := compileScript(entry, files[p.entry])
+	if o.cff() {
+		prg, err := compileCFF(o.Runtime, entry, files[p.entry])
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +172,7 @@ func prepareSource(runtime, name, src string) string {
 	if strings.HasPrefix(src, "#!") {
 		src = "//" + src[2:]
 	}
-	if runtime != RuntimeCloudFrontFunctions && isESM(name, src) {
+	if !hooks.IsCloudFrontFunctions(runtime) && isESM(name, src) {
 		src = esmToCJS(src)
 	}
 	return src

@@ -41,6 +41,7 @@ type vm struct {
 	args     [3]goja.Value // the handler's arguments
 	strs     stringCache   // JS strings of recurring event fields
 	le       *leEvent      // the running invocation's Lambda@Edge event, for the decoder
+	cf       cffCall       // the running CloudFront function invocation's state (cff_module.go)
 }
 
 // errTimeout is the interrupt value of a runtime that ran past its deadline.
@@ -137,7 +138,7 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
-	_ = opts.Set("cff", o.Runtime == RuntimeCloudFrontFunctions)
+	_ = opts.Set("cff", o.cff())
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}

@@ -27,9 +27,10 @@ const (
 
 // workerInit is the function a worker hosts and the limits it applies to itself.
 type workerInit struct {
-	Options    wireOptions `json:"options"`
-	MemoryMB   int         `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
-	GoMemLimit int64       `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
+	Options    wireOptions    `json:"options"`
+	MemoryMB   int            `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
+	GoMemLimit int64          `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
+	CloudFront wireCloudFront `json:"cloudFront"` // cff_wire.go
 }
 
 // wireOptions is the serialisable part of Options.

@@ -94,6 +94,7 @@ func (e *wenc) request(r *hooks.Request) {
 		e.bool(b.InputTruncated)
 		e.bool(b.Replace)
 	}
+	e.originChoice(r.OriginChoice) // cff_wirecodec.go
 }
 
 func (e *wenc) response(r *hooks.Response) {
@@ -261,6 +262,7 @@ func (d *wdec) request() *hooks.Request {
 	if d.bool() {
 		r.Body = &hooks.Body{Data: d.bytes(), InputTruncated: d.bool(), Replace: d.bool()}
 	}
+	r.OriginChoice = d.originChoice() // cff_wirecodec.go
 	return r
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vergecdn/verge/kvs"
 )
 
 // workerProc is one worker process. There is no reader goroutine: a caller waiting for its
@@ -35,6 +37,9 @@ type workerProc struct {
 	why     string
 	stderr  tailBuffer
 	sandbox string // what the worker's sandbox reported (see sandbox)
+
+	kvs     *KeyValueStore // the function's store, sent by syncKVS (cff_wire.go)
+	kvsSent *kvs.Snapshot  // the snapshot last sent, under wmu
 }
 
 // workerSpin is how long either end of a worker's pipes polls for the next frame before it
@@ -89,6 +94,7 @@ func startWorker(o Options) (*workerProc, error) {
 		mem = 128
 	}
 	init := workerInit{Options: toWire(o), MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20}
+	init.CloudFront, w.kvs = cloudFrontInit(o), o.KVS
 	fail := func(err error) (*workerProc, error) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -166,6 +172,9 @@ func (w *workerProc) send(typ byte, v any) error {
 func (w *workerProc) sendCall(c *wireCall) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
+	if err := w.syncKVS(); err != nil {
+		return err
+	}
 	b, err := appendBinaryFrame(w.wbuf[:0], frameCall, func(e *wenc) { e.call(c) })
 	if err != nil {
 		return err

@@ -54,6 +54,7 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	o := in.Options.options()
 	o.Isolation = InProcess
+	kv := in.CloudFront.apply(&o)
 	if in.MemoryMB > 0 {
 		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
 		// turns it into a fatal error that takes the whole worker down.
@@ -72,7 +73,7 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	defer f.Close()
 	send(frameInitReply, initReply{Sandbox: sb})
-	s := &workerServer{br: br, w: w, wmu: &wmu, o: o, l: f.backend.(*local)}
+	s := &workerServer{br: br, w: w, wmu: &wmu, o: o, l: f.backend.(*local), kvs: kv}
 	s.wg.Go(s.loop)
 	s.wg.Wait()
 	return 0
@@ -95,6 +96,7 @@ type workerServer struct {
 	eof   bool         // the input ended (under rmu)
 	spare atomic.Int32 // goroutines waiting for rmu
 	wg    sync.WaitGroup
+	kvs   *kvsHolder // the function's store, updated by frameKVS (cff_wire.go)
 }
 
 func (s *workerServer) loop() {
@@ -125,6 +127,10 @@ func (s *workerServer) next() (c wireCall, ok bool) {
 		typ, body, err := readFrame(s.br)
 		if err != nil {
 			return c, false
+		}
+		if typ == frameKVS {
+			s.kvs.receive(body)
+			continue
 		}
 		if typ != frameCall {
 			continue

@@ -6,11 +6,14 @@ import (
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/kvs"
 )
 
 // Upload is new $LATEST code for a function.
 type Upload struct {
-	// Runtime is RuntimeLambdaEdge (default) or RuntimeCloudFrontFunctions.
+	// Runtime is a runtime name (hooks.CanonicalRuntime; default RuntimeLambdaEdge).
 	Runtime string
 	// Description replaces the function's description when not empty.
 	Description string
@@ -18,6 +21,9 @@ type Upload struct {
 	Package []byte
 	// Entry is the handler's file in a zip (see Unpack).
 	Entry string
+	// KVS names the KeyValueStore a CloudFront function reads with cf.kvs() ("" for none). As
+	// CloudFront's UpdateFunction takes the whole FunctionConfig, every upload sets it.
+	KVS string
 }
 
 // Prepare validates an upload without storing it: the runtime, the package limits (an
@@ -28,20 +34,22 @@ func (s *Store) Prepare(up Upload) (Source, error) {
 	if err != nil {
 		return Source{}, err
 	}
+	if up.KVS != "" && (rt != RuntimeCloudFrontJS2 || !kvs.ValidName(up.KVS)) {
+		return Source{}, invalid("kvs %q: a KeyValueStore name (1-64 letters, digits, '-' or '_'), for runtime cloudfront-js-2.0 only", up.KVS)
+	}
 	if err := checkSize(int64(len(up.Package)), s.limits.ForUpload(rt), "package"); err != nil {
 		return Source{}, err
 	}
 	return Unpack(up.Package, up.Entry, s.limits)
 }
 
+// runtimeOf returns the canonical name of an upload's runtime ("" is lambda-edge).
 func runtimeOf(rt string) (string, error) {
-	switch rt {
-	case "":
-		return RuntimeLambdaEdge, nil
-	case RuntimeLambdaEdge, RuntimeCloudFrontFunctions:
-		return rt, nil
+	c, err := hooks.CanonicalRuntime(rt)
+	if err != nil {
+		return "", invalid("%v", err)
 	}
-	return "", invalid("runtime %q: want %s or %s", rt, RuntimeLambdaEdge, RuntimeCloudFrontFunctions)
+	return c, nil
 }
 
 // PutCode creates function name, or replaces its $LATEST code, durably. The blob is stored
@@ -84,7 +92,7 @@ func (s *Store) PutCode(who, name string, up Upload) (Function, error) {
 			f = Function{Name: name, Created: c.stamp.Time, LastVersion: mk.Versions}
 		}
 		old = f.Latest.SHA256
-		f.Runtime, f.Latest, f.Stamp = rt, code, c.stamp
+		f.Runtime, f.Latest, f.Stamp, f.KVS = rt, code, c.stamp, up.KVS
 		if up.Description != "" {
 			f.Description = up.Description
 		}
@@ -122,7 +130,7 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 			if err != nil {
 				return AuditEntry{}, err
 			}
-			if found && last.Code.SHA256 == f.Latest.SHA256 && last.Runtime == f.Runtime && last.Code.Entry == f.Latest.Entry {
+			if found && last.Code.SHA256 == f.Latest.SHA256 && last.Runtime == f.Runtime && last.Code.Entry == f.Latest.Entry && last.KVS == f.KVS {
 				v = last
 				return AuditEntry{}, errUnchanged
 			}
@@ -135,7 +143,7 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 		// stamp (a publish does not overwrite a newer $LATEST written elsewhere).
 		f.LastVersion = max(f.LastVersion, mk.Versions) + 1
 		f.Revision = c.stamp.Revision
-		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, Description: description,
+		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, KVS: f.KVS, Description: description,
 			Code: f.Latest, Created: c.stamp.Time, Node: c.stamp.Node, Logical: c.stamp.Logical, Revision: c.stamp.Revision}
 		if v.Manifest, err = s.gate.sign(v); err != nil {
 			return AuditEntry{}, err

@@ -61,7 +61,7 @@ func (l Limits) ForEvent(s hooks.Stage) int64 {
 
 // ForUpload is the package limit of an upload of runtime rt.
 func (l Limits) ForUpload(rt string) int64 {
-	if rt == RuntimeCloudFrontFunctions {
+	if hooks.IsCloudFrontFunctions(rt) {
 		return l.CloudFrontFunctions
 	}
 	return l.Origin

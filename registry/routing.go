@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 // AliasSpec is where an alias points.
@@ -190,7 +192,7 @@ func (st *State) checkAssociation(a Association, l Limits) error {
 		return err
 	}
 	for _, t := range r.Targets() {
-		if t.Runtime == RuntimeCloudFrontFunctions && !stage.IsViewer() {
+		if hooks.IsCloudFrontFunctions(t.Runtime) && !stage.IsViewer() {
 			return invalid("%s:%s is a cloudfront-functions function; it can run on viewer events only, not %s", t.Function, t.Version, a.Event)
 		}
 		if lim := l.ForEvent(stage); t.Code.Size > lim {

@@ -86,6 +86,7 @@ type Target struct {
 	Version  string // "7" or Latest
 	Runtime  string
 	Code     Code
+	KVS      string // the KeyValueStore a CloudFront function reads, "" for none
 	// Node published the version (for $LATEST: wrote it); Manifest is its signed manifest,
 	// if any (never for $LATEST).
 	Node     string
@@ -119,7 +120,7 @@ func (st *State) Resolve(name, qualifier string) (Resolved, error) {
 	r := Resolved{Function: name, Qualifier: qualifier}
 	if qualifier == Latest || qualifier == "" {
 		r.Qualifier = Latest
-		r.Primary = Target{Function: name, Version: Latest, Runtime: f.Runtime, Code: f.Latest, Node: f.Node}
+		r.Primary = Target{Function: name, Version: Latest, Runtime: f.Runtime, Code: f.Latest, KVS: f.KVS, Node: f.Node}
 		return r, nil
 	}
 	if n, isNum := VersionNumber(qualifier); isNum {
@@ -160,7 +161,7 @@ func (st *State) version(name string, n int, node string) (Target, error) {
 	if !ok {
 		return Target{}, notFound("version %s:%d", name, n)
 	}
-	return Target{Function: name, Version: strconv.Itoa(n), Runtime: v.Runtime, Code: v.Code, Node: v.Node, Manifest: v.Manifest}, nil
+	return Target{Function: name, Version: strconv.Itoa(n), Runtime: v.Runtime, Code: v.Code, KVS: v.KVS, Node: v.Node, Manifest: v.Manifest}, nil
 }
 
 // ResolveAssociation resolves an association, honouring its pin (QualifierNode).

@@ -1,11 +1,18 @@
 package registry
 
-import "time"
+import (
+	"time"
 
-// Runtime names (the same strings as jsruntime's; the registry does not import jsruntime).
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Runtime names (hooks.CanonicalRuntime). New records store the canonical name; records
+// stored with the older "cloudfront-functions" (an alias of cloudfront-js-2.0) stay valid.
 const (
-	RuntimeLambdaEdge          = "lambda-edge"
-	RuntimeCloudFrontFunctions = "cloudfront-functions"
+	RuntimeLambdaEdge          = hooks.RuntimeLambdaEdge
+	RuntimeCloudFrontJS1       = hooks.RuntimeCloudFrontJS1
+	RuntimeCloudFrontJS2       = hooks.RuntimeCloudFrontJS2
+	RuntimeCloudFrontFunctions = hooks.RuntimeCloudFrontFunctions
 )
 
 // Latest is the qualifier of a function's mutable, unpublished code.
@@ -46,7 +53,9 @@ type Function struct {
 	Name        string `json:"name"`
 	Runtime     string `json:"runtime"`
 	Description string `json:"description,omitempty"`
-	Latest      Code   `json:"latest"`
+	// KVS is the associated KeyValueStore's name (CloudFront Functions), "" for none.
+	KVS    string `json:"kvs,omitempty"`
+	Latest Code   `json:"latest"`
 	// LastVersion is the highest version number ever published; numbers are never reused,
 	// even after the version is deleted.
 	LastVersion int       `json:"lastVersion"`
@@ -60,6 +69,7 @@ type Version struct {
 	Function    string    `json:"function"`
 	Number      int       `json:"version"`
 	Runtime     string    `json:"runtime"`
+	KVS         string    `json:"kvs,omitempty"` // the function's KeyValueStore when published
 	Description string    `json:"description,omitempty"`
 	Code        Code      `json:"code"`
 	Created     time.Time `json:"created"`

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 // Wire format of snapshots and deltas (the same shape: a delta is a small snapshot):
@@ -157,7 +159,7 @@ func checkCode(c Code) error {
 }
 
 func checkRuntime(rt string) error {
-	if rt != RuntimeLambdaEdge && rt != RuntimeCloudFrontFunctions {
+	if _, err := hooks.CanonicalRuntime(rt); err != nil || rt == "" {
 		return ErrInvalid
 	}
 	return nil

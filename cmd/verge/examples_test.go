@@ -12,7 +12,9 @@ import (
 
 // TestExamples runs every function under examples/ as the README tells a reader to, from the
 // repository's root: `verge fn test --file ... --event ... --runtime ...`, and compares what it
-// prints with expected.json, which real Node.js wrote (jsruntime/testdata/golden.js).
+// prints with expected.json, which real Node.js wrote (jsruntime/testdata/golden.js). The
+// CloudFront Functions corpus of jsruntime/testdata runs the same way, with --kvs when a case
+// has a KeyValueStore (kvs.json).
 func TestExamples(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -22,6 +24,11 @@ func TestExamples(t *testing.T) {
 	if err != nil || len(dirs) < 8 {
 		t.Fatalf("examples: %d, err %v", len(dirs), err)
 	}
+	cff, err := filepath.Glob(filepath.Join(root, "jsruntime", "testdata", "corpus", "cff[12]-*"))
+	if err != nil || len(cff) < 15 {
+		t.Fatalf("CloudFront Functions corpus: %d, err %v", len(cff), err)
+	}
+	dirs = append(dirs, cff...)
 	for _, dir := range dirs {
 		rel, _ := filepath.Rel(root, dir)
 		t.Run(rel, func(t *testing.T) {
@@ -36,8 +43,12 @@ func TestExamples(t *testing.T) {
 			}
 			readJSONFile(t, filepath.Join(dir, "meta.json"), &meta)
 			readJSONFile(t, filepath.Join(dir, "expected.json"), &want)
-			cmd := exec.Command(verge, "fn", "test", "--file", filepath.Join(rel, "index.js"),
-				"--event", filepath.Join(rel, "event.json"), "--runtime", meta.Runtime)
+			args := []string{"fn", "test", "--file", filepath.Join(rel, "index.js"),
+				"--event", filepath.Join(rel, "event.json"), "--runtime", meta.Runtime}
+			if _, err := os.Stat(filepath.Join(dir, "kvs.json")); err == nil {
+				args = append(args, "--kvs", filepath.Join(rel, "kvs.json"))
+			}
+			cmd := exec.Command(verge, args...)
 			cmd.Dir = root
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

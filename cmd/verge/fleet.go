@@ -17,6 +17,7 @@ import (
 
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/loopback"
 	"github.com/vergecdn/verge/registry"
 )
@@ -62,6 +63,7 @@ type fleet struct {
 
 	c   *cluster.Cluster
 	rep *registry.Replica
+	kv  *kvs.Replica // the KeyValueStores, replicated with the registry (fleet_state.go)
 	srv atomic.Pointer[edge.Server]
 }
 
@@ -114,12 +116,14 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		ccfg.NodeName = lc.reg.Node()
 	}
 	fl.rep = registry.NewReplica(lc.reg, registry.ReplicaOptions{Logger: log})
-	fl.c, err = cluster.New(ccfg, fl.rep, fl.rep, cluster.Deps{Logger: log, Registry: metrics, Purge: fl.purge})
+	fl.kv = lc.kvs.Replica()
+	fl.c, err = cluster.New(ccfg, nodeState{reg: fl.rep, kv: fl.kv}, fl.rep, cluster.Deps{Logger: log, Registry: metrics, Purge: fl.purge})
 	if err != nil {
 		fl.rep.Close()
 		return nil, err
 	}
 	fl.rep.SetBroadcast(fl.c.Broadcast)
+	fl.kv.SetBroadcast(fl.c.Broadcast)
 	fl.rep.SetFetch(fl.c.FetchBlob)
 	fl.rep.Start()
 	mux := http.NewServeMux()
@@ -144,6 +148,7 @@ func (f *fleet) Close() error {
 	if f.c == nil {
 		return nil
 	}
+	f.kv.SetBroadcast(nil)
 	return errors.Join(f.c.Close(), f.rep.Close())
 }
 

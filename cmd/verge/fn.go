@@ -36,9 +36,9 @@ func fnPath(name string, rest ...string) string {
 // newFnDeployCmd is `verge fn deploy NAME --file F | --dir D [--runtime R]`.
 func newFnDeployCmd() *cobra.Command {
 	var cf clientFlags
-	var file, dir, runtime, entry, desc string
+	var file, dir, runtime, entry, desc, store string
 	cmd := &cobra.Command{
-		Use:   "deploy NAME --file F | --dir D [--runtime R]",
+		Use:   "deploy NAME --file F | --dir D [--runtime R] [--kvs STORE]",
 		Short: "Create a function or update its $LATEST code",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +61,9 @@ func newFnDeployCmd() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
+			if cmd.Flags().Changed("kvs") {
+				q.Set("kvs", store)
+			}
 			c := cf.client()
 			var f registry.Function
 			if err := c.do(cmd.Context(), "PUT", fnPath(args[0], "code")+"?"+q.Encode(), bytes.NewReader(pkg), &f); err != nil {
@@ -76,9 +79,10 @@ func newFnDeployCmd() *cobra.Command {
 	cf.bind(cmd)
 	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file, or a .zip package")
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory to package (zipped with all its files)")
-	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function) or cloudfront-functions")
+	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function), cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
 	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file)")
 	cmd.Flags().StringVar(&desc, "description", "", "the function's description")
+	cmd.Flags().StringVar(&store, "kvs", "", "the KeyValueStore the function reads with cf.kvs() (cloudfront-js-2.0; \"\" removes it; default: unchanged)")
 	return cmd
 }
 

@@ -16,7 +16,7 @@ import (
 // {"output": ..., "logs": [...], "durationMs": n, "error": null|"..."}. The exit status is 0
 // when the function ran and its result is valid, 1 otherwise.
 func newFnTestCmd() *cobra.Command {
-	var file, event, runtime, stage string
+	var file, event, runtime, stage, store string
 	cmd := &cobra.Command{
 		Use:   "test --file handler.js --event event.json",
 		Short: "Run a function on one event locally, without a server",
@@ -30,10 +30,13 @@ func newFnTestCmd() *cobra.Command {
 				runtime = jsruntime.RuntimeCloudFrontFunctions
 				fmt.Fprintf(cmd.ErrOrStderr(), "verge: %s is a CloudFront Functions event (no Records): running as %s; --runtime chooses\n", event, runtime)
 			}
-			rep, err := jsruntime.RunTest(cmd.Context(), jsruntime.TestOptions{File: file, Event: ev, Runtime: runtime, Stage: stage})
+			rep, err := jsruntime.RunTest(cmd.Context(), jsruntime.TestOptions{File: file, Event: ev, Runtime: runtime, Stage: stage, KVS: store})
 			if err != nil {
 				msg := err.Error() + runtimeHint(file, runtime)
 				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
+			}
+			for _, n := range rep.Notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "verge: %s: %s\n", event, n)
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false)
@@ -49,8 +52,9 @@ func newFnTestCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&file, "file", "", "the function's source file (sibling .js/.json files are bundled)")
 	cmd.Flags().StringVar(&event, "event", "", "the event JSON file (Lambda@Edge or CloudFront Functions shape)")
-	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge or cloudfront-functions")
+	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge, cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
 	cmd.Flags().StringVar(&stage, "stage", "", "override the event type: viewer-request, origin-request, origin-response, viewer-response")
+	cmd.Flags().StringVar(&store, "kvs", "", `a KeyValueStore for cf.kvs(), in CloudFront's import format ({"data":[{"key":..,"value":..}]})`)
 	_ = cmd.MarkFlagRequired("file")
 	_ = cmd.MarkFlagRequired("event")
 	return cmd

@@ -24,6 +24,8 @@ func TestFnTestRuntime(t *testing.T) {
 			`"uri":"/docs/index.html"`, "", "", "CloudFront Functions event"},
 		{"a CloudFront Function on a Lambda@Edge event", []string{"--file", cff + "index.js", "--event", "examples/lambda-edge/basic-auth/event.json"}, false,
 			"try --runtime cloudfront-functions", "", "", ""},
+		{"no eventType: the stage is inferred", []string{"--file", cff + "index.js", "--event", "cmd/verge/testdata/cff-no-event-type.json", "--runtime", "cloudfront-js-1.0"}, true,
+			`"computeUtilization":"`, "has no eventType: ran it as viewer-request", "", ""},
 		{"no hint for a Lambda@Edge module", []string{"--file", "examples/lambda-edge/basic-auth/index.js", "--event", "examples/lambda-edge/basic-auth/event.json"}, true,
 			`"status":"401"`, "", "try --runtime", ""},
 	}

@@ -10,9 +10,11 @@ import (
 	"sync/atomic"
 
 	"github.com/vergecdn/verge/admin"
+	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -30,6 +32,7 @@ type lifecycle struct {
 
 	reg *registry.Store
 	act *deploy.Activator
+	kvs *kvs.Stores // KeyValueStores under the data directory
 	srv atomic.Pointer[edge.Server]
 }
 
@@ -70,19 +73,29 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 	if err := admin.CheckExposure(cfg.Admin, secrets); err != nil {
 		return nil, err
 	}
-	reg, err := registry.Open(registry.Options{Dir: cfg.Data})
+	// One clock stamps the registry's and the KeyValueStores' writes, so a fleet orders
+	// both the same way.
+	clock := cluster.NewHLC(nil, 0)
+	reg, err := registry.Open(registry.Options{Dir: cfg.Data, Clock: clock})
 	if err != nil {
 		return nil, err
 	}
-	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log})
+	stores, err := kvs.Open(cfg.Data, kvs.Options{Node: reg.Node(), Clock: clock})
 	if err != nil {
 		reg.Close()
 		return nil, err
 	}
-	l := &lifecycle{reg: reg, act: act, Tokens: o.Tokens}
-	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Logger: log, Behaviors: l.behaviors})
+	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log, KVS: stores})
+	if err != nil {
+		stores.Close()
+		reg.Close()
+		return nil, err
+	}
+	l := &lifecycle{reg: reg, act: act, kvs: stores, Tokens: o.Tokens}
+	l.Handler, err = admin.New(admin.Options{Registry: reg, Activator: act, Logger: log, Behaviors: l.behaviors, KVS: stores})
 	if err != nil {
 		act.Close()
+		stores.Close()
 		reg.Close()
 		return nil, err
 	}
@@ -110,5 +123,5 @@ func (l *lifecycle) StopStreams() { l.act.StopFollowers() }
 // Close stops the activator, closes every function and the registry. Call it after the
 // server has shut down.
 func (l *lifecycle) Close() error {
-	return errors.Join(l.act.Close(), l.reg.Close())
+	return errors.Join(l.act.Close(), l.reg.Close(), l.kvs.Close())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/kvs"
 )
 
 // functionLoader loads the configuration's `functions:` entries with jsruntime. It keeps what
@@ -21,6 +22,7 @@ import (
 type functionLoader struct {
 	metrics *jsruntime.Metrics
 	log     *slog.Logger
+	kvs     *kvs.Stores // the stores functions[].kvs names; nil: none
 	mu      sync.Mutex
 	loaded  []*jsruntime.Function
 	guard   *jsruntime.MemoryGuard // for in-process functions; made with the first one
@@ -59,6 +61,9 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	if iso == jsruntime.InProcess {
 		o.MemoryGuard = l.memoryGuard()
 	}
+	if fc.KVS != "" && l.kvs != nil {
+		o.KVS = &jsruntime.KeyValueStore{Name: fc.KVS, Snapshot: l.kvs.Source(fc.KVS)}
+	}
 	f, err := jsruntime.New(o)
 	if err != nil {
 		return edge.Loaded{}, err
@@ -66,11 +71,7 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	l.mu.Lock()
 	l.loaded = append(l.loaded, f)
 	l.mu.Unlock()
-	d := hooks.LambdaEdge
-	if fc.Runtime == jsruntime.RuntimeCloudFrontFunctions {
-		d = hooks.CloudFrontFunctions
-	}
-	return edge.Loaded{Function: f, Dialect: d, Version: version}, nil
+	return edge.Loaded{Function: f, Dialect: hooks.DialectOf(fc.Runtime), Version: version}, nil
 }
 
 // memoryGuard returns the guard shared by in-process functions, starting it on first use. It

@@ -34,6 +34,6 @@ func newRootCmd() *cobra.Command {
 	fn.AddCommand(newFnCmds()...)
 	cache := &cobra.Command{Use: "cache", Short: "Manage the cache"}
 	cache.AddCommand(newCachePurgeCmd())
-	root.AddCommand(newServeCmd(), fn, cache, newClusterCmd(), newWorkerCmd(), newVersionCmd(), newHealthCmd())
+	root.AddCommand(newServeCmd(), fn, cache, newClusterCmd(), newWorkerCmd(), newVersionCmd(), newHealthCmd(), newKVSCmd())
 	return root
 }

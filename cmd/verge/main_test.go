@@ -239,12 +239,17 @@ func TestServeConfigErrorsAndReload(t *testing.T) {
 }
 
 func httpOrigin(t *testing.T, body string) string {
+	return httpOriginFunc(t, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })
+}
+
+// httpOriginFunc starts an HTTP origin on 127.0.0.1 serving h and returns its URL.
+func httpOriginFunc(t *testing.T, h http.HandlerFunc) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()

@@ -102,6 +102,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer lc.Close() // after srv.Shutdown: requests in flight finish on their functions
+	loader.kvs = lc.kvs
 	fl, err := wireCluster(cfg, f.fleet.apply(cmd, cfg.Cluster), lc, reg, log)
 	if err != nil {
 		return err

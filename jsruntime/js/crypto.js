@@ -25,6 +25,7 @@ class Hash {
     if (this._done) throw new Error('Digest already called');
     this._done = true;
     const b = Buffer.from(this._h.digest());
+    if (enc === undefined && natives.byteStringDigest) return b.toString('latin1'); // cloudfront-js-1.0: a byte string
     return enc === undefined || enc === 'buffer' ? b : b.toString(enc);
   }
   copy() {

@@ -2,7 +2,10 @@
 // golden.js regenerates corpus/*/expected.json by running every case under real Node.js, the
 // oracle for jsruntime's behaviour. It emulates the Lambda Node.js runtime's handler contract
 // (callback or promise, first settlement wins, callbackWaitsForEmptyEventLoop, a sync return
-// value ignored) and CloudFront Functions' handler(event) with TestFunction's output shape.
+// value ignored) and CloudFront Functions' handler(event) with TestFunction's output shape:
+// runtimes cloudfront-js-1.0 and cloudfront-js-2.0 (and the alias cloudfront-functions), 2.0's
+// import statements of the built-ins, and its `cloudfront` module with a KeyValueStore read
+// from the case's kvs.json (CloudFront's import format) with cf.kvs()'s semantics.
 //
 //   node jsruntime/testdata/golden.js            # all cases
 //   node jsruntime/testdata/golden.js NAME...    # some cases
@@ -13,6 +16,48 @@ const path = require('path');
 const util = require('util');
 
 const corpus = path.join(__dirname, 'corpus');
+
+const cffRuntimes = ['cloudfront-functions', 'cloudfront-js-1.0', 'cloudfront-js-2.0'];
+
+// cloudfrontModule emulates runtime 2.0's `cloudfront` module over a store (a Map, or null
+// when no store is associated): get rejects a missing key, json parses, bytes is a Buffer.
+function cloudfrontModule(store, edgeLocation) {
+  const formats = ['string', 'json', 'bytes'];
+  const handle = Object.freeze({
+    get(key, options) {
+      return new Promise((resolve) => {
+        const format = options === undefined || options === null || options.format === undefined ? 'string' : options.format;
+        if (!formats.includes(format)) throw new Error('Unknown format: ' + format + ' (want string, json or bytes)');
+        if (!store.has(String(key))) throw new Error('KeyNotFound: the key ' + JSON.stringify(String(key)) + ' is not in the store');
+        const v = store.get(String(key));
+        resolve(format === 'json' ? JSON.parse(v) : format === 'bytes' ? Buffer.from(v, 'utf8') : v);
+      });
+    },
+    exists(key) { return Promise.resolve(store.has(String(key))); },
+    meta() { return Promise.resolve({ creationDateTime: '', lastUpdatedDateTime: '', keyCount: store.size }); },
+  });
+  const cf = {
+    kvs(id) {
+      if (!store) throw new Error('KVSNamespaceNotFound: no KeyValueStore is associated with this function');
+      return handle;
+    },
+    updateRequestOrigin() {},
+    selectRequestOriginById() {},
+    createRequestOriginGroup() {},
+  };
+  Object.defineProperty(cf, 'edgeLocation', { enumerable: true, get: () => edgeLocation });
+  return cf;
+}
+
+// esmImports rewrites 2.0's import statements of built-ins into requires (the harness's own
+// rewrite: Node runs the rest of the code unchanged).
+function esmImports(src) {
+  return src
+    .replace(/^\s*import\s+\*\s+as\s+([\w$]+)\s+from\s+['"]([^'"]+)['"];?/gm, 'const $1 = require("$2");')
+    .replace(/^\s*import\s+\{([^}]*)\}\s+from\s+['"]([^'"]+)['"];?/gm, (m, names, mod) =>
+      'const {' + names.replace(/\s+as\s+/g, ': ') + '} = require("' + mod + '");')
+    .replace(/^\s*import\s+([\w$]+)\s+from\s+['"]([^'"]+)['"];?/gm, 'const $1 = require("$2");');
+}
 
 function errorText(e) {
   if (e && typeof e === 'object' && 'message' in e) return (e.name || 'Error') + ': ' + e.message;
@@ -44,12 +89,23 @@ async function runCase(dir) {
   let settled = null;
   const settle = (kind, value) => { if (!settled) settled = { kind, value }; };
   try {
-    if (meta.runtime === 'cloudfront-functions') {
+    if (cffRuntimes.includes(meta.runtime)) {
       // CloudFront always presents querystring, headers and cookies, empty or not.
       for (const k of ['querystring', 'headers', 'cookies']) event.request[k] = event.request[k] || {};
       if (event.response) for (const k of ['headers', 'cookies']) event.response[k] = event.response[k] || {};
-      const src = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
-      const handler = new Function('require', 'console', '"use strict";\n' + src + '\nreturn handler;')(require, console);
+      const qs = Object.entries(event.request.querystring).flatMap(([k, v]) =>
+        (v.multiValue || [v]).map((x) => k + '=' + x.value)).join('&');
+      Object.defineProperty(event.request, 'rawQueryString', { value: () => qs, enumerable: false });
+      let store = null;
+      if (fs.existsSync(path.join(dir, 'kvs.json'))) {
+        store = new Map(JSON.parse(fs.readFileSync(path.join(dir, 'kvs.json'), 'utf8')).data.map((it) => [it.key, it.value]));
+      }
+      const edge = event.context && event.context.eventType === 'viewer-response' ? undefined : { name: '', serverIp: '', region: '' };
+      const cf = cloudfrontModule(store, edge);
+      const req = (name) => (name === 'cloudfront' ? cf : require(name));
+      let src = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
+      if (meta.runtime !== 'cloudfront-js-1.0') src = esmImports(src);
+      const handler = new Function('require', 'console', '"use strict";\n' + src + '\nreturn handler;')(req, console);
       try {
         const r = await handler(event);
         settle('ok', r);
@@ -98,7 +154,7 @@ async function runCase(dir) {
   }
   const failed = settled.kind === 'err' || settled.kind === 'cberr';
   let output = failed || settled.value === undefined ? null : JSON.parse(JSON.stringify(settled.value));
-  if (output && meta.runtime === 'cloudfront-functions') {
+  if (output && cffRuntimes.includes(meta.runtime)) {
     if (!('cookies' in output)) output.cookies = {};
     output = { [('statusCode' in output) ? 'response' : 'request']: output };
   }
