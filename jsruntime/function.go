@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,7 +60,7 @@ func New(opts Options) (*Function, error) {
 		f.backend, err = newLocal(o, f.coldStart)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("jsruntime: %s:%s: %w", o.Name, o.Version, err)
+		return nil, &loadError{name: o.Name, version: o.Version, err: err}
 	}
 	if o.Metrics != nil {
 		o.Metrics.track(f)
@@ -219,3 +220,16 @@ func newRequestID() string {
 	hex.Encode(out[24:36], b[10:16])
 	return string(out[:])
 }
+
+// loadError is a function version's failure to load. Its message names the package and the
+// version once: "jsruntime: NAME:VERSION: cause", without the cause's own "jsruntime: ".
+type loadError struct {
+	name, version string
+	err           error
+}
+
+func (e *loadError) Error() string {
+	return "jsruntime: " + e.name + ":" + e.version + ": " + strings.TrimPrefix(e.err.Error(), "jsruntime: ")
+}
+
+func (e *loadError) Unwrap() error { return e.err }
