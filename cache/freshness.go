@@ -10,7 +10,9 @@ import (
 // top of RFC 9111:
 //
 //   - only GET and HEAD responses are stored, and never 1xx, 206 (the store
-//     keeps whole bodies only) or 304;
+//     keeps whole bodies only) or 304, nor the errors a request provokes
+//     rather than its URL (400, 413, 414, 431, 501: one viewer's oversized
+//     or malformed request must not become everyone's answer);
 //   - Cache-Control no-store or private (qualified or not), or Vary: *,
 //     means never stored;
 //   - with reqHasAuth (the request carried Authorization), the response is
@@ -22,8 +24,8 @@ import (
 //     (minus now when Date is missing or invalid); an invalid Expires means
 //     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
 //   - without explicit freshness, p.DefaultTTL applies, but only to the
-//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410
-//     414 501); other statuses need explicit freshness.
+//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410);
+//     other statuses need explicit freshness.
 //
 // A zero TTL is never stored; when store is false, ttl is 0. A malformed
 // Cache-Control directive is ignored, the others still apply, but a no-store,
@@ -113,16 +115,21 @@ func expiresLifetime(expires, date string, now time.Time) time.Duration {
 }
 
 // storableStatus reports whether a response with status may be stored at
-// all: final, not partial content, not a 304 to a conditional request.
+// all: final, not partial content, not a 304 to a conditional request, not
+// an error that says something about the request rather than the resource.
 func storableStatus(status int) bool {
-	return status >= 200 && status <= 599 && status != 206 && status != 304
+	switch status {
+	case 206, 304, 400, 413, 414, 431, 501:
+		return false
+	}
+	return status >= 200 && status <= 599
 }
 
 // heuristicallyCacheable reports whether status may use the default TTL
 // without explicit freshness (RFC 9110 15.1, less 206 which is not stored).
 func heuristicallyCacheable(status int) bool {
 	switch status {
-	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
+	case 200, 203, 204, 300, 301, 308, 404, 405, 410:
 		return true
 	}
 	return false

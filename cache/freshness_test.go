@@ -175,12 +175,26 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
+// TestProvokedErrorsNotStored: the errors a request provokes (its size, its syntax, its
+// method) say nothing about the resource, so even with explicit freshness they are never
+// stored; one viewer's malformed request must not answer the next viewer's clean one.
+func TestProvokedErrorsNotStored(t *testing.T) {
+	p := &Policy{DefaultTTL: time.Hour, MaxTTL: time.Hour}
+	for _, status := range []int{400, 413, 414, 431, 501} {
+		for _, cc := range []string{"public, max-age=60", "s-maxage=60", ""} {
+			if ttl, store := Freshness("GET", status, hdrs("Cache-Control: "+cc), false, now, p); store {
+				t.Errorf("%d with %q: stored for %v", status, cc, ttl)
+			}
+		}
+	}
+}
+
 // TestFreshnessHeuristicStatuses checks every status without explicit
 // freshness: only the heuristically cacheable ones get the default TTL.
 func TestFreshnessHeuristicStatuses(t *testing.T) {
 	p := &Policy{DefaultTTL: time.Hour, MaxTTL: time.Hour}
 	want := map[int]bool{200: true, 203: true, 204: true, 300: true, 301: true, 308: true,
-		404: true, 405: true, 410: true, 414: true, 501: true}
+		404: true, 405: true, 410: true}
 	for status := 100; status < 600; status++ {
 		ttl, store := Freshness("GET", status, nil, false, now, p)
 		if store != want[status] || (store && ttl != time.Hour) {

@@ -24,6 +24,10 @@ type Object struct {
 	TTL        time.Duration // freshness lifetime
 	Vary       []string      // lower-case header names from the response's Vary (nil if none)
 	Tags       []string      // from Surrogate-Key / Cache-Tag response headers, for purge "tag:X"
+	// Public is set when the response said public or s-maxage: it was meant for everyone, so
+	// it may answer a request that carries credentials (Cookie, Authorization) the edge passes
+	// to the origin unkeyed (RFC 9111 3.5).
+	Public bool
 	// Wire is the server's own encoding of Status and Headers, made once before the object
 	// is stored, so that a hit copies it instead of encoding every header again; nil means
 	// "encode on every hit". The cache never reads it, but counts WireSize, the bytes it
@@ -95,7 +99,7 @@ type Response struct {
 // with freshness lifetime ttl (see Freshness). It copies the headers it keeps
 // and the body, so resp may be reused once NewObject returns. It computes
 // InitialAge from the Age and Date headers (RFC 9111 4.2.3), Vary from the
-// Vary headers, and Tags from Surrogate-Key (space-separated) and Cache-Tag
+// Vary headers, Public from Cache-Control, and Tags from Surrogate-Key (space-separated) and Cache-Tag
 // (comma-separated). Key is left empty for Store.Set to fill in.
 //
 // Stored headers leave out the hop-by-hop fields, Age (recomputed on every
@@ -117,6 +121,7 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		haveAge    bool
 		dateValue  time.Time
 		haveDate   bool
+		cc         CacheControl
 	)
 	for _, h := range resp.Headers {
 		if strings.EqualFold(h.Name, "Connection") {
@@ -135,6 +140,8 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 			if !haveDate {
 				dateValue, haveDate = parseHTTPDate(h.Value)
 			}
+		case strings.EqualFold(h.Name, "Cache-Control"):
+			cc.Parse(h.Value)
 		case strings.EqualFold(h.Name, "Vary"):
 			o.Vary = appendList(o.Vary, strings.SplitSeq(h.Value, ","), true)
 		case strings.EqualFold(h.Name, "Surrogate-Key"):
@@ -148,6 +155,7 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		o.Headers = append(o.Headers, h)
 	}
 	slices.Sort(o.Vary)
+	o.Public = cc.Public || cc.HasSMaxAge
 	o.InitialAge = initialAge(ageValue, dateValue, haveDate, resp.RequestTime, resp.ResponseTime)
 	return o
 }

@@ -152,7 +152,9 @@ func runCase(t *testing.T, dir string) {
 	if meta.Runtime == jsruntime.RuntimeCloudFrontFunctions {
 		dialect = hooks.CloudFrontFunctions
 	}
-	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}]\nbehaviors: [{path: \"*\"}]\n"))
+	// The cases were recorded behind policies that forward the whole request, as this one does.
+	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}]\n"+
+		"behaviors: [{path: \"*\", cache: {query_strings: all}, origin_request: {headers: all, cookies: all}}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,11 @@ import (
 // variant) fetches for itself, so no viewer ever gets a response meant for another. An origin
 // or function failure of the leader is every waiting follower's failure too: they would have
 // asked the same origin the same thing at the same moment. Keys whose answer was not stored are
-// remembered for a while (passMemo) and not collapsed.
+// remembered for a while (passMemo) and not collapsed, and so are requests that bypass the
+// cache (they carry what the key does not).
 func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState, cacheable bool) (outcome, error) {
-	if !cacheable {
-		out, _, err := s.fetch(ctx, p, b, st, false)
+	if !cacheable || st.bypass {
+		out, _, err := s.fetch(ctx, p, b, st, cacheable)
 		return out, err
 	}
 	if s.passes.pass(st.key, st.now) {

@@ -63,7 +63,7 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 	both := make(chan struct{})
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private")
-		if r.URL.Query().Get("wave") == "" {
+		if r.Header.Get("X-Wave") == "" {
 			io.WriteString(w, "first")
 			return
 		}
@@ -77,8 +77,8 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 			io.WriteString(w, "alone")
 		}
 	})
-	// The query string is not in the key, so every request below shares one key.
-	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	// X-Wave reaches the origin but is not in the key, so every request below shares one key.
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", origin_request: {headers: all}}]\n", o.URL, nil)
 	if r := n.get(t, "/api"); r.body != "first" {
 		t.Fatalf("first: %q", r.body)
 	}
@@ -88,7 +88,7 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bodies[i] = n.get(t, "/api?wave=1").body
+			bodies[i] = n.get(t, "/api", "X-Wave", "1").body
 		}()
 	}
 	wg.Wait()

@@ -15,11 +15,16 @@ import (
 // fasthttp's Peek, which matches exactly, would miss "range" or "if-none-match").
 type preconditions struct {
 	rng, inm, ims []byte // Range, If-None-Match, If-Modified-Since: the first of each
+	auth, cookie  bool   // Authorization and Cookie are present (see forwarding.bypasses)
 }
 
 func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
 	for k, v := range h.All() {
 		switch {
+		case len(k) == 6 && bytes.EqualFold(k, []byte("Cookie")):
+			p.cookie = true
+		case len(k) == 13 && bytes.EqualFold(k, []byte("Authorization")):
+			p.auth = true
 		case len(k) == 5 && p.rng == nil && bytes.EqualFold(k, []byte("Range")):
 			p.rng = v
 		case len(k) == 13 && p.inm == nil && bytes.EqualFold(k, []byte("If-None-Match")):

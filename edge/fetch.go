@@ -11,8 +11,9 @@ import (
 	"github.com/vergecdn/verge/origin"
 )
 
-// conditionalHeaders are dropped from a cacheable request on its way to the origin: the cache
-// wants the whole object, not a 304 or a range that only this viewer could use.
+// conditionalHeaders are dropped from a cacheable request on its way to the origin (see
+// forwarding.restrict): the cache wants the whole object, not a 304 or a range that only this
+// viewer could use.
 var conditionalHeaders = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
 
 // fetch handles a miss: origin-request function, origin fetch, origin-response function, cache
@@ -23,15 +24,13 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
 	if cacheable {
-		// Whatever the case of their names (the server keeps names as received), and keeping
-		// the other lines in order.
-		origin.DelFieldsFold(&req.Header, conditionalHeaders...)
+		b.fwd.restrict(req, &ctx.Request, st.bypass)
 		if ctx.IsHead() {
 			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
 		}
 	}
 	out := outMiss
-	if !cacheable {
+	if !cacheable || st.bypass {
 		out = outPass
 	}
 	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http"}
@@ -113,9 +112,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	}
 
 	ttl, store := cache.Freshness(string(req.Header.Method()), resp.Status, resp.Headers,
-		hasHeaderFold(&ctx.Request.Header, "Authorization"), resp.ResponseTime, &b.policy)
+		hasHeaderFold(&req.Header, "Authorization"), resp.ResponseTime, &b.policy)
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
-	stored := cacheable && store
+	stored := cacheable && store && (!st.bypass || obj.Public)
 	if stored {
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)

@@ -23,6 +23,9 @@ type reqState struct {
 	now  time.Time
 	id   string        // request id, made when a function first needs it
 	pre  preconditions // the request's Range and conditional headers, views into it
+	// bypass: the request carries what its behavior forwards beyond the key, so only an
+	// object stored as public may answer it, and only a public answer is stored.
+	bypass bool
 	// vr is the viewer-response event, reused: a function must not retain its event, and
 	// viewer-response is the last stage, so nothing refers to it once the request is done.
 	vr struct {
@@ -37,6 +40,7 @@ func (st *reqState) reset() {
 	st.view.r = nil
 	st.id = ""
 	st.pre = preconditions{}
+	st.bypass = false
 	clear(st.vr.req.Headers)
 	clear(st.vr.resp.Headers)
 	st.vr.ev = hooks.Event{}
@@ -54,6 +58,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st.view.r = &ctx.Request
 	st.now = s.requestTime(ctx)
 	p := s.pipe.Load()
+	normalizeHost(&ctx.Request, ctx.IsTLS())
 	b := p.match(ctx.Request.Host(), ctx.Path())
 	defer s.recoverPanic(ctx)
 	out := s.serve(ctx, p, b, st)
@@ -123,8 +128,15 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if cacheable {
 		// The origin is part of the key: two behaviors with different origins never share
 		// an object, even when a viewer-request function rewrites one's paths into the other's.
-		st.key = append(append(st.key[:0], b.originID...), 0)
+		// So is the viewer's scheme, which the origin gets as X-Forwarded-Proto and may
+		// reflect (a redirect to https must not answer https viewers).
+		scheme := byte('h')
+		if ctx.IsTLS() {
+			scheme = 's'
+		}
+		st.key = append(append(st.key[:0], b.originID...), 0, scheme)
 		st.key = b.policy.AppendKey(st.key, &st.view)
+		st.bypass = b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
 			return s.viewerResponse(ctx, b, st, outHit)
 		}
@@ -136,11 +148,12 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	return s.viewerResponse(ctx, b, st, out)
 }
 
-// serveStored writes the fresh stored object for the request's key, if there is one.
+// serveStored writes the fresh stored object for the request's key, if there is one (and,
+// for a request that bypasses the cache, if it was stored as public).
 func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
 	st.vkey = buf
-	if !ok || !obj.Fresh(st.now) {
+	if !ok || !obj.Fresh(st.now) || st.bypass && !obj.Public {
 		return false
 	}
 	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {

@@ -48,6 +48,7 @@ type behavior struct {
 	originID []byte        // prefixes cache keys
 	event    *hooks.Origin // the origin as origin-facing functions see it
 	policy   cache.Policy
+	fwd      forwarding  // what reaches the origin; its key is &policy
 	fns      [4]*binding // by hooks.Stage; nil when none is attached
 }
 
@@ -120,6 +121,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			event:    events[bc.Origin],
 			policy:   policyOf(bc.Cache),
 		}
+		b.fwd = newForwarding(&b.policy, bc.OriginRequest)
 		for _, h := range bc.Hosts {
 			b.hosts = append(b.hosts, []byte(strings.ToLower(h)))
 		}
@@ -173,17 +175,23 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 func policyOf(c CachePolicyConfig) cache.Policy {
 	p := cache.Policy{
 		MinTTL: c.MinTTL.Std(), DefaultTTL: c.DefaultTTL.Std(), MaxTTL: c.MaxTTL.Std(),
-		Headers: c.Headers, Cookies: c.Cookies, QueryNames: c.QueryStrings.Names,
+		Headers: c.Headers, Cookies: c.Cookies,
 	}
-	switch c.QueryStrings.Mode {
-	case "all":
-		p.QueryStrings = cache.QueryAll
-	case "allow":
-		p.QueryStrings = cache.QueryAllow
-	case "deny":
-		p.QueryStrings = cache.QueryDeny
-	}
+	p.QueryStrings, p.QueryNames = queryModeOf(c.QueryStrings)
 	return p
+}
+
+// queryModeOf compiles a query_strings setting.
+func queryModeOf(q QueryStringsConfig) (cache.QueryMode, []string) {
+	switch q.Mode {
+	case "all":
+		return cache.QueryAll, nil
+	case "allow":
+		return cache.QueryAllow, q.Names
+	case "deny":
+		return cache.QueryDeny, q.Names
+	}
+	return cache.QueryNone, nil
 }
 
 // originEvent describes a configured origin as Lambda@Edge's origin.custom.
