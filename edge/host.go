@@ -14,6 +14,9 @@ import (
 // request's buffers have grown.
 func normalizeHost(r *fasthttp.Request, tls bool) {
 	host := r.Host()
+	if plainHost(host) && bytes.Equal(r.Header.Host(), host) {
+		return // the usual case, on every hit: one pass over the bytes
+	}
 	def := ":80"
 	if tls {
 		def = ":443"
@@ -31,7 +34,7 @@ func normalizeHost(r *fasthttp.Request, tls bool) {
 			n--
 		}
 	}
-	if n < len(host) || bytes.ContainsFunc(host, isUpperASCII) { // a host fasthttp could not parse stays as sent
+	if n < len(host) || hasUpperASCII(host) { // a host fasthttp could not parse stays as sent
 		r.URI().SetHostBytes(host[:n]) // lower-cases
 	}
 	// The header follows the URI: fasthttp lower-cases only the URI's copy, and a request
@@ -41,4 +44,21 @@ func normalizeHost(r *fasthttp.Request, tls bool) {
 	}
 }
 
-func isUpperASCII(r rune) bool { return 'A' <= r && r <= 'Z' }
+// plainHost reports whether host has nothing to normalize: no upper case, no port, no final dot.
+func plainHost(host []byte) bool {
+	for _, c := range host {
+		if c == ':' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return len(host) == 0 || host[len(host)-1] != '.'
+}
+
+func hasUpperASCII(b []byte) bool {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}

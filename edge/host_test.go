@@ -51,7 +51,7 @@ func FuzzNormalizeHost(f *testing.F) {
 		r.SetRequestURI("/")
 		normalizeHost(&r, tls)
 		got := append([]byte(nil), r.Host()...)
-		if bytes.ContainsFunc(got, isUpperASCII) {
+		if hasUpperASCII(got) {
 			t.Fatalf("%q: upper case left in %q", host, got)
 		}
 		if len(got) > 1 && got[len(got)-1] == '.' {
