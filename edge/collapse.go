@@ -30,6 +30,11 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 	)
 	v, err, _ := s.flight.Do(string(st.key), func() (any, error) {
 		leader = true
+		if s.serveStored(ctx, st) {
+			// A flight for the key ended between this request's lookup and its own.
+			out = outHit
+			return true, nil
+		}
 		var stored bool
 		var err error
 		out, stored, err = s.fetch(ctx, p, b, st, true)

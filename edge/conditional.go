@@ -38,7 +38,8 @@ func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
 
 // notModified reports whether a viewer's conditional request is satisfied by the stored object
 // (RFC 9110 13.1.2 and 13.1.3), so that a 304 can answer it. If-None-Match, when present,
-// decides alone; If-Modified-Since is compared with Last-Modified.
+// decides alone; If-Modified-Since is compared with Last-Modified, or, without one, with the
+// stored Date (RFC 9111 4.3.2).
 func notModified(p preconditions, obj *cache.Object) bool {
 	if inm := p.inm; len(inm) > 0 {
 		etag, ok := obj.Header("ETag")
@@ -50,7 +51,9 @@ func notModified(p preconditions, obj *cache.Object) bool {
 	}
 	lm, ok := obj.Header("Last-Modified")
 	if !ok {
-		return false
+		if lm, ok = obj.Header("Date"); !ok {
+			return false
+		}
 	}
 	since, err1 := http.ParseTime(string(ims))
 	modified, err2 := http.ParseTime(lm)

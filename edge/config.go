@@ -52,6 +52,11 @@ type CacheConfig struct {
 	MaxSize ByteSize `yaml:"max_size"`
 	// MaxObjectSize is the largest response that is stored. Default 32 MiB.
 	MaxObjectSize ByteSize `yaml:"max_object_size"`
+	// KeepStale is how long an object stays in the cache once it is no longer fresh, so that
+	// the next request revalidates it with the origin (If-None-Match, If-Modified-Since)
+	// instead of downloading it again. Stale objects count against max_size and are evicted
+	// first by their lower use. Default 1h.
+	KeepStale Duration `yaml:"keep_stale"`
 }
 
 // ServerConfig tunes the viewer-facing server.

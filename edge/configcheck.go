@@ -165,6 +165,9 @@ func (c *Config) applyDefaults() {
 	if c.Cache.MaxObjectSize <= 0 {
 		c.Cache.MaxObjectSize = 32 << 20
 	}
+	if c.Cache.KeepStale <= 0 {
+		c.Cache.KeepStale = Duration(time.Hour)
+	}
 	s := &c.Server
 	defDur := func(d *Duration, v time.Duration) {
 		if *d <= 0 {

@@ -23,11 +23,13 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
+	revalidating := false
 	if cacheable {
 		b.fwd.restrict(req, &ctx.Request, st.bypass)
 		if ctx.IsHead() {
 			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
 		}
+		revalidating = addValidators(req, st.stale)
 	}
 	out := outMiss
 	if !cacheable || st.bypass {
@@ -94,6 +96,11 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if err != nil {
 			return 0, false, err
 		}
+		if revalidating && r.StatusCode() == fasthttp.StatusNotModified {
+			resp.Status, resp.Headers = r.StatusCode(), responseHeaders(r)
+			out, stored := s.refresh(ctx, b, st, req, &resp)
+			return out, stored, nil
+		}
 		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {
@@ -122,6 +129,43 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
 	writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
 	return out, stored, nil
+}
+
+// addValidators makes req, a cacheable request for which the store holds stale, a conditional
+// request with stale's validators (RFC 9111 4.3.1), and says whether it did: an object with
+// neither ETag nor Last-Modified cannot be validated and is fetched again.
+func addValidators(req *fasthttp.Request, stale *cache.Object) bool {
+	if stale == nil || stale.Status != fasthttp.StatusOK {
+		return false
+	}
+	etag, lm := stale.Validators()
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lm != "" {
+		req.Header.Set("If-Modified-Since", lm)
+	}
+	return etag != "" || lm != ""
+}
+
+// refresh completes a revalidation the origin answered with notModified, a 304: the stale
+// object's headers are updated by the 304's (RFC 9111 4.3.4), its freshness computed anew,
+// and the refreshed object stored (when still storable) and served. The origin-response
+// function, which ran when the object was fetched, does not run on a 304.
+func (s *Server) refresh(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, req *fasthttp.Request, notModified *cache.Response) (outcome, bool) {
+	stale := st.stale
+	headers := cache.UpdateHeaders(stale.Headers, notModified.Headers)
+	ttl, store := cache.Freshness(fasthttp.MethodGet, stale.Status, headers,
+		hasHeaderFold(&req.Header, "Authorization"), notModified.ResponseTime, &b.policy)
+	obj := cache.NewObject(stale.Path, &cache.Response{Status: stale.Status, Headers: headers,
+		RequestTime: notModified.RequestTime, ResponseTime: notModified.ResponseTime}, ttl)
+	obj.Body = stale.Body // immutable, shared with the stale object
+	if store {
+		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
+		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
+	}
+	s.writeHit(ctx, st, obj)
+	return outRefreshHit, store
 }
 
 // switchOrigin returns the origin a function's origin-request result points at.

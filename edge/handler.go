@@ -26,6 +26,9 @@ type reqState struct {
 	// bypass: the request carries what its behavior forwards beyond the key, so only an
 	// object stored as public may answer it, and only a public answer is stored.
 	bypass bool
+	// stale is the stored object for the key when it is no longer fresh: a fetch revalidates
+	// it (RFC 9111 4.3.1) instead of downloading it again.
+	stale *cache.Object
 	// vr is the viewer-response event, reused: a function must not retain its event, and
 	// viewer-response is the last stage, so nothing refers to it once the request is done.
 	vr struct {
@@ -41,6 +44,7 @@ func (st *reqState) reset() {
 	st.id = ""
 	st.pre = preconditions{}
 	st.bypass = false
+	st.stale = nil
 	clear(st.vr.req.Headers)
 	clear(st.vr.resp.Headers)
 	st.vr.ev = hooks.Event{}
@@ -153,16 +157,26 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
 	st.vkey = buf
-	if !ok || !obj.Fresh(st.now) || st.bypass && !obj.Public {
+	if !ok || st.bypass && !obj.Public {
 		return false
 	}
+	if !obj.Fresh(st.now) {
+		st.stale = obj
+		return false
+	}
+	s.writeHit(ctx, st, obj)
+	return true
+}
+
+// writeHit answers the request with obj: a 304 when the viewer's conditional headers match it
+// (RFC 9110 13.2.2), else the object, with its Age.
+func (s *Server) writeHit(ctx *fasthttp.RequestCtx, st *reqState, obj *cache.Object) {
 	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {
 		writeNotModified(&ctx.Response, obj)
 	} else {
 		writeObject(&ctx.Response, obj)
 	}
 	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
-	return true
 }
 
 // viewerResponse runs the viewer-response function on the response in ctx, unless CloudFront's

@@ -7,7 +7,8 @@ import "github.com/vergecdn/verge/hooks"
 type outcome uint8
 
 const (
-	outHit outcome = iota
+	outHit        outcome = iota
+	outRefreshHit         // a stale object the origin validated with a 304 (CloudFront's RefreshHit)
 	outMiss
 	outError        // the origin failed (502/504)
 	outPass         // not cacheable by method; fetched from the origin
@@ -24,7 +25,7 @@ const (
 )
 
 var outcomeWords = [numOutcomes]string{
-	outHit: "Hit", outMiss: "Miss", outError: "Error", outPass: "Miss",
+	outHit: "Hit", outRefreshHit: "RefreshHit", outMiss: "Miss", outError: "Error", outPass: "Miss",
 	outLambdaGen: "LambdaGeneratedResponse", outFunctionGen: "FunctionGeneratedResponse",
 	outLambdaValid: "LambdaValidationError", outLambdaExec: "LambdaExecutionError",
 	outLambdaLimit: "LambdaLimitExceeded", outFunctionVal: "FunctionValidationError",
@@ -33,7 +34,7 @@ var outcomeWords = [numOutcomes]string{
 }
 
 var outcomeLabels = [numOutcomes]string{
-	outHit: "hit", outMiss: "miss", outError: "error", outPass: "pass",
+	outHit: "hit", outRefreshHit: "refresh_hit", outMiss: "miss", outError: "error", outPass: "pass",
 	outLambdaGen: "generated", outFunctionGen: "generated",
 	outLambdaValid: "function_error", outLambdaExec: "function_error", outLambdaLimit: "function_error",
 	outFunctionVal: "function_error", outFunctionExec: "function_error", outFunctionThr: "function_error",

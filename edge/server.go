@@ -96,6 +96,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	var err error
 	s.store, err = cache.NewMemory(cache.MemoryConfig{
 		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
+		KeepStale: cfg.Cache.KeepStale.Std(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
