@@ -19,7 +19,8 @@ type MemoryConfig struct {
 	// Default 0: MaxBytes.
 	MaxObjectBytes int64
 	// KeepStale is how long an object is kept after it stops being fresh,
-	// for revalidation and serving stale (once the pipeline does them).
+	// for revalidation and serving stale, or longer when the object's own
+	// stale-while-revalidate or stale-if-error says so.
 	// Default 0: an object leaves the store when it goes stale.
 	// Negative: objects stay until evicted or purged.
 	KeepStale time.Duration
@@ -182,7 +183,7 @@ func (m *Memory) retention(obj *Object) (time.Duration, bool) {
 	if m.keepStale < 0 {
 		return 0, true
 	}
-	d := obj.Remaining(m.now()) + m.keepStale
+	d := obj.Remaining(m.now()) + max(m.keepStale, obj.StaleWhileRevalidate, obj.StaleIfError)
 	return d, d > 0
 }
 

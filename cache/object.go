@@ -28,6 +28,12 @@ type Object struct {
 	// it may answer a request that carries credentials (Cookie, Authorization) the edge passes
 	// to the origin unkeyed (RFC 9111 3.5).
 	Public bool
+	// StaleWhileRevalidate and StaleIfError are how long past its freshness the response
+	// allows itself to be served stale (RFC 5861): while it is revalidated in the background,
+	// and when the origin fails. NoStale is set when must-revalidate, proxy-revalidate or
+	// no-cache forbid serving it stale at all (RFC 9111 4.2.4).
+	StaleWhileRevalidate, StaleIfError time.Duration
+	NoStale                            bool
 	// Wire is the server's own encoding of Status and Headers, made once before the object
 	// is stored, so that a hit copies it instead of encoding every header again; nil means
 	// "encode on every hit". The cache never reads it, but counts WireSize, the bytes it
@@ -45,6 +51,13 @@ func (o *Object) Age(now time.Time) time.Duration {
 		resident = 0
 	}
 	return o.InitialAge + resident
+}
+
+// ServableStale reports whether the object, stale at now, may still be served stale for a
+// window past its freshness: not when a directive forbids it (NoStale), and only until the
+// window ends.
+func (o *Object) ServableStale(now time.Time, window time.Duration) bool {
+	return !o.NoStale && -o.Remaining(now) < window
 }
 
 // Fresh reports whether the freshness lifetime exceeds the current age at
@@ -156,6 +169,13 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 	}
 	slices.Sort(o.Vary)
 	o.Public = cc.Public || cc.HasSMaxAge
+	o.NoStale = cc.MustRevalidate || cc.ProxyRevalidate || cc.NoCache
+	if cc.HasStaleWhileRevalidate {
+		o.StaleWhileRevalidate = cc.StaleWhileRevalidate
+	}
+	if cc.HasStaleIfError {
+		o.StaleIfError = cc.StaleIfError
+	}
 	o.InitialAge = initialAge(ageValue, dateValue, haveDate, resp.RequestTime, resp.ResponseTime)
 	return o
 }

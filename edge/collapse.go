@@ -32,7 +32,7 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 		leader = true
 		if s.serveStored(ctx, st) {
 			// A flight for the key ended between this request's lookup and its own.
-			out = outHit
+			out = hitOutcome(st)
 			return true, nil
 		}
 		var stored bool
@@ -50,7 +50,7 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 		return 0, &sharedError{err}
 	}
 	if stored, _ := v.(bool); stored && s.serveStored(ctx, st) {
-		return outHit, nil
+		return hitOutcome(st), nil
 	}
 	out, _, err = s.fetch(ctx, p, b, st, true)
 	return out, err

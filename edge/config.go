@@ -146,6 +146,11 @@ type CachePolicyConfig struct {
 	DefaultTTL Duration `yaml:"default_ttl"`
 	// MaxTTL caps what the origin asks for. Default one year.
 	MaxTTL *Duration `yaml:"max_ttl"`
+	// StaleIfError is how long past its freshness an object may answer when the origin fails
+	// (a 5xx, a refused connection, a timeout), as if every response said stale-if-error
+	// (RFC 5861); must-revalidate, proxy-revalidate and no-cache still forbid it. At most
+	// cache.keep_stale unless the object's own stale-* directives keep it longer. Default 0.
+	StaleIfError Duration `yaml:"stale_if_error"`
 	// QueryStrings says which query parameters are in the cache key: "none" (default), "all",
 	// or {allow: [names]} / {deny: [names]}.
 	QueryStrings QueryStringsConfig `yaml:"query_strings"`

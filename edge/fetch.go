@@ -101,6 +101,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			out, stored := s.refresh(ctx, b, st, req, &resp)
 			return out, stored, nil
 		}
+		if err := (&originStatusError{r.StatusCode()}); err.status >= 500 && s.staleOnError(b, st, err) {
+			return 0, false, err
+		}
 		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {

@@ -142,18 +142,25 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		st.key = b.policy.AppendKey(st.key, &st.view)
 		st.bypass = b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
-			return s.viewerResponse(ctx, b, st, outHit)
+			if st.stale != nil {
+				s.revalidateLater(ctx, p, b, st)
+			}
+			return s.viewerResponse(ctx, b, st, hitOutcome(st))
 		}
 	}
 	out, err := s.miss(ctx, p, b, st, cacheable)
 	if err != nil {
+		if s.serveStaleOnError(ctx, b, st, err) {
+			return s.viewerResponse(ctx, b, st, outStale)
+		}
 		return s.fail(ctx, err)
 	}
 	return s.viewerResponse(ctx, b, st, out)
 }
 
 // serveStored writes the fresh stored object for the request's key, if there is one (and,
-// for a request that bypasses the cache, if it was stored as public).
+// for a request that bypasses the cache, if it was stored as public), or a stale one its
+// stale-while-revalidate allows (then st.stale is set: see hitOutcome).
 func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
 	st.vkey = buf
@@ -161,11 +168,22 @@ func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 		return false
 	}
 	if !obj.Fresh(st.now) {
+		// Kept for revalidation, served now only within its stale-while-revalidate window.
 		st.stale = obj
-		return false
+		if !obj.ServableStale(st.now, obj.StaleWhileRevalidate) {
+			return false
+		}
 	}
 	s.writeHit(ctx, st, obj)
 	return true
+}
+
+// hitOutcome is the outcome of an answer serveStored gave: a stale one if it was stale.
+func hitOutcome(st *reqState) outcome {
+	if st.stale != nil {
+		return outStale
+	}
+	return outHit
 }
 
 // writeHit answers the request with obj: a 304 when the viewer's conditional headers match it
