@@ -66,9 +66,10 @@ type Server struct {
 	base     *pipeline                // built from the configuration; owns the origins
 	attached Attachments
 	flight   singleflight.Group // collapses concurrent misses by cache key
+	passes   passMemo           // keys not to collapse: their last answer was not storable
+
 	// revalidating holds the keys being revalidated in the background (stale-while-revalidate).
 	revalidating sync.Map
-	passes       passMemo // keys not to collapse: their last answer was not storable
 
 	viewer    *fasthttp.Server
 	admin     *http.Server
