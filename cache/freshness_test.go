@@ -65,6 +65,13 @@ func TestFreshness(t *testing.T) {
 		{name: "max-age beats invalid Expires", hdrs: []string{"Cache-Control: max-age=60", "Expires: 0"}, want: time.Minute},
 		{name: "s-maxage beats Expires", hdrs: []string{"Cache-Control: s-maxage=30", "Expires: " + httpDate(now.Add(time.Hour))}, want: 30 * time.Second},
 
+		// RFC 9213: CDN-Cache-Control is this cache's own, ahead of Cache-Control and Expires.
+		{name: "RFC 9213 2.1: CDN-Cache-Control ahead of Cache-Control", hdrs: []string{"Cache-Control: max-age=60", "CDN-Cache-Control: max-age=600"}, want: 10 * time.Minute},
+		{name: "RFC 9213 2.1: CDN-Cache-Control no-store", hdrs: []string{"Cache-Control: max-age=60", "cdn-cache-control: no-store"}, want: noStore},
+		{name: "RFC 9213 2.1: Cache-Control ignored", hdrs: []string{"Cache-Control: no-store, private", "CDN-Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "RFC 9213 2.1: Expires ignored", status: 503, hdrs: []string{"CDN-Cache-Control: public", "Expires: " + httpDate(now.Add(time.Minute))}, want: noStore},
+		{name: "RFC 9213 2.1: every line counts", hdrs: []string{"CDN-Cache-Control: public", "CDN-Cache-Control: s-maxage=30"}, want: 30 * time.Second},
+
 		// Expires.
 		{name: "Expires minus Date", hdrs: []string{"Date: " + httpDate(now.Add(-time.Hour)), "Expires: " + httpDate(now.Add(time.Hour))}, want: 2 * time.Hour},
 		{name: "Expires minus now without Date", hdrs: []string{"Expires: " + httpDate(now.Add(5*time.Minute))}, want: 5 * time.Minute},

@@ -220,6 +220,20 @@ func (m *Memory) drop(h uint64, key string, want *Object) bool {
 	return ok
 }
 
+// Delete removes the object stored under key, if there is one (see Store.Delete).
+func (m *Memory) Delete(key []byte) bool {
+	m.life.RLock()
+	defer m.life.RUnlock()
+	if m.closed {
+		return false
+	}
+	h, _ := m.hash(key)
+	stripe := &m.setMu[h%uint64(len(m.setMu))]
+	stripe.Lock()
+	defer stripe.Unlock()
+	return m.drop(h, string(key), nil)
+}
+
 // Purge removes the objects matching pattern (see ParsePurgePattern) and
 // returns how many it removed; Vary markers count as objects. Objects stored
 // while Purge runs may survive it. An invalid pattern removes nothing.

@@ -347,3 +347,22 @@ func TestMemoryGetAllocs(t *testing.T) {
 		t.Errorf("Get miss: %v allocations per run, want 0", n)
 	}
 }
+
+func TestMemoryDelete(t *testing.T) {
+	m := newMemory(t, MemoryConfig{MaxBytes: 1 << 20})
+	m.Set([]byte("a"), testObject("/a", 10))
+	m.Set([]byte("b"), testObject("/b", 10))
+	if !m.Delete([]byte("a")) {
+		t.Fatal("Delete(a) removed nothing")
+	}
+	if m.Delete([]byte("a")) || m.Delete([]byte("none")) {
+		t.Fatal("Delete removed something twice, or what was never stored")
+	}
+	if _, ok := m.Get([]byte("a")); ok {
+		t.Fatal("a is still stored")
+	}
+	if _, ok := m.Get([]byte("b")); !ok {
+		t.Fatal("b went too")
+	}
+	checkConsistent(t, m)
+}

@@ -116,8 +116,9 @@ type Response struct {
 // (comma-separated). Key is left empty for Store.Set to fill in.
 //
 // Stored headers leave out the hop-by-hop fields, Age (recomputed on every
-// hit) and Set-Cookie (a cached response must not hand one viewer's cookie to
-// another).
+// hit), Set-Cookie (a cached response must not hand one viewer's cookie to
+// another) and CDN-Cache-Control (RFC 9213: meant for this cache, not for
+// viewers).
 func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 	o := &Object{
 		Path:   path,
@@ -134,7 +135,6 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		haveAge    bool
 		dateValue  time.Time
 		haveDate   bool
-		cc         CacheControl
 	)
 	for _, h := range resp.Headers {
 		if strings.EqualFold(h.Name, "Connection") {
@@ -151,10 +151,8 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 			continue
 		case strings.EqualFold(h.Name, "Date"):
 			if !haveDate {
-				dateValue, haveDate = parseHTTPDate(h.Value)
+				dateValue, haveDate = parseHTTPDate(h.Value, resp.ResponseTime)
 			}
-		case strings.EqualFold(h.Name, "Cache-Control"):
-			cc.Parse(h.Value)
 		case strings.EqualFold(h.Name, "Vary"):
 			o.Vary = appendList(o.Vary, strings.SplitSeq(h.Value, ","), true)
 		case strings.EqualFold(h.Name, "Surrogate-Key"):
@@ -162,12 +160,13 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		case strings.EqualFold(h.Name, "Cache-Tag"):
 			o.Tags = appendList(o.Tags, strings.SplitSeq(h.Value, ","), false)
 		}
-		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") {
+		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") || strings.EqualFold(h.Name, "CDN-Cache-Control") {
 			continue
 		}
 		o.Headers = append(o.Headers, h)
 	}
 	slices.Sort(o.Vary)
+	cc, _ := Directives(resp.Headers)
 	o.Public = cc.Public || cc.HasSMaxAge
 	o.NoStale = cc.MustRevalidate || cc.ProxyRevalidate || cc.NoCache
 	if cc.HasStaleWhileRevalidate {

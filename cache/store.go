@@ -14,6 +14,9 @@ type Store interface {
 	// Once Set returns, a Get of key sees obj, unless the store declined or
 	// has already evicted it (budget, admission, expiry).
 	Set(key []byte, obj *Object)
+	// Delete removes what key holds, if anything, and reports whether it
+	// removed an object. It copies nothing it keeps.
+	Delete(key []byte) bool
 	// Purge removes the objects that match pattern (see ParsePurgePattern)
 	// and returns how many it removed; an invalid pattern removes nothing.
 	Purge(pattern string) int

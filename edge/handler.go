@@ -130,16 +130,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	st.pre = preconditionsOf(&ctx.Request.Header)
 	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(st.pre.rng) == 0
 	if cacheable {
-		// The origin is part of the key: two behaviors with different origins never share
-		// an object, even when a viewer-request function rewrites one's paths into the other's.
-		// So is the viewer's scheme, which the origin gets as X-Forwarded-Proto and may
-		// reflect (a redirect to https must not answer https viewers).
-		scheme := byte('h')
-		if ctx.IsTLS() {
-			scheme = 's'
-		}
-		st.key = append(append(st.key[:0], b.originID...), 0, scheme)
-		st.key = b.policy.AppendKey(st.key, &st.view)
+		st.key = appendKey(st.key[:0], b, &st.view, ctx.IsTLS())
 		st.bypass = b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
 			if st.stale != nil {
@@ -155,7 +146,24 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		}
 		return s.fail(ctx, err)
 	}
+	if !cacheable {
+		s.invalidate(ctx, p, b)
+	}
 	return s.viewerResponse(ctx, b, st, out)
+}
+
+// appendKey appends the cache key of request v under behavior b to dst. The origin is part of
+// the key: two behaviors with different origins never share an object, even when a
+// viewer-request function rewrites one's paths into the other's. So is the viewer's scheme,
+// which the origin gets as X-Forwarded-Proto and may reflect (a redirect to https must not
+// answer https viewers). Then come the parts b's cache policy selects.
+func appendKey(dst []byte, b *behavior, v *viewerRequest, tls bool) []byte {
+	scheme := byte('h')
+	if tls {
+		scheme = 's'
+	}
+	dst = append(append(dst, b.originID...), 0, scheme)
+	return b.policy.AppendKey(dst, v)
 }
 
 // serveStored writes the fresh stored object for the request's key, if there is one (and,
