@@ -56,6 +56,17 @@ func Lookup(s Store, base []byte, r Request, buf []byte) (obj *Object, scratch [
 	return obj, buf, ok
 }
 
+// VariantKey returns the key under which r's variant is stored, and true,
+// when base holds a Vary marker; else buf and false. buf is scratch as for
+// Lookup. Collapsing misses on it lets each variant have its own leader.
+func VariantKey(s Store, base []byte, r Request, buf []byte) ([]byte, bool) {
+	marker, ok := s.Get(base)
+	if !ok || !marker.IsVaryMarker() {
+		return buf, false
+	}
+	return AppendVaryKey(buf[:0], base, marker.Vary, r), true
+}
+
 // Insert stores obj, the response to r, under its primary key base: directly
 // when it does not vary, else under its variant key with a Vary marker under
 // base (replacing whatever base held). A response with "Vary: *" is not

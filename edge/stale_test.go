@@ -97,8 +97,10 @@ func TestServeStale(t *testing.T) {
 // fetch, however many viewers came, refreshes the object for those after it.
 func TestStaleWhileRevalidateInBackground(t *testing.T) {
 	o := newFlakyOrigin(t, "max-age=60, stale-while-revalidate=60")
-	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	// A request that reached the origin while it hangs fails after read_timeout, not never.
+	n := startNode(t, "origins: [{id: o, url: ORIGIN, read_timeout: 5s}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
 	n.get(t, "/w").expect(t, 200, "Miss from verge")
+	n.get(t, "/w").expect(t, 200, "Hit from verge") // stored
 	n.clock.advance(90 * time.Second)
 	o.hang.Store(true) // the background fetch waits until all stale answers are out
 	var wg sync.WaitGroup
@@ -114,7 +116,11 @@ func TestStaleWhileRevalidateInBackground(t *testing.T) {
 	}
 	wg.Wait()
 	o.hang.Store(false)
-	o.release <- struct{}{} // the one background fetch goes on
+	select { // the one background fetch goes on
+	case o.release <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no background revalidation reached the origin")
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r := n.get(t, "/w")
@@ -130,6 +136,6 @@ func TestStaleWhileRevalidateInBackground(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if got := o.hits.Load(); got != 2 {
-		t.Fatalf("origin served %d requests, want 2 (one background revalidation)", got)
+		t.Fatalf("origin received %d requests, want 2 (one background revalidation)", got)
 	}
 }
