@@ -15,6 +15,7 @@ import (
 // fasthttp's Peek, which matches exactly, would miss "range" or "if-none-match").
 type preconditions struct {
 	rng, inm, ims []byte // Range, If-None-Match, If-Modified-Since: the first of each
+	ifRange       []byte // If-Range
 	auth, cookie  bool   // Authorization and Cookie are present (see forwarding.bypasses)
 }
 
@@ -27,6 +28,8 @@ func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
 			p.auth = true
 		case len(k) == 5 && p.rng == nil && bytes.EqualFold(k, []byte("Range")):
 			p.rng = v
+		case len(k) == 8 && p.ifRange == nil && bytes.EqualFold(k, []byte("If-Range")):
+			p.ifRange = v
 		case len(k) == 13 && p.inm == nil && bytes.EqualFold(k, []byte("If-None-Match")):
 			p.inm = v
 		case len(k) == 17 && p.ims == nil && bytes.EqualFold(k, []byte("If-Modified-Since")):

@@ -129,8 +129,12 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
-	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
-	writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
+	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer,
+	// and the range it asked for, when it did.
+	if !cacheable || st.pre.rng == nil || resp.Status != fasthttp.StatusOK || !ifRangeHolds(st.pre.ifRange, obj) ||
+		!writeRange(&ctx.Response, st.pre.rng, resp.Headers, obj.Body) {
+		writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
+	}
 	return out, stored, nil
 }
 

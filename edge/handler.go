@@ -125,10 +125,10 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		applyRequest(&ctx.Request, ev.Request, res.Request)
 	}
 
-	// A range request passes through: the cache holds whole objects, and fetching a whole
-	// object to serve a few bytes of it would be the wrong trade for large files.
+	// A range request is answered from the whole object, fetched (once) on a miss; one too
+	// large for the origin client passes through (see serve's error path).
 	st.pre = preconditionsOf(&ctx.Request.Header)
-	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(st.pre.rng) == 0
+	cacheable := ctx.IsGet() || ctx.IsHead()
 	if cacheable {
 		st.key = appendKey(st.key[:0], b, &st.view, ctx.IsTLS())
 		st.bypass = b.fwd.bypasses(&ctx.Request, &st.pre)
@@ -140,6 +140,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		}
 	}
 	out, err := s.miss(ctx, p, b, st, cacheable)
+	if err != nil && cacheable && st.pre.rng != nil && tooLarge(err) {
+		out, err = s.miss(ctx, p, b, st, false) // the range alone, from the origin
+	}
 	if err != nil {
 		if s.serveStaleOnError(ctx, b, st, err) {
 			return s.viewerResponse(ctx, b, st, outStale)
@@ -195,11 +198,14 @@ func hitOutcome(st *reqState) outcome {
 }
 
 // writeHit answers the request with obj: a 304 when the viewer's conditional headers match it
-// (RFC 9110 13.2.2), else the object, with its Age.
+// (RFC 9110 13.2.2), else the range it asks for (RFC 9110 14.2), else the object, with its Age.
 func (s *Server) writeHit(ctx *fasthttp.RequestCtx, st *reqState, obj *cache.Object) {
-	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {
+	switch {
+	case obj.Status == fasthttp.StatusOK && notModified(st.pre, obj):
 		writeNotModified(&ctx.Response, obj)
-	} else {
+	case st.pre.rng != nil && obj.Status == fasthttp.StatusOK && ifRangeHolds(st.pre.ifRange, obj) &&
+		writeRange(&ctx.Response, st.pre.rng, obj.Headers, obj.Body):
+	default:
 		writeObject(&ctx.Response, obj)
 	}
 	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
