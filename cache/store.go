@@ -20,6 +20,9 @@ type Store interface {
 	// Purge removes the objects that match pattern (see ParsePurgePattern)
 	// and returns how many it removed; an invalid pattern removes nothing.
 	Purge(pattern string) int
+	// SoftPurge marks the objects that match pattern stale, so that the next
+	// request revalidates them, and returns how many it marked.
+	SoftPurge(pattern string) int
 }
 
 // Responses that vary (RFC 9111 4.1) are stored in two parts: a Vary marker

@@ -157,3 +157,21 @@ func TestRevalidationCollapsed(t *testing.T) {
 		t.Fatalf("origin served %d requests, want 2", got)
 	}
 }
+
+// TestSoftPurgeRevalidates: a soft-purged object is revalidated by the next request, which a
+// 304 answers without the body crossing again.
+func TestSoftPurgeRevalidates(t *testing.T) {
+	o := newVersionedOrigin(t, true, false)
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	n.get(t, "/p").expect(t, 200, "Miss from verge")
+	n.get(t, "/p").expect(t, 200, "Hit from verge")
+	if got := n.Store().SoftPurge("/p"); got != 1 {
+		t.Fatalf("SoftPurge marked %d objects", got)
+	}
+	r := n.get(t, "/p")
+	r.expect(t, 200, "RefreshHit from verge")
+	if r.body != `body "v1"` || o.lastRequest().Header.Get("If-None-Match") != `"v1"` {
+		t.Fatalf("body %q, origin If-None-Match %q", r.body, o.lastRequest().Header.Get("If-None-Match"))
+	}
+	n.get(t, "/p").expect(t, 200, "Hit from verge")
+}
