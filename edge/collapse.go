@@ -26,6 +26,11 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 		return out, err
 	}
 	if s.passes.pass(st.key, st.now) {
+		if st.pre.rng != nil {
+			// The whole object would not be stored: ask the origin for the range alone.
+			out, _, err := s.fetch(ctx, p, b, st, false)
+			return out, err
+		}
 		out, stored, err := s.fetch(ctx, p, b, st, true)
 		if stored {
 			s.passes.forget(st.key)

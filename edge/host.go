@@ -14,7 +14,7 @@ import (
 // request's buffers have grown.
 func normalizeHost(r *fasthttp.Request, tls bool) {
 	host := r.Host()
-	if plainHost(host) && bytes.Equal(r.Header.Host(), host) {
+	if plainHost(host, r.Header.Host()) {
 		return // the usual case, on every hit: one pass over the bytes
 	}
 	def := ":80"
@@ -44,10 +44,14 @@ func normalizeHost(r *fasthttp.Request, tls bool) {
 	}
 }
 
-// plainHost reports whether host has nothing to normalize: no upper case, no port, no final dot.
-func plainHost(host []byte) bool {
-	for _, c := range host {
-		if c == ':' || 'A' <= c && c <= 'Z' {
+// plainHost reports whether host has nothing to normalize (no upper case, no port, no final
+// dot) and the Host header says the same.
+func plainHost(host, header []byte) bool {
+	if len(header) != len(host) {
+		return false
+	}
+	for i, c := range host {
+		if c == ':' || 'A' <= c && c <= 'Z' || header[i] != c {
 			return false
 		}
 	}

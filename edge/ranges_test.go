@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRangesFromTheCache is RFC 9110 14: ranges of a stored object are answered by the cache,
@@ -125,4 +126,21 @@ func FuzzParseRange(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRangeOfAnUncacheableObject: once a key's answers proved uncacheable, a range request
+// for it asks the origin for the range alone instead of the whole object again.
+func TestRangeOfAnUncacheableObject(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("0123456789"))
+	})
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	if r := n.get(t, "/u", "Range", "bytes=0-1"); r.StatusCode != 206 || r.body != "01" {
+		t.Fatalf("first: %d %q", r.StatusCode, r.body)
+	}
+	r := n.get(t, "/u", "Range", "bytes=2-3")
+	if r.StatusCode != 206 || r.body != "23" || o.lastRequest().Header.Get("Range") != "bytes=2-3" {
+		t.Fatalf("second: %d %q, origin Range %q", r.StatusCode, r.body, o.lastRequest().Header.Get("Range"))
+	}
 }
