@@ -1,8 +1,11 @@
 package edge
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/valyala/fasthttp"
 
@@ -85,9 +88,17 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			originReq = res.Request
 		}
 	}
+	var r *fasthttp.Response // the origin's response, its body still to read unless bodyRead
+	bodyRead := true
 	if !generated {
-		r := fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseResponse(r)
+		r = fasthttp.AcquireResponse()
+		r.StreamBody = true
+		defer func() {
+			if r != nil { // not handed to the viewer's response (see streamBody)
+				r.CloseBodyStream()
+				fasthttp.ReleaseResponse(r)
+			}
+		}()
 		sent := s.now()
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		resp.ResponseTime = s.now()
@@ -104,8 +115,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if err := (&originStatusError{r.StatusCode()}); err.status >= 500 && s.staleOnError(b, st, err) {
 			return 0, false, err
 		}
-		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
+		resp.Status, resp.Headers = r.StatusCode(), responseHeaders(r)
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
+		bodyRead = false
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {
 			ev := s.event(st, hooks.OriginResponse, originReq)
 			ev.Response = &hooks.Response{Status: resp.Status, StatusDescription: fasthttp.StatusMessage(resp.Status),
@@ -116,16 +128,47 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			}
 			resp.Status, resp.Headers = res.Response.Status, cacheHeaders(res.Response.Headers)
 			if res.Response.BodySet {
-				resp.Body = res.Response.Body
+				resp.Body, bodyRead = res.Response.Body, true
 			}
 		}
 	}
 
 	ttl, store := cache.Freshness(string(req.Header.Method()), resp.Status, resp.Headers,
 		hasHeaderFold(&req.Header, "Authorization"), resp.ResponseTime, &b.policy)
+	if !cacheable || st.bypass && store && !explicitlyPublic(resp.Headers) {
+		store = false
+	}
+	if !bodyRead {
+		// Only a body that may be stored, or that a range is cut from, is taken whole, and
+		// only up to max_object_size: the rest streams to the viewer as it arrives.
+		whole := store || cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK
+		if !whole || !bodyless(r) && r.Header.ContentLength() > int(s.cfg().Cache.MaxObjectSize) {
+			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
+				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
+			}
+			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
+			s.streamBody(ctx, r, nil)
+			r = nil
+			return out, false, nil
+		}
+		limit := int64(s.cfg().Cache.MaxObjectSize)
+		body, err := io.ReadAll(io.LimitReader(r.BodyStream(), limit+1))
+		if err != nil {
+			return 0, false, fetcher.BodyError(err) // nothing sent yet: a 502 or 504, nothing stored
+		}
+		if int64(len(body)) > limit { // longer than it said, or it did not say
+			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
+				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
+			}
+			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
+			s.streamBody(ctx, r, body)
+			r = nil
+			return out, false, nil
+		}
+		resp.Body = body
+	}
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
-	stored := cacheable && store && (!st.bypass || obj.Public)
-	if stored {
+	if store {
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
@@ -135,7 +178,56 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		!writeRange(&ctx.Response, st.pre.rng, resp.Headers, obj.Body) {
 		writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
 	}
-	return out, stored, nil
+	return out, store, nil
+}
+
+// errTooLargeForRange: a range miss whose whole object is larger than max_object_size; the
+// range alone is asked of the origin instead (see Server.serve).
+var errTooLargeForRange = errors.New("the whole object is larger than max_object_size")
+
+// bodyless reports whether the origin's response has no body to read.
+func bodyless(r *fasthttp.Response) bool {
+	st := r.StatusCode()
+	return r.SkipBody || st < 200 || st == fasthttp.StatusNoContent || st == fasthttp.StatusNotModified
+}
+
+// explicitlyPublic reports whether a response says public or s-maxage, which lets it be
+// shared although its request carried credentials the key leaves out.
+func explicitlyPublic(headers []cache.Header) bool {
+	cc, _ := cache.Directives(headers)
+	return cc.Public || cc.HasSMaxAge
+}
+
+// streamBody hands the origin's response body to the viewer's response, prefixed by head
+// (what was read of it already): the server sends it as it arrives, in bounded memory, and
+// closes it, releasing r, when done. A body that breaks off ends the viewer's connection
+// rather than looking complete: with a known length the server cannot send it whole, and a
+// chunked one gets no last chunk.
+func (s *Server) streamBody(ctx *fasthttp.RequestCtx, r *fasthttp.Response, head []byte) {
+	if bodyless(r) {
+		r.CloseBodyStream()
+		fasthttp.ReleaseResponse(r)
+		return
+	}
+	var body io.Reader = r.BodyStream()
+	if len(head) > 0 {
+		body = io.MultiReader(bytes.NewReader(head), body)
+	}
+	ctx.Response.SetBodyStream(&originBody{Reader: body, r: r}, r.Header.ContentLength())
+}
+
+// originBody is an origin's response body being streamed to a viewer.
+type originBody struct {
+	io.Reader
+	r *fasthttp.Response
+}
+
+// Close gives the origin connection back (or closes it, when the body was not read to its
+// end) and releases the response.
+func (b *originBody) Close() error {
+	err := b.r.CloseBodyStream()
+	fasthttp.ReleaseResponse(b.r)
+	return err
 }
 
 // addValidators makes req, a cacheable request for which the store holds stale, a conditional
