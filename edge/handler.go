@@ -125,8 +125,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		applyRequest(&ctx.Request, ev.Request, res.Request)
 	}
 
-	// A range request is answered from the whole object, fetched (once) on a miss; one too
-	// large for the origin client passes through (see serve's error path).
+	// A range request is answered from the whole object, fetched (once) on a miss; the range
+	// of an object larger than max_object_size passes through (see the error path below).
 	st.pre = preconditionsOf(&ctx.Request.Header)
 	cacheable := ctx.IsGet() || ctx.IsHead()
 	if cacheable {

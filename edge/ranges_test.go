@@ -83,7 +83,7 @@ func TestRangesFromTheCache(t *testing.T) {
 	}
 }
 
-// TestRangeOfATooLargeObject: a range of an object too large to take whole passes through.
+// TestRangeOfATooLargeObject: a range of an object larger than max_object_size passes through.
 func TestRangeOfATooLargeObject(t *testing.T) {
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		if rng := r.Header.Get("Range"); rng != "" {
@@ -94,7 +94,7 @@ func TestRangeOfATooLargeObject(t *testing.T) {
 		}
 		io.WriteString(w, strings.Repeat("a", 4096))
 	})
-	// max_object_size 256: the origin client takes at most 8 times that.
+	// max_object_size 256: the whole object is larger.
 	n := startNode(t, "cache: {max_object_size: 256}\norigins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
 	r := n.get(t, "/big", "Range", "bytes=0-1")
 	r.expect(t, 206, "Miss from verge")
