@@ -98,7 +98,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,
 			ConnectTimeout: oc.ConnectTimeout.Std(), ReadTimeout: oc.ReadTimeout.Std(),
 			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns,
-			ViaName: cfg.Name,
+			ViaName:               cfg.Name,
 			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify,
 		})
 		if err != nil {
