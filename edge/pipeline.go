@@ -97,8 +97,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 		o, err := origin.New(origin.Config{
 			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,
 			ConnectTimeout: oc.ConnectTimeout.Std(), ReadTimeout: oc.ReadTimeout.Std(),
-			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns,
-			ViaName:               cfg.Name,
+			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns, ViaName: cfg.Name,
 			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify,
 		})
 		if err != nil {
