@@ -24,6 +24,9 @@ type forwarding struct {
 	extra      cache.Policy
 	allHeaders bool // every header (but reflected ones) is forwarded; Authorization bypasses
 	allCookies bool // every cookie is forwarded; a request with any cookie bypasses
+	// extraAny: anything at all is forwarded beyond the key, so that bypasses has to look at
+	// the request (checked on every hit, before the call).
+	extraAny bool
 }
 
 // reflectedHeaders name what origins and frameworks read as the request's own host, scheme,
@@ -50,21 +53,16 @@ func newForwarding(key *cache.Policy, c OriginRequestConfig) forwarding {
 			f.extra.Cookies = append(f.extra.Cookies, c)
 		}
 	}
-	return f
-}
-
-// forwardsExtra reports whether the policy forwards anything beyond the key, so that
-// bypasses has to look at the request at all.
-func (f *forwarding) forwardsExtra() bool {
-	return f.allHeaders || f.allCookies || len(f.extra.Headers) > 0 || len(f.extra.Cookies) > 0 ||
+	f.extraAny = f.allHeaders || f.allCookies || len(f.extra.Headers) > 0 || len(f.extra.Cookies) > 0 ||
 		f.extra.QueryStrings != cache.QueryNone
+	return f
 }
 
 // bypasses reports whether the request carries something forwarded beyond the key: then it
 // is neither answered from nor stored in the shared cache unless the origin says its answer is
 // public. pre holds what one pass over the header lines found. It does not allocate.
 func (f *forwarding) bypasses(r *fasthttp.Request, pre *preconditions) bool {
-	if !f.forwardsExtra() {
+	if !f.extraAny {
 		return false
 	}
 	if f.allHeaders && pre.auth || f.allCookies && pre.cookie {

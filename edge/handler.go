@@ -131,7 +131,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	cacheable := ctx.IsGet() || ctx.IsHead()
 	if cacheable {
 		st.key = appendKey(st.key[:0], b, &st.view, ctx.IsTLS())
-		st.bypass = b.fwd.bypasses(&ctx.Request, &st.pre)
+		st.bypass = b.fwd.extraAny && b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
 			if st.stale != nil {
 				s.revalidateLater(ctx, p, b, st)

@@ -13,10 +13,14 @@ import (
 // Host header both change, so functions see the same host. It does not allocate once the
 // request's buffers have grown.
 func normalizeHost(r *fasthttp.Request, tls bool) {
-	host := r.Host()
-	if plainHost(host, r.Header.Host()) {
-		return // the usual case, on every hit: one pass over the bytes
+	if !plainHost(r.Host(), r.Header.Host()) { // the usual case, on every hit: one pass over the bytes
+		normalizeHostSlow(r, tls)
 	}
+}
+
+// normalizeHostSlow is normalizeHost for a host that needs it.
+func normalizeHostSlow(r *fasthttp.Request, tls bool) {
+	host := r.Host()
 	def := ":80"
 	if tls {
 		def = ":443"
