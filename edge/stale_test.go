@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,5 +139,41 @@ func TestStaleWhileRevalidateInBackground(t *testing.T) {
 	}
 	if got := o.hits.Load(); got != 2 {
 		t.Fatalf("origin received %d requests, want 2 (one background revalidation)", got)
+	}
+}
+
+// TestStaleAnswerLogged: the access log says an answer was stale, as X-Cache does.
+func TestStaleAnswerLogged(t *testing.T) {
+	o := newFlakyOrigin(t, "max-age=60, stale-if-error=300")
+	cfg, err := ParseConfig("log.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+o.URL+"}]\nbehaviors: [{path: \"*\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	var buf syncBuffer
+	s, err := New(cfg, Deps{AccessLog: &buf, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	get := func() {
+		resp, err := http.Get("http://" + s.Addr() + "/l")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get()
+	o.status.Store(503)
+	clk.advance(2 * time.Minute)
+	get()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.Shutdown(ctx) // flushes the buffered access log
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"cache":"StaleHit"`) || !strings.Contains(lines[1], `"status":200`) {
+		t.Fatalf("access log:\n%s", buf.String())
 	}
 }
