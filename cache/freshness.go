@@ -10,7 +10,9 @@ import (
 // top of RFC 9111:
 //
 //   - only GET and HEAD responses are stored, and never 1xx, 206 (the store
-//     keeps whole bodies only) or 304;
+//     keeps whole bodies only) or 304, nor the errors a request provokes
+//     rather than its URL (400, 413, 414, 431, 501: one viewer's oversized
+//     or malformed request must not become everyone's answer);
 //   - Cache-Control no-store or private (qualified or not), or Vary: *,
 //     means never stored;
 //   - with reqHasAuth (the request carried Authorization), the response is
@@ -22,8 +24,13 @@ import (
 //     (minus now when Date is missing or invalid); an invalid Expires means
 //     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
 //   - without explicit freshness, p.DefaultTTL applies, but only to the
-//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410
-//     414 501); other statuses need explicit freshness.
+//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410);
+//     other statuses need explicit freshness.
+//
+// The directives are those of CDN-Cache-Control when the response has one
+// (RFC 9213: a field targeted at CDNs, which then replaces Cache-Control and
+// Expires), else of Cache-Control; see Directives. Of several Expires lines
+// the first counts.
 //
 // A zero TTL is never stored; when store is false, ttl is 0. A malformed
 // Cache-Control directive is ignored, the others still apply, but a no-store,
@@ -39,17 +46,15 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		return 0, false
 	}
 	var (
-		cc                  CacheControl
 		expires, date       string
 		hasExpires, hasDate bool
 		setCookie           bool
 	)
+	cc, targeted := Directives(respHeaders)
 	for _, h := range respHeaders {
 		switch {
-		case strings.EqualFold(h.Name, "Cache-Control"):
-			cc.Parse(h.Value)
 		case strings.EqualFold(h.Name, "Expires"):
-			if !hasExpires {
+			if !hasExpires { // the first line wins (RFC 9111 4.2.1)
 				expires, hasExpires = h.Value, true
 			}
 		case strings.EqualFold(h.Name, "Date"):
@@ -80,7 +85,7 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		ttl = p.clamp(cc.SMaxAge)
 	case cc.HasMaxAge:
 		ttl = p.clamp(cc.MaxAge)
-	case hasExpires:
+	case hasExpires && !targeted: // a targeted field replaces Expires too (RFC 9213 2.1)
 		ttl = p.clamp(expiresLifetime(expires, date, now))
 	case heuristicallyCacheable(status):
 		ttl = p.clamp(p.DefaultTTL)
@@ -93,6 +98,28 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 	return ttl, true
 }
 
+// Directives returns the cache directives a shared CDN cache obeys in a
+// response's headers: those of CDN-Cache-Control when it has that field
+// (RFC 9213), with targeted set, else those of Cache-Control. Every line of
+// the field counts. It does not allocate.
+func Directives(headers []Header) (cc CacheControl, targeted bool) {
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "CDN-Cache-Control") {
+			cc.Parse(h.Value)
+			targeted = true
+		}
+	}
+	if targeted {
+		return cc, true
+	}
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "Cache-Control") {
+			cc.Parse(h.Value)
+		}
+	}
+	return cc, false
+}
+
 // clamp bounds an explicit freshness lifetime to [MinTTL, MaxTTL].
 func (p *Policy) clamp(d time.Duration) time.Duration {
 	return min(max(d, p.MinTTL), p.MaxTTL)
@@ -101,28 +128,33 @@ func (p *Policy) clamp(d time.Duration) time.Duration {
 // expiresLifetime is Expires minus Date, or minus now when Date is missing
 // or invalid (RFC 9111 4.2.1); an invalid Expires is already expired.
 func expiresLifetime(expires, date string, now time.Time) time.Duration {
-	exp, ok := parseHTTPDate(expires)
+	exp, ok := parseHTTPDate(expires, now)
 	if !ok {
 		return 0
 	}
 	base := now
-	if d, ok := parseHTTPDate(date); ok {
+	if d, ok := parseHTTPDate(date, now); ok {
 		base = d
 	}
 	return max(0, exp.Sub(base))
 }
 
 // storableStatus reports whether a response with status may be stored at
-// all: final, not partial content, not a 304 to a conditional request.
+// all: final, not partial content, not a 304 to a conditional request, not
+// an error that says something about the request rather than the resource.
 func storableStatus(status int) bool {
-	return status >= 200 && status <= 599 && status != 206 && status != 304
+	switch status {
+	case 206, 304, 400, 413, 414, 431, 501:
+		return false
+	}
+	return status >= 200 && status <= 599
 }
 
 // heuristicallyCacheable reports whether status may use the default TTL
 // without explicit freshness (RFC 9110 15.1, less 206 which is not stored).
 func heuristicallyCacheable(status int) bool {
 	switch status {
-	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
+	case 200, 203, 204, 300, 301, 308, 404, 405, 410:
 		return true
 	}
 	return false
@@ -142,23 +174,4 @@ func varyStar(v string) bool {
 		}
 	}
 	return false
-}
-
-// httpDateLayouts are the formats a recipient must accept (RFC 9110 5.6.7):
-// IMF-fixdate, then the obsolete RFC 850 and asctime formats.
-var httpDateLayouts = [...]string{
-	"Mon, 02 Jan 2006 15:04:05 GMT",
-	"Monday, 02-Jan-06 15:04:05 GMT",
-	"Mon Jan _2 15:04:05 2006",
-}
-
-// parseHTTPDate parses an HTTP-date; the result is in UTC.
-func parseHTTPDate(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	for _, layout := range httpDateLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
 }

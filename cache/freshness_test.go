@@ -65,6 +65,13 @@ func TestFreshness(t *testing.T) {
 		{name: "max-age beats invalid Expires", hdrs: []string{"Cache-Control: max-age=60", "Expires: 0"}, want: time.Minute},
 		{name: "s-maxage beats Expires", hdrs: []string{"Cache-Control: s-maxage=30", "Expires: " + httpDate(now.Add(time.Hour))}, want: 30 * time.Second},
 
+		// RFC 9213: CDN-Cache-Control is this cache's own, ahead of Cache-Control and Expires.
+		{name: "RFC 9213 2.1: CDN-Cache-Control ahead of Cache-Control", hdrs: []string{"Cache-Control: max-age=60", "CDN-Cache-Control: max-age=600"}, want: 10 * time.Minute},
+		{name: "RFC 9213 2.1: CDN-Cache-Control no-store", hdrs: []string{"Cache-Control: max-age=60", "cdn-cache-control: no-store"}, want: noStore},
+		{name: "RFC 9213 2.1: Cache-Control ignored", hdrs: []string{"Cache-Control: no-store, private", "CDN-Cache-Control: max-age=60"}, want: time.Minute},
+		{name: "RFC 9213 2.1: Expires ignored", status: 503, hdrs: []string{"CDN-Cache-Control: public", "Expires: " + httpDate(now.Add(time.Minute))}, want: noStore},
+		{name: "RFC 9213 2.1: every line counts", hdrs: []string{"CDN-Cache-Control: public", "CDN-Cache-Control: s-maxage=30"}, want: 30 * time.Second},
+
 		// Expires.
 		{name: "Expires minus Date", hdrs: []string{"Date: " + httpDate(now.Add(-time.Hour)), "Expires: " + httpDate(now.Add(time.Hour))}, want: 2 * time.Hour},
 		{name: "Expires minus now without Date", hdrs: []string{"Expires: " + httpDate(now.Add(5*time.Minute))}, want: 5 * time.Minute},
@@ -175,12 +182,26 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
+// TestProvokedErrorsNotStored: the errors a request provokes (its size, its syntax, its
+// method) say nothing about the resource, so even with explicit freshness they are never
+// stored; one viewer's malformed request must not answer the next viewer's clean one.
+func TestProvokedErrorsNotStored(t *testing.T) {
+	p := &Policy{DefaultTTL: time.Hour, MaxTTL: time.Hour}
+	for _, status := range []int{400, 413, 414, 431, 501} {
+		for _, cc := range []string{"public, max-age=60", "s-maxage=60", ""} {
+			if ttl, store := Freshness("GET", status, hdrs("Cache-Control: "+cc), false, now, p); store {
+				t.Errorf("%d with %q: stored for %v", status, cc, ttl)
+			}
+		}
+	}
+}
+
 // TestFreshnessHeuristicStatuses checks every status without explicit
 // freshness: only the heuristically cacheable ones get the default TTL.
 func TestFreshnessHeuristicStatuses(t *testing.T) {
 	p := &Policy{DefaultTTL: time.Hour, MaxTTL: time.Hour}
 	want := map[int]bool{200: true, 203: true, 204: true, 300: true, 301: true, 308: true,
-		404: true, 405: true, 410: true, 414: true, 501: true}
+		404: true, 405: true, 410: true}
 	for status := 100; status < 600; status++ {
 		ttl, store := Freshness("GET", status, nil, false, now, p)
 		if store != want[status] || (store && ttl != time.Hour) {

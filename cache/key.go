@@ -63,7 +63,7 @@ func (p *Policy) AppendKey(dst []byte, r Request) []byte {
 			for rest := q; len(rest) > 0; {
 				var name, value []byte
 				var hasValue bool
-				name, value, hasValue, rest = nextParam(rest)
+				name, value, hasValue, rest = NextParam(rest)
 				if string(name) == want {
 					dst = appendParam(dst, name, value, hasValue)
 				}
@@ -75,8 +75,8 @@ func (p *Policy) AppendKey(dst []byte, r Request) []byte {
 		for rest := r.RawQuery(); len(rest) > 0; {
 			var name, value []byte
 			var hasValue bool
-			name, value, hasValue, rest = nextParam(rest)
-			if (len(name) > 0 || hasValue) && !contains(p.QueryNames, name) {
+			name, value, hasValue, rest = NextParam(rest)
+			if p.KeepsParam(name, hasValue) {
 				dst = appendParam(dst, name, value, hasValue)
 			}
 		}
@@ -119,8 +119,25 @@ func AppendVaryKey(dst, base []byte, vary []string, r Request) []byte {
 	return append(dst, end)
 }
 
-// nextParam splits the first parameter off a raw query string.
-func nextParam(q []byte) (name, value []byte, hasValue bool, rest []byte) {
+// KeepsParam reports whether the query parameter named name (raw, still
+// percent-encoded; hasValue: it had an '=') is selected by p's QueryStrings
+// mode: in the key, or, for an origin request policy, forwarded. An empty
+// parameter ("&&") is never kept by QueryDeny.
+func (p *Policy) KeepsParam(name []byte, hasValue bool) bool {
+	switch p.QueryStrings {
+	case QueryAll:
+		return true
+	case QueryAllow:
+		return contains(p.QueryNames, name)
+	case QueryDeny:
+		return (len(name) > 0 || hasValue) && !contains(p.QueryNames, name)
+	}
+	return false
+}
+
+// NextParam splits the first parameter off a raw query string: its name,
+// its value and whether it had an '=', and the rest after the '&'.
+func NextParam(q []byte) (name, value []byte, hasValue bool, rest []byte) {
 	param := q
 	if i := bytes.IndexByte(q, '&'); i >= 0 {
 		param, rest = q[:i], q[i+1:]

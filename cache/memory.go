@@ -19,7 +19,8 @@ type MemoryConfig struct {
 	// Default 0: MaxBytes.
 	MaxObjectBytes int64
 	// KeepStale is how long an object is kept after it stops being fresh,
-	// for revalidation and serving stale (once the pipeline does them).
+	// for revalidation and serving stale, or longer when the object's own
+	// stale-while-revalidate or stale-if-error says so.
 	// Default 0: an object leaves the store when it goes stale.
 	// Negative: objects stay until evicted or purged.
 	KeepStale time.Duration
@@ -144,7 +145,11 @@ func (m *Memory) Set(key []byte, obj *Object) {
 	stripe := &m.setMu[h%uint64(len(m.setMu))]
 	stripe.Lock()
 	defer stripe.Unlock()
+	m.setLocked(key, h, obj)
+}
 
+// setLocked is Set once obj.Key is key and h's stripe lock is held.
+func (m *Memory) setLocked(key []byte, h uint64, obj *Object) {
 	size := obj.Size()
 	ttl, keep := m.retention(obj)
 	if !keep || size > m.maxObjectBytes {
@@ -182,7 +187,7 @@ func (m *Memory) retention(obj *Object) (time.Duration, bool) {
 	if m.keepStale < 0 {
 		return 0, true
 	}
-	d := obj.Remaining(m.now()) + m.keepStale
+	d := obj.Remaining(m.now()) + max(m.keepStale, obj.StaleWhileRevalidate, obj.StaleIfError)
 	return d, d > 0
 }
 
@@ -219,6 +224,20 @@ func (m *Memory) drop(h uint64, key string, want *Object) bool {
 	return ok
 }
 
+// Delete removes the object stored under key, if there is one (see Store.Delete).
+func (m *Memory) Delete(key []byte) bool {
+	m.life.RLock()
+	defer m.life.RUnlock()
+	if m.closed {
+		return false
+	}
+	h, _ := m.hash(key)
+	stripe := &m.setMu[h%uint64(len(m.setMu))]
+	stripe.Lock()
+	defer stripe.Unlock()
+	return m.drop(h, string(key), nil)
+}
+
 // Purge removes the objects matching pattern (see ParsePurgePattern) and
 // returns how many it removed; Vary markers count as objects. Objects stored
 // while Purge runs may survive it. An invalid pattern removes nothing.
@@ -232,10 +251,26 @@ func (m *Memory) Purge(pattern string) int {
 	if m.closed {
 		return 0
 	}
-	type victim struct {
-		h   uint64
-		obj *Object
+	n := 0
+	for _, v := range m.matching(pat) {
+		stripe := &m.setMu[v.h%uint64(len(m.setMu))]
+		stripe.Lock()
+		if m.drop(v.h, v.obj.Key, v.obj) {
+			n++
+		}
+		stripe.Unlock()
 	}
+	return n
+}
+
+// victim is an object a purge found, with its key hash.
+type victim struct {
+	h   uint64
+	obj *Object
+}
+
+// matching returns the stored objects pat matches.
+func (m *Memory) matching(pat PurgePattern) []victim {
 	var victims []victim
 	m.mu.Lock()
 	for h, obj := range m.index {
@@ -244,12 +279,39 @@ func (m *Memory) Purge(pattern string) int {
 		}
 	}
 	m.mu.Unlock()
+	return victims
+}
 
+// SoftPurge marks the objects that match pattern (see ParsePurgePattern) stale instead of
+// removing them, and returns how many it marked: the next request for one revalidates it
+// with the origin (a 304 costs no body), and its stale-while-revalidate and stale-if-error
+// windows count from now. Vary markers are left alone. Objects stored while SoftPurge runs
+// may stay fresh. An invalid pattern marks nothing.
+func (m *Memory) SoftPurge(pattern string) int {
+	pat, err := ParsePurgePattern(pattern)
+	if err != nil {
+		return 0
+	}
+	m.life.RLock()
+	defer m.life.RUnlock()
+	if m.closed {
+		return 0
+	}
+	now := m.now()
 	n := 0
-	for _, v := range victims {
+	for _, v := range m.matching(pat) {
+		if v.obj.IsVaryMarker() || !v.obj.Fresh(now) {
+			continue
+		}
 		stripe := &m.setMu[v.h%uint64(len(m.setMu))]
 		stripe.Lock()
-		if m.drop(v.h, v.obj.Key, v.obj) {
+		m.mu.Lock()
+		current := m.index[v.h] == v.obj
+		m.mu.Unlock()
+		if current {
+			stale := *v.obj
+			stale.TTL = v.obj.Age(now)
+			m.setLocked([]byte(stale.Key), v.h, &stale)
 			n++
 		}
 		stripe.Unlock()

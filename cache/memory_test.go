@@ -347,3 +347,49 @@ func TestMemoryGetAllocs(t *testing.T) {
 		t.Errorf("Get miss: %v allocations per run, want 0", n)
 	}
 }
+
+func TestMemoryDelete(t *testing.T) {
+	m := newMemory(t, MemoryConfig{MaxBytes: 1 << 20})
+	m.Set([]byte("a"), testObject("/a", 10))
+	m.Set([]byte("b"), testObject("/b", 10))
+	if !m.Delete([]byte("a")) {
+		t.Fatal("Delete(a) removed nothing")
+	}
+	if m.Delete([]byte("a")) || m.Delete([]byte("none")) {
+		t.Fatal("Delete removed something twice, or what was never stored")
+	}
+	if _, ok := m.Get([]byte("a")); ok {
+		t.Fatal("a is still stored")
+	}
+	if _, ok := m.Get([]byte("b")); !ok {
+		t.Fatal("b went too")
+	}
+	checkConsistent(t, m)
+}
+
+// TestSoftPurge: matching objects stay, stale from now; others keep their freshness.
+func TestSoftPurge(t *testing.T) {
+	clock := time.Now()
+	m := newMemory(t, MemoryConfig{MaxBytes: 1 << 20, KeepStale: time.Hour, Now: func() time.Time { return clock }})
+	a, b := testObject("/a", 10), testObject("/b", 10)
+	a.Stored, b.Stored = clock, clock
+	m.Set([]byte("a"), a)
+	m.Set([]byte("b"), b)
+	if n := m.SoftPurge("/a"); n != 1 {
+		t.Fatalf("SoftPurge marked %d, want 1", n)
+	}
+	got, ok := m.Get([]byte("a"))
+	if !ok || got.Fresh(clock) || got.Body == nil || got.Path != "/a" {
+		t.Fatalf("a after a soft purge: %+v, %v; want it kept, stale", got, ok)
+	}
+	if got, ok := m.Get([]byte("b")); !ok || !got.Fresh(clock) {
+		t.Fatal("b lost its freshness")
+	}
+	if n := m.SoftPurge("/a"); n != 0 {
+		t.Fatalf("a stale object was marked again (%d)", n)
+	}
+	if n := m.SoftPurge("[bad"); n != 0 {
+		t.Fatalf("an invalid pattern marked %d", n)
+	}
+	checkConsistent(t, m)
+}

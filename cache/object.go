@@ -24,6 +24,16 @@ type Object struct {
 	TTL        time.Duration // freshness lifetime
 	Vary       []string      // lower-case header names from the response's Vary (nil if none)
 	Tags       []string      // from Surrogate-Key / Cache-Tag response headers, for purge "tag:X"
+	// Public is set when the response said public or s-maxage: it was meant for everyone, so
+	// it may answer a request that carries credentials (Cookie, Authorization) the edge passes
+	// to the origin unkeyed (RFC 9111 3.5).
+	Public bool
+	// StaleWhileRevalidate and StaleIfError are how long past its freshness the response
+	// allows itself to be served stale (RFC 5861): while it is revalidated in the background,
+	// and when the origin fails. NoStale is set when must-revalidate, proxy-revalidate or
+	// no-cache forbid serving it stale at all (RFC 9111 4.2.4).
+	StaleWhileRevalidate, StaleIfError time.Duration
+	NoStale                            bool
 	// Wire is the server's own encoding of Status and Headers, made once before the object
 	// is stored, so that a hit copies it instead of encoding every header again; nil means
 	// "encode on every hit". The cache never reads it, but counts WireSize, the bytes it
@@ -41,6 +51,13 @@ func (o *Object) Age(now time.Time) time.Duration {
 		resident = 0
 	}
 	return o.InitialAge + resident
+}
+
+// ServableStale reports whether the object, stale at now, may still be served stale for a
+// window past its freshness: not when a directive forbids it (NoStale), and only until the
+// window ends.
+func (o *Object) ServableStale(now time.Time, window time.Duration) bool {
+	return !o.NoStale && -o.Remaining(now) < window
 }
 
 // Fresh reports whether the freshness lifetime exceeds the current age at
@@ -95,12 +112,13 @@ type Response struct {
 // with freshness lifetime ttl (see Freshness). It copies the headers it keeps
 // and the body, so resp may be reused once NewObject returns. It computes
 // InitialAge from the Age and Date headers (RFC 9111 4.2.3), Vary from the
-// Vary headers, and Tags from Surrogate-Key (space-separated) and Cache-Tag
+// Vary headers, Public from Cache-Control, and Tags from Surrogate-Key (space-separated) and Cache-Tag
 // (comma-separated). Key is left empty for Store.Set to fill in.
 //
 // Stored headers leave out the hop-by-hop fields, Age (recomputed on every
-// hit) and Set-Cookie (a cached response must not hand one viewer's cookie to
-// another).
+// hit), Set-Cookie (a cached response must not hand one viewer's cookie to
+// another) and CDN-Cache-Control (RFC 9213: meant for this cache, not for
+// viewers).
 func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 	o := &Object{
 		Path:   path,
@@ -133,7 +151,7 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 			continue
 		case strings.EqualFold(h.Name, "Date"):
 			if !haveDate {
-				dateValue, haveDate = parseHTTPDate(h.Value)
+				dateValue, haveDate = parseHTTPDate(h.Value, resp.ResponseTime)
 			}
 		case strings.EqualFold(h.Name, "Vary"):
 			o.Vary = appendList(o.Vary, strings.SplitSeq(h.Value, ","), true)
@@ -142,12 +160,21 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		case strings.EqualFold(h.Name, "Cache-Tag"):
 			o.Tags = appendList(o.Tags, strings.SplitSeq(h.Value, ","), false)
 		}
-		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") {
+		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") || strings.EqualFold(h.Name, "CDN-Cache-Control") {
 			continue
 		}
 		o.Headers = append(o.Headers, h)
 	}
 	slices.Sort(o.Vary)
+	cc, _ := Directives(resp.Headers)
+	o.Public = cc.Public || cc.HasSMaxAge
+	o.NoStale = cc.MustRevalidate || cc.ProxyRevalidate || cc.NoCache
+	if cc.HasStaleWhileRevalidate {
+		o.StaleWhileRevalidate = cc.StaleWhileRevalidate
+	}
+	if cc.HasStaleIfError {
+		o.StaleIfError = cc.StaleIfError
+	}
 	o.InitialAge = initialAge(ageValue, dateValue, haveDate, resp.RequestTime, resp.ResponseTime)
 	return o
 }

@@ -111,6 +111,7 @@ func TestNewObject(t *testing.T) {
 		TTL:        time.Minute,
 		Vary:       []string{"accept", "accept-encoding", "user-agent"},
 		Tags:       []string{"home", "product-1", "product-2", "blog"},
+		Public:     true,
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("NewObject =\n%+v\nwant\n%+v", o, want)

@@ -60,6 +60,10 @@ type Policy struct {
 	DefaultTTL time.Duration
 	// MaxTTL caps every freshness lifetime. Default 0: nothing is stored.
 	MaxTTL time.Duration
+	// StaleIfError is how long past its freshness a stored object may answer when the
+	// origin fails (a 5xx, refused, timeout), whether or not the object said stale-if-error;
+	// must-revalidate, proxy-revalidate and no-cache still forbid it. Default 0.
+	StaleIfError time.Duration
 
 	// QueryStrings selects the query parameters in the key. Default QueryNone.
 	QueryStrings QueryMode

@@ -14,9 +14,15 @@ type Store interface {
 	// Once Set returns, a Get of key sees obj, unless the store declined or
 	// has already evicted it (budget, admission, expiry).
 	Set(key []byte, obj *Object)
+	// Delete removes what key holds, if anything, and reports whether it
+	// removed an object. It copies nothing it keeps.
+	Delete(key []byte) bool
 	// Purge removes the objects that match pattern (see ParsePurgePattern)
 	// and returns how many it removed; an invalid pattern removes nothing.
 	Purge(pattern string) int
+	// SoftPurge marks the objects that match pattern stale, so that the next
+	// request revalidates them, and returns how many it marked.
+	SoftPurge(pattern string) int
 }
 
 // Responses that vary (RFC 9111 4.1) are stored in two parts: a Vary marker
@@ -51,6 +57,17 @@ func Lookup(s Store, base []byte, r Request, buf []byte) (obj *Object, scratch [
 		return nil, buf, false
 	}
 	return obj, buf, ok
+}
+
+// VariantKey returns the key under which r's variant is stored, and true,
+// when base holds a Vary marker; else buf and false. buf is scratch as for
+// Lookup. Collapsing misses on it lets each variant have its own leader.
+func VariantKey(s Store, base []byte, r Request, buf []byte) ([]byte, bool) {
+	marker, ok := s.Get(base)
+	if !ok || !marker.IsVaryMarker() {
+		return buf, false
+	}
+	return AppendVaryKey(buf[:0], base, marker.Vary, r), true
 }
 
 // Insert stores obj, the response to r, under its primary key base: directly

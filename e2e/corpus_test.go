@@ -156,8 +156,10 @@ func runCase(t *testing.T, dir string) {
 	defer fn.Close()
 	rec := &recorder{fn: fn, switchTo: strings.TrimPrefix(switched.URL, "http://")}
 	dialect := hooks.DialectOf(meta.Runtime)
+	// The cases were recorded behind policies that forward the whole request, as this one does.
 	// Origin "api" is the switched one too, for CloudFront functions that select it by id.
-	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}, {id: api, url: "+switched.URL+"}]\nbehaviors: [{path: \"*\", origin: o}]\n"))
+	cfg, err := edge.ParseConfig("e2e.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+origin.URL+"}, {id: api, url: "+switched.URL+"}]\n"+
+		"behaviors: [{path: \"*\", origin: o, cache: {query_strings: all}, origin_request: {headers: all, cookies: all}}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

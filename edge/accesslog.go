@@ -16,10 +16,19 @@ func (s *Server) logAccess(ctx *fasthttp.RequestCtx, b *behavior, out outcome, e
 		slog.String("host", string(ctx.Host())),
 		slog.String("uri", string(ctx.RequestURI())),
 		slog.Int("status", ctx.Response.StatusCode()),
-		slog.Int("bytes", len(ctx.Response.Body())),
+		slog.Int("bytes", bodyBytes(&ctx.Response)),
 		slog.String("cache", out.word()),
 		slog.String("behavior", b.id),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("user_agent", string(ctx.UserAgent())),
 	)
+}
+
+// bodyBytes is the size of the response body: its length as announced when it streams from
+// the origin (-1 when chunked), since reading Body would drain the stream into memory.
+func bodyBytes(r *fasthttp.Response) int {
+	if r.IsBodyStream() {
+		return r.Header.ContentLength()
+	}
+	return len(r.Body())
 }

@@ -1,12 +1,16 @@
 package edge
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 func TestCollapsedMisses(t *testing.T) {
@@ -63,7 +67,7 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 	both := make(chan struct{})
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private")
-		if r.URL.Query().Get("wave") == "" {
+		if r.Header.Get("X-Wave") == "" {
 			io.WriteString(w, "first")
 			return
 		}
@@ -77,8 +81,8 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 			io.WriteString(w, "alone")
 		}
 	})
-	// The query string is not in the key, so every request below shares one key.
-	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	// X-Wave reaches the origin but is not in the key, so every request below shares one key.
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", origin_request: {headers: all}}]\n", o.URL, nil)
 	if r := n.get(t, "/api"); r.body != "first" {
 		t.Fatalf("first: %q", r.body)
 	}
@@ -88,7 +92,7 @@ func TestUncacheableKeysAreNotCollapsed(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bodies[i] = n.get(t, "/api?wave=1").body
+			bodies[i] = n.get(t, "/api", "X-Wave", "1").body
 		}()
 	}
 	wg.Wait()
@@ -127,5 +131,109 @@ func TestCollapsedFailureCountedOnce(t *testing.T) {
 	// One collapsed fetch failed (the client may have retried it once on a fresh connection).
 	if got := n.metric(t, `verge_origin_errors_total{kind="connection reset",origin="o"}`); got != 1 {
 		t.Fatalf("one failed fetch counted %v times", got)
+	}
+}
+
+// leaderFailer is a Go function for collapsing tests: at viewer-request it counts the requests
+// that arrived; at origin-request it fails the first request (a function error of that
+// request's own), once released, and passes the others.
+type leaderFailer struct {
+	arrived atomic.Int64
+	calls   atomic.Int64
+	release chan struct{}
+}
+
+func (f *leaderFailer) Invoke(_ context.Context, ev *hooks.Event) (hooks.Result, error) {
+	if ev.Stage == hooks.ViewerRequest {
+		f.arrived.Add(1)
+		return hooks.Result{Request: ev.Request.Clone()}, nil
+	}
+	if f.calls.Add(1) == 1 {
+		<-f.release
+		return hooks.Result{}, errors.New("this request's own failure")
+	}
+	return hooks.Result{Request: ev.Request.Clone()}, nil
+}
+
+// TestCollapsedFollowersOfAFailedLeader: a leader that failed for a reason of its own (its
+// function's error) does not fail its followers; they fetch for themselves.
+func TestCollapsedFollowersOfAFailedLeader(t *testing.T) {
+	o := staticOrigin(t, "body", "Cache-Control", "max-age=60")
+	f := &leaderFailer{release: make(chan struct{})}
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", functions: {viewer-request: f, origin-request: f}}]\n",
+		o.URL, map[string]hooks.Function{"f": f})
+	const viewers = 5
+	replies := make([]reply, viewers)
+	var wg sync.WaitGroup
+	for i := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i] = n.get(t, "/f")
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.arrived.Load() < viewers && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // from the viewer-request function to the flight: a few calls
+	close(f.release)
+	wg.Wait()
+	failed := 0
+	for _, r := range replies {
+		switch {
+		case r.StatusCode == 200 && r.body == "body":
+		case r.StatusCode >= 500:
+			failed++
+		default:
+			t.Fatalf("reply %d %q", r.StatusCode, r.body)
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d viewers failed, want only the leader", failed)
+	}
+}
+
+// TestVariantsCollapseApart: once the cache knows a key varies, each variant has its own
+// leader, so one variant's viewers do not wait for another's fetch and then fetch again.
+func TestVariantsCollapseApart(t *testing.T) {
+	gate := make(chan struct{})
+	var gated atomic.Bool
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if gated.Load() {
+			<-gate
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Vary", "Accept-Language")
+		io.WriteString(w, "lang "+r.Header.Get("Accept-Language"))
+	})
+	// Accept-Language reaches the origin unkeyed: only Vary tells the variants apart.
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", origin_request: {headers: all}}]\n", o.URL, nil)
+	n.get(t, "/v", "Accept-Language", "da").expect(t, 200, "Miss from verge")
+	gated.Store(true)
+	var wg sync.WaitGroup
+	for _, lang := range []string{"en", "en", "en", "fr", "fr", "fr"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := n.get(t, "/v", "Accept-Language", lang); r.body != "lang "+lang {
+				t.Errorf("%s viewer got %q", lang, r.body)
+			}
+		}()
+	}
+	// Both variants' leaders reach the origin side by side.
+	deadline := time.Now().Add(3 * time.Second)
+	for o.hits.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := o.hits.Load(); got != 3 {
+		close(gate)
+		wg.Wait()
+		t.Fatalf("origin saw %d requests while the first variant's was waiting, want 3", got)
+	}
+	close(gate)
+	wg.Wait()
+	if got := o.hits.Load(); got != 3 {
+		t.Fatalf("origin hits %d, want 3 (one per variant)", got)
 	}
 }

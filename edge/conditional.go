@@ -15,13 +15,21 @@ import (
 // fasthttp's Peek, which matches exactly, would miss "range" or "if-none-match").
 type preconditions struct {
 	rng, inm, ims []byte // Range, If-None-Match, If-Modified-Since: the first of each
+	ifRange       []byte // If-Range
+	auth, cookie  bool   // Authorization and Cookie are present (see forwarding.bypasses)
 }
 
 func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
 	for k, v := range h.All() {
 		switch {
+		case len(k) == 6 && bytes.EqualFold(k, []byte("Cookie")):
+			p.cookie = true
+		case len(k) == 13 && bytes.EqualFold(k, []byte("Authorization")):
+			p.auth = true
 		case len(k) == 5 && p.rng == nil && bytes.EqualFold(k, []byte("Range")):
 			p.rng = v
+		case len(k) == 8 && p.ifRange == nil && bytes.EqualFold(k, []byte("If-Range")):
+			p.ifRange = v
 		case len(k) == 13 && p.inm == nil && bytes.EqualFold(k, []byte("If-None-Match")):
 			p.inm = v
 		case len(k) == 17 && p.ims == nil && bytes.EqualFold(k, []byte("If-Modified-Since")):
@@ -33,7 +41,8 @@ func preconditionsOf(h *fasthttp.RequestHeader) (p preconditions) {
 
 // notModified reports whether a viewer's conditional request is satisfied by the stored object
 // (RFC 9110 13.1.2 and 13.1.3), so that a 304 can answer it. If-None-Match, when present,
-// decides alone; If-Modified-Since is compared with Last-Modified.
+// decides alone; If-Modified-Since is compared with Last-Modified, or, without one, with the
+// stored Date (RFC 9111 4.3.2).
 func notModified(p preconditions, obj *cache.Object) bool {
 	if inm := p.inm; len(inm) > 0 {
 		etag, ok := obj.Header("ETag")
@@ -45,7 +54,9 @@ func notModified(p preconditions, obj *cache.Object) bool {
 	}
 	lm, ok := obj.Header("Last-Modified")
 	if !ok {
-		return false
+		if lm, ok = obj.Header("Date"); !ok {
+			return false
+		}
 	}
 	since, err1 := http.ParseTime(string(ims))
 	modified, err2 := http.ParseTime(lm)

@@ -42,6 +42,16 @@ func TestConditionalHits(t *testing.T) {
 	}
 }
 
+// TestConditionalOnDate is RFC 9111 4.3.2: without Last-Modified, If-Modified-Since is
+// compared with the stored response's Date.
+func TestConditionalOnDate(t *testing.T) {
+	o := staticOrigin(t, "body", "Cache-Control", "max-age=60", "Date", "Mon, 23 Nov 2026 12:00:00 GMT")
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	n.get(t, "/d").expect(t, 200, "Miss from verge")
+	n.get(t, "/d", "If-Modified-Since", "Mon, 23 Nov 2026 12:30:00 GMT").expect(t, 304, "Hit from verge")
+	n.get(t, "/d", "If-Modified-Since", "Mon, 23 Nov 2026 11:00:00 GMT").expect(t, 200, "Hit from verge")
+}
+
 func FuzzETagList(f *testing.F) {
 	for _, s := range []string{`"a"`, `W/"a", "b"`, `*`, `,,`, ``} {
 		f.Add(s, `"a"`)

@@ -72,6 +72,11 @@ type CacheConfig struct {
 	MaxSize ByteSize `yaml:"max_size"`
 	// MaxObjectSize is the largest response that is stored. Default 32 MiB.
 	MaxObjectSize ByteSize `yaml:"max_object_size"`
+	// KeepStale is how long an object stays in the cache once it is no longer fresh, so that
+	// the next request revalidates it with the origin (If-None-Match, If-Modified-Since)
+	// instead of downloading it again. Stale objects count against max_size and are evicted
+	// first by their lower use. Default 1h.
+	KeepStale Duration `yaml:"keep_stale"`
 }
 
 // ServerConfig tunes the viewer-facing server.
@@ -135,8 +140,16 @@ type BehaviorConfig struct {
 	Hosts []string `yaml:"hosts"`
 	// Origin is the ID of the origin. Required unless there is exactly one origin.
 	Origin string `yaml:"origin"`
-	// Cache is the cache policy.
+	// Cache is the cache policy. What it puts in the cache key is all that a cacheable request
+	// (GET, HEAD) carries to the origin, with Via, X-Forwarded-For and X-Forwarded-Proto
+	// (the viewer's scheme, which is in every key), unless OriginRequest forwards more.
 	Cache CachePolicyConfig `yaml:"cache"`
+	// OriginRequest forwards more of a cacheable request than the key holds (CloudFront's
+	// origin request policy). A request that carries something it forwards beyond the key
+	// is a pass: it is answered from the cache only by an object stored from a response
+	// that said public or s-maxage, and its own response is stored only when it says so.
+	// Default: nothing more.
+	OriginRequest OriginRequestConfig `yaml:"origin_request"`
 	// Functions associates a function with an event type (viewer-request, origin-request,
 	// origin-response, viewer-response).
 	Functions map[string]AssociationConfig `yaml:"functions"`
@@ -157,6 +170,11 @@ type CachePolicyConfig struct {
 	DefaultTTL Duration `yaml:"default_ttl"`
 	// MaxTTL caps what the origin asks for. Default one year.
 	MaxTTL *Duration `yaml:"max_ttl"`
+	// StaleIfError is how long past its freshness an object may answer when the origin fails
+	// (a 5xx, a refused connection, a timeout), as if every response said stale-if-error
+	// (RFC 5861); must-revalidate, proxy-revalidate and no-cache still forbid it. At most
+	// cache.keep_stale unless the object's own stale-* directives keep it longer. Default 0.
+	StaleIfError Duration `yaml:"stale_if_error"`
 	// QueryStrings says which query parameters are in the cache key: "none" (default), "all",
 	// or {allow: [names]} / {deny: [names]}.
 	QueryStrings QueryStringsConfig `yaml:"query_strings"`
@@ -164,6 +182,27 @@ type CachePolicyConfig struct {
 	Headers []string `yaml:"headers"`
 	// Cookies are cookies in the cache key.
 	Cookies []string `yaml:"cookies"`
+}
+
+// OriginRequestConfig is what a behavior forwards to its origin beyond its cache key.
+type OriginRequestConfig struct {
+	// QueryStrings are query parameters forwarded beyond the key's: "none" (default), "all",
+	// or {allow: [names]} / {deny: [names]}.
+	QueryStrings QueryStringsConfig `yaml:"query_strings"`
+	// Headers are request headers forwarded beyond the key's: a list of names, or "all". With
+	// "all" every header is forwarded, as a plain HTTP cache does, and the origin's Vary says
+	// which of them its answer depends on; then only Authorization makes a request a pass.
+	// X-Forwarded-Host, X-Original-URL, X-Rewrite-URL and X-HTTP-Method-Override are
+	// forwarded only when they are in the key, whatever this says. Default: none.
+	Headers NameList `yaml:"headers"`
+	// Cookies are cookies forwarded beyond the key's: a list of names, or "all". Default: none.
+	Cookies NameList `yaml:"cookies"`
+}
+
+// NameList is a list of names, or "all".
+type NameList struct {
+	All   bool
+	Names []string
 }
 
 // QueryStringsConfig is "none", "all", {allow: [...]} or {deny: [...]}.

@@ -43,6 +43,8 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown event", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions: {viewer-req: f}\n", "bad.yaml:4: behaviors[0].functions.viewer-req: unknown event type", ""},
 		{"unknown function", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-request: nope\n", `bad.yaml:5: behaviors[0].functions.viewer-request: unknown function "nope"`, ""},
 		{"bad query mode", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    cache: {query_strings: some}\n", `bad.yaml:4: behaviors[0].cache.query_strings: query_strings "some"`, ""},
+		{"bad origin_request headers", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin_request:\n      headers: some\n", `bad.yaml:5: behaviors[0].origin_request.headers: want all or a list of names`, ""},
+		{"empty origin_request cookie", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin_request: {cookies: [\"\"]}\n", `bad.yaml:4: behaviors[0].origin_request.cookies: empty name`, ""},
 		{"bad listen", "listen: 8080\n", `listen: address "8080": want HOST:PORT`, ""},
 		{"bad runtime", "functions:\n  - name: f\n    file: f.js\n    runtime: python\n", `bad.yaml:4: functions[0].runtime: unknown runtime "python"`, ""},
 		{"not yaml", "origins: [\n", "bad.yaml:", ""},

@@ -169,6 +169,9 @@ func (c *Config) applyDefaults() {
 	if c.Cache.MaxObjectSize <= 0 {
 		c.Cache.MaxObjectSize = 32 << 20
 	}
+	if c.Cache.KeepStale <= 0 {
+		c.Cache.KeepStale = Duration(time.Hour)
+	}
 	s := &c.Server
 	defDur := func(d *Duration, v time.Duration) {
 		if *d <= 0 {
@@ -191,13 +194,19 @@ func (c *Config) applyDefaults() {
 }
 
 // QuickStart is the configuration of `verge serve --origin URL`: one origin, one default
-// behavior that caches as the origin's headers say (min TTL 0, default TTL 0, max TTL one year).
+// behavior that caches as the origin's headers say (min TTL 0, default TTL 0, max TTL one year)
+// as a plain HTTP cache does (nginx's and Varnish's default key): the key is host, path and
+// the whole query string; every header reaches the origin, whose Vary says which ones matter;
+// a request with Cookie or Authorization goes to the origin untouched and bypasses the cache
+// unless the answer says public or s-maxage.
 func QuickStart(originURL, listen, admin, data string) (*Config, error) {
 	c := &Config{
 		Listen: listen, Admin: admin, Data: data,
-		Origins:   []OriginConfig{{ID: "origin", URL: originURL}},
-		Behaviors: []BehaviorConfig{{Path: "*", Origin: "origin"}},
-		file:      "--origin",
+		Origins: []OriginConfig{{ID: "origin", URL: originURL}},
+		Behaviors: []BehaviorConfig{{Path: "*", Origin: "origin",
+			Cache:         CachePolicyConfig{QueryStrings: QueryStringsConfig{Mode: "all"}},
+			OriginRequest: OriginRequestConfig{Headers: NameList{All: true}, Cookies: NameList{All: true}}}},
+		file: "--origin",
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

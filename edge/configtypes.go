@@ -87,6 +87,23 @@ func (q *QueryStringsConfig) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// UnmarshalYAML accepts "all" or a list of names.
+func (l *NameList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "all" {
+		l.All = true
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode || n.Decode(&l.Names) != nil {
+		return nodeErr(n, "want all or a list of names")
+	}
+	for _, name := range l.Names {
+		if name == "" {
+			return nodeErr(n, "empty name")
+		}
+	}
+	return nil
+}
+
 // UnmarshalYAML accepts a function name or a mapping with function, include_body and timeout.
 func (a *AssociationConfig) UnmarshalYAML(n *yaml.Node) error {
 	a.node = n

@@ -1,8 +1,11 @@
 package edge
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/valyala/fasthttp"
 
@@ -11,8 +14,9 @@ import (
 	"github.com/vergecdn/verge/origin"
 )
 
-// conditionalHeaders are dropped from a cacheable request on its way to the origin: the cache
-// wants the whole object, not a 304 or a range that only this viewer could use.
+// conditionalHeaders are dropped from a cacheable request on its way to the origin (see
+// forwarding.restrict): the cache wants the whole object, not a 304 or a range that only this
+// viewer could use.
 var conditionalHeaders = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"}
 
 // fetch handles a miss: origin-request function, origin fetch, origin-response function, cache
@@ -22,16 +26,16 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
+	revalidating := false
 	if cacheable {
-		// Whatever the case of their names (the server keeps names as received), and keeping
-		// the other lines in order.
-		origin.DelFieldsFold(&req.Header, conditionalHeaders...)
+		b.fwd.restrict(req, &ctx.Request, st.bypass)
 		if ctx.IsHead() {
 			req.Header.SetMethod(fasthttp.MethodGet) // fetch and store the whole object
 		}
+		revalidating = addValidators(req, st.stale)
 	}
 	out := outMiss
-	if !cacheable {
+	if !cacheable || st.bypass {
 		out = outPass
 	}
 	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http"}
@@ -87,9 +91,17 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			originReq = res.Request
 		}
 	}
+	var r *fasthttp.Response // the origin's response, its body still to read unless bodyRead
+	bodyRead := true
 	if !generated {
-		r := fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseResponse(r)
+		r = fasthttp.AcquireResponse()
+		r.StreamBody = true
+		defer func() {
+			if r != nil { // not handed to the viewer's response (see streamBody)
+				r.CloseBodyStream()
+				fasthttp.ReleaseResponse(r)
+			}
+		}()
 		if st.origin != nil && bind == nil {
 			for _, h := range st.origin.event.CustomHeaders() {
 				req.Header.Add(h.Name, h.Value)
@@ -99,7 +111,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		for i := 0; st.origin != nil && fetcher == st.origin.fetchers[i] && st.origin.failsOver(i, r.StatusCode(), err); i++ {
 			fetcher = st.origin.fetchers[i+1] // a CloudFront function's origin group fails over
+			r.CloseBodyStream() // the failed answer's connection goes back, or away
 			r.Reset()
+			r.StreamBody = true
 			err = fetcher.Fetch(context.Background(), req, r, viewer)
 		}
 		resp.ResponseTime = s.now()
@@ -108,8 +122,17 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if err != nil {
 			return 0, false, err
 		}
-		resp.Status, resp.Headers, resp.Body = r.StatusCode(), responseHeaders(r), r.Body()
+		if revalidating && r.StatusCode() == fasthttp.StatusNotModified {
+			resp.Status, resp.Headers = r.StatusCode(), responseHeaders(r)
+			out, stored := s.refresh(ctx, b, st, req, &resp)
+			return out, stored, nil
+		}
+		if err := (&originStatusError{r.StatusCode()}); err.status >= 500 && s.staleOnError(b, st, err) {
+			return 0, false, err
+		}
+		resp.Status, resp.Headers = r.StatusCode(), responseHeaders(r)
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
+		bodyRead = false
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {
 			ev := s.event(st, hooks.OriginResponse, originReq)
 			ev.Response = &hooks.Response{Status: resp.Status, StatusDescription: fasthttp.StatusMessage(resp.Status),
@@ -120,22 +143,143 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			}
 			resp.Status, resp.Headers = res.Response.Status, cacheHeaders(res.Response.Headers)
 			if res.Response.BodySet {
-				resp.Body = res.Response.Body
+				resp.Body, bodyRead = res.Response.Body, true
 			}
 		}
 	}
 
 	ttl, store := cache.Freshness(string(req.Header.Method()), resp.Status, resp.Headers,
-		hasHeaderFold(&ctx.Request.Header, "Authorization"), resp.ResponseTime, &b.policy)
+		hasHeaderFold(&req.Header, "Authorization"), resp.ResponseTime, &b.policy)
+	if !cacheable || st.bypass && store && !explicitlyPublic(resp.Headers) {
+		store = false
+	}
+	if !bodyRead {
+		// Only a body that may be stored, or that a range is cut from, is taken whole, and
+		// only up to max_object_size: the rest streams to the viewer as it arrives.
+		whole := store || cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK
+		if !whole || !bodyless(r) && r.Header.ContentLength() > int(s.cfg().Cache.MaxObjectSize) {
+			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
+				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
+			}
+			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
+			s.streamBody(ctx, r, nil)
+			r = nil
+			return out, false, nil
+		}
+		limit := int64(s.cfg().Cache.MaxObjectSize)
+		body, err := io.ReadAll(io.LimitReader(r.BodyStream(), limit+1))
+		if err != nil {
+			return 0, false, fetcher.BodyError(err) // nothing sent yet: a 502 or 504, nothing stored
+		}
+		if int64(len(body)) > limit { // longer than it said, or it did not say
+			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
+				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
+			}
+			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
+			s.streamBody(ctx, r, body)
+			r = nil
+			return out, false, nil
+		}
+		resp.Body = body
+	}
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
-	stored := cacheable && store
-	if stored {
+	if store {
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
-	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer.
-	writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
-	return out, stored, nil
+	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer,
+	// and the range it asked for, when it did.
+	if !cacheable || st.pre.rng == nil || resp.Status != fasthttp.StatusOK || !ifRangeHolds(st.pre.ifRange, obj) ||
+		!writeRange(&ctx.Response, st.pre.rng, resp.Headers, obj.Body) {
+		writeStored(&ctx.Response, resp.Status, resp.Headers, obj.Body)
+	}
+	return out, store, nil
+}
+
+// errTooLargeForRange: a range miss whose whole object is larger than max_object_size; the
+// range alone is asked of the origin instead (see Server.serve).
+var errTooLargeForRange = errors.New("the whole object is larger than max_object_size")
+
+// bodyless reports whether the origin's response has no body to read.
+func bodyless(r *fasthttp.Response) bool {
+	st := r.StatusCode()
+	return r.SkipBody || st < 200 || st == fasthttp.StatusNoContent || st == fasthttp.StatusNotModified
+}
+
+// explicitlyPublic reports whether a response says public or s-maxage, which lets it be
+// shared although its request carried credentials the key leaves out.
+func explicitlyPublic(headers []cache.Header) bool {
+	cc, _ := cache.Directives(headers)
+	return cc.Public || cc.HasSMaxAge
+}
+
+// streamBody hands the origin's response body to the viewer's response, prefixed by head
+// (what was read of it already): the server sends it as it arrives, in bounded memory, and
+// closes it, releasing r, when done. A body that breaks off ends the viewer's connection
+// rather than looking complete: with a known length the server cannot send it whole, and a
+// chunked one gets no last chunk.
+func (s *Server) streamBody(ctx *fasthttp.RequestCtx, r *fasthttp.Response, head []byte) {
+	if bodyless(r) {
+		r.CloseBodyStream()
+		fasthttp.ReleaseResponse(r)
+		return
+	}
+	var body io.Reader = r.BodyStream()
+	if len(head) > 0 {
+		body = io.MultiReader(bytes.NewReader(head), body)
+	}
+	ctx.Response.SetBodyStream(&originBody{Reader: body, r: r}, r.Header.ContentLength())
+}
+
+// originBody is an origin's response body being streamed to a viewer.
+type originBody struct {
+	io.Reader
+	r *fasthttp.Response
+}
+
+// Close gives the origin connection back (or closes it, when the body was not read to its
+// end) and releases the response.
+func (b *originBody) Close() error {
+	err := b.r.CloseBodyStream()
+	fasthttp.ReleaseResponse(b.r)
+	return err
+}
+
+// addValidators makes req, a cacheable request for which the store holds stale, a conditional
+// request with stale's validators (RFC 9111 4.3.1), and says whether it did: an object with
+// neither ETag nor Last-Modified cannot be validated and is fetched again.
+func addValidators(req *fasthttp.Request, stale *cache.Object) bool {
+	if stale == nil || stale.Status != fasthttp.StatusOK {
+		return false
+	}
+	etag, lm := stale.Validators()
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lm != "" {
+		req.Header.Set("If-Modified-Since", lm)
+	}
+	return etag != "" || lm != ""
+}
+
+// refresh completes a revalidation the origin answered with notModified, a 304: the stale
+// object's headers are updated by the 304's (RFC 9111 4.3.4), its freshness computed anew,
+// and the refreshed object stored (when still storable) and served. The origin-response
+// function, which ran when the object was fetched, does not run on a 304.
+func (s *Server) refresh(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, req *fasthttp.Request, notModified *cache.Response) (outcome, bool) {
+	stale := st.stale
+	headers := cache.UpdateHeaders(stale.Headers, notModified.Headers)
+	ttl, store := cache.Freshness(fasthttp.MethodGet, stale.Status, headers,
+		hasHeaderFold(&req.Header, "Authorization"), notModified.ResponseTime, &b.policy)
+	obj := cache.NewObject(stale.Path, &cache.Response{Status: stale.Status, Headers: headers,
+		RequestTime: notModified.RequestTime, ResponseTime: notModified.ResponseTime}, ttl)
+	obj.Body = stale.Body // immutable, shared with the stale object
+	if store {
+		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
+		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
+	}
+	s.writeHit(ctx, st, obj)
+	return outRefreshHit, store
 }
 
 // switchOrigin returns the origin a function's origin-request result points at.

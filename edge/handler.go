@@ -25,6 +25,12 @@ type reqState struct {
 	pre  preconditions // the request's Range and conditional headers, views into it
 	// origin is a CloudFront function's viewer-request origin choice; nil: the behavior's.
 	origin *chosenOrigin
+	// bypass: the request carries what its behavior forwards beyond the key, so only an
+	// object stored as public may answer it, and only a public answer is stored.
+	bypass bool
+	// stale is the stored object for the key when it is no longer fresh: a fetch revalidates
+	// it (RFC 9111 4.3.1) instead of downloading it again.
+	stale *cache.Object
 	// vr is the viewer-response event, reused: a function must not retain its event, and
 	// viewer-response is the last stage, so nothing refers to it once the request is done.
 	vr struct {
@@ -40,6 +46,8 @@ func (st *reqState) reset() {
 	st.id = ""
 	st.pre = preconditions{}
 	st.origin = nil
+	st.bypass = false
+	st.stale = nil
 	clear(st.vr.req.Headers)
 	clear(st.vr.resp.Headers)
 	st.vr.ev = hooks.Event{}
@@ -57,6 +65,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st.view.r = &ctx.Request
 	st.now = s.requestTime(ctx)
 	p := s.pipe.Load()
+	normalizeHost(&ctx.Request, ctx.IsTLS())
 	b := p.match(ctx.Request.Host(), ctx.Path())
 	defer s.recoverPanic(ctx)
 	out := s.serve(ctx, p, b, st)
@@ -131,44 +140,94 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		}
 	}
 
-	// A range request passes through: the cache holds whole objects, and fetching a whole
-	// object to serve a few bytes of it would be the wrong trade for large files.
+	// A range request is answered from the whole object, fetched (once) on a miss; the range
+	// of an object larger than max_object_size passes through (see the error path below).
 	st.pre = preconditionsOf(&ctx.Request.Header)
-	cacheable := (ctx.IsGet() || ctx.IsHead()) && len(st.pre.rng) == 0
+	cacheable := ctx.IsGet() || ctx.IsHead()
 	if cacheable {
-		// The origin is part of the key: two behaviors with different origins never share
-		// an object, even when a viewer-request function rewrites one's paths into the other's.
 		originID := b.originID
-		if st.origin != nil {
+		if st.origin != nil { // a CloudFront function chose another origin
 			originID = st.origin.key
 		}
-		st.key = append(append(st.key[:0], originID...), 0)
-		st.key = b.policy.AppendKey(st.key, &st.view)
+		st.key = appendKey(st.key[:0], originID, b, &st.view, ctx.IsTLS())
+		st.bypass = b.fwd.extraAny && b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
-			return s.viewerResponse(ctx, b, st, outHit)
+			if st.stale != nil {
+				s.revalidateLater(ctx, p, b, st)
+			}
+			return s.viewerResponse(ctx, b, st, hitOutcome(st))
 		}
 	}
 	out, err := s.miss(ctx, p, b, st, cacheable)
+	if err != nil && cacheable && st.pre.rng != nil && tooLarge(err) {
+		out, err = s.miss(ctx, p, b, st, false) // the range alone, from the origin
+	}
 	if err != nil {
+		if s.serveStaleOnError(ctx, b, st, err) {
+			return s.viewerResponse(ctx, b, st, outStale)
+		}
 		return s.fail(ctx, err)
+	}
+	if !cacheable {
+		s.invalidate(ctx, p, b)
 	}
 	return s.viewerResponse(ctx, b, st, out)
 }
 
-// serveStored writes the fresh stored object for the request's key, if there is one.
+// appendKey appends the cache key of request v under behavior b, served by origin originID,
+// to dst. The origin is part of the key: two behaviors with different origins never share an object, even when a
+// viewer-request function rewrites one's paths into the other's. So is the viewer's scheme,
+// which the origin gets as X-Forwarded-Proto and may reflect (a redirect to https must not
+// answer https viewers). Then come the parts b's cache policy selects.
+func appendKey(dst, originID []byte, b *behavior, v *viewerRequest, tls bool) []byte {
+	scheme := byte('h')
+	if tls {
+		scheme = 's'
+	}
+	dst = append(append(dst, originID...), 0, scheme)
+	return b.policy.AppendKey(dst, v)
+}
+
+// serveStored writes the fresh stored object for the request's key, if there is one (and,
+// for a request that bypasses the cache, if it was stored as public), or a stale one its
+// stale-while-revalidate allows (then st.stale is set: see hitOutcome).
 func (s *Server) serveStored(ctx *fasthttp.RequestCtx, st *reqState) bool {
 	obj, buf, ok := cache.Lookup(s.store, st.key, &st.view, st.vkey)
 	st.vkey = buf
-	if !ok || !obj.Fresh(st.now) {
+	if !ok || st.bypass && !obj.Public {
 		return false
 	}
-	if obj.Status == fasthttp.StatusOK && notModified(st.pre, obj) {
+	if !obj.Fresh(st.now) {
+		// Kept for revalidation, served now only within its stale-while-revalidate window.
+		st.stale = obj
+		if !obj.ServableStale(st.now, obj.StaleWhileRevalidate) {
+			return false
+		}
+	}
+	s.writeHit(ctx, st, obj)
+	return true
+}
+
+// hitOutcome is the outcome of an answer serveStored gave: a stale one if it was stale.
+func hitOutcome(st *reqState) outcome {
+	if st.stale != nil {
+		return outStale
+	}
+	return outHit
+}
+
+// writeHit answers the request with obj: a 304 when the viewer's conditional headers match it
+// (RFC 9110 13.2.2), else the range it asks for (RFC 9110 14.2), else the object, with its Age.
+func (s *Server) writeHit(ctx *fasthttp.RequestCtx, st *reqState, obj *cache.Object) {
+	switch {
+	case obj.Status == fasthttp.StatusOK && notModified(st.pre, obj):
 		writeNotModified(&ctx.Response, obj)
-	} else {
+	case st.pre.rng != nil && obj.Status == fasthttp.StatusOK && ifRangeHolds(st.pre.ifRange, obj) &&
+		writeRange(&ctx.Response, st.pre.rng, obj.Headers, obj.Body):
+	default:
 		writeObject(&ctx.Response, obj)
 	}
 	ctx.Response.Header.SetBytesV("Age", strconv.AppendInt(st.num[:0], int64(obj.Age(st.now)/time.Second), 10))
-	return true
 }
 
 // viewerResponse runs the viewer-response function on the response in ctx, unless CloudFront's

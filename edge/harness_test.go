@@ -28,7 +28,8 @@ func newClock() *clock {
 func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// testOrigin is a real HTTP origin on 127.0.0.1 that counts the requests it serves.
+// testOrigin is a real HTTP origin on 127.0.0.1 that counts the requests it serves and
+// records them; its handler scripts the answers, request by request.
 type testOrigin struct {
 	*httptest.Server
 	hits atomic.Int64
@@ -83,6 +84,23 @@ func startNode(t *testing.T, yaml, originURL string, fns map[string]hooks.Functi
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	return startConfig(t, cfg, fns)
+}
+
+// startQuickStart starts the node `verge serve --origin originURL` runs, on ephemeral ports.
+func startQuickStart(t *testing.T, originURL string) *node {
+	t.Helper()
+	cfg, err := QuickStart(originURL, "127.0.0.1:0", "127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatalf("QuickStart: %v", err)
+	}
+	return startConfig(t, cfg, nil)
+}
+
+// startConfig starts a Server for cfg with the given Go functions registered.
+func startConfig(t *testing.T, cfg *Config, fns map[string]hooks.Function) *node {
+	t.Helper()
+	var err error
 	reg := hooks.NewGoRegistry()
 	for name, f := range fns {
 		if err := reg.Register(name, f); err != nil {
@@ -117,7 +135,17 @@ type reply struct {
 // do sends a request to the node; headers are name, value pairs.
 func (n *node) do(t *testing.T, method, path string, headers ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+n.Addr()+path, nil)
+	return n.send(t, method, path, "", headers...)
+}
+
+// send is do with a request body ("" for none).
+func (n *node) send(t *testing.T, method, path, body string, headers ...string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://"+n.Addr()+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,9 +119,21 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 	if errors.As(err, &fe) {
 		return s.failFunction(ctx, fe.bind, fe.err)
 	}
+	status, reason := s.originFailed(ctx, err)
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	// The viewer learns what went wrong, not where: origin addresses stay in the log.
+	ctx.Response.SetBodyString(fmt.Sprintf("%d %s\nThe origin failed to answer (%s).\n", status, fasthttp.StatusMessage(status), reason))
+	return outError
+}
+
+// originFailed counts and logs an origin failure, once per collapsed flight (by its leader),
+// and returns the status and reason the viewer is told.
+func (s *Server) originFailed(ctx *fasthttp.RequestCtx, err error) (status int, reason string) {
 	var shared *sharedError
 	leader := !errors.As(err, &shared)
-	status, reason := http.StatusBadGateway, "error"
+	status, reason = http.StatusBadGateway, "error"
 	var oe *origin.Error
 	if errors.As(err, &oe) {
 		status, reason = oe.Status(), oe.Kind.String()
@@ -133,10 +145,5 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 		s.log.LogAttrs(context.Background(), slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
 			slog.Int("status", status), slog.String("error", err.Error()))
 	}
-	ctx.Response.Reset()
-	ctx.Response.SetStatusCode(status)
-	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
-	// The viewer learns what went wrong, not where: origin addresses stay in the log.
-	ctx.Response.SetBodyString(fmt.Sprintf("%d %s\nThe origin failed to answer (%s).\n", status, fasthttp.StatusMessage(status), reason))
-	return outError
+	return status, reason
 }

@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, store *cache.Memory) (*metrics, error
 	m := &metrics{
 		requests: hotmetrics.NewCounterVec(prometheus.CounterOpts{
 			Name: "verge_http_requests_total",
-			Help: "Viewer requests answered, by cache outcome (hit, miss, pass, error, generated, function_error) and status code.",
+			Help: "Viewer requests answered, by cache outcome (hit, refresh_hit, stale, miss, pass, error, generated, function_error) and status code.",
 		}, []string{"cache", "status"}),
 		duration: hotmetrics.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "verge_http_request_duration_seconds",

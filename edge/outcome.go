@@ -7,7 +7,9 @@ import "github.com/vergecdn/verge/hooks"
 type outcome uint8
 
 const (
-	outHit outcome = iota
+	outHit        outcome = iota
+	outRefreshHit         // a stale object the origin validated with a 304 (CloudFront's RefreshHit)
+	outStale              // a stale object, served while it is revalidated or because the origin failed
 	outMiss
 	outError        // the origin failed (502/504)
 	outPass         // not cacheable by method; fetched from the origin
@@ -25,7 +27,7 @@ const (
 )
 
 var outcomeWords = [numOutcomes]string{
-	outHit: "Hit", outMiss: "Miss", outError: "Error", outPass: "Miss",
+	outHit: "Hit", outRefreshHit: "RefreshHit", outStale: "StaleHit", outMiss: "Miss", outError: "Error", outPass: "Miss",
 	outLambdaGen: "LambdaGeneratedResponse", outFunctionGen: "FunctionGeneratedResponse",
 	outLambdaValid: "LambdaValidationError", outLambdaExec: "LambdaExecutionError",
 	outLambdaLimit: "LambdaLimitExceeded", outFunctionVal: "FunctionValidationError",
@@ -34,7 +36,7 @@ var outcomeWords = [numOutcomes]string{
 }
 
 var outcomeLabels = [numOutcomes]string{
-	outHit: "hit", outMiss: "miss", outError: "error", outPass: "pass",
+	outHit: "hit", outRefreshHit: "refresh_hit", outStale: "stale", outMiss: "miss", outError: "error", outPass: "pass",
 	outLambdaGen: "generated", outFunctionGen: "generated",
 	outLambdaValid: "function_error", outLambdaExec: "function_error", outLambdaLimit: "function_error",
 	outFunctionVal: "function_error", outFunctionExec: "function_error", outFunctionThr: "function_error",

@@ -51,6 +51,7 @@ type behavior struct {
 	originID []byte        // prefixes cache keys
 	event    *hooks.Origin // the origin as origin-facing functions see it
 	policy   cache.Policy
+	fwd      forwarding  // what reaches the origin; its key is &policy
 	fns      [4]*binding // by hooks.Stage; nil when none is attached
 	protocol viewerProtocol
 }
@@ -101,8 +102,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 		o, err := origin.New(origin.Config{
 			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,
 			ConnectTimeout: oc.ConnectTimeout.Std(), ReadTimeout: oc.ReadTimeout.Std(),
-			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns,
-			MaxResponseBytes: int(cfg.Cache.MaxObjectSize) * 8, ViaName: cfg.Name,
+			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns, ViaName: cfg.Name,
 			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify,
 		})
 		if err != nil {
@@ -126,6 +126,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			policy:   policyOf(bc.Cache),
 			protocol: parseViewerProtocol(bc.ViewerProtocolPolicy),
 		}
+		b.fwd = newForwarding(&b.policy, bc.OriginRequest)
 		for _, h := range bc.Hosts {
 			b.hosts = append(b.hosts, []byte(strings.ToLower(h)))
 		}
@@ -175,17 +176,23 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 func policyOf(c CachePolicyConfig) cache.Policy {
 	p := cache.Policy{
 		MinTTL: c.MinTTL.Std(), DefaultTTL: c.DefaultTTL.Std(), MaxTTL: c.MaxTTL.Std(),
-		Headers: c.Headers, Cookies: c.Cookies, QueryNames: c.QueryStrings.Names,
+		StaleIfError: c.StaleIfError.Std(), Headers: c.Headers, Cookies: c.Cookies,
 	}
-	switch c.QueryStrings.Mode {
-	case "all":
-		p.QueryStrings = cache.QueryAll
-	case "allow":
-		p.QueryStrings = cache.QueryAllow
-	case "deny":
-		p.QueryStrings = cache.QueryDeny
-	}
+	p.QueryStrings, p.QueryNames = queryModeOf(c.QueryStrings)
 	return p
+}
+
+// queryModeOf compiles a query_strings setting.
+func queryModeOf(q QueryStringsConfig) (cache.QueryMode, []string) {
+	switch q.Mode {
+	case "all":
+		return cache.QueryAll, nil
+	case "allow":
+		return cache.QueryAllow, q.Names
+	case "deny":
+		return cache.QueryDeny, q.Names
+	}
+	return cache.QueryNone, nil
 }
 
 // originEvent describes a configured origin as Lambda@Edge's origin.custom.

@@ -10,7 +10,10 @@ import (
 
 // viewerRequest lets the cache package read a fasthttp request without allocating. Header
 // lookups ignore case: the server keeps header names as the viewer sent them.
-type viewerRequest struct{ r *fasthttp.Request }
+type viewerRequest struct {
+	r   *fasthttp.Request
+	buf []byte // a header's lines joined, when it has several
+}
 
 var _ cache.Request = (*viewerRequest)(nil)
 
@@ -21,9 +24,29 @@ func (v *viewerRequest) Cookie(name string) []byte {
 	return v.r.Header.Cookie(name)
 }
 
-// Header returns the first value of the named header.
+// Header returns the value of the named header, its lines joined with ", " when it has
+// several (RFC 9110 5.3), so that a key holds every line the origin gets. The join is made in
+// v's buffer, valid until the next call.
 func (v *viewerRequest) Header(name string) []byte {
-	return peekFold(&v.r.Header, name)
+	var first []byte
+	lines := 0
+	for k, val := range v.r.Header.All() {
+		if len(k) != len(name) || !bytes.EqualFold(k, []byte(name)) {
+			continue
+		}
+		switch lines++; lines {
+		case 1:
+			first = val
+		case 2:
+			v.buf = append(append(append(v.buf[:0], first...), ", "...), val...)
+		default:
+			v.buf = append(append(v.buf, ", "...), val...)
+		}
+	}
+	if lines > 1 {
+		return v.buf
+	}
+	return first
 }
 
 // peekFold returns the first value of a request header, matching its name without regard to

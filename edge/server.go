@@ -83,6 +83,9 @@ type Server struct {
 	flight   singleflight.Group // collapses concurrent misses by cache key
 	passes   passMemo           // keys not to collapse: their last answer was not storable
 
+	// revalidating holds the keys being revalidated in the background (stale-while-revalidate).
+	revalidating sync.Map
+
 	viewer    *fasthttp.Server
 	tls       *viewerTLS // nil without tls.listen
 	admin     *http.Server
@@ -114,6 +117,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	var err error
 	s.store, err = cache.NewMemory(cache.MemoryConfig{
 		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
+		KeepStale: cfg.Cache.KeepStale.Std(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)

@@ -148,7 +148,7 @@ func TestRepeatedFieldOrderKept(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>; rel=preload\r\nCache-Control: max-age=60\r\nContent-Length: 2\r\n\r\nok")
 		return true
 	})
-	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.url, nil)
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", cache: {headers: [Accept-Language]}}]\n", o.url, nil)
 	// net/http sorts header names; this request sends the validator first, as browsers do.
 	c, err := net.Dial("tcp", n.Addr())
 	if err != nil {

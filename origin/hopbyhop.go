@@ -65,6 +65,12 @@ func DelFieldsFold(h *fasthttp.RequestHeader, names ...string) {
 	delFields(h, func(k []byte) bool { return containsFold(names, k) })
 }
 
+// DelFieldsFunc removes every field of h for whose name drop reports true, keeping the other
+// fields in order (see DelFieldsFold). drop must not retain the name it is given.
+func DelFieldsFunc(h *fasthttp.RequestHeader, drop func(name []byte) bool) {
+	delFields(h, drop)
+}
+
 // managed lists the fields fasthttp keeps outside its ordered list of lines (it writes them
 // first, in an order of its own), so that deleting others cannot move them.
 var managed = []string{"Host", "Content-Length", "Content-Type", "Content-Encoding", "User-Agent",

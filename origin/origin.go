@@ -137,6 +137,14 @@ func (o *Origin) Close() {
 // the background on Fetch's own copies until its deadline at most. A
 // request with a body stream is the exception: Fetch waits for it, since
 // the stream belongs to the caller, and only ctx's deadline bounds it.
+//
+// With resp.StreamBody set, Fetch returns once the response header has
+// arrived and the body is read from resp.BodyStream, whatever its size
+// (MaxResponseBytes does not apply), under the same deadline; the caller
+// must then call resp.CloseBodyStream, which gives the connection back
+// (or closes it, when the body was not read to its end). BodyError
+// classifies an error reading the stream. ctx's cancellation is not
+// watched then, only its deadline.
 func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, viewer Viewer) error {
 	if err := ctx.Err(); err != nil {
 		return o.classify(ctx, err)
@@ -155,7 +163,8 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	// has none; a proxy must pass on the origin's absence of one, not invent a type.
 	resp.Header.SetNoDefaultContentType(true)
 	var err error
-	if ctx.Done() == nil || out.IsBodyStream() {
+	stream := resp.StreamBody
+	if ctx.Done() == nil || out.IsBodyStream() || stream {
 		err = o.hc.DoDeadline(out, resp, deadline)
 		fasthttp.ReleaseRequest(out)
 	} else {
@@ -169,12 +178,17 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 		return o.classify(ctx, err)
 	}
 	StripHopByHopResponse(&resp.Header)
-	if st := resp.StatusCode(); st >= 200 && st != fasthttp.StatusNoContent &&
+	if st := resp.StatusCode(); st >= 200 && st != fasthttp.StatusNoContent && !stream &&
 		st != fasthttp.StatusNotModified && !req.Header.IsHead() && !resp.SkipBody {
 		// The body is buffered: frame it by length, whatever the origin used.
 		resp.Header.SetContentLength(len(resp.Body()))
 	}
 	return nil
+}
+
+// BodyError classifies an error met reading a streamed response body (see Fetch).
+func (o *Origin) BodyError(err error) error {
+	return o.classify(context.Background(), err)
 }
 
 // doAsync runs the exchange on a goroutine so that ctx can cut it short.
