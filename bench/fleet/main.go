@@ -49,6 +49,7 @@ func main() {
 	timeout := flag.Duration("timeout", 60*time.Second, "a deploy not converged by then counts as a failure")
 	restart := flag.Bool("restart", false, "stop one node before a deploy and start it after, measuring its catch-up")
 	bin := flag.String("verge", "", "the verge binary (default: built from ./cmd/verge)")
+	flag.IntVar(&nextPort, "port-base", nextPort, "nodes' ports are taken from here up, below the ephemeral range")
 	keep := flag.Bool("keep", false, "keep the work directory (node logs) at the end")
 	flag.Parse()
 	if *nodes < 1 || *deploys < 1 {
@@ -448,14 +449,31 @@ func waitOK(hc *http.Client, url string, timeout time.Duration) error {
 	return errors.New(url + " did not answer 200")
 }
 
-// freeAddr returns a loopback address whose port was free a moment ago.
+// nextPort is the next port freeAddr tries. The ports come from below the kernel's ephemeral
+// range (32768-60999 on Linux by default): an ephemeral port that was free a moment ago may be
+// taken meanwhile by one of the fleet's own outgoing connections, and a node that cannot bind
+// its address does not start.
+var nextPort = 20000
+
+// freeAddr returns a loopback address whose port is free for TCP and UDP (gossip uses both).
 func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
+	for ; nextPort < 32768; nextPort++ {
+		addr := "127.0.0.1:" + strconv.Itoa(nextPort)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		pc, err := net.ListenPacket("udp", addr)
+		ln.Close()
+		if err != nil {
+			continue
+		}
+		pc.Close()
+		nextPort++
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	log.Fatal("fleet: no free port below 32768")
+	return ""
 }
 
 // pct is the q-quantile of sorted durations, in seconds (nearest rank).
