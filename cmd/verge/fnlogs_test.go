@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,4 +61,59 @@ func TestFnLogsShowFailures(t *testing.T) {
 	if n := strings.Count(p.stderr.String(), "boom at the edge"); n != 1 {
 		t.Errorf("the node logged the failure %d times, want once:\n%s", n, p.stderr)
 	}
+}
+
+// TestRestartNeverServesUnfiltered: a node restarted with a blocking function associated runs
+// it from its very first answer; no request reaches the origin while its workers start.
+func TestRestartNeverServesUnfiltered(t *testing.T) {
+	listen, admin, data := freeAddr(t), freeAddr(t), t.TempDir()
+	origin := pathOrigin(t)
+	args := []string{"serve", "--origin", origin, "--listen", listen, "--admin", admin, "--data", data}
+	p := startVerge(t, args...)
+	file := filepath.Join(t.TempDir(), "gate.js")
+	if err := os.WriteFile(file, []byte("exports.handler = async () => ({status: '403', body: 'blocked'});\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"deploy", "gate", "--file", file}, {"publish", "gate"}, {"associate", "default", "viewer-request", "gate:1"}} {
+		if out, err := exec.Command(verge, append(append([]string{"fn"}, args...), "--admin", admin)...).CombinedOutput(); err != nil {
+			t.Fatalf("fn %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan struct{})
+	type count struct{ answers, unfiltered int }
+	counted := make(chan count, 1)
+	go func() { // ask from before the node starts until it has served a while
+		var n count
+		c := &http.Client{Timeout: time.Second}
+		for {
+			select {
+			case <-done:
+				counted <- n
+				return
+			default:
+			}
+			resp, err := c.Get("http://" + listen + "/")
+			if err != nil {
+				time.Sleep(time.Millisecond)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			n.answers++
+			if strings.HasPrefix(string(body), "origin:") {
+				n.unfiltered++
+			}
+		}
+	}()
+	p = startVerge(t, args...)
+	time.Sleep(300 * time.Millisecond)
+	close(done)
+	if n := <-counted; n.answers == 0 || n.unfiltered != 0 {
+		t.Fatalf("%d answers while the node restarted, %d of them from the origin with no function", n.answers, n.unfiltered)
+	}
+	p.stop(t, syscall.SIGTERM)
 }

@@ -119,13 +119,15 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
+	// The registry's functions are attached before the first viewer is served: a node that
+	// restarts must not answer a behavior's requests unfiltered while its workers start.
 	if err := lc.Attach(srv); err != nil {
 		return err
 	}
 	fl.Attach(srv)
+	if err := srv.Start(); err != nil {
+		return err
+	}
 	https := ""
 	if a := srv.TLSAddr(); a != "" {
 		https = " and https://" + a
