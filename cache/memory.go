@@ -238,14 +238,23 @@ func (m *Memory) Delete(key []byte) bool {
 	return m.drop(h, string(key), nil)
 }
 
-// Purge removes the objects matching pattern (see ParsePurgePattern) and
-// returns how many it removed; Vary markers count as objects. Objects stored
-// while Purge runs may survive it. An invalid pattern removes nothing.
-func (m *Memory) Purge(pattern string) int {
-	pat, err := ParsePurgePattern(pattern)
+// Purge removes the objects p selects, or marks them stale when p.Soft (see
+// softPurge), and returns how many (Store.Purge). An invalid pattern selects
+// nothing.
+func (m *Memory) Purge(p Purge) int {
+	pat, err := p.Parse()
 	if err != nil {
 		return 0
 	}
+	if p.Soft {
+		return m.softPurge(pat)
+	}
+	return m.purge(pat)
+}
+
+// purge removes the objects matching pat and returns how many it removed;
+// Vary markers count as objects. Objects stored while it runs may survive it.
+func (m *Memory) purge(pat PurgePattern) int {
 	m.life.RLock()
 	defer m.life.RUnlock()
 	if m.closed {
@@ -282,16 +291,11 @@ func (m *Memory) matching(pat PurgePattern) []victim {
 	return victims
 }
 
-// SoftPurge marks the objects that match pattern (see ParsePurgePattern) stale instead of
-// removing them, and returns how many it marked: the next request for one revalidates it
-// with the origin (a 304 costs no body), and its stale-while-revalidate and stale-if-error
-// windows count from now. Vary markers are left alone. Objects stored while SoftPurge runs
-// may stay fresh. An invalid pattern marks nothing.
-func (m *Memory) SoftPurge(pattern string) int {
-	pat, err := ParsePurgePattern(pattern)
-	if err != nil {
-		return 0
-	}
+// softPurge marks the objects that match pat stale instead of removing them, and returns how
+// many it marked: the next request for one revalidates it with the origin (a 304 costs no
+// body), and its stale-while-revalidate and stale-if-error windows count from now. Vary
+// markers are left alone. Objects stored while it runs may stay fresh.
+func (m *Memory) softPurge(pat PurgePattern) int {
 	m.life.RLock()
 	defer m.life.RUnlock()
 	if m.closed {

@@ -3,6 +3,7 @@ package cache
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,7 +254,7 @@ func TestMemoryPurge(t *testing.T) {
 				cp.Key = ""
 				m.Set([]byte(k), &cp)
 			}
-			if n := m.Purge(tt.pattern); n != len(tt.removed) {
+			if n := m.Purge(Purge{Pattern: tt.pattern}); n != len(tt.removed) {
 				t.Errorf("Purge(%q) = %d, want %d", tt.pattern, n, len(tt.removed))
 			}
 			for k := range objs {
@@ -296,9 +297,9 @@ func TestMemoryConcurrent(t *testing.T) {
 				case op < 95:
 					m.Set(key, testObject(fmt.Sprint("/p/", i%8), rng.IntN(2000), fmt.Sprint("t", i%4)))
 				case op < 98:
-					m.Purge(fmt.Sprint("tag:t", i%4))
+					m.Purge(Purge{Pattern: fmt.Sprint("tag:t", i%4)})
 				default:
-					m.Purge(fmt.Sprint("/p/", i%8))
+					m.Purge(Purge{Pattern: fmt.Sprint("/p/", i%8)})
 				}
 			}
 		})
@@ -322,7 +323,7 @@ func TestMemoryClose(t *testing.T) {
 		t.Error("Get hit after Close")
 	}
 	m.Set([]byte("k"), testObject("/", 1))
-	if n := m.Purge("all"); n != 0 {
+	if n := m.Purge(Purge{Pattern: "all"}); n != 0 {
 		t.Errorf("Purge after Close = %d", n)
 	}
 	if n, b := m.Stats(); n != 0 || b != 0 {
@@ -375,7 +376,7 @@ func TestSoftPurge(t *testing.T) {
 	a.Stored, b.Stored = clock, clock
 	m.Set([]byte("a"), a)
 	m.Set([]byte("b"), b)
-	if n := m.SoftPurge("/a"); n != 1 {
+	if n := m.Purge(Purge{Pattern: "/a", Soft: true}); n != 1 {
 		t.Fatalf("SoftPurge marked %d, want 1", n)
 	}
 	got, ok := m.Get([]byte("a"))
@@ -385,11 +386,43 @@ func TestSoftPurge(t *testing.T) {
 	if got, ok := m.Get([]byte("b")); !ok || !got.Fresh(clock) {
 		t.Fatal("b lost its freshness")
 	}
-	if n := m.SoftPurge("/a"); n != 0 {
+	if n := m.Purge(Purge{Pattern: "/a", Soft: true}); n != 0 {
 		t.Fatalf("a stale object was marked again (%d)", n)
 	}
-	if n := m.SoftPurge("[bad"); n != 0 {
+	if n := m.Purge(Purge{Pattern: "[bad", Soft: true}); n != 0 {
 		t.Fatalf("an invalid pattern marked %d", n)
 	}
 	checkConsistent(t, m)
+}
+
+// A purge with a host removes only that site's objects; the host is compared as the edge
+// normalises it (case, a trailing dot, a default port).
+func TestPurgeOneHost(t *testing.T) {
+	tests := []struct {
+		purge   Purge
+		removed []string // keys
+	}{
+		{Purge{Pattern: "all", Host: "a.example"}, []string{"a1", "a2"}},
+		{Purge{Pattern: "/p", Host: "A.Example."}, []string{"a1"}},
+		{Purge{Pattern: "/p", Host: "b.example:443"}, []string{"b1"}},
+		{Purge{Pattern: "/p"}, []string{"a1", "b1"}},
+		{Purge{Pattern: "all", Host: "c.example"}, nil},
+	}
+	for _, tt := range tests {
+		m := newMemory(t, MemoryConfig{MaxBytes: 1 << 20})
+		objs := map[string]*Object{"a1": testObject("/p", 10), "a2": testObject("/q", 10), "b1": testObject("/p", 10)}
+		objs["a1"].Host, objs["a2"].Host, objs["b1"].Host = "a.example", "a.example", "b.example"
+		for k, o := range objs {
+			m.Set([]byte(k), o)
+		}
+		if n := m.Purge(tt.purge); n != len(tt.removed) {
+			t.Errorf("%+v: purged %d, want %d", tt.purge, n, len(tt.removed))
+		}
+		for k := range objs {
+			_, ok := m.Get([]byte(k))
+			if ok == slices.Contains(tt.removed, k) {
+				t.Errorf("%+v: %s stored %v", tt.purge, k, ok)
+			}
+		}
+	}
 }

@@ -16,6 +16,7 @@ type Header struct{ Name, Value string }
 type Object struct {
 	Key        string        // full cache key (set by Set if empty); used to verify hash hits
 	Path       string        // request path, for purge patterns
+	Host       string        // request host as the edge normalised it, for purges of one site
 	Status     int           // HTTP status code; 0 marks a Vary marker (see Insert), never served
 	Headers    []Header      // end-to-end headers as stored (no hop-by-hop, no Age, no Set-Cookie)
 	Body       []byte        // the full response body

@@ -7,11 +7,37 @@ import (
 	"strings"
 )
 
+// Purge is one purge, as `verge cache purge PATTERN [--soft] [--host H]` asks for it.
+type Purge struct {
+	// Pattern selects the objects by path or tag (see ParsePurgePattern).
+	Pattern string `json:"pattern"`
+	// Host, when set, limits the purge to the objects stored for requests to that host (one
+	// site of several behind the node). Compared as the edge normalises hosts: lower case,
+	// no trailing dot, no default port.
+	Host string `json:"host,omitempty"`
+	// Soft marks the objects stale instead of removing them: the next request revalidates
+	// (a 304 costs no body), and stale-if-error can still answer while the origin is down.
+	Soft bool `json:"soft,omitempty"`
+}
+
+// Parse returns the pattern that selects p's objects.
+func (p Purge) Parse() (PurgePattern, error) {
+	pat, err := ParsePurgePattern(p.Pattern)
+	if err != nil {
+		return pat, err
+	}
+	h := strings.TrimSuffix(strings.ToLower(p.Host), ".")
+	h = strings.TrimSuffix(strings.TrimSuffix(h, ":80"), ":443")
+	pat.host = h
+	return pat, nil
+}
+
 // PurgePattern selects the objects a purge removes. Build one with
-// ParsePurgePattern; the zero value matches nothing.
+// ParsePurgePattern or Purge.Parse; the zero value matches nothing.
 type PurgePattern struct {
 	kind  purgeKind
 	value string
+	host  string // "": any
 }
 
 type purgeKind uint8
@@ -52,6 +78,9 @@ func ParsePurgePattern(s string) (PurgePattern, error) {
 
 // Match reports whether the pattern selects o.
 func (p PurgePattern) Match(o *Object) bool {
+	if p.host != "" && o.Host != p.host {
+		return false
+	}
 	switch p.kind {
 	case purgeAll:
 		return true

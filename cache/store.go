@@ -17,12 +17,10 @@ type Store interface {
 	// Delete removes what key holds, if anything, and reports whether it
 	// removed an object. It copies nothing it keeps.
 	Delete(key []byte) bool
-	// Purge removes the objects that match pattern (see ParsePurgePattern)
-	// and returns how many it removed; an invalid pattern removes nothing.
-	Purge(pattern string) int
-	// SoftPurge marks the objects that match pattern stale, so that the next
-	// request revalidates them, and returns how many it marked.
-	SoftPurge(pattern string) int
+	// Purge removes the objects p selects, or marks them stale when p.Soft
+	// (the next request revalidates them), and returns how many it removed
+	// or marked; an invalid pattern selects nothing.
+	Purge(p Purge) int
 }
 
 // Responses that vary (RFC 9111 4.1) are stored in two parts: a Vary marker
@@ -87,6 +85,7 @@ func Insert(s Store, base []byte, r Request, obj *Object, buf []byte) []byte {
 	s.Set(buf, obj)
 	s.Set(base, &Object{
 		Path:       obj.Path,
+		Host:       obj.Host,
 		Stored:     obj.Stored,
 		InitialAge: obj.InitialAge,
 		TTL:        obj.TTL,

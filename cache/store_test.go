@@ -62,7 +62,7 @@ func TestLookupInsertVary(t *testing.T) {
 	}
 
 	// Purging the path or the tag removes the marker and every variant.
-	if n := m.Purge("tag:page"); n != 3 {
+	if n := m.Purge(Purge{Pattern: "tag:page"}); n != 3 {
 		t.Fatalf("Purge(tag:page) = %d, want 3 (marker and two variants)", n)
 	}
 	if _, ok := lookup(gzipReq); ok {

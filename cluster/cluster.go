@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // Cluster is this node's membership in the fleet. Safe for concurrent use. Create one with New;
@@ -22,7 +24,7 @@ type Cluster struct {
 	state  State
 	blobs  Blobs
 	log    *slog.Logger
-	purge  func(string) int
+	purge  func(cache.Purge) int
 	ml     *memberlist.Memberlist
 	addr   string // advertised gossip host:port
 	tr     *countingTransport

@@ -58,7 +58,7 @@ func (d *delegate) NotifyMsg(msg []byte) {
 		return
 	case msgDelta:
 		q = d.c.inbox
-	case msgPurge:
+	case msgPurge, msgPurgeEx:
 		q = d.c.purges
 	default:
 		d.c.met.dropped.WithLabelValues("unknown").Inc()
@@ -213,7 +213,7 @@ func kindName(t byte) string {
 	switch t {
 	case msgDelta:
 		return "delta"
-	case msgPurge:
+	case msgPurge, msgPurgeEx:
 		return "purge"
 	}
 	return "unknown"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/vergecdn/verge/cache"
 )
 
 // TestForgedPurgePacket: one unauthenticated UDP packet carrying a purge message, sent to a
@@ -24,7 +25,7 @@ func TestForgedPurgePacket(t *testing.T) {
 			var id [purgeIDSize]byte
 			id[0] = 0xf0
 			// memberlist's wire: its label header, then a user message (type 8) and our purge.
-			pkt, err := memberlist.AddLabelHeaderToPacket(append([]byte{8}, encodePurge(id, "/forged")...), "verge-test")
+			pkt, err := memberlist.AddLabelHeaderToPacket(append([]byte{8}, encodePurge(id, cache.Purge{Pattern: "/forged"})...), "verge-test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +39,7 @@ func TestForgedPurgePacket(t *testing.T) {
 			}
 			// A genuine purge from the fleet, sent after the forged packet, marks when the
 			// victim has handled what came before it.
-			if _, err := nodes[1].c.Purge("/marker"); err != nil {
+			if _, err := nodes[1].c.Purge(cache.Purge{Pattern: "/marker"}); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, 3*time.Second, "the fleet's purge on the victim", func() bool { return victim.purges("/marker") == 1 })

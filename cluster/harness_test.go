@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/vergecdn/verge/cache"
 	"go.uber.org/goleak"
 )
 
@@ -105,10 +106,10 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	return n
 }
 
-func (n *testNode) purge(pattern string) int {
+func (n *testNode) purge(p cache.Purge) int {
 	n.mu.Lock()
 	block := n.block
-	n.purged[pattern]++
+	n.purged[p.Pattern]++
 	n.mu.Unlock()
 	if block != nil {
 		<-block

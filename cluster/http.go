@@ -29,45 +29,42 @@ func (c *Cluster) membersHandler(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"self": c.cfg.NodeName, "members": c.Members()})
 }
 
-// PurgeRequest is the body of POST /v1/cache/purge.
-type PurgeRequest struct {
-	Pattern string `json:"pattern"` // /a/b, /images/*, tag:KEY or all
-	Soft    bool   `json:"soft"`    // mark stale instead of removing (not supported yet: 501)
-}
+// PurgeRequest is the body of POST /v1/cache/purge: {"pattern": "/images/*", "host":
+// "example.com", "soft": true} (host and soft optional).
+type PurgeRequest = cache.Purge
 
 // PurgeResponse is the answer to POST /v1/cache/purge.
 type PurgeResponse struct {
 	Pattern string `json:"pattern"`
-	Purged  int    `json:"purged"` // objects removed on the node that took the request
+	Host    string `json:"host,omitempty"`
+	Soft    bool   `json:"soft,omitempty"`
+	Purged  int    `json:"purged"` // objects removed (marked stale, when soft) on the node that took the request
 	Fleet   bool   `json:"fleet"`  // the purge goes to every node of the fleet
 }
 
 // PurgeHandler serves POST /v1/cache/purge with a JSON PurgeRequest, calling purge: for a node
 // alone, cache.Store.Purge wrapped to return no error, with fleet false; in a fleet,
-// (*Cluster).Purge with fleet true (Register does that). It answers 400 to an invalid pattern and
-// 501 to a soft purge, which the cache does not support yet. Like Register's routes, it
-// authenticates no one: mount it behind the admin port's guard.
-func PurgeHandler(purge func(pattern string) (int, error), fleet bool) http.Handler {
+// (*Cluster).Purge with fleet true (Register does that). It answers 400 to an invalid pattern.
+// Like Register's routes, it authenticates no one: mount it behind the admin port's guard.
+func PurgeHandler(purge func(p cache.Purge) (int, error), fleet bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req PurgeRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Pattern == "" {
-			writeError(w, http.StatusBadRequest, "cluster: want a JSON body {\"pattern\": \"/path | /glob/* | tag:KEY | all\"}")
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || req.Pattern == "" {
+			writeError(w, http.StatusBadRequest, "cluster: want a JSON body {\"pattern\": \"/path | /glob/* | tag:KEY | all\", \"host\": \"optional\", \"soft\": false}")
 			return
 		}
-		if req.Soft {
-			writeError(w, http.StatusNotImplemented, "cluster: soft purge is not supported yet")
-			return
-		}
-		if _, err := cache.ParsePurgePattern(req.Pattern); err != nil {
+		if _, err := req.Parse(); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		n, err := purge(req.Pattern)
+		n, err := purge(req)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, PurgeResponse{Pattern: req.Pattern, Purged: n, Fleet: fleet})
+		writeJSON(w, http.StatusOK, PurgeResponse{Pattern: req.Pattern, Host: req.Host, Soft: req.Soft, Purged: n, Fleet: fleet})
 	})
 }
 

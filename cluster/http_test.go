@@ -5,15 +5,18 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 func TestPurgeHandler(t *testing.T) {
-	var got []string
-	purge := func(p string) (int, error) {
-		if p == "/boom" {
+	var got []cache.Purge
+	purge := func(p cache.Purge) (int, error) {
+		if p.Pattern == "/boom" {
 			return 0, errors.New("cluster: boom")
 		}
 		got = append(got, p)
@@ -26,7 +29,8 @@ func TestPurgeHandler(t *testing.T) {
 		contains         string
 	}{
 		{"ok", "Bearer tok", `{"pattern":"/images/*"}`, 200, `"purged":3`},
-		{"soft", "Bearer tok", `{"pattern":"/a","soft":true}`, 501, "not supported yet"},
+		{"soft, one host", "Bearer tok", `{"pattern":"/a","soft":true,"host":"Example.com"}`, 200, `"soft":true`},
+		{"unknown field", "Bearer tok", `{"pattern":"/a","sofft":true}`, 400, "JSON"},
 		{"bad pattern", "Bearer tok", `{"pattern":"images"}`, 400, "invalid pattern"},
 		{"empty", "Bearer tok", `{}`, 400, "pattern"},
 		{"not json", "Bearer tok", `/a`, 400, "JSON"},
@@ -45,8 +49,9 @@ func TestPurgeHandler(t *testing.T) {
 			}
 		})
 	}
-	if len(got) != 1 || got[0] != "/images/*" {
-		t.Fatalf("purged %v, want only /images/*", got)
+	want := []cache.Purge{{Pattern: "/images/*"}, {Pattern: "/a", Soft: true, Host: "Example.com"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("purged %+v, want %+v", got, want)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // Wire formats. Every message is one type byte and a body; every field is bounded.
@@ -13,6 +15,8 @@ import (
 //	node meta:  0x01 | digest len (1) | digest (≤32) | admin URL len (2, big endian) | admin URL (≤256)
 //	delta:      'D'  | name len (1) | name (≤255) | State delta
 //	purge:      'P'  | id (16) | pattern (≤512)
+//	purge+:     'Q'  | id (16) | flags (1: bit 0 soft) | host len (1) | host (≤255) | pattern (≤512):
+//	            a soft or host-scoped purge; a plain one stays 'P', which every node reads
 //	digest:     'G'  | node name len (1) | node name (≤255) | digest (≤32)
 //	leave:      'L'  | node name (1..255): the sender is leaving (Close), not dying
 //	push/pull:  0x01 | State snapshot (≤ Config.MaxStateBytes)
@@ -21,6 +25,7 @@ const (
 	stateVersion = 1
 	msgDelta     = 'D'
 	msgPurge     = 'P'
+	msgPurgeEx   = 'Q'
 	msgDigest    = 'G'
 	msgLeave     = 'L'
 	maxDigest    = 32
@@ -82,19 +87,52 @@ func decodeDelta(msg []byte) (name string, delta []byte, err error) {
 	return string(msg[2 : 2+n]), msg[2+n:], nil
 }
 
-func encodePurge(id [purgeIDSize]byte, pattern string) []byte {
-	b := make([]byte, 0, 1+purgeIDSize+len(pattern))
-	b = append(b, msgPurge)
+func encodePurge(id [purgeIDSize]byte, p cache.Purge) []byte {
+	if !p.Soft && p.Host == "" {
+		b := make([]byte, 0, 1+purgeIDSize+len(p.Pattern))
+		b = append(b, msgPurge)
+		b = append(b, id[:]...)
+		return append(b, p.Pattern...)
+	}
+	var flags byte
+	if p.Soft {
+		flags = 1
+	}
+	b := make([]byte, 0, 3+purgeIDSize+len(p.Host)+len(p.Pattern))
+	b = append(b, msgPurgeEx)
 	b = append(b, id[:]...)
-	return append(b, pattern...)
+	b = append(b, flags, byte(len(p.Host)))
+	b = append(b, p.Host...)
+	return append(b, p.Pattern...)
 }
 
-func decodePurge(msg []byte) (id [purgeIDSize]byte, pattern string, err error) {
-	if len(msg) < 1+purgeIDSize || msg[0] != msgPurge || len(msg) > 1+purgeIDSize+maxPurgePattern {
-		return id, "", errors.New("cluster: malformed purge message")
+func decodePurge(msg []byte) (id [purgeIDSize]byte, p cache.Purge, err error) {
+	bad := errors.New("cluster: malformed purge message")
+	if len(msg) < 1+purgeIDSize {
+		return id, p, bad
 	}
 	copy(id[:], msg[1:])
-	return id, string(msg[1+purgeIDSize:]), nil
+	rest := msg[1+purgeIDSize:]
+	switch msg[0] {
+	case msgPurge:
+	case msgPurgeEx:
+		if len(rest) < 2 || rest[0] > 1 || len(rest) < 2+int(rest[1]) {
+			return id, p, bad
+		}
+		p.Soft = rest[0] == 1
+		p.Host = string(rest[2 : 2+int(rest[1])])
+		rest = rest[2+int(rest[1]):]
+		if !p.Soft && p.Host == "" { // a plain purge is always sent as 'P': one encoding each
+			return id, p, bad
+		}
+	default:
+		return id, p, bad
+	}
+	if len(rest) > maxPurgePattern {
+		return id, p, bad
+	}
+	p.Pattern = string(rest)
+	return id, p, nil
 }
 
 func encodeDigest(node string, digest []byte) []byte {

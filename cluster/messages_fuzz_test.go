@@ -3,6 +3,8 @@ package cluster
 import (
 	"bytes"
 	"testing"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // FuzzDecodeMessage feeds any bytes to every decoder a gossip packet or a node's metadata
@@ -12,7 +14,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	meta, _ := nodeMeta{Digest: bytes.Repeat([]byte{7}, 32), AdminURL: "http://10.0.0.1:8081"}.encode()
 	delta, _ := encodeDelta("alias/f/live", []byte("payload"))
 	var id [purgeIDSize]byte
-	for _, seed := range [][]byte{meta, delta, encodePurge(id, "/images/*"), encodeDigest("n1", bytes.Repeat([]byte{1}, 32)), encodeLeave("n1"), {}, {msgDelta, 200}} {
+	for _, seed := range [][]byte{meta, delta, encodePurge(id, cache.Purge{Pattern: "/images/*"}), encodeDigest("n1", bytes.Repeat([]byte{1}, 32)), encodeLeave("n1"), {}, {msgDelta, 200}} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -27,8 +29,8 @@ func FuzzDecodeMessage(f *testing.F) {
 				t.Fatalf("delta %x re-encoded to %x (%v)", b, again, err)
 			}
 		}
-		if id, pattern, err := decodePurge(b); err == nil {
-			if again := encodePurge(id, pattern); !bytes.Equal(again, b) || len(pattern) > maxPurgePattern {
+		if id, p, err := decodePurge(b); err == nil {
+			if again := encodePurge(id, p); !bytes.Equal(again, b) || len(p.Pattern) > maxPurgePattern {
 				t.Fatalf("purge %x re-encoded to %x", b, again)
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 func TestNodeMetaRoundTrip(t *testing.T) {
@@ -53,11 +55,25 @@ func TestMessagesRoundTrip(t *testing.T) {
 		t.Error("decodeDigest accepted a 33-byte digest")
 	}
 	id := [purgeIDSize]byte{1, 2, 3}
-	gotID, pattern, err := decodePurge(encodePurge(id, "/images/*"))
-	if err != nil || gotID != id || pattern != "/images/*" {
-		t.Fatalf("decodePurge = %v %q %v", gotID, pattern, err)
+	for _, p := range []cache.Purge{
+		{Pattern: "/images/*"},
+		{Pattern: "/a", Soft: true},
+		{Pattern: "tag:news", Host: "example.com"},
+		{Pattern: "all", Host: "example.com", Soft: true},
+	} {
+		msg := encodePurge(id, p)
+		if plain := !p.Soft && p.Host == ""; plain != (msg[0] == msgPurge) {
+			t.Errorf("%+v encoded as %q: a plain purge must stay 'P', which older nodes read", p, msg[0])
+		}
+		gotID, got, err := decodePurge(msg)
+		if err != nil || gotID != id || got != p {
+			t.Fatalf("decodePurge(encodePurge(%+v)) = %v %+v %v", p, gotID, got, err)
+		}
 	}
-	if _, _, err := decodePurge(encodePurge(id, strings.Repeat("x", maxPurgePattern+1))); err == nil {
+	if _, _, err := decodePurge(encodePurge(id, cache.Purge{Pattern: strings.Repeat("x", maxPurgePattern+1)})); err == nil {
 		t.Error("decodePurge accepted an oversized pattern")
+	}
+	if _, _, err := decodePurge(append([]byte{msgPurgeEx}, append(id[:], 0, 0, '/')...)); err == nil {
+		t.Error("decodePurge accepted a plain purge in the extended form")
 	}
 }

@@ -17,16 +17,16 @@ import (
 // broadcast lives (a few seconds) and a reliable send takes (TCPTimeout).
 const purgeMemory = 10 * time.Minute
 
-// Purge purges pattern (a cache.ParsePurgePattern pattern: /a/b, /images/*, tag:KEY or all) from
-// every node's cache, this one included, and returns how many objects this node removed. Every
-// node runs the purge exactly once: the message carries a random id that nodes deduplicate.
-// The message spreads as a broadcast that every receiver re-broadcasts, and, as a backstop, the
+// Purge runs p (see cache.Purge: a pattern, optionally one host, optionally soft) on every
+// node's cache, this one included, and returns how many objects this node purged. Every node
+// runs the purge exactly once: the message carries a random id that nodes deduplicate. The
+// message spreads as a broadcast that every receiver re-broadcasts, and, as a backstop, the
 // sender also sends it over TCP to every alive member in the background.
-func (c *Cluster) Purge(pattern string) (int, error) {
-	if len(pattern) > maxPurgePattern {
-		return 0, fmt.Errorf("cluster: purge pattern longer than %d bytes", maxPurgePattern)
+func (c *Cluster) Purge(p cache.Purge) (int, error) {
+	if len(p.Pattern) > maxPurgePattern || len(p.Host) > 255 {
+		return 0, fmt.Errorf("cluster: purge pattern longer than %d bytes, or host longer than 255", maxPurgePattern)
 	}
-	if _, err := cache.ParsePurgePattern(pattern); err != nil {
+	if _, err := p.Parse(); err != nil {
 		return 0, fmt.Errorf("cluster: %w", err)
 	}
 	select {
@@ -37,9 +37,9 @@ func (c *Cluster) Purge(pattern string) (int, error) {
 	var id [purgeIDSize]byte
 	_, _ = rand.Read(id[:])
 	c.firstSighting(id)
-	msg := encodePurge(id, pattern)
+	msg := encodePurge(id, p)
 	c.queue.QueueBroadcast(&broadcast{name: "p/" + string(id[:]), msg: msg})
-	n := c.runPurge(pattern)
+	n := c.runPurge(p)
 
 	targets := c.aliveRemotes()
 	c.wg.Add(1)
@@ -51,12 +51,12 @@ func (c *Cluster) Purge(pattern string) (int, error) {
 }
 
 // runPurge calls the purge function given in Deps, if any.
-func (c *Cluster) runPurge(pattern string) int {
+func (c *Cluster) runPurge(p cache.Purge) int {
 	c.met.purges.Inc()
 	if c.purge == nil {
 		return 0
 	}
-	return c.purge(pattern)
+	return c.purge(p)
 }
 
 // firstSighting records id and reports whether this is the first time this node sees it.
@@ -87,7 +87,7 @@ func (c *Cluster) purgeLoop() {
 		case <-c.stop:
 			return
 		case msg := <-c.purges:
-			id, pattern, err := decodePurge(msg)
+			id, p, err := decodePurge(msg)
 			if err != nil {
 				c.met.dropped.WithLabelValues("purge").Inc()
 				continue
@@ -96,8 +96,8 @@ func (c *Cluster) purgeLoop() {
 				continue
 			}
 			c.queue.QueueBroadcast(&broadcast{name: "p/" + string(id[:]), msg: msg})
-			n := c.runPurge(pattern)
-			c.log.Info("purged", "pattern", pattern, "objects", n)
+			n := c.runPurge(p)
+			c.log.Info("purged", "pattern", p.Pattern, "host", p.Host, "soft", p.Soft, "objects", n)
 		}
 	}
 }

@@ -3,14 +3,16 @@ package cluster
 import (
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 func TestPurgeReachesEveryNodeOnce(t *testing.T) {
 	nodes := startFleet(t, 4, nodeOpts{})
-	if _, err := nodes[1].c.Purge("/images/*"); err != nil {
+	if _, err := nodes[1].c.Purge(cache.Purge{Pattern: "/images/*"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodes[2].c.Purge("tag:news"); err != nil {
+	if _, err := nodes[2].c.Purge(cache.Purge{Pattern: "tag:news"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Second, "purges everywhere", func() bool {
@@ -45,7 +47,7 @@ func TestNotifyMsgNeverBlocks(t *testing.T) {
 	for i := range 5000 {
 		var id [purgeIDSize]byte
 		id[0], id[1] = byte(i), byte(i>>8)
-		d.NotifyMsg(encodePurge(id, "/flood"))
+		d.NotifyMsg(encodePurge(id, cache.Purge{Pattern: "/flood"}))
 	}
 	if el := time.Since(start); el > time.Second {
 		t.Fatalf("5000 NotifyMsg calls took %v with a stuck consumer", el)

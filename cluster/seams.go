@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // State is the replicated data of a node (the function registry). The cluster moves bytes; the
@@ -41,10 +43,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Registry receives the verge_cluster_* metrics; nil registers nothing.
 	Registry prometheus.Registerer
-	// Purge removes the cached objects matching a pattern and returns how many it removed (the
-	// edge's cache.Store.Purge). It runs on one cluster goroutine, once per purge message; nil
-	// ignores purges.
-	Purge func(pattern string) int
+	// Purge runs a purge on this node's cache and returns how many objects it removed or
+	// marked (the edge's cache.Store.Purge). It runs on one cluster goroutine, once per purge
+	// message; nil ignores purges.
+	Purge func(p cache.Purge) int
 }
 
 // nopState is the State of a node without a registry: always empty.

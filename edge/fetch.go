@@ -110,8 +110,10 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		sent := s.now()
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		for i := 0; st.origin != nil && fetcher == st.origin.fetchers[i] && st.origin.failsOver(i, r.StatusCode(), err); i++ {
-			fetcher = st.origin.fetchers[i+1] // a CloudFront function's origin group fails over
-			r.CloseBodyStream() // the failed answer's connection goes back, or away
+			// A CloudFront function's origin group fails over; the failed answer's connection
+			// goes back to its pool, or away.
+			fetcher = st.origin.fetchers[i+1]
+			r.CloseBodyStream()
 			r.Reset()
 			r.StreamBody = true
 			err = fetcher.Fetch(context.Background(), req, r, viewer)
@@ -183,6 +185,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		resp.Body = body
 	}
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
+	obj.Host = string(ctx.Request.Host()) // normalised (normalizeHost), for purges of one site
 	if store {
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
@@ -274,6 +277,7 @@ func (s *Server) refresh(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, re
 	obj := cache.NewObject(stale.Path, &cache.Response{Status: stale.Status, Headers: headers,
 		RequestTime: notModified.RequestTime, ResponseTime: notModified.ResponseTime}, ttl)
 	obj.Body = stale.Body // immutable, shared with the stale object
+	obj.Host = stale.Host
 	if store {
 		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 func TestOriginFailures(t *testing.T) {
@@ -50,7 +52,7 @@ behaviors: [{path: "*", cache: {default_ttl: 60}}]
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("the viewer waited %v", d)
 			}
-			if n.Store().Purge("all") != 0 {
+			if n.Store().Purge(cache.Purge{Pattern: "all"}) != 0 {
 				t.Errorf("an origin failure was cached")
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/hooks"
 )
 
@@ -243,7 +244,7 @@ func TestFunctionFailures(t *testing.T) {
 			n.get(t, "/f").expect(t, tt.status, tt.xcache)
 			// What failed before the cache store left nothing; a viewer-response failure comes
 			// after the origin's answer was stored, as in CloudFront.
-			stored := n.Store().Purge("all")
+			stored := n.Store().Purge(cache.Purge{Pattern: "all"})
 			if want := tt.stage == hooks.ViewerResponse; (stored > 0) != want {
 				t.Errorf("objects stored after the failure: %d (want some: %v)", stored, want)
 			}

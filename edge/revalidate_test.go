@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // versionedOrigin is a scripted origin for revalidation: it serves version v of every path
@@ -165,7 +167,7 @@ func TestSoftPurgeRevalidates(t *testing.T) {
 	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
 	n.get(t, "/p").expect(t, 200, "Miss from verge")
 	n.get(t, "/p").expect(t, 200, "Hit from verge")
-	if got := n.Store().SoftPurge("/p"); got != 1 {
+	if got := n.Store().Purge(cache.Purge{Pattern: "/p", Soft: true}); got != 1 {
 		t.Fatalf("SoftPurge marked %d objects", got)
 	}
 	r := n.get(t, "/p")

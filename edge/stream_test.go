@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // TestStreamFirstByteBeforeTheOriginFinishes: a response that will not be stored reaches the
@@ -94,7 +96,7 @@ func TestTruncatedBodyIsNotComplete(t *testing.T) {
 				t.Fatalf("%s: a truncated body looked complete: %q", cc, b)
 			}
 		}
-		if n.Store().Purge("all") != 0 {
+		if n.Store().Purge(cache.Purge{Pattern: "all"}) != 0 {
 			t.Fatalf("%s: a truncated body was stored", cc)
 		}
 	}

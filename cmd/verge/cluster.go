@@ -57,17 +57,18 @@ func newClusterCmd() *cobra.Command {
 	return root
 }
 
-// newCachePurgeCmd is `verge cache purge PATTERN [--soft]`: purge the fleet's caches (every node
-// when the node at --admin is in a fleet, else that node).
+// newCachePurgeCmd is `verge cache purge PATTERN [--soft] [--host H]`: purge the fleet's caches
+// (every node when the node at --admin is in a fleet, else that node).
 func newCachePurgeCmd() *cobra.Command {
 	var f clientFlags
 	var soft bool
+	var host string
 	cmd := &cobra.Command{
-		Use:   "purge PATTERN",
+		Use:   "purge PATTERN [--soft] [--host H]",
 		Short: "Purge cached objects: /a/b, /images/*, tag:KEY or all",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req, err := json.Marshal(cluster.PurgeRequest{Pattern: args[0], Soft: soft})
+			req, err := json.Marshal(cluster.PurgeRequest{Pattern: args[0], Soft: soft, Host: host})
 			if err != nil {
 				return err
 			}
@@ -82,15 +83,23 @@ func newCachePurgeCmd() *cobra.Command {
 			if resp.Fleet {
 				where = "this node; every node of the fleet purges too"
 			}
-			noun := "objects"
+			noun, verb := "objects", "purged"
 			if resp.Purged == 1 {
 				noun = "object"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "purged %s: %d %s on %s\n", resp.Pattern, resp.Purged, noun, where)
+			if resp.Soft {
+				verb = "marked stale"
+			}
+			what := resp.Pattern
+			if resp.Host != "" {
+				what += " of " + resp.Host
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d %s on %s\n", verb, what, resp.Purged, noun, where)
 			return nil
 		},
 	}
 	f.bind(cmd)
-	cmd.Flags().BoolVar(&soft, "soft", false, "mark objects stale instead of removing them")
+	cmd.Flags().BoolVar(&soft, "soft", false, "mark objects stale instead of removing them: the next request revalidates")
+	cmd.Flags().StringVar(&host, "host", "", "purge only the objects of this site (its Host)")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vergecdn/verge/cache"
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/kvs"
@@ -84,7 +85,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	if fc.Gossip == "" && len(fc.Seeds) == 0 {
 		// Outside a fleet, `verge cache purge` empties this node's cache only.
 		mux := http.NewServeMux()
-		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p string) (int, error) { return fl.purge(p), nil }, false))
+		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p cache.Purge) (int, error) { return fl.purge(p), nil }, false))
 		mux.Handle("/", lc.Handler)
 		fl.Handler = mux
 		return fl, nil
@@ -152,9 +153,9 @@ func (f *fleet) Close() error {
 	return errors.Join(f.c.Close(), f.rep.Close())
 }
 
-func (f *fleet) purge(pattern string) int {
+func (f *fleet) purge(p cache.Purge) int {
 	if srv := f.srv.Load(); srv != nil {
-		return srv.Store().Purge(pattern)
+		return srv.Store().Purge(p)
 	}
 	return 0
 }
