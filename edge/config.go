@@ -127,6 +127,10 @@ type OriginConfig struct {
 	MaxConns int `yaml:"max_conns"`
 	// TLSInsecureSkipVerify disables certificate checks (test origins only). Default false.
 	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
+	// CAFile is a PEM file of the authorities an https origin's certificate must chain to
+	// (an internal CA), relative to this file; read again on every reload. Default: the
+	// system's roots.
+	CAFile string `yaml:"ca_file"`
 
 	node *yaml.Node
 }
@@ -277,6 +281,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, yamlError(name, data, err)
 	}
 	cfg.Data = cfg.relPath(cfg.Data)
+	for i := range cfg.Origins {
+		cfg.Origins[i].CAFile = cfg.relPath(cfg.Origins[i].CAFile)
+	}
 	for i := range cfg.TLS.Certificates {
 		c := &cfg.TLS.Certificates[i]
 		c.Cert, c.Key = cfg.relPath(c.Cert), cfg.relPath(c.Key)

@@ -99,11 +99,15 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 	events := map[string]*hooks.Origin{}
 	p.byID, p.events = byID, events
 	for _, oc := range cfg.Origins {
+		roots, err := loadRoots(oc.CAFile)
+		if err != nil {
+			return nil, cfg.fieldErr(oc.node, "ca_file", "origins."+oc.ID+".ca_file", "%v", err)
+		}
 		o, err := origin.New(origin.Config{
 			ID: oc.ID, URL: oc.URL, HostHeader: oc.HostHeader, ForwardHost: oc.ForwardHost,
 			ConnectTimeout: oc.ConnectTimeout.Std(), ReadTimeout: oc.ReadTimeout.Std(),
 			KeepaliveTimeout: oc.KeepaliveTimeout.Std(), MaxConns: oc.MaxConns, ViaName: cfg.Name,
-			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify,
+			TLSInsecureSkipVerify: oc.TLSInsecureSkipVerify, RootCAs: roots,
 		})
 		if err != nil {
 			return nil, cfg.fieldErr(oc.node, "url", "origins."+oc.ID, "%v", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 )
@@ -110,4 +111,21 @@ func (v *viewerTLS) reload(cfg TLSConfig) error {
 	}
 	v.certs.Store(set)
 	return nil
+}
+
+// loadRoots reads a PEM file of certificate authorities for an origin's ca_file; "" is nil,
+// the system's roots.
+func loadRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", file)
+	}
+	return pool, nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,5 +278,36 @@ func TestTLSConfigErrors(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// An https origin's certificate is verified against the system's roots unless the origin names
+// a ca_file: a private origin's certificate is refused (502) until its authority is given.
+func TestOriginCertificateVerified(t *testing.T) {
+	o := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "secret origin") }))
+	t.Cleanup(o.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, ca, "CERTIFICATE", o.Certificate().Raw)
+	tests := []struct {
+		name, extra string
+		status      int
+	}{
+		{"system roots", "", 502},
+		{"its authority", ", ca_file: " + ca, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := startNode(t, "origins: [{id: o, url: ORIGIN"+tt.extra+"}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+			if r := n.do(t, "GET", "/"); r.StatusCode != tt.status {
+				t.Fatalf("status %d %q, want %d", r.StatusCode, r.body, tt.status)
+			}
+		})
+	}
+	cfg, err := ParseConfig("bad.yaml", []byte("origins: [{id: o, url: https://127.0.0.1:9, ca_file: /nonexistent.pem}]\nbehaviors: [{path: \"*\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = buildPipeline(cfg, newTestRegistry(), nil); err == nil || !strings.Contains(err.Error(), "ca_file") {
+		t.Fatalf("a missing ca_file: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -76,6 +77,10 @@ type Config struct {
 	// TLSInsecureSkipVerify disables verification of the origin's
 	// certificate. For tests and lab setups only. Default false.
 	TLSInsecureSkipVerify bool
+
+	// RootCAs are the authorities an https origin's certificate must chain
+	// to. Default nil: the system's roots.
+	RootCAs *x509.CertPool
 }
 
 // endpoint is what New derives from Config.URL.

@@ -77,6 +77,7 @@ func New(cfg Config) (*Origin, error) {
 		o.tlsCfg = &tls.Config{
 			ServerName:         ep.serverName,
 			InsecureSkipVerify: cfg.TLSInsecureSkipVerify, //nolint:gosec // opt-in, for tests
+			RootCAs:            cfg.RootCAs,
 			NextProtos:         []string{"http/1.1"},
 			ClientSessionCache: tls.NewLRUClientSessionCache(0),
 			MinVersion:         tls.VersionTLS12,
