@@ -23,8 +23,8 @@ type MemoryGuard struct {
 	interval time.Duration
 	trips    atomic.Int64
 
-	mu      sync.Mutex
-	running map[*vm]struct{}
+	mu  sync.Mutex
+	vms map[*vm]struct{} // every runtime of the guarded functions; vm.guarded says which run
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -38,7 +38,7 @@ func NewMemoryGuard(limitBytes uint64, interval time.Duration) *MemoryGuard {
 	if interval <= 0 {
 		interval = 10 * time.Millisecond
 	}
-	g := &MemoryGuard{limit: limitBytes, interval: interval, running: map[*vm]struct{}{},
+	g := &MemoryGuard{limit: limitBytes, interval: interval, vms: map[*vm]struct{}{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go g.watch()
 	return g
@@ -59,15 +59,18 @@ func (g *MemoryGuard) Close() {
 	<-g.done
 }
 
-func (g *MemoryGuard) enter(v *vm) {
+// add puts v under the guard for its lifetime (vm.close removes it). An invocation marks
+// itself in v.guarded, an atomic store, rather than taking the guard's lock: every call of
+// every guarded function would otherwise meet on that one mutex.
+func (g *MemoryGuard) add(v *vm) {
 	g.mu.Lock()
-	g.running[v] = struct{}{}
+	g.vms[v] = struct{}{}
 	g.mu.Unlock()
 }
 
-func (g *MemoryGuard) leave(v *vm) {
+func (g *MemoryGuard) remove(v *vm) {
 	g.mu.Lock()
-	delete(g.running, v)
+	delete(g.vms, v)
 	g.mu.Unlock()
 }
 
@@ -87,9 +90,12 @@ func (g *MemoryGuard) watch() {
 			continue
 		}
 		g.mu.Lock()
-		n := len(g.running)
-		for v := range g.running {
-			v.rt.Interrupt(errMemory)
+		n := 0
+		for v := range g.vms {
+			if v.guarded.Load() {
+				v.rt.Interrupt(errMemory)
+				n++
+			}
 		}
 		g.mu.Unlock()
 		if n > 0 {

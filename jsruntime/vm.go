@@ -42,6 +42,7 @@ type vm struct {
 	strs     stringCache   // JS strings of recurring event fields
 	le       *leEvent      // the running invocation's Lambda@Edge event, for the decoder
 	cf       cffCall       // the running CloudFront function invocation's state (cff_module.go)
+	guarded  atomic.Bool   // an invocation runs, under Options.MemoryGuard
 }
 
 // errTimeout is the interrupt value of a runtime that ran past its deadline.
@@ -104,6 +105,9 @@ func newVM(p *program) (_ *vm, err error) {
 	}
 	v.loop.reset() // timers scheduled at module scope do not run (Lambda freezes them)
 	v.logs.reset()
+	if g := p.opts.MemoryGuard; g != nil {
+		g.add(v)
+	}
 	return v, nil
 }
 
@@ -194,6 +198,9 @@ func (v *vm) setHandler(h goja.Value, want string) error {
 
 // close releases what the vm registered with its program.
 func (v *vm) close() {
+	if g := v.p.opts.MemoryGuard; g != nil {
+		g.remove(v)
+	}
 	v.p.natives.Delete(v.rt)
 	v.alarm.stop()
 }
