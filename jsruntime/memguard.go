@@ -23,10 +23,10 @@ type MemoryGuard struct {
 	interval time.Duration
 	trips    atomic.Int64
 
-	mu  sync.Mutex
-	vms map[*vm]struct{} // every runtime of the guarded functions; vm.guarded says which run
-	stop    chan struct{}
-	done    chan struct{}
+	mu   sync.Mutex
+	vms  map[*vm]struct{} // every runtime of the guarded functions; vm.guarded says which run
+	stop chan struct{}
+	done chan struct{}
 }
 
 // errMemory is the interrupt value of a runtime stopped by a MemoryGuard.
