@@ -1,6 +1,6 @@
 // Package admin is the admin API: JSON over HTTP under /v1/ on the admin port, to manage
 // functions ($LATEST code, versions, aliases), associations, test invocations, logs and the
-// audit log. Guard is the admin port's door: bearer tokens as DESIGN.md says, and the Host and
+// audit log. Guard is the admin port's door: bearer tokens as docs/security.md says, and the Host and
 // Origin checks that keep web pages out. Every change is live when
 // the call returns (the activator is synced before answering).
 //

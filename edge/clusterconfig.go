@@ -4,7 +4,7 @@ package edge
 // optional; without Gossip and Seeds (or `serve --gossip`, `--join`) the node is not in a fleet.
 type ClusterConfig struct {
 	// Gossip is the host:port memberlist binds, TCP and UDP (--gossip). Port 0: ephemeral.
-	// Default: 127.0.0.1:7946 when Seeds are given (DESIGN.md's default), else none (no fleet).
+	// Default: 127.0.0.1:7946 when Seeds are given (the documented default), else none (no fleet).
 	// That default reaches only seeds on this host; a node joining others must name an
 	// address they can reach.
 	Gossip string `yaml:"gossip"`

@@ -10,7 +10,7 @@ import (
 // cffBinding is the CloudFront Functions dialect: handler(event) with event.request,
 // event.viewer, event.context; {value, multiValue} headers without Cookie/Set-Cookie, which
 // appear parsed in cookies; querystring parsed (values kept as they arrived, not decoded);
-// integer statusCode (shared/spec/edge-events.md, section f).
+// integer statusCode (docs/hooks.md).
 type cffBinding struct{}
 
 var _ binding = cffBinding{}

@@ -8,7 +8,7 @@ import (
 )
 
 // leBinding is the Lambda@Edge dialect: {Records:[{cf:{config, request[, response]}}]}, headers
-// as lower-case name -> [{key, value}], string status (shared/spec/edge-events.md, section a).
+// as lower-case name -> [{key, value}], string status (docs/hooks.md).
 type leBinding struct{}
 
 var _ binding = leBinding{}

@@ -74,7 +74,7 @@ type fleet struct {
 func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics prometheus.Registerer, log *slog.Logger) (*fleet, error) {
 	fl := &fleet{Handler: lc.Handler}
 	if fc.Gossip == "" {
-		// DESIGN.md's default gossip address is loopback: it cannot reach a seed elsewhere,
+		// The default gossip address is loopback: it cannot reach a seed elsewhere,
 		// and would advertise 127.0.0.1 to it.
 		for _, seed := range fc.Seeds {
 			if !loopback.Addr(seed) {
