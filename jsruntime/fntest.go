@@ -165,7 +165,7 @@ func loadPackage(file string) (Code, error) {
 }
 
 // AWSTestResult is CloudFront's TestFunction result shape, so expected outputs published for
-// CloudFront Functions compare directly (edge-events.md, section f).
+// CloudFront Functions compare directly (docs/hooks.md).
 type AWSTestResult struct {
 	FunctionOutput        string   `json:"FunctionOutput"`
 	FunctionExecutionLogs []string `json:"FunctionExecutionLogs"`

@@ -10,7 +10,7 @@ func (leBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, e
 }
 
 // decodeLambdaEdge reads a Lambda@Edge handler's result. At request stages an object with a
-// status is a generated response and anything else a request (edge-events.md, section b).
+// status is a generated response and anything else a request (docs/hooks.md).
 func decodeLambdaEdge(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
 	return decoder{rt: rt, stage: ev.Stage}.lambdaEdge(ev, val)
 }
