@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -59,6 +60,8 @@ type Memory struct {
 
 	life   sync.RWMutex // held for writing by Close, for reading by Set and Purge
 	closed bool
+
+	evictions atomic.Uint64 // objects ristretto dropped: for room, or past their keep period
 }
 
 var _ Store = (*Memory)(nil)
@@ -95,8 +98,11 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		BufferItems:        64,
 		IgnoreInternalCost: true, // Object.Size already counts overhead
 		KeyToHash:          m.hash,
-		OnEvict:            func(it *ristretto.Item[*Object]) { m.forget(it.Key, it.Value) },
-		OnReject:           func(it *ristretto.Item[*Object]) { m.forget(it.Key, it.Value) },
+		OnEvict: func(it *ristretto.Item[*Object]) {
+			m.evictions.Add(1)
+			m.forget(it.Key, it.Value)
+		},
+		OnReject: func(it *ristretto.Item[*Object]) { m.forget(it.Key, it.Value) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: memory: %w", err)
@@ -331,6 +337,10 @@ func (m *Memory) Stats() (objects int, bytes int64) {
 	defer m.mu.Unlock()
 	return len(m.index), m.bytes
 }
+
+// Evictions is how many objects the store has dropped by itself, to make room within its
+// budget or once past their freshness and keep period, for metrics.
+func (m *Memory) Evictions() uint64 { return m.evictions.Load() }
 
 // Close empties the store and stops ristretto's goroutines. Later Set and
 // Purge calls do nothing and Get misses; Close must not run concurrently

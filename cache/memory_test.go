@@ -426,3 +426,15 @@ func TestPurgeOneHost(t *testing.T) {
 		}
 	}
 }
+
+// Objects the store drops to stay within its budget are counted, for verge_cache_evictions_total.
+func TestMemoryCountsEvictions(t *testing.T) {
+	m := newMemory(t, MemoryConfig{MaxBytes: 64 << 10})
+	for i := range 200 {
+		m.Set(fmt.Appendf(nil, "k%d", i), testObject(fmt.Sprint("/p", i), 4<<10))
+	}
+	objects, bytes := m.Stats()
+	if bytes > 64<<10 || m.Evictions() == 0 || int(m.Evictions())+objects > 200 {
+		t.Fatalf("%d objects, %d bytes held, %d evictions: want the budget kept by evicting", objects, bytes, m.Evictions())
+	}
+}

@@ -57,7 +57,10 @@ func newMetrics(reg prometheus.Registerer, store *cache.Memory) (*metrics, error
 	bytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "verge_cache_bytes", Help: "Bytes held by cached objects (their cost against cache.max_size).",
 	}, func() float64 { _, b := store.Stats(); return float64(b) })
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.originDuration, m.originErrors, m.invocations, objects, bytes} {
+	evictions := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "verge_cache_evictions_total", Help: "Objects the cache dropped by itself: to make room within cache.max_size, or past their freshness and keep period.",
+	}, func() float64 { return float64(store.Evictions()) })
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.originDuration, m.originErrors, m.invocations, objects, bytes, evictions} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
