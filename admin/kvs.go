@@ -89,24 +89,16 @@ func (a *api) kvsList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) kvsCreate(w http.ResponseWriter, r *http.Request) {
-	s := a.stores(w)
-	if s == nil {
-		return
-	}
-	data, err := readImport(w, r)
-	if err != nil {
-		kvsFail(w, err)
-		return
-	}
-	info, err := s.Create(r.PathValue("store"), data)
-	if err != nil {
-		kvsFail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, info)
+	a.kvsLoad(w, r, (*kvs.Stores).Create, http.StatusCreated)
 }
 
 func (a *api) kvsImport(w http.ResponseWriter, r *http.Request) {
+	a.kvsLoad(w, r, (*kvs.Stores).Import, http.StatusOK)
+}
+
+// kvsLoad reads a body in CloudFront's import format and hands it to load (create or import)
+// for the store the path names, answering status and the store's description.
+func (a *api) kvsLoad(w http.ResponseWriter, r *http.Request, load func(*kvs.Stores, string, map[string]string) (kvs.Info, error), status int) {
 	s := a.stores(w)
 	if s == nil {
 		return
@@ -116,12 +108,12 @@ func (a *api) kvsImport(w http.ResponseWriter, r *http.Request) {
 		kvsFail(w, err)
 		return
 	}
-	info, err := s.Import(r.PathValue("store"), data)
+	info, err := load(s, r.PathValue("store"), data)
 	if err != nil {
 		kvsFail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	writeJSON(w, status, info)
 }
 
 func (a *api) kvsDescribe(w http.ResponseWriter, r *http.Request) {
