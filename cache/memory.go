@@ -54,9 +54,11 @@ type Memory struct {
 	// before the next Set of that key begins.
 	setMu [64]sync.Mutex
 
-	mu    sync.Mutex         // guards index and bytes
-	index map[uint64]*Object // what ristretto holds, by key hash
-	bytes int64              // sum of Size over index
+	// index is what ristretto holds, by key hash, in shards: a purge walks one shard at a
+	// time under that shard's lock, so that the sets and evictions of the other shards go on
+	// while it walks a large cache (bench/README.md, "Purging a million objects").
+	index [indexShards]indexShard
+	bytes atomic.Int64 // sum of Size over index
 
 	life   sync.RWMutex // held for writing by Close, for reading by Set and Purge
 	closed bool
@@ -89,7 +91,9 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		maxObjectBytes: cfg.MaxObjectBytes,
 		keepStale:      cfg.KeepStale,
 		now:            cfg.Now,
-		index:          make(map[uint64]*Object),
+	}
+	for i := range m.index {
+		m.index[i].objs = map[uint64]*Object{}
 	}
 	counters := min(max(10*(cfg.MaxBytes/cfg.ExpectedObjectBytes), 1e4), 1<<24)
 	c, err := ristretto.NewCache(&ristretto.Config[[]byte, *Object]{
@@ -162,19 +166,20 @@ func (m *Memory) setLocked(key []byte, h uint64, obj *Object) {
 		m.drop(h, obj.Key, nil)
 		return
 	}
-	m.mu.Lock()
-	old := m.index[h]
+	sh := m.shard(h)
+	sh.mu.Lock()
+	old := sh.objs[h]
 	if old != nil && old.Key != obj.Key {
 		// Two keys with one 64-bit hash: keep the first, skip this one.
-		m.mu.Unlock()
+		sh.mu.Unlock()
 		return
 	}
-	m.index[h] = obj
-	m.bytes += size
+	sh.objs[h] = obj
+	m.bytes.Add(size)
 	if old != nil {
-		m.bytes -= old.Size()
+		m.bytes.Add(-old.Size())
 	}
-	m.mu.Unlock()
+	sh.mu.Unlock()
 
 	if old != nil && size > old.Size() {
 		// Ristretto updates a key's cost in place without evicting for the
@@ -204,26 +209,28 @@ func (m *Memory) forget(h uint64, obj *Object) {
 	if obj == nil {
 		return
 	}
-	m.mu.Lock()
-	if m.index[h] == obj {
-		delete(m.index, h)
-		m.bytes -= obj.Size()
+	sh := m.shard(h)
+	sh.mu.Lock()
+	if sh.objs[h] == obj {
+		delete(sh.objs, h)
+		m.bytes.Add(-obj.Size())
 	}
-	m.mu.Unlock()
+	sh.mu.Unlock()
 }
 
 // drop removes the object under hash h with key from the index and from
 // ristretto; when want is not nil, only if that is the object stored. The
 // caller holds h's stripe lock. It reports whether it removed one.
 func (m *Memory) drop(h uint64, key string, want *Object) bool {
-	m.mu.Lock()
-	cur := m.index[h]
+	sh := m.shard(h)
+	sh.mu.Lock()
+	cur := sh.objs[h]
 	ok := cur != nil && cur.Key == key && (want == nil || cur == want)
 	if ok {
-		delete(m.index, h)
-		m.bytes -= cur.Size()
+		delete(sh.objs, h)
+		m.bytes.Add(-cur.Size())
 	}
-	m.mu.Unlock()
+	sh.mu.Unlock()
 	if ok {
 		m.cache.Del([]byte(key))
 	}
@@ -287,13 +294,16 @@ type victim struct {
 // matching returns the stored objects pat matches.
 func (m *Memory) matching(pat PurgePattern) []victim {
 	var victims []victim
-	m.mu.Lock()
-	for h, obj := range m.index {
-		if pat.Match(obj) {
-			victims = append(victims, victim{h, obj})
+	for i := range m.index {
+		sh := &m.index[i]
+		sh.mu.Lock()
+		for h, obj := range sh.objs {
+			if pat.Match(obj) {
+				victims = append(victims, victim{h, obj})
+			}
 		}
+		sh.mu.Unlock()
 	}
-	m.mu.Unlock()
 	return victims
 }
 
@@ -315,9 +325,10 @@ func (m *Memory) softPurge(pat PurgePattern) int {
 		}
 		stripe := &m.setMu[v.h%uint64(len(m.setMu))]
 		stripe.Lock()
-		m.mu.Lock()
-		current := m.index[v.h] == v.obj
-		m.mu.Unlock()
+		sh := m.shard(v.h)
+		sh.mu.Lock()
+		current := sh.objs[v.h] == v.obj
+		sh.mu.Unlock()
 		if current {
 			stale := *v.obj
 			stale.TTL = v.obj.Age(now)
@@ -333,9 +344,13 @@ func (m *Memory) softPurge(pat PurgePattern) int {
 // bytes, for metrics. Writes in flight may be counted before ristretto has
 // decided on them.
 func (m *Memory) Stats() (objects int, bytes int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.index), m.bytes
+	for i := range m.index {
+		sh := &m.index[i]
+		sh.mu.Lock()
+		objects += len(sh.objs)
+		sh.mu.Unlock()
+	}
+	return objects, m.bytes.Load()
 }
 
 // Evictions is how many objects the store has dropped by itself, to make room within its
@@ -353,8 +368,23 @@ func (m *Memory) Close() {
 	}
 	m.closed = true
 	m.cache.Close()
-	m.mu.Lock()
-	clear(m.index)
-	m.bytes = 0
-	m.mu.Unlock()
+	for i := range m.index {
+		sh := &m.index[i]
+		sh.mu.Lock()
+		clear(sh.objs)
+		sh.mu.Unlock()
+	}
+	m.bytes.Store(0)
 }
+
+// indexShards is how many shards the side index has.
+const indexShards = 64
+
+// indexShard is one shard of Memory.index.
+type indexShard struct {
+	mu   sync.Mutex
+	objs map[uint64]*Object
+}
+
+// shard returns the index shard of key hash h.
+func (m *Memory) shard(h uint64) *indexShard { return &m.index[h%indexShards] }

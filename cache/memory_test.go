@@ -35,15 +35,21 @@ func testObject(path string, n int, tags ...string) *Object {
 // object is what Get returns for its key, and bytes is the sum of sizes.
 func checkConsistent(t *testing.T, m *Memory) {
 	t.Helper()
-	m.mu.Lock()
-	objs := make([]*Object, 0, len(m.index))
-	var sum int64
-	for _, o := range m.index {
-		objs = append(objs, o)
-		sum += o.Size()
+	for i := range m.index {
+		m.index[i].mu.Lock()
 	}
-	bytes := m.bytes
-	m.mu.Unlock()
+	var objs []*Object
+	var sum int64
+	for i := range m.index {
+		for _, o := range m.index[i].objs {
+			objs = append(objs, o)
+			sum += o.Size()
+		}
+	}
+	bytes := m.bytes.Load()
+	for i := range m.index {
+		m.index[i].mu.Unlock()
+	}
 	if sum != bytes {
 		t.Errorf("index bytes = %d, sum of sizes = %d", bytes, sum)
 	}
