@@ -167,9 +167,12 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			return out, false, nil
 		}
 		limit := int64(s.cfg().Cache.MaxObjectSize)
-		body, err := io.ReadAll(io.LimitReader(r.BodyStream(), limit+1))
-		if err != nil {
-			return 0, false, fetcher.BodyError(err) // nothing sent yet: a 502 or 504, nothing stored
+		var body []byte // a 204 or 304 has none, and no body stream to read it from
+		if !bodyless(r) {
+			var err error
+			if body, err = io.ReadAll(io.LimitReader(r.BodyStream(), limit+1)); err != nil {
+				return 0, false, fetcher.BodyError(err) // nothing sent yet: a 502 or 504, nothing stored
+			}
 		}
 		if int64(len(body)) > limit { // longer than it said, or it did not say
 			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
