@@ -111,7 +111,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		for i := 0; st.origin != nil && fetcher == st.origin.fetchers[i] && st.origin.failsOver(i, r.StatusCode(), err); i++ {
 			fetcher = st.origin.fetchers[i+1] // a CloudFront function's origin group fails over
-			r.CloseBodyStream() // the failed answer's connection goes back, or away
+			r.CloseBodyStream()               // the failed answer's connection goes back, or away
 			r.Reset()
 			r.StreamBody = true
 			err = fetcher.Fetch(context.Background(), req, r, viewer)
