@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"io"
 	"net/http"
 	"testing"
 )
@@ -26,6 +27,55 @@ func TestRFC9111Section3StoresBodylessResponses(t *testing.T) {
 			n.get(t, "/a").expect(t, tc.status, "Hit from verge")
 			if got := o.hits.Load(); got != 1 {
 				t.Fatalf("origin saw %d requests, want 1", got)
+			}
+		})
+	}
+}
+
+// TestRFC9110Section6_6_1DateIsTheOrigins is RFC 9110 6.6.1 with RFC 9111 4.2.3: a stored
+// response is served with the Date the origin gave it (its Age counts from there), and one
+// that came without a Date is stored with the time it arrived. Every answer carries exactly
+// one Date; those the edge makes itself (a miss, a 304 or a range from the cache) the time
+// they are made.
+func TestRFC9110Section6_6_1DateIsTheOrigins(t *testing.T) {
+	const (
+		originDate  = "Mon, 23 Nov 2026 11:59:00 GMT" // a minute before the test clock
+		arrivalDate = "Mon, 23 Nov 2026 12:00:00 GMT" // the test clock
+	)
+	tests := []struct {
+		name     string
+		date     string // the origin's Date; "" sends none
+		headers  []string
+		status   int
+		wantDate string // of the second answer; "" : any one Date
+	}{
+		{"a hit keeps the origin's Date", originDate, nil, http.StatusOK, originDate},
+		{"no Date from the origin: the arrival time is stored", "", nil, http.StatusOK, arrivalDate},
+		{"a 304 from the cache has one Date", originDate, []string{"If-None-Match", `"x"`}, http.StatusNotModified, ""},
+		{"a range from the cache has one Date", originDate, []string{"Range", "bytes=0-1"}, http.StatusPartialContent, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=3600")
+				w.Header().Set("ETag", `"x"`)
+				if tc.date == "" {
+					w.Header()["Date"] = nil // net/http adds one unless told not to
+				} else {
+					w.Header().Set("Date", tc.date)
+				}
+				io.WriteString(w, "hello")
+			})
+			n := startQuickStart(t, o.URL)
+			first := n.get(t, "/a")
+			first.expect(t, http.StatusOK, "Miss from verge")
+			second := n.get(t, "/a", tc.headers...)
+			second.expect(t, tc.status, "Hit from verge")
+			for i, r := range []reply{first, second} {
+				got := r.Header.Values("Date")
+				if len(got) != 1 || i == 1 && tc.wantDate != "" && got[0] != tc.wantDate {
+					t.Errorf("answer %d: Date %q, want one, %q", i+1, got, tc.wantDate)
+				}
 			}
 		})
 	}

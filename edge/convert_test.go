@@ -155,7 +155,7 @@ func TestWireHeader(t *testing.T) {
 				return r.String()
 			}
 			want := render(func(r *fasthttp.Response) { writeStored(r, tc.status, tc.headers, body) })
-			wire, size := wireHeader(tc.status, tc.headers)
+			wire, size := wireHeader(new(fasthttp.ResponseHeader), tc.status, tc.headers)
 			if size < wireOverhead {
 				t.Fatalf("wire size %d", size)
 			}

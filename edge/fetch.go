@@ -130,7 +130,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if err := (&originStatusError{r.StatusCode()}); err.status >= 500 && s.staleOnError(b, st, err) {
 			return 0, false, err
 		}
-		resp.Status, resp.Headers = r.StatusCode(), responseHeaders(r)
+		resp.Status, resp.Headers = r.StatusCode(), withDate(responseHeaders(r), resp.ResponseTime)
 		resp.Headers = appendVia(resp.Headers, s.cfg().Name)
 		bodyRead = false
 		if bind := b.fns[hooks.OriginResponse]; bind != nil {
@@ -187,7 +187,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	}
 	obj := cache.NewObject(string(ctx.Request.URI().PathOriginal()), &resp, ttl)
 	if store {
-		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
+		obj.Wire, obj.WireSize = wireHeader(s.undated, obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
 	// The viewer gets every header, Set-Cookie included, even when the stored copy has fewer,
@@ -278,7 +278,7 @@ func (s *Server) refresh(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, re
 		RequestTime: notModified.RequestTime, ResponseTime: notModified.ResponseTime}, ttl)
 	obj.Body = stale.Body // immutable, shared with the stale object
 	if store {
-		obj.Wire, obj.WireSize = wireHeader(obj.Status, obj.Headers)
+		obj.Wire, obj.WireSize = wireHeader(s.undated, obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)
 	}
 	s.writeHit(ctx, st, obj)
