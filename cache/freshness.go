@@ -101,15 +101,25 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 // Directives returns the cache directives a shared CDN cache obeys in a
 // response's headers: those of CDN-Cache-Control when it has that field
 // (RFC 9213), with targeted set, else those of Cache-Control. Every line of
-// the field counts. It does not allocate.
+// the field counts. A CDN-Cache-Control that is not a valid Structured Field
+// Dictionary, in any of its lines, is ignored (RFC 9213 2.1; see
+// validTargeted). It does not allocate.
 func Directives(headers []Header) (cc CacheControl, targeted bool) {
 	for _, h := range headers {
 		if strings.EqualFold(h.Name, "CDN-Cache-Control") {
-			cc.Parse(h.Value)
+			if !validTargeted(h.Value) {
+				targeted = false
+				break
+			}
 			targeted = true
 		}
 	}
 	if targeted {
+		for _, h := range headers {
+			if strings.EqualFold(h.Name, "CDN-Cache-Control") {
+				cc.Parse(h.Value)
+			}
+		}
 		return cc, true
 	}
 	for _, h := range headers {
