@@ -24,8 +24,12 @@ import (
 //     (minus now when Date is missing or invalid); an invalid Expires means
 //     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
 //   - without explicit freshness, p.DefaultTTL applies, but only to the
-//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410);
-//     other statuses need explicit freshness.
+//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410;
+//     RFC 9110 15.1 less those a request provokes, which storableStatus
+//     refuses); other statuses need explicit freshness. When
+//     DefaultTTL is 0 and p.Heuristic is set, those statuses and responses
+//     marked public get a tenth of their age since Last-Modified instead, at
+//     most MaxHeuristic (RFC 9111 4.2.2).
 //
 // The directives are those of CDN-Cache-Control when the response has one
 // (RFC 9213: a field targeted at CDNs, which then replaces Cache-Control and
@@ -46,9 +50,9 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		return 0, false
 	}
 	var (
-		expires, date       string
-		hasExpires, hasDate bool
-		setCookie           bool
+		expires, date, lastModified     string
+		hasExpires, hasDate, hasLastMod bool
+		setCookie                       bool
 	)
 	cc, targeted := Directives(respHeaders)
 	for _, h := range respHeaders {
@@ -60,6 +64,10 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		case strings.EqualFold(h.Name, "Date"):
 			if !hasDate {
 				date, hasDate = h.Value, true
+			}
+		case strings.EqualFold(h.Name, "Last-Modified"):
+			if !hasLastMod {
+				lastModified, hasLastMod = h.Value, true
 			}
 		case strings.EqualFold(h.Name, "Set-Cookie"):
 			setCookie = true
@@ -87,8 +95,10 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		ttl = p.clamp(cc.MaxAge)
 	case hasExpires && !targeted: // a targeted field replaces Expires too (RFC 9213 2.1)
 		ttl = p.clamp(expiresLifetime(expires, date, now))
-	case heuristicallyCacheable(status):
+	case heuristicallyCacheable(status) && (p.DefaultTTL > 0 || !p.Heuristic):
 		ttl = p.clamp(p.DefaultTTL)
+	case p.Heuristic && p.DefaultTTL == 0 && hasLastMod && (heuristicallyCacheable(status) || cc.Public):
+		ttl = p.clamp(heuristicLifetime(lastModified, date, now))
 	default:
 		return 0, false
 	}
@@ -128,6 +138,28 @@ func Directives(headers []Header) (cc CacheControl, targeted bool) {
 		}
 	}
 	return cc, false
+}
+
+// MaxHeuristic caps a heuristic freshness lifetime: however old the object, the cache asks
+// the origin again within a day.
+const MaxHeuristic = 24 * time.Hour
+
+// heuristicLifetime is a tenth of the time between Last-Modified and Date (now when Date is
+// missing or invalid), at most MaxHeuristic (RFC 9111 4.2.2); 0 when Last-Modified is not a
+// valid HTTP-date in the past.
+func heuristicLifetime(lastModified, date string, now time.Time) time.Duration {
+	lm, ok := parseHTTPDate(lastModified, now)
+	if !ok {
+		return 0
+	}
+	at := now
+	if d, ok := parseHTTPDate(date, now); ok {
+		at = d
+	}
+	if !lm.Before(at) {
+		return 0
+	}
+	return min(at.Sub(lm)/10, MaxHeuristic).Truncate(time.Second)
 }
 
 // clamp bounds an explicit freshness lifetime to [MinTTL, MaxTTL].

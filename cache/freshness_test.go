@@ -209,3 +209,43 @@ func TestFreshnessHeuristicStatuses(t *testing.T) {
 		}
 	}
 }
+
+// TestRFC9111Section4_2_2HeuristicFreshness is RFC 9111 4.2.2: with Policy.Heuristic and no
+// default TTL, a response without explicit freshness is fresh for a tenth of the time since
+// its Last-Modified, at most MaxHeuristic, when its status is heuristically cacheable or it
+// says public; never otherwise.
+func TestRFC9111Section4_2_2HeuristicFreshness(t *testing.T) {
+	on := &Policy{Heuristic: true, MaxTTL: 365 * 24 * time.Hour}
+	lm := func(ago time.Duration) string { return "Last-Modified: " + httpDate(now.Add(-ago)) }
+	date := "Date: " + httpDate(now)
+	tests := []struct {
+		name   string
+		p      *Policy
+		status int
+		hdrs   []string
+		want   time.Duration // 0: not stored
+	}{
+		{"a tenth of a day", on, 200, []string{lm(24 * time.Hour), date}, 144 * time.Minute},
+		{"a tenth, without Date", on, 404, []string{lm(100 * time.Second)}, 10 * time.Second},
+		{"capped at a day", on, 200, []string{lm(365 * 24 * time.Hour), date}, MaxHeuristic},
+		{"410 is heuristically cacheable", on, 410, []string{lm(time.Hour), date}, 6 * time.Minute},
+		{"a status the request provokes is never stored", on, 414, []string{lm(time.Hour), date, "Cache-Control: public"}, 0},
+		{"another status needs public", on, 599, []string{lm(time.Hour), date}, 0},
+		{"public allows any status", on, 599, []string{lm(time.Hour), date, "Cache-Control: public"}, 6 * time.Minute},
+		{"no Last-Modified", on, 200, []string{date}, 0},
+		{"Last-Modified in the future", on, 200, []string{lm(-time.Hour), date}, 0},
+		{"Last-Modified not a date", on, 200, []string{"Last-Modified: yesterday", date}, 0},
+		{"explicit freshness wins", on, 200, []string{lm(24 * time.Hour), date, "Cache-Control: max-age=5"}, 5 * time.Second},
+		{"no-cache forbids it", on, 200, []string{lm(24 * time.Hour), date, "Cache-Control: no-cache"}, 0},
+		{"off by default", &Policy{MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, 0},
+		{"a default TTL wins", &Policy{Heuristic: true, DefaultTTL: time.Minute, MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs(tc.hdrs...), false, now, tc.p)
+			if store != (tc.want > 0) || ttl != tc.want {
+				t.Fatalf("Freshness = %v, %v; want %v", ttl, store, tc.want)
+			}
+		})
+	}
+}

@@ -3,7 +3,9 @@ package edge
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestRFC9111Section3StoresBodylessResponses is RFC 9111 section 3: a response without a body
@@ -77,6 +79,44 @@ func TestRFC9110Section6_6_1DateIsTheOrigins(t *testing.T) {
 					t.Errorf("answer %d: Date %q, want one, %q", i+1, got, tc.wantDate)
 				}
 			}
+		})
+	}
+}
+
+// TestRFC9111Section4_2_2QuickStartHeuristics is RFC 9111 4.2.2 as operators meet it: the
+// quick start reuses a response that has only a Last-Modified, for a tenth of its age; a
+// configured behavior does so only with heuristic_freshness.
+func TestRFC9111Section4_2_2QuickStartHeuristics(t *testing.T) {
+	tests := []struct {
+		name       string
+		quickStart bool
+		yaml       string
+		advance    time.Duration
+		want       string // X-Cache of the second request
+	}{
+		{"quick start, fresh", true, "", 2 * time.Hour, "Hit from verge"},
+		{"quick start, past a tenth", true, "", 3 * time.Hour, "Miss from verge"},
+		{"behavior without heuristic_freshness", false, "", time.Minute, "Miss from verge"},
+		{"behavior with heuristic_freshness", false, "    heuristic_freshness: true\n", time.Minute, "Hit from verge"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				// Modified a day before the test clock: fresh for 2h24m.
+				w.Header().Set("Date", "Mon, 23 Nov 2026 12:00:00 GMT")
+				w.Header().Set("Last-Modified", "Sun, 22 Nov 2026 12:00:00 GMT")
+				io.WriteString(w, "hello")
+			})
+			var n *node
+			if tc.quickStart {
+				n = startQuickStart(t, o.URL)
+			} else {
+				n = startNode(t, "origins:\n  - id: o\n    url: ORIGIN\nbehaviors:\n  - path: \"*\"\n    origin: o\n    cache:\n"+
+					"      query_strings: all\n"+strings.ReplaceAll(tc.yaml, "    ", "      "), o.URL, nil)
+			}
+			n.get(t, "/a").expect(t, http.StatusOK, "Miss from verge")
+			n.clock.advance(tc.advance)
+			n.get(t, "/a").expect(t, http.StatusOK, tc.want)
 		})
 	}
 }
