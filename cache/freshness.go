@@ -78,7 +78,9 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		}
 	}
 	switch {
-	case cc.NoStore, cc.Private:
+	case cc.MustUnderstand && !understoodStatus(status):
+		return 0, false
+	case cc.NoStore && !cc.MustUnderstand, cc.Private:
 		return 0, false
 	case reqHasAuth && !cc.Public && !cc.HasSMaxAge && !cc.MustRevalidate:
 		return 0, false
@@ -197,6 +199,16 @@ func storableStatus(status int) bool {
 func heuristicallyCacheable(status int) bool {
 	switch status {
 	case 200, 203, 204, 300, 301, 308, 404, 405, 410:
+		return true
+	}
+	return false
+}
+
+// understoodStatus reports whether this cache implements the caching rules of status, so
+// that must-understand lets it store a response with it despite no-store (RFC 9111 5.2.2.3).
+func understoodStatus(status int) bool {
+	switch status {
+	case 200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410:
 		return true
 	}
 	return false

@@ -249,3 +249,31 @@ func TestRFC9111Section4_2_2HeuristicFreshness(t *testing.T) {
 		})
 	}
 }
+
+// TestRFC9111Section5_2_2_3MustUnderstand is RFC 9111 5.2.2.3: with must-understand, a cache
+// that implements the status's caching rules ignores no-store; one that does not must not
+// store the response, whatever else it says.
+func TestRFC9111Section5_2_2_3MustUnderstand(t *testing.T) {
+	p := &Policy{MaxTTL: 365 * 24 * time.Hour}
+	tests := []struct {
+		name   string
+		status int
+		cc     string
+		want   time.Duration
+	}{
+		{"understood status: no-store gives way", 200, "max-age=60, no-store, must-understand", time.Minute},
+		{"understood redirect", 301, "must-understand, no-store, max-age=60", time.Minute},
+		{"unknown status: not stored", 599, "max-age=60, no-store, must-understand", 0},
+		{"unknown status, even without no-store", 299, "max-age=60, must-understand", 0},
+		{"no-store alone still wins", 200, "max-age=60, no-store", 0},
+		{"private still wins", 200, "max-age=60, private, must-understand", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs("Cache-Control: "+tc.cc), false, now, p)
+			if store != (tc.want > 0) || ttl != tc.want {
+				t.Fatalf("Freshness = %v, %v; want %v", ttl, store, tc.want)
+			}
+		})
+	}
+}
