@@ -19,7 +19,8 @@ import (
 //     stored only if it says public, s-maxage or must-revalidate (RFC 9111 3.5);
 //   - a response with Set-Cookie is stored only if it says public or
 //     s-maxage (NewObject then leaves Set-Cookie out of the stored headers);
-//   - no-cache means TTL 0, which is not stored (revalidation comes later);
+//   - no-cache means TTL 0: a 200 with a validator is stored stale, to be
+//     revalidated on each use; anything else is not stored;
 //   - explicit freshness is s-maxage, else max-age, else Expires minus Date
 //     (minus now when Date is missing or invalid); an invalid Expires means
 //     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
@@ -36,7 +37,9 @@ import (
 // Expires), else of Cache-Control; see Directives. Of several Expires lines
 // the first counts.
 //
-// A zero TTL is never stored; when store is false, ttl is 0. A malformed
+// When store is false, ttl is 0. A zero TTL is stored only for a no-cache
+// response with a validator (ETag or Last-Modified): it is stale at once, so
+// every use revalidates it, and a 304 costs no body. A malformed
 // Cache-Control directive is ignored, the others still apply, but a no-store,
 // no-cache or private among its words still counts; a max-age or s-maxage
 // that is not a number of seconds makes the response stale (RFC 9111 4.2.1).
@@ -52,7 +55,7 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 	var (
 		expires, date, lastModified     string
 		hasExpires, hasDate, hasLastMod bool
-		setCookie                       bool
+		setCookie, hasETag              bool
 	)
 	cc, targeted := Directives(respHeaders)
 	for _, h := range respHeaders {
@@ -71,6 +74,8 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 			}
 		case strings.EqualFold(h.Name, "Set-Cookie"):
 			setCookie = true
+		case strings.EqualFold(h.Name, "ETag"):
+			hasETag = true
 		case strings.EqualFold(h.Name, "Vary"):
 			if varyStar(h.Value) {
 				return 0, false
@@ -87,7 +92,9 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 	case setCookie && !cc.Public && !cc.HasSMaxAge:
 		return 0, false
 	case cc.NoCache:
-		return 0, false
+		// Stored stale from the start, to be revalidated on every use (RFC 9111 5.2.2.4):
+		// worth it only with a validator, and only a 200 is revalidated.
+		return 0, status == 200 && (hasETag || hasLastMod)
 	}
 
 	switch {

@@ -236,7 +236,7 @@ func TestRFC9111Section4_2_2HeuristicFreshness(t *testing.T) {
 		{"Last-Modified in the future", on, 200, []string{lm(-time.Hour), date}, 0},
 		{"Last-Modified not a date", on, 200, []string{"Last-Modified: yesterday", date}, 0},
 		{"explicit freshness wins", on, 200, []string{lm(24 * time.Hour), date, "Cache-Control: max-age=5"}, 5 * time.Second},
-		{"no-cache forbids it", on, 200, []string{lm(24 * time.Hour), date, "Cache-Control: no-cache"}, 0},
+		{"no-cache forbids it", on, 404, []string{lm(24 * time.Hour), date, "Cache-Control: no-cache"}, 0},
 		{"off by default", &Policy{MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, 0},
 		{"a default TTL wins", &Policy{Heuristic: true, DefaultTTL: time.Minute, MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, time.Minute},
 	}
@@ -273,6 +273,34 @@ func TestRFC9111Section5_2_2_3MustUnderstand(t *testing.T) {
 			ttl, store := Freshness("GET", tc.status, hdrs("Cache-Control: "+tc.cc), false, now, p)
 			if store != (tc.want > 0) || ttl != tc.want {
 				t.Fatalf("Freshness = %v, %v; want %v", ttl, store, tc.want)
+			}
+		})
+	}
+}
+
+// TestRFC9111Section5_2_2_4NoCacheStoredStale is RFC 9111 5.2.2.4: a no-cache response may be
+// stored but never used without revalidation, so it is stored stale (TTL 0) when it can be
+// revalidated: a 200 with an ETag or Last-Modified.
+func TestRFC9111Section5_2_2_4NoCacheStoredStale(t *testing.T) {
+	p := &Policy{MinTTL: time.Hour, MaxTTL: 365 * 24 * time.Hour}
+	tests := []struct {
+		name   string
+		status int
+		hdrs   []string
+		store  bool
+	}{
+		{"with an ETag", 200, []string{"Cache-Control: no-cache", `ETag: "a"`}, true},
+		{"with Last-Modified", 200, []string{"Cache-Control: no-cache, max-age=60", "Last-Modified: " + httpDate(now.Add(-time.Hour))}, true},
+		{"without a validator", 200, []string{"Cache-Control: no-cache"}, false},
+		{"another status", 404, []string{"Cache-Control: no-cache", `ETag: "a"`}, false},
+		{"no-store still wins", 200, []string{"Cache-Control: no-cache, no-store", `ETag: "a"`}, false},
+		{"private still wins", 200, []string{"Cache-Control: no-cache, private", `ETag: "a"`}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs(tc.hdrs...), false, now, p)
+			if store != tc.store || ttl != 0 {
+				t.Fatalf("Freshness = %v, %v; want 0, %v (MinTTL never applies)", ttl, store, tc.store)
 			}
 		})
 	}

@@ -3,7 +3,9 @@ package edge
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -117,6 +119,53 @@ func TestRFC9111Section4_2_2QuickStartHeuristics(t *testing.T) {
 			n.get(t, "/a").expect(t, http.StatusOK, "Miss from verge")
 			n.clock.advance(tc.advance)
 			n.get(t, "/a").expect(t, http.StatusOK, tc.want)
+		})
+	}
+}
+
+// TestRFC9111Section5_2_2_4NoCacheRevalidates is RFC 9111 5.2.2.4 end to end: a no-cache
+// response with an ETag is kept, and each later request revalidates it with If-None-Match; a
+// 304 answers the viewer from the cache (RefreshHit), a 200 replaces it.
+func TestRFC9111Section5_2_2_4NoCacheRevalidates(t *testing.T) {
+	tests := []struct {
+		name    string
+		changed bool // the origin has a new version for the second request
+		xcache  string
+		body    string
+	}{
+		{"unchanged: 304, served from the cache", false, "RefreshHit from verge", "v1"},
+		{"changed: the new version", true, "Miss from verge", "v2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var version atomic.Int64
+			version.Store(1)
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				tag := `"v` + strconv.FormatInt(version.Load(), 10) + `"`
+				w.Header().Set("Cache-Control", "no-cache")
+				w.Header().Set("ETag", tag)
+				if r.Header.Get("If-None-Match") == tag {
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+				io.WriteString(w, "v"+strconv.FormatInt(version.Load(), 10))
+			})
+			n := startQuickStart(t, o.URL)
+			n.get(t, "/a").expect(t, http.StatusOK, "Miss from verge")
+			if tc.changed {
+				version.Store(2)
+			}
+			r := n.get(t, "/a")
+			r.expect(t, http.StatusOK, tc.xcache)
+			if r.body != tc.body {
+				t.Fatalf("body %q, want %q", r.body, tc.body)
+			}
+			if inm := o.lastRequest().Header.Get("If-None-Match"); inm != `"v1"` {
+				t.Fatalf("second origin request: If-None-Match %q, want \"v1\"", inm)
+			}
+			if got := o.hits.Load(); got != 2 {
+				t.Fatalf("origin saw %d requests, want 2", got)
+			}
 		})
 	}
 }
