@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 // TestRFC9111Section3StoresBodylessResponses is RFC 9111 section 3: a response without a body
@@ -46,17 +49,24 @@ func TestRFC9110Section6_6_1DateIsTheOrigins(t *testing.T) {
 		originDate  = "Mon, 23 Nov 2026 11:59:00 GMT" // a minute before the test clock
 		arrivalDate = "Mon, 23 Nov 2026 12:00:00 GMT" // the test clock
 	)
+	dropDate := hooks.GoFunc(func(_ context.Context, ev *hooks.Event) (hooks.Result, error) {
+		resp := ev.Response.Clone()
+		resp.Headers.Del("Date")
+		return hooks.Result{Response: resp}, nil
+	})
 	tests := []struct {
 		name     string
 		date     string // the origin's Date; "" sends none
+		fn       hooks.Function
 		headers  []string
 		status   int
 		wantDate string // of the second answer; "" : any one Date
 	}{
-		{"a hit keeps the origin's Date", originDate, nil, http.StatusOK, originDate},
-		{"no Date from the origin: the arrival time is stored", "", nil, http.StatusOK, arrivalDate},
-		{"a 304 from the cache has one Date", originDate, []string{"If-None-Match", `"x"`}, http.StatusNotModified, ""},
-		{"a range from the cache has one Date", originDate, []string{"Range", "bytes=0-1"}, http.StatusPartialContent, ""},
+		{"a hit keeps the origin's Date", originDate, nil, nil, http.StatusOK, originDate},
+		{"no Date from the origin: the arrival time is stored", "", nil, nil, http.StatusOK, arrivalDate},
+		{"an origin-response function removed it: the arrival time", originDate, dropDate, nil, http.StatusOK, arrivalDate},
+		{"a 304 from the cache has one Date", originDate, nil, []string{"If-None-Match", `"x"`}, http.StatusNotModified, ""},
+		{"a range from the cache has one Date", originDate, nil, []string{"Range", "bytes=0-1"}, http.StatusPartialContent, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +80,13 @@ func TestRFC9110Section6_6_1DateIsTheOrigins(t *testing.T) {
 				}
 				io.WriteString(w, "hello")
 			})
-			n := startQuickStart(t, o.URL)
+			var n *node
+			if tc.fn == nil {
+				n = startQuickStart(t, o.URL)
+			} else {
+				n = startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\", functions: {origin-response: f}}]\n",
+					o.URL, map[string]hooks.Function{"f": tc.fn})
+			}
 			first := n.get(t, "/a")
 			first.expect(t, http.StatusOK, "Miss from verge")
 			second := n.get(t, "/a", tc.headers...)
