@@ -19,6 +19,7 @@ type CacheControl struct {
 	ProxyRevalidate bool
 	Immutable       bool
 	NoTransform     bool
+	MustUnderstand  bool // RFC 9111 5.2.2.3: no-store gives way if the status is understood
 
 	HasMaxAge, HasSMaxAge                               bool
 	HasStaleWhileRevalidate, HasStaleIfError            bool
@@ -176,6 +177,8 @@ func (cc *CacheControl) apply(name, value string, hasValue bool) {
 		flag(&cc.Public)
 	case strings.EqualFold(name, "must-revalidate"):
 		flag(&cc.MustRevalidate)
+	case strings.EqualFold(name, "must-understand"):
+		flag(&cc.MustUnderstand)
 	case strings.EqualFold(name, "proxy-revalidate"):
 		flag(&cc.ProxyRevalidate)
 	case strings.EqualFold(name, "immutable"):
@@ -220,6 +223,7 @@ func (cc CacheControl) String() string {
 	add(cc.ProxyRevalidate, "proxy-revalidate")
 	add(cc.Immutable, "immutable")
 	add(cc.NoTransform, "no-transform")
+	add(cc.MustUnderstand, "must-understand")
 	addSeconds(cc.HasMaxAge, "max-age", cc.MaxAge)
 	addSeconds(cc.HasSMaxAge, "s-maxage", cc.SMaxAge)
 	addSeconds(cc.HasStaleWhileRevalidate, "stale-while-revalidate", cc.StaleWhileRevalidate)

@@ -19,20 +19,27 @@ import (
 //     stored only if it says public, s-maxage or must-revalidate (RFC 9111 3.5);
 //   - a response with Set-Cookie is stored only if it says public or
 //     s-maxage (NewObject then leaves Set-Cookie out of the stored headers);
-//   - no-cache means TTL 0, which is not stored (revalidation comes later);
+//   - no-cache means TTL 0: a 200 with a validator is stored stale, to be
+//     revalidated on each use; anything else is not stored;
 //   - explicit freshness is s-maxage, else max-age, else Expires minus Date
 //     (minus now when Date is missing or invalid); an invalid Expires means
 //     already expired (RFC 9111 5.3). It is clamped to [p.MinTTL, p.MaxTTL];
 //   - without explicit freshness, p.DefaultTTL applies, but only to the
-//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410);
-//     other statuses need explicit freshness.
+//     heuristically cacheable statuses (200 203 204 300 301 308 404 405 410;
+//     RFC 9110 15.1 less those a request provokes, which storableStatus
+//     refuses); other statuses need explicit freshness. When
+//     DefaultTTL is 0 and p.Heuristic is set, those statuses and responses
+//     marked public get a tenth of their age since Last-Modified instead, at
+//     most MaxHeuristic (RFC 9111 4.2.2).
 //
 // The directives are those of CDN-Cache-Control when the response has one
 // (RFC 9213: a field targeted at CDNs, which then replaces Cache-Control and
 // Expires), else of Cache-Control; see Directives. Of several Expires lines
 // the first counts.
 //
-// A zero TTL is never stored; when store is false, ttl is 0. A malformed
+// When store is false, ttl is 0. A zero TTL is stored only for a no-cache
+// response with a validator (ETag or Last-Modified): it is stale at once, so
+// every use revalidates it, and a 304 costs no body. A malformed
 // Cache-Control directive is ignored, the others still apply, but a no-store,
 // no-cache or private among its words still counts; a max-age or s-maxage
 // that is not a number of seconds makes the response stale (RFC 9111 4.2.1).
@@ -46,9 +53,9 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		return 0, false
 	}
 	var (
-		expires, date       string
-		hasExpires, hasDate bool
-		setCookie           bool
+		expires, date, lastModified     string
+		hasExpires, hasDate, hasLastMod bool
+		setCookie, hasETag              bool
 	)
 	cc, targeted := Directives(respHeaders)
 	for _, h := range respHeaders {
@@ -61,8 +68,14 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 			if !hasDate {
 				date, hasDate = h.Value, true
 			}
+		case strings.EqualFold(h.Name, "Last-Modified"):
+			if !hasLastMod {
+				lastModified, hasLastMod = h.Value, true
+			}
 		case strings.EqualFold(h.Name, "Set-Cookie"):
 			setCookie = true
+		case strings.EqualFold(h.Name, "ETag"):
+			hasETag = true
 		case strings.EqualFold(h.Name, "Vary"):
 			if varyStar(h.Value) {
 				return 0, false
@@ -70,14 +83,18 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		}
 	}
 	switch {
-	case cc.NoStore, cc.Private:
+	case cc.MustUnderstand && !understoodStatus(status):
+		return 0, false
+	case cc.NoStore && !cc.MustUnderstand, cc.Private:
 		return 0, false
 	case reqHasAuth && !cc.Public && !cc.HasSMaxAge && !cc.MustRevalidate:
 		return 0, false
 	case setCookie && !cc.Public && !cc.HasSMaxAge:
 		return 0, false
 	case cc.NoCache:
-		return 0, false
+		// Stored stale from the start, to be revalidated on every use (RFC 9111 5.2.2.4):
+		// worth it only with a validator, and only a 200 is revalidated.
+		return 0, status == 200 && (hasETag || hasLastMod)
 	}
 
 	switch {
@@ -87,8 +104,10 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 		ttl = p.clamp(cc.MaxAge)
 	case hasExpires && !targeted: // a targeted field replaces Expires too (RFC 9213 2.1)
 		ttl = p.clamp(expiresLifetime(expires, date, now))
-	case heuristicallyCacheable(status):
+	case heuristicallyCacheable(status) && (p.DefaultTTL > 0 || !p.Heuristic):
 		ttl = p.clamp(p.DefaultTTL)
+	case p.Heuristic && p.DefaultTTL == 0 && hasLastMod && (heuristicallyCacheable(status) || cc.Public):
+		ttl = p.clamp(heuristicLifetime(lastModified, date, now))
 	default:
 		return 0, false
 	}
@@ -101,15 +120,25 @@ func Freshness(method string, status int, respHeaders []Header, reqHasAuth bool,
 // Directives returns the cache directives a shared CDN cache obeys in a
 // response's headers: those of CDN-Cache-Control when it has that field
 // (RFC 9213), with targeted set, else those of Cache-Control. Every line of
-// the field counts. It does not allocate.
+// the field counts. A CDN-Cache-Control that is not a valid Structured Field
+// Dictionary, in any of its lines, is ignored (RFC 9213 2.1; see
+// validTargeted). It does not allocate.
 func Directives(headers []Header) (cc CacheControl, targeted bool) {
 	for _, h := range headers {
 		if strings.EqualFold(h.Name, "CDN-Cache-Control") {
-			cc.Parse(h.Value)
+			if !validTargeted(h.Value) {
+				targeted = false
+				break
+			}
 			targeted = true
 		}
 	}
 	if targeted {
+		for _, h := range headers {
+			if strings.EqualFold(h.Name, "CDN-Cache-Control") {
+				cc.Parse(h.Value)
+			}
+		}
 		return cc, true
 	}
 	for _, h := range headers {
@@ -118,6 +147,28 @@ func Directives(headers []Header) (cc CacheControl, targeted bool) {
 		}
 	}
 	return cc, false
+}
+
+// MaxHeuristic caps a heuristic freshness lifetime: however old the object, the cache asks
+// the origin again within a day.
+const MaxHeuristic = 24 * time.Hour
+
+// heuristicLifetime is a tenth of the time between Last-Modified and Date (now when Date is
+// missing or invalid), at most MaxHeuristic (RFC 9111 4.2.2); 0 when Last-Modified is not a
+// valid HTTP-date in the past.
+func heuristicLifetime(lastModified, date string, now time.Time) time.Duration {
+	lm, ok := parseHTTPDate(lastModified, now)
+	if !ok {
+		return 0
+	}
+	at := now
+	if d, ok := parseHTTPDate(date, now); ok {
+		at = d
+	}
+	if !lm.Before(at) {
+		return 0
+	}
+	return min(at.Sub(lm)/10, MaxHeuristic).Truncate(time.Second)
 }
 
 // clamp bounds an explicit freshness lifetime to [MinTTL, MaxTTL].
@@ -155,6 +206,16 @@ func storableStatus(status int) bool {
 func heuristicallyCacheable(status int) bool {
 	switch status {
 	case 200, 203, 204, 300, 301, 308, 404, 405, 410:
+		return true
+	}
+	return false
+}
+
+// understoodStatus reports whether this cache implements the caching rules of status, so
+// that must-understand lets it store a response with it despite no-store (RFC 9111 5.2.2.3).
+func understoodStatus(status int) bool {
+	switch status {
+	case 200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410:
 		return true
 	}
 	return false

@@ -209,3 +209,99 @@ func TestFreshnessHeuristicStatuses(t *testing.T) {
 		}
 	}
 }
+
+// TestRFC9111Section4_2_2HeuristicFreshness is RFC 9111 4.2.2: with Policy.Heuristic and no
+// default TTL, a response without explicit freshness is fresh for a tenth of the time since
+// its Last-Modified, at most MaxHeuristic, when its status is heuristically cacheable or it
+// says public; never otherwise.
+func TestRFC9111Section4_2_2HeuristicFreshness(t *testing.T) {
+	on := &Policy{Heuristic: true, MaxTTL: 365 * 24 * time.Hour}
+	lm := func(ago time.Duration) string { return "Last-Modified: " + httpDate(now.Add(-ago)) }
+	date := "Date: " + httpDate(now)
+	tests := []struct {
+		name   string
+		p      *Policy
+		status int
+		hdrs   []string
+		want   time.Duration // 0: not stored
+	}{
+		{"a tenth of a day", on, 200, []string{lm(24 * time.Hour), date}, 144 * time.Minute},
+		{"a tenth, without Date", on, 404, []string{lm(100 * time.Second)}, 10 * time.Second},
+		{"capped at a day", on, 200, []string{lm(365 * 24 * time.Hour), date}, MaxHeuristic},
+		{"410 is heuristically cacheable", on, 410, []string{lm(time.Hour), date}, 6 * time.Minute},
+		{"a status the request provokes is never stored", on, 414, []string{lm(time.Hour), date, "Cache-Control: public"}, 0},
+		{"another status needs public", on, 599, []string{lm(time.Hour), date}, 0},
+		{"public allows any status", on, 599, []string{lm(time.Hour), date, "Cache-Control: public"}, 6 * time.Minute},
+		{"no Last-Modified", on, 200, []string{date}, 0},
+		{"Last-Modified in the future", on, 200, []string{lm(-time.Hour), date}, 0},
+		{"Last-Modified not a date", on, 200, []string{"Last-Modified: yesterday", date}, 0},
+		{"explicit freshness wins", on, 200, []string{lm(24 * time.Hour), date, "Cache-Control: max-age=5"}, 5 * time.Second},
+		{"no-cache forbids it", on, 404, []string{lm(24 * time.Hour), date, "Cache-Control: no-cache"}, 0},
+		{"off by default", &Policy{MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, 0},
+		{"a default TTL wins", &Policy{Heuristic: true, DefaultTTL: time.Minute, MaxTTL: time.Hour}, 200, []string{lm(24 * time.Hour), date}, time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs(tc.hdrs...), false, now, tc.p)
+			if store != (tc.want > 0) || ttl != tc.want {
+				t.Fatalf("Freshness = %v, %v; want %v", ttl, store, tc.want)
+			}
+		})
+	}
+}
+
+// TestRFC9111Section5_2_2_3MustUnderstand is RFC 9111 5.2.2.3: with must-understand, a cache
+// that implements the status's caching rules ignores no-store; one that does not must not
+// store the response, whatever else it says.
+func TestRFC9111Section5_2_2_3MustUnderstand(t *testing.T) {
+	p := &Policy{MaxTTL: 365 * 24 * time.Hour}
+	tests := []struct {
+		name   string
+		status int
+		cc     string
+		want   time.Duration
+	}{
+		{"understood status: no-store gives way", 200, "max-age=60, no-store, must-understand", time.Minute},
+		{"understood redirect", 301, "must-understand, no-store, max-age=60", time.Minute},
+		{"unknown status: not stored", 599, "max-age=60, no-store, must-understand", 0},
+		{"unknown status, even without no-store", 299, "max-age=60, must-understand", 0},
+		{"no-store alone still wins", 200, "max-age=60, no-store", 0},
+		{"private still wins", 200, "max-age=60, private, must-understand", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs("Cache-Control: "+tc.cc), false, now, p)
+			if store != (tc.want > 0) || ttl != tc.want {
+				t.Fatalf("Freshness = %v, %v; want %v", ttl, store, tc.want)
+			}
+		})
+	}
+}
+
+// TestRFC9111Section5_2_2_4NoCacheStoredStale is RFC 9111 5.2.2.4: a no-cache response may be
+// stored but never used without revalidation, so it is stored stale (TTL 0) when it can be
+// revalidated: a 200 with an ETag or Last-Modified.
+func TestRFC9111Section5_2_2_4NoCacheStoredStale(t *testing.T) {
+	p := &Policy{MinTTL: time.Hour, MaxTTL: 365 * 24 * time.Hour}
+	tests := []struct {
+		name   string
+		status int
+		hdrs   []string
+		store  bool
+	}{
+		{"with an ETag", 200, []string{"Cache-Control: no-cache", `ETag: "a"`}, true},
+		{"with Last-Modified", 200, []string{"Cache-Control: no-cache, max-age=60", "Last-Modified: " + httpDate(now.Add(-time.Hour))}, true},
+		{"without a validator", 200, []string{"Cache-Control: no-cache"}, false},
+		{"another status", 404, []string{"Cache-Control: no-cache", `ETag: "a"`}, false},
+		{"no-store still wins", 200, []string{"Cache-Control: no-cache, no-store", `ETag: "a"`}, false},
+		{"private still wins", 200, []string{"Cache-Control: no-cache, private", `ETag: "a"`}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ttl, store := Freshness("GET", tc.status, hdrs(tc.hdrs...), false, now, p)
+			if store != tc.store || ttl != 0 {
+				t.Fatalf("Freshness = %v, %v; want 0, %v (MinTTL never applies)", ttl, store, tc.store)
+			}
+		})
+	}
+}

@@ -8,7 +8,8 @@ import (
 // parseHTTPDate parses an HTTP-date (RFC 9110 5.6.7) strictly, in any of the three formats a
 // recipient must accept, and nothing else: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
 // the obsolete RFC 850 form ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6
-// 08:49:37 1994"). Whitespace around the value is ignored; an unknown day name, an impossible
+// 08:49:37 1994"). Whitespace around the value is ignored, and so is the case of the day and
+// month names and of "GMT" (a lenience every browser has); an unknown day name, an impossible
 // date or any other deviation fails, so that an Expires such as "0" or "tomorrow" means
 // already expired (RFC 9111 5.3). An RFC 850 two-digit year is the latest year with those
 // digits not more than 50 years after now (RFC 9110 5.6.7). The result is in UTC.
@@ -22,7 +23,7 @@ func parseHTTPDate(s string, now time.Time) (time.Time, bool) {
 	switch {
 	case len(s) == 29 && s[3] == ',': // IMF-fixdate
 		wday = s[:3]
-		ok = s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ' && s[25:] == " GMT"
+		ok = s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ' && strings.EqualFold(s[25:], " GMT")
 		day, ok = digits(s[5:7], ok)
 		mon, ok = month(s[8:11], ok)
 		year, ok = digits(s[12:16], ok)
@@ -45,7 +46,7 @@ func parseHTTPDate(s string, now time.Time) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		wday = s[:comma]
-		ok = rest[0] == ' ' && rest[3] == '-' && rest[7] == '-' && rest[10] == ' ' && rest[19:] == " GMT"
+		ok = rest[0] == ' ' && rest[3] == '-' && rest[7] == '-' && rest[10] == ' ' && strings.EqualFold(rest[19:], " GMT")
 		day, ok = digits(rest[1:3], ok)
 		mon, ok = month(rest[4:7], ok)
 		year, ok = digits(rest[8:10], ok)
@@ -74,7 +75,7 @@ func parseHTTPDate(s string, now time.Time) (time.Time, bool) {
 // is the date's own day is not checked (no more than other caches do).
 func dayName(s string, full bool) bool {
 	for d := time.Sunday; d <= time.Saturday; d++ {
-		if name := d.String(); full && s == name || !full && s == name[:3] {
+		if name := d.String(); full && strings.EqualFold(s, name) || !full && strings.EqualFold(s, name[:3]) {
 			return true
 		}
 	}
@@ -98,11 +99,13 @@ func digits(s string, ok bool) (int, bool) {
 
 var monthNames = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-// month parses a three-letter month name (case-sensitive, as RFC 9110 writes them), when ok.
+// month parses a three-letter month name, when ok. Any case: RFC 9110 writes them one way,
+// but a lower-case "nov" in an Expires means November to every other cache and browser, and
+// failing it would mean "already expired".
 func month(s string, ok bool) (int, bool) {
 	if ok {
 		for i, m := range monthNames {
-			if s == m {
+			if strings.EqualFold(s, m) {
 				return i + 1, true
 			}
 		}

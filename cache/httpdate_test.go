@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// TestParseHTTPDate is RFC 9110 5.6.7: the three formats, and nothing else.
+// TestParseHTTPDate is RFC 9110 5.6.7: the three formats, and nothing else; names in any case.
 func TestParseHTTPDate(t *testing.T) {
 	want := time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC)
 	tests := []struct {
@@ -18,7 +18,11 @@ func TestParseHTTPDate(t *testing.T) {
 		{"Sun Nov  6 08:49:37 1994", true},
 		{"Sun, 6 Nov 1994 08:49:37 GMT", false},
 		{"Sun, 06 Nov 1994 08:49:37 UTC", false},
-		{"Sun, 06 nov 1994 08:49:37 GMT", false},
+		{"Sun, 06 nov 1994 08:49:37 GMT", true},
+		{"SUN, 06 NOV 1994 08:49:37 gmt", true},
+		{"sunday, 06-nov-94 08:49:37 Gmt", true},
+		{"sun nov  6 08:49:37 1994", true},
+		{"Sun, 06 Nvo 1994 08:49:37 GMT", false},
 		{"Sun, 06 Nov 1994 8:49:37 GMT", false},
 		{"Sun, 06 Nov 1994 08:49:37 +0000", false},
 		{"Sun, 06 Nov 1994 08:49:37 GMT+1", false},

@@ -58,6 +58,10 @@ type Policy struct {
 	// DefaultTTL is the freshness lifetime of a response without explicit
 	// freshness, for heuristically cacheable statuses. Default 0 (not stored).
 	DefaultTTL time.Duration
+	// Heuristic, when DefaultTTL is 0, gives a response without explicit freshness but with a
+	// Last-Modified a tenth of its age as freshness, at most MaxHeuristic (RFC 9111 4.2.2).
+	// Default false: such a response is not stored.
+	Heuristic bool
 	// MaxTTL caps every freshness lifetime. Default 0: nothing is stored.
 	MaxTTL time.Duration
 	// StaleIfError is how long past its freshness a stored object may answer when the

@@ -172,6 +172,11 @@ type CachePolicyConfig struct {
 	MinTTL Duration `yaml:"min_ttl"`
 	// DefaultTTL applies when the origin sends no Cache-Control max-age/s-maxage or Expires. Default 0.
 	DefaultTTL Duration `yaml:"default_ttl"`
+	// HeuristicFreshness, when default_ttl is 0, lets a response without explicit freshness
+	// but with Last-Modified stay fresh for a tenth of the time since it was last modified, at
+	// most a day (RFC 9111 4.2.2), as general-purpose HTTP caches do. Default false; the
+	// `verge serve --origin` quick start sets it.
+	HeuristicFreshness bool `yaml:"heuristic_freshness"`
 	// MaxTTL caps what the origin asks for. Default one year.
 	MaxTTL *Duration `yaml:"max_ttl"`
 	// StaleIfError is how long past its freshness an object may answer when the origin fails

@@ -204,7 +204,7 @@ func QuickStart(originURL, listen, admin, data string) (*Config, error) {
 		Listen: listen, Admin: admin, Data: data,
 		Origins: []OriginConfig{{ID: "origin", URL: originURL}},
 		Behaviors: []BehaviorConfig{{Path: "*", Origin: "origin",
-			Cache:         CachePolicyConfig{QueryStrings: QueryStringsConfig{Mode: "all"}},
+			Cache:         CachePolicyConfig{QueryStrings: QueryStringsConfig{Mode: "all"}, HeuristicFreshness: true},
 			OriginRequest: OriginRequestConfig{Headers: NameList{All: true}, Cookies: NameList{All: true}}}},
 		file: "--origin",
 	}

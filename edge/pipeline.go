@@ -179,7 +179,7 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 
 func policyOf(c CachePolicyConfig) cache.Policy {
 	p := cache.Policy{
-		MinTTL: c.MinTTL.Std(), DefaultTTL: c.DefaultTTL.Std(), MaxTTL: c.MaxTTL.Std(),
+		MinTTL: c.MinTTL.Std(), DefaultTTL: c.DefaultTTL.Std(), MaxTTL: c.MaxTTL.Std(), Heuristic: c.HeuristicFreshness,
 		StaleIfError: c.StaleIfError.Std(), Headers: c.Headers, Cookies: c.Cookies,
 	}
 	p.QueryStrings, p.QueryNames = queryModeOf(c.QueryStrings)

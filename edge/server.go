@@ -96,6 +96,7 @@ type Server struct {
 	idPrefix  string
 	idCounter atomic.Uint64
 	served    chan error
+	undated   *fasthttp.ResponseHeader // see date.go
 }
 
 // New builds a node from cfg. It opens no socket until Start.
@@ -115,6 +116,9 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{deps: deps, log: deps.Logger, now: deps.Now, realClock: realClock, served: make(chan error, 2)}
 	var err error
+	if s.undated, err = undatedHeader(); err != nil {
+		return nil, err
+	}
 	s.store, err = cache.NewMemory(cache.MemoryConfig{
 		MaxBytes: int64(cfg.Cache.MaxSize), MaxObjectBytes: int64(cfg.Cache.MaxObjectSize), Now: deps.Now,
 		KeepStale: cfg.Cache.KeepStale.Std(),
