@@ -31,8 +31,8 @@ type Object struct {
 	Public bool
 	// StaleWhileRevalidate and StaleIfError are how long past its freshness the response
 	// allows itself to be served stale (RFC 5861): while it is revalidated in the background,
-	// and when the origin fails. NoStale is set when must-revalidate, proxy-revalidate or
-	// no-cache forbid serving it stale at all (RFC 9111 4.2.4).
+	// and when the origin fails. NoStale is set when must-revalidate, proxy-revalidate,
+	// s-maxage or no-cache forbid serving it stale at all (RFC 9111 4.2.4, 5.2.2.10).
 	StaleWhileRevalidate, StaleIfError time.Duration
 	NoStale                            bool
 	// Wire is the server's own encoding of Status and Headers, made once before the object
@@ -169,7 +169,8 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 	slices.Sort(o.Vary)
 	cc, _ := Directives(resp.Headers)
 	o.Public = cc.Public || cc.HasSMaxAge
-	o.NoStale = cc.MustRevalidate || cc.ProxyRevalidate || cc.NoCache
+	// s-maxage also forbids a shared cache to serve stale (RFC 9111 5.2.2.10).
+	o.NoStale = cc.MustRevalidate || cc.ProxyRevalidate || cc.NoCache || cc.HasSMaxAge
 	if cc.HasStaleWhileRevalidate {
 		o.StaleWhileRevalidate = cc.StaleWhileRevalidate
 	}

@@ -78,7 +78,9 @@ func (s *Server) miss(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *re
 func sharedFailure(err error) bool {
 	var oe *origin.Error
 	if errors.As(err, &oe) {
-		return oe.Kind != origin.Loop
+		// A loop is the request's own; so is "too large for a range": a follower without a
+		// Range may stream the same object.
+		return oe.Kind != origin.Loop && oe.Kind != origin.TooLarge
 	}
 	var se *originStatusError
 	return errors.As(err, &se)

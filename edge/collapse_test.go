@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/origin"
 )
 
 func TestCollapsedMisses(t *testing.T) {
@@ -235,5 +236,26 @@ func TestVariantsCollapseApart(t *testing.T) {
 	wg.Wait()
 	if got := o.hits.Load(); got != 3 {
 		t.Fatalf("origin hits %d, want 3 (one per variant)", got)
+	}
+}
+
+// Followers share only the origin's own failures: a leader's request loop, or the "too large
+// to cut a range from" of a leader that asked for a range, is not the follower's.
+func TestSharedFailure(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&origin.Error{Kind: origin.Unreachable}, true},
+		{&origin.Error{Kind: origin.Timeout}, true},
+		{&originStatusError{status: 503}, true},
+		{&origin.Error{Kind: origin.Loop}, false},
+		{&origin.Error{Kind: origin.TooLarge}, false},
+		{errors.New("a function failed"), false},
+	}
+	for _, tt := range tests {
+		if got := sharedFailure(tt.err); got != tt.want {
+			t.Errorf("sharedFailure(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

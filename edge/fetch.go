@@ -39,7 +39,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		out = outPass
 	}
 	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http"}
-	if ctx.IsTLS() {
+	if st.tls {
 		viewer.Proto = "https"
 	}
 	fetcher, originEv := b.origin, b.event

@@ -33,7 +33,14 @@ type forwarding struct {
 // URL or method, and so echo into links, redirects and routing. The edge forwards them only
 // when they are in the key, even when origin_request says "all". (X-Forwarded-Proto is the
 // edge's own, set from the viewer's scheme, which is in every key: see Server.serve.)
-var reflectedHeaders = []string{"X-Forwarded-Host", "X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override"}
+// A name is compared with '_' read as '-': CGI-style servers (PHP, WSGI, nginx with underscores
+// allowed) read X_Forwarded_Host as X-Forwarded-Host.
+var reflectedHeaders = []string{
+	"X-Forwarded-Host", "X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override",
+	"Forwarded", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Scheme", "X-Forwarded-Server",
+	"X-Forwarded-Ssl", "X-Host", "X-Original-Host", "X-Original-Method", "X-HTTP-Method", "X-Method-Override",
+	"X-Url-Scheme", "Front-End-Https",
+}
 
 // bodyHeaders describe a request body, which a cacheable request does not forward: a GET's
 // body is not in the key.
@@ -154,12 +161,30 @@ func (f *forwarding) forwards(name []byte, bypass bool) bool {
 		return false
 	case equalFoldList(name, f.key.Headers):
 		return true
-	case equalFoldList(name, reflectedHeaders):
+	case reflected(name):
 		return false
 	case f.allHeaders:
 		return true
 	}
 	return bypass && equalFoldList(name, f.extra.Headers)
+}
+
+// reflected reports whether name is one of reflectedHeaders, '_' read as '-'.
+func reflected(name []byte) bool {
+	if bytes.IndexByte(name, '_') < 0 {
+		return equalFoldList(name, reflectedHeaders)
+	}
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return false // longer than any of them
+	}
+	n := copy(buf[:], name)
+	for i := range n {
+		if buf[i] == '_' {
+			buf[i] = '-'
+		}
+	}
+	return equalFoldList(buf[:n], reflectedHeaders)
 }
 
 func equalFoldAny(name []byte, list ...string) bool { return equalFoldList(name, list) }

@@ -214,3 +214,30 @@ func FuzzRestrict(f *testing.F) {
 		}
 	})
 }
+
+// Headers an origin may reflect into links and redirects never reach it unkeyed, whatever
+// origin_request forwards, in any spelling a CGI-style server reads as the same header.
+func TestReflectedHeadersNeverForwardedUnkeyed(t *testing.T) {
+	f := newForwarding(&cache.Policy{Headers: []string{"X-Forwarded-Port"}}, OriginRequestConfig{Headers: NameList{All: true}})
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"X-Forwarded-Host", false},
+		{"x_forwarded_host", false},
+		{"X_Forwarded-Host", false},
+		{"Forwarded", false},
+		{"X-Forwarded-Prefix", false},
+		{"X-Forwarded-Scheme", false},
+		{"X-Host", false},
+		{"X-Original-Host", false},
+		{"X-Forwarded-Port", true}, // in the key: every value has its own object
+		{"Accept-Language", true},
+		{"X-Custom", true},
+	}
+	for _, tt := range tests {
+		if got := f.forwards([]byte(tt.name), false); got != tt.want {
+			t.Errorf("forwards(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -21,7 +21,10 @@ type reqState struct {
 	vkey []byte // secondary (Vary) key scratch
 	num  []byte // scratch for formatting numbers
 	now  time.Time
-	id   string        // request id, made when a function first needs it
+	// tls: the viewer came over HTTPS. Set by handle from the connection; a background
+	// revalidation, whose RequestCtx has no connection, carries the viewer's.
+	tls bool
+	id  string // request id, made when a function first needs it
 	pre  preconditions // the request's Range and conditional headers, views into it
 	// origin is a CloudFront function's viewer-request origin choice; nil: the behavior's.
 	origin *chosenOrigin
@@ -44,6 +47,7 @@ type reqState struct {
 func (st *reqState) reset() {
 	st.view.r = nil
 	st.id = ""
+	st.tls = false
 	st.pre = preconditions{}
 	st.origin = nil
 	st.bypass = false
@@ -64,6 +68,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st := statePool.Get().(*reqState)
 	st.view.r = &ctx.Request
 	st.now = s.requestTime(ctx)
+	st.tls = ctx.IsTLS()
 	p := s.pipe.Load()
 	normalizeHost(&ctx.Request, ctx.IsTLS())
 	b := p.match(ctx.Request.Host(), ctx.Path())

@@ -24,8 +24,10 @@ const maxRanges = 16
 
 // parseRange parses a Range field value (RFC 9110 14.1.2) against a representation of size
 // bytes. It returns the satisfiable ranges in the order asked, and ok false when the field is
-// to be ignored: not the bytes unit, malformed, or too many ranges. Ranges that cannot be
-// satisfied are left out; none left (with ok) means 416.
+// to be ignored: not the bytes unit, malformed, too many ranges, or several ranges that
+// overlap or add up to more than the representation (RFC 9110 14.2 allows ignoring them, and
+// a multipart answer of 16 copies of a large object would cost 16 times its size). Ranges
+// that cannot be satisfied are left out; none left (with ok) means 416.
 func parseRange(v []byte, size int64) (ranges []byteRange, ok bool) {
 	unit, set, found := bytes.Cut(v, []byte("="))
 	if !found || !bytes.EqualFold(bytes.TrimSpace(unit), []byte("bytes")) {
@@ -70,10 +72,27 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ok bool) {
 			ranges = append(ranges, byteRange{first, last})
 		}
 	}
-	if n == 0 {
+	if n == 0 || overlapping(ranges, size) {
 		return nil, false
 	}
 	return ranges, true
+}
+
+// overlapping reports whether several ranges overlap or together exceed size bytes.
+func overlapping(ranges []byteRange, size int64) bool {
+	if len(ranges) < 2 {
+		return false
+	}
+	total := int64(0)
+	for i, r := range ranges {
+		total += r.last - r.first + 1
+		for _, o := range ranges[:i] {
+			if r.first <= o.last && o.first <= r.last {
+				return true
+			}
+		}
+	}
+	return total > size
 }
 
 // parseDigits parses a non-empty run of ASCII digits, saturating far beyond any body size.

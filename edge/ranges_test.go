@@ -106,7 +106,7 @@ func TestRangeOfATooLargeObject(t *testing.T) {
 // FuzzParseRange: whatever parses gives ranges within the body, first <= last, at most
 // maxRanges of them.
 func FuzzParseRange(f *testing.F) {
-	for _, s := range []string{"bytes=0-1", "bytes=-5", "bytes=3-", "bytes=0-1,5-9, -2", "BYTES = 1-2", "bytes=", "bytes=9-1", "bytes=99999999999999999999999-"} {
+	for _, s := range []string{"bytes=0-1", "bytes=-5", "bytes=3-", "bytes=0-1,5-9, -2", "bytes=0-,0-,0-", "BYTES = 1-2", "bytes=", "bytes=9-1", "bytes=99999999999999999999999-"} {
 		f.Add(s, int64(10))
 	}
 	f.Fuzz(func(t *testing.T, v string, size int64) {
@@ -120,12 +120,39 @@ func FuzzParseRange(f *testing.F) {
 		if len(ranges) > maxRanges {
 			t.Fatalf("%d ranges", len(ranges))
 		}
+		total := int64(0)
 		for _, r := range ranges {
 			if r.first < 0 || r.first > r.last || r.last >= size {
 				t.Fatalf("%q on %d bytes: range %+v", v, size, r)
 			}
+			total += r.last - r.first + 1
+		}
+		if len(ranges) > 1 && total > size {
+			t.Fatalf("%q on %d bytes: %d bytes of parts", v, size, total)
 		}
 	})
+}
+
+// RFC 9110 14.2: several ranges that overlap, or add up to more than the object, are ignored
+// (the whole object is the answer), so that one request cannot make the edge build a
+// multipart body of many copies of a large object.
+func TestParseRangeRefusesAmplification(t *testing.T) {
+	tests := []struct {
+		v  string
+		ok bool
+	}{
+		{"bytes=0-,0-,0-,0-", false},
+		{"bytes=0-5,3-8", false},
+		{"bytes=0-4,-6", false}, // the suffix overlaps the first range
+		{"bytes=0-1,5-9", true},
+		{"bytes=0-", true},
+		{"bytes=8-9,0-1", true},
+	}
+	for _, tt := range tests {
+		if _, ok := parseRange([]byte(tt.v), 10); ok != tt.ok {
+			t.Errorf("parseRange(%q) ok = %v, want %v", tt.v, ok, tt.ok)
+		}
+	}
 }
 
 // TestRangeOfAnUncacheableObject: once a key's answers proved uncacheable, a range request

@@ -54,10 +54,16 @@ func (s *Server) revalidateLater(ctx *fasthttp.RequestCtx, p *pipeline, b *behav
 	}
 	bg := new(fasthttp.RequestCtx)
 	bg.Init(&ctx.Request, ctx.RemoteAddr(), nil)
-	bst := &reqState{key: []byte(key), stale: st.stale, now: st.now}
+	// The copy keeps what the key was made of beyond the request itself: the viewer's scheme
+	// and a CloudFront function's choice of origin. Without them the refresh would ask the
+	// behavior's origin as over plain HTTP, and store its answer under this key.
+	bst := &reqState{key: []byte(key), stale: st.stale, now: st.now, tls: st.tls, origin: st.origin}
 	bst.view.r = &bg.Request
 	go func() {
 		defer s.revalidating.Delete(key)
+		// An answer that is not stored is streamed into bg's response, which no viewer reads:
+		// closing the stream gives its origin connection back.
+		defer bg.Response.CloseBodyStream()
 		_, err, _ := s.flight.Do(key, func() (any, error) {
 			_, stored, err := s.fetch(bg, p, b, bst, true)
 			return stored, err

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -73,6 +74,8 @@ func TestServeStale(t *testing.T) {
 			func(o *flakyOrigin) { o.status.Store(503) }, 120 * time.Second, 503, "Miss", "origin error"},
 		{"RFC 9111 4.2.4: proxy-revalidate forbids serving stale", "max-age=60, proxy-revalidate", "stale_if_error: 1h",
 			func(o *flakyOrigin) { o.Close() }, 120 * time.Second, 502, "Error", ""},
+		{"RFC 9111 5.2.2.10: s-maxage forbids serving stale", "s-maxage=60, stale-if-error=300", "stale_if_error: 1h",
+			func(o *flakyOrigin) { o.status.Store(503) }, 120 * time.Second, 503, "Miss", "origin error"},
 		{"RFC 5861 3: stale-while-revalidate answers at once", "max-age=60, stale-while-revalidate=60", "",
 			func(o *flakyOrigin) {}, 90 * time.Second, 200, "StaleHit", "body 1"},
 		{"RFC 5861 3: not past the stale-while-revalidate window", "max-age=60, stale-while-revalidate=60", "",
@@ -176,4 +179,62 @@ func TestStaleAnswerLogged(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[1], `"cache":"StaleHit"`) || !strings.Contains(lines[1], `"status":200`) {
 		t.Fatalf("access log:\n%s", buf.String())
 	}
+}
+
+// A background refresh (RFC 5861 stale-while-revalidate) asks the origin as the viewer did: an
+// object an HTTPS viewer got is refreshed with X-Forwarded-Proto: https and stored under the
+// same key; an answer it does not store gives its origin connection back.
+func TestBackgroundRefreshAsTheViewer(t *testing.T) {
+	ca := newTestCA(t)
+	c, k := ca.issue(t, t.TempDir(), "a", "a.example")
+	var n atomic.Int64
+	var storable atomic.Bool
+	storable.Store(true)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if storable.Load() {
+			w.Header().Set("Cache-Control", "max-age=60, stale-while-revalidate=600")
+		} else {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		fmt.Fprintf(w, "proto=%s #%d", r.Header.Get("X-Forwarded-Proto"), n.Add(1))
+	})
+	// Two connections to the origin: a refresh that kept one would soon leave none.
+	nd := startNode(t, "tls:\n  listen: 127.0.0.1:0\n  certificates: [{cert: "+c+", key: "+k+"}]\n"+
+		"origins: [{id: o, url: ORIGIN, max_conns: 2, connect_timeout: 1s}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	waitFresh := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			_, body := httpsGet(t, nd, ca.pool, "a.example", "/p")
+			if strings.HasPrefix(body, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("over HTTPS: %q, want it to start %q", body, want)
+			}
+		}
+	}
+	httpsGet(t, nd, ca.pool, "a.example", "/p")
+	nd.clock.advance(2 * time.Minute)
+	httpsGet(t, nd, ca.pool, "a.example", "/p") // stale: answered at once, refreshed behind
+	waitFresh("proto=https #2")
+
+	// Refreshes whose answers are not stored, more of them than the origin has connections.
+	storable.Store(false)
+	for range 6 {
+		nd.clock.advance(2 * time.Minute)
+		httpsGet(t, nd, ca.pool, "a.example", "/p")
+		for deadline := time.Now().Add(5 * time.Second); nd.revalidatingAny() && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if r := nd.do(t, "GET", "/other"); r.StatusCode != 200 {
+		t.Fatalf("a miss after the refreshes: %d %q (origin connections leaked?)", r.StatusCode, r.body)
+	}
+}
+
+// revalidatingAny reports whether a background revalidation is running.
+func (n *node) revalidatingAny() bool {
+	busy := false
+	n.revalidating.Range(func(any, any) bool { busy = true; return false })
+	return busy
 }

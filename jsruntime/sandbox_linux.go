@@ -55,54 +55,6 @@ func sandbox() string {
 	return strings.Join(out, "; ")
 }
 
-// seccomp installs the worker's system-call filter on every thread of the process.
-func seccomp() error {
-	const (
-		offNr   = 0
-		offArch = 4
-		offArg0 = 16 // low 32 bits of args[0] (little-endian)
-	)
-	deny := unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
-	denied := []uint32{unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_FORK, unix.SYS_VFORK,
-		unix.SYS_SOCKET, unix.SYS_SOCKETPAIR, unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_LISTEN,
-		unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_PTRACE, unix.SYS_PROCESS_VM_READV,
-		unix.SYS_PROCESS_VM_WRITEV, unix.SYS_MOUNT, unix.SYS_UMOUNT2, unix.SYS_CHROOT,
-		unix.SYS_PIVOT_ROOT, unix.SYS_UNSHARE, unix.SYS_SETNS, unix.SYS_KEXEC_LOAD, unix.SYS_INIT_MODULE,
-		unix.SYS_FINIT_MODULE, unix.SYS_BPF, unix.SYS_PERF_EVENT_OPEN, unix.SYS_USERFAULTFD}
-	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
-	jeq := func(k uint32, jt, jf uint8) unix.SockFilter {
-		return unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: k, Jt: jt, Jf: jf}
-	}
-	prog := []unix.SockFilter{
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArch),
-		jeq(unix.AUDIT_ARCH_X86_64, 1, 0),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_KILL_PROCESS),
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offNr),
-	}
-	// Layout after the four instructions above: the denied numbers (each jumping to the deny
-	// return), clone3 (ENOSYS, so callers fall back to clone), clone (allowed for threads
-	// only), then the deny and allow returns.
-	n := len(denied)
-	for i, nr := range denied {
-		prog = append(prog, jeq(nr, uint8(n-i+4), 0))
-	}
-	prog = append(prog,
-		jeq(unix.SYS_CLONE3, 0, 1),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS)),
-		jeq(unix.SYS_CLONE, 0, 3),
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArg0),
-		unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, K: unix.CLONE_THREAD, Jt: 1},
-		stmt(unix.BPF_RET|unix.BPF_K, deny),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),
-	)
-	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC,
-		uintptr(unsafe.Pointer(&fp))); e != 0 {
-		return e
-	}
-	return nil
-}
-
 // landlock applies a Landlock ruleset that grants nothing, if the kernel can apply it to every
 // thread of the process at once (a ruleset restricts only the calling thread otherwise, and
 // the Go runtime's other threads would run goroutines unrestricted).
