@@ -24,8 +24,8 @@ type reqState struct {
 	// tls: the viewer came over HTTPS. Set by handle from the connection; a background
 	// revalidation, whose RequestCtx has no connection, carries the viewer's.
 	tls bool
-	id  string // request id, made when a function first needs it
-	pre  preconditions // the request's Range and conditional headers, views into it
+	id  string        // request id, made when a function first needs it
+	pre preconditions // the request's Range and conditional headers, views into it
 	// origin is a CloudFront function's viewer-request origin choice; nil: the behavior's.
 	origin *chosenOrigin
 	// bypass: the request carries what its behavior forwards beyond the key, so only an
