@@ -220,7 +220,7 @@ start_verge() { # NAME CONFIG: sets VERGE_PID, VERGE_PORT; returns 1 if Verge di
 	VERGE_PORT=${line#*serving on http://127.0.0.1:}
 	VERGE_PORT=${VERGE_PORT%% *}
 	admin=${line#*admin http://}
-	admin=${admin%)*}
+	admin=${admin%%[,)]*}
 	VERGE_ADMIN=$admin
 	curl -fsS --max-time 5 -o /dev/null "http://$admin/readyz" || die "verge /readyz on $admin did not answer 200"
 	cp "$conf" "$OUT/" # the exact config measured

@@ -132,9 +132,13 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	if a := srv.TLSAddr(); a != "" {
 		https = " and https://" + a
 	}
+	gossip := ""
+	if fl.c != nil {
+		gossip = ", gossip " + fl.c.Addr()
+	}
 	// Scripts read this line (bench/run.sh): its start stays "verge: serving on http://ADDR".
-	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s%s (admin http://%s), pid %d, version %s\n",
-		srv.Addr(), https, srv.AdminAddr(), os.Getpid(), version())
+	fmt.Fprintf(cmd.OutOrStdout(), "verge: serving on http://%s%s (admin http://%s%s), pid %d, version %s\n",
+		srv.Addr(), https, srv.AdminAddr(), gossip, os.Getpid(), version())
 	sdNotify("READY=1")
 
 	for {
