@@ -174,7 +174,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		return s.fail(ctx, err)
 	}
 	if !cacheable {
-		s.invalidate(ctx, p, b)
+		s.invalidate(ctx, p, b, st)
 	}
 	return s.viewerResponse(ctx, b, st, out)
 }

@@ -14,15 +14,19 @@ import (
 // is seen at once. Each URI's key is built as a GET from this viewer would build it (under
 // the behavior its path matches), so with a cache policy keyed on headers or cookies only
 // this viewer's variant goes; with Vary, its marker goes, and so every variant.
-func (s *Server) invalidate(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior) {
+func (s *Server) invalidate(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) {
 	h := &ctx.Request.Header
 	if h.IsGet() || h.IsHead() || h.IsOptions() || h.IsTrace() {
 		return // safe methods (RFC 9110 9.2.1)
 	}
-	if st := ctx.Response.StatusCode(); st < 200 || st >= 400 {
+	if code := ctx.Response.StatusCode(); code < 200 || code >= 400 {
 		return
 	}
-	s.store.Delete(appendKey(nil, b.originID, b, &viewerRequest{r: &ctx.Request}, ctx.IsTLS()))
+	originID := b.originID
+	if st.origin != nil { // a CloudFront function sent this request to another origin
+		originID = st.origin.key
+	}
+	s.store.Delete(appendKey(nil, originID, b, &viewerRequest{r: &ctx.Request}, ctx.IsTLS()))
 	scheme := "http"
 	if ctx.IsTLS() {
 		scheme = "https"
