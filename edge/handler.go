@@ -70,7 +70,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	st.now = s.requestTime(ctx)
 	st.tls = ctx.IsTLS()
 	p := s.pipe.Load()
-	normalizeHost(&ctx.Request, ctx.IsTLS())
+	normalizeHost(&ctx.Request, st.tls)
 	b := p.match(ctx.Request.Host(), ctx.Path())
 	defer s.recoverPanic(ctx)
 	out := s.serve(ctx, p, b, st)
@@ -120,7 +120,7 @@ func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
 
 // serve runs the pipeline for one request and says how it was answered.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
-	if out, done := s.refusePlainHTTP(ctx, b); done {
+	if out, done := s.refusePlainHTTP(ctx, b, st.tls); done {
 		return out
 	}
 	if bind := b.fns[hooks.ViewerRequest]; bind != nil {
@@ -154,7 +154,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		if st.origin != nil { // a CloudFront function chose another origin
 			originID = st.origin.key
 		}
-		st.key = appendKey(st.key[:0], originID, b, &st.view, ctx.IsTLS())
+		st.key = appendKey(st.key[:0], originID, b, &st.view, st.tls)
 		st.bypass = b.fwd.extraAny && b.fwd.bypasses(&ctx.Request, &st.pre)
 		if s.serveStored(ctx, st) {
 			if st.stale != nil {

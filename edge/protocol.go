@@ -29,8 +29,8 @@ func parseViewerProtocol(s string) viewerProtocol {
 // refusePlainHTTP answers a plain-HTTP request that b's policy does not serve: a 301 to the
 // same URL over HTTPS, or a 403. As at CloudFront, no function runs and nothing reaches the
 // cache or the origin. It reports false when the request may go on.
-func (s *Server) refusePlainHTTP(ctx *fasthttp.RequestCtx, b *behavior) (outcome, bool) {
-	if b.protocol == allowAll || ctx.IsTLS() {
+func (s *Server) refusePlainHTTP(ctx *fasthttp.RequestCtx, b *behavior, tls bool) (outcome, bool) {
+	if b.protocol == allowAll || tls {
 		return 0, false
 	}
 	if b.protocol == httpsOnly {

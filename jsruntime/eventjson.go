@@ -22,14 +22,22 @@ func ParseEvent(data []byte, stage string) (*hooks.Event, error) {
 	return ev, err
 }
 
-// parseEvent is ParseEvent, also saying whether the stage was inferred.
-func parseEvent(data []byte, stage string) (_ *hooks.Event, inferred bool, _ error) {
+// parsedEvent is what parseEvent learnt of an event file beyond the event itself.
+type parsedEvent struct {
+	inferredStage bool // the file had no eventType and gave no stage
+	cff           bool // the file has CloudFront Functions' shape (no Records)
+}
+
+// parseEvent is ParseEvent, also saying how the event was read.
+func parseEvent(data []byte, stage string) (_ *hooks.Event, _ parsedEvent, _ error) {
+	var pe parsedEvent
 	var probe struct {
 		Records json.RawMessage `json:"Records"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, pe, fmt.Errorf("jsruntime: event: %w", err)
 	}
+	pe.cff = probe.Records == nil
 	var ev *hooks.Event
 	var evType string
 	var err error
@@ -39,24 +47,24 @@ func parseEvent(data []byte, stage string) (_ *hooks.Event, inferred bool, _ err
 		ev, evType, err = parseCFFEvent(data)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, pe, fmt.Errorf("jsruntime: event: %w", err)
 	}
 	if stage != "" {
 		evType = stage
 	}
 	if evType == "" {
-		evType, inferred = inferStage(probe.Records != nil, ev.Response != nil), true
+		evType, pe.inferredStage = inferStage(probe.Records != nil, ev.Response != nil), true
 	}
 	if ev.Stage, err = hooks.ParseStage(evType); err != nil {
-		return nil, false, fmt.Errorf("jsruntime: event: %w", err)
+		return nil, pe, fmt.Errorf("jsruntime: event: %w", err)
 	}
 	if ev.Request == nil {
-		return nil, false, errors.New("jsruntime: event: the event has no request")
+		return nil, pe, errors.New("jsruntime: event: the event has no request")
 	}
 	if !ev.Stage.IsRequest() && ev.Response == nil {
-		return nil, false, fmt.Errorf("jsruntime: event: a %s event needs a response", ev.Stage)
+		return nil, pe, fmt.Errorf("jsruntime: event: a %s event needs a response", ev.Stage)
 	}
-	return ev, inferred, nil
+	return ev, pe, nil
 }
 
 // ordered is a JSON object whose member order is kept.

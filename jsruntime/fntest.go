@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,9 +60,19 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	if err != nil {
 		return TestReport{}, err
 	}
-	ev, inferred, err := parseEvent(o.Event, o.Stage)
+	ev, pe, err := parseEvent(o.Event, o.Stage)
 	if err != nil {
 		return TestReport{}, err
+	}
+	var notes []string
+	if o.Runtime == "" {
+		// No runtime given: the event's dialect chooses, as the console's Test button has the
+		// function's own runtime at hand.
+		o.Runtime = RuntimeLambdaEdge
+		if pe.cff {
+			o.Runtime = RuntimeCloudFrontFunctions
+			notes = append(notes, "the event is a CloudFront Functions event (no Records): ran it as "+o.Runtime+" (--runtime chooses)")
+		}
 	}
 	opts := Options{Name: strings.TrimSuffix(filepath.Base(o.File), filepath.Ext(o.File)), Runtime: o.Runtime,
 		Code: code, Limits: hooks.Limits{Timeout: o.Timeout}, MinWarm: 1, MaxConcurrency: 1}
@@ -75,12 +86,15 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	}
 	f, err := New(opts)
 	if err != nil {
+		if o.Runtime == RuntimeLambdaEdge && readsLikeCloudFrontFunction(code) {
+			err = fmt.Errorf("%w (the file defines function handler(event), as CloudFront Functions do: try --runtime %s)", err, RuntimeCloudFrontFunctions)
+		}
 		return TestReport{}, err
 	}
 	defer f.Close()
 	inv := f.invokeSource(ctx, ev, o.Event)
-	rep := TestReport{Logs: make([]string, 0, len(inv.Logs)), DurationMs: float64(inv.Duration.Microseconds()) / 1000}
-	if inferred {
+	rep := TestReport{Logs: make([]string, 0, len(inv.Logs)), DurationMs: float64(inv.Duration.Microseconds()) / 1000, Notes: notes}
+	if pe.inferredStage {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the event has no eventType: ran it as %s (--stage chooses)", ev.Stage))
 	}
 	if f.opts.cff() {
@@ -186,4 +200,20 @@ func (r TestReport) AWS() AWSTestResult {
 		out.FunctionOutput = string(r.Output)
 	}
 	return out
+}
+
+// cfHandlerRE finds CloudFront Functions' top-level `function handler(` (async in 2.0).
+var cfHandlerRE = regexp.MustCompile(`(?m)^\s*(?:async\s+)?function\s+handler\s*\(`)
+
+// readsLikeCloudFrontFunction reports whether code defines CloudFront Functions' handler and
+// no Lambda@Edge one: the usual reason such code fails to load as Lambda@Edge.
+func readsLikeCloudFrontFunction(c Code) bool {
+	found := false
+	for _, src := range c.Files {
+		if strings.Contains(src, "exports.handler") {
+			return false
+		}
+		found = found || cfHandlerRE.MatchString(src)
+	}
+	return found
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -159,18 +158,10 @@ cluster: {gossip: %s, secret_key: %q}
 
 // httpOriginCached is an origin whose pages are cacheable for five minutes.
 func httpOriginCached(t *testing.T) string {
-	t.Helper()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return httpOriginFunc(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=300")
 		io.WriteString(w, "page")
-	})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	})
 }
 
 // TestMetricsAuthNeedsAToken: metrics_auth without an admin token would lock /metrics to no

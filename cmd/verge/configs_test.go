@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,9 +55,7 @@ func TestServeFunctionsConfig(t *testing.T) {
 
 // pathOrigin answers every request with the path it was asked for.
 func pathOrigin(t *testing.T) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "origin: "+r.URL.Path) }))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return httpOriginFunc(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "origin: "+r.URL.Path) })
 }
 
 // TestServeTLSFlags: --tls-listen, --tls-cert and --tls-key serve HTTPS beside HTTP, and

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/vergecdn/verge/jsruntime"
@@ -26,13 +24,9 @@ func newFnTestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("runtime") && cloudFrontFunctionsEvent(ev) {
-				runtime = jsruntime.RuntimeCloudFrontFunctions
-				fmt.Fprintf(cmd.ErrOrStderr(), "verge: %s is a CloudFront Functions event (no Records): running as %s; --runtime chooses\n", event, runtime)
-			}
 			rep, err := jsruntime.RunTest(cmd.Context(), jsruntime.TestOptions{File: file, Event: ev, Runtime: runtime, Stage: stage, KVS: store})
 			if err != nil {
-				msg := err.Error() + runtimeHint(file, runtime)
+				msg := err.Error()
 				rep = jsruntime.TestReport{Output: json.RawMessage("null"), Logs: []string{}, Error: &msg}
 			}
 			for _, n := range rep.Notes {
@@ -52,38 +46,10 @@ func newFnTestCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&file, "file", "", "the function's source file (sibling .js/.json files are bundled)")
 	cmd.Flags().StringVar(&event, "event", "", "the event JSON file (Lambda@Edge or CloudFront Functions shape)")
-	cmd.Flags().StringVar(&runtime, "runtime", jsruntime.RuntimeLambdaEdge, "lambda-edge, cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
+	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge, cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0); default: the event's dialect")
 	cmd.Flags().StringVar(&stage, "stage", "", "override the event type: viewer-request, origin-request, origin-response, viewer-response")
 	cmd.Flags().StringVar(&store, "kvs", "", `a KeyValueStore for cf.kvs(), in CloudFront's import format ({"data":[{"key":..,"value":..}]})`)
 	_ = cmd.MarkFlagRequired("file")
 	_ = cmd.MarkFlagRequired("event")
 	return cmd
-}
-
-// cloudFrontFunctionsEvent reports whether ev has CloudFront Functions' shape: a top-level
-// request, and no Lambda@Edge Records.
-func cloudFrontFunctionsEvent(ev []byte) bool {
-	var shape map[string]json.RawMessage
-	if json.Unmarshal(ev, &shape) != nil {
-		return false
-	}
-	_, records := shape["Records"]
-	_, request := shape["request"]
-	return request && !records
-}
-
-// cfHandlerRE finds CloudFront Functions' top-level `function handler(` (async in 2.0).
-var cfHandlerRE = regexp.MustCompile(`(?m)^\s*(?:async\s+)?function\s+handler\s*\(`)
-
-// runtimeHint says, after a function failed to load as Lambda@Edge, that it reads like a
-// CloudFront Function, which is the usual reason: "" otherwise.
-func runtimeHint(file, runtime string) string {
-	if runtime != jsruntime.RuntimeLambdaEdge {
-		return ""
-	}
-	src, err := os.ReadFile(file)
-	if err != nil || !cfHandlerRE.Match(src) || strings.Contains(string(src), "exports.handler") {
-		return ""
-	}
-	return " (the file defines function handler(event), as CloudFront Functions do: try --runtime " + jsruntime.RuntimeCloudFrontFunctions + ")"
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -14,7 +13,7 @@ import (
 // revalidates (a 304 from the origin, RefreshHit); `--host` purges one site's objects only.
 func TestPurgeThroughTheCLI(t *testing.T) {
 	var conditional atomic.Int64
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	origin := httpOriginFunc(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=600")
 		w.Header().Set("ETag", `"v1"`)
 		if r.Header.Get("If-None-Match") == `"v1"` {
@@ -23,10 +22,9 @@ func TestPurgeThroughTheCLI(t *testing.T) {
 			return
 		}
 		w.Write([]byte("page"))
-	}))
-	t.Cleanup(origin.Close)
+	})
 	listen, admin := freeAddr(t), freeAddr(t)
-	p := startVerge(t, "serve", "--origin", origin.URL, "--listen", listen, "--admin", admin, "--data", t.TempDir())
+	p := startVerge(t, "serve", "--origin", origin, "--listen", listen, "--admin", admin, "--data", t.TempDir())
 	fetch := func(host string) string {
 		t.Helper()
 		req, _ := http.NewRequest("GET", "http://"+listen+"/page", nil)
