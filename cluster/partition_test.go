@@ -42,3 +42,16 @@ func TestPartitionHeals(t *testing.T) {
 		})
 	}
 }
+
+// TestStartBeforeSeed: a node whose seed is not up yet joins it within a few seconds of the
+// seed's start, not at the next RejoinInterval (10 s here).
+func TestStartBeforeSeed(t *testing.T) {
+	seed := startNode(t, "seed", nil, nodeOpts{})
+	seed.fault.isolated.Store(true) // not up yet, as far as anyone can tell
+	early := startNode(t, "early", []string{seed.c.Addr()}, nodeOpts{})
+	time.Sleep(1200 * time.Millisecond)
+	seed.fault.isolated.Store(false)
+	start := time.Now()
+	waitFor(t, 5*time.Second, "the early node joined its seed", func() bool { return allAlive([]*testNode{seed, early}, 2) })
+	t.Logf("joined %v after the seed came up", time.Since(start))
+}

@@ -62,13 +62,17 @@ func (c *Cluster) reconcileLoop() {
 	}
 }
 
-// pullTarget picks the peer to pull from now ("name/host:port"), or "".
+// pullTarget picks the peer to pull from now ("name/host:port"), or "". A peer whose digest we
+// have not learned yet is no reason to pull: its join already exchanged state with someone,
+// and it advertises any change it makes (digest gossip, probe acks). Pulling such peers, once
+// a probe interval each, kept a settled fleet of 100 nodes on one box doing 900 push/pulls a
+// second, as a node learns most peers' digests only when it probes them.
 func (c *Cluster) pullTarget(now time.Time, settle time.Duration) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var best *peer
 	for _, p := range c.peers {
-		if p.local || p.state != StateAlive || c.knownDigestLocked(p.digest) {
+		if p.local || p.state != StateAlive || len(p.digest) == 0 || c.knownDigestLocked(p.digest) {
 			continue
 		}
 		stable := p.changed
@@ -94,16 +98,23 @@ func (c *Cluster) pullTarget(now time.Time, settle time.Duration) string {
 // GossipToTheDeadTime and never contacts them again, so without this a partition longer than
 // that would never heal.
 //
+// A round that reached no one is retried sooner, after a second doubling up to RejoinInterval:
+// nodes of a fleet started together often start before their seeds, and waiting a whole
+// interval left them alone for 20 s.
+//
 // It logs what is true: "joined the fleet" at the first join that reached someone, a warning
 // for each round that reached no one, and, at info level, a rejoin after such a round.
 func (c *Cluster) rejoinLoop() {
 	joined, failing := false, false
+	retry := min(time.Second, c.cfg.RejoinInterval)
 	for {
+		wait := c.cfg.RejoinInterval
 		if targets := c.rejoinTargets(time.Now()); len(targets) > 0 {
 			n, err := c.ml.Join(targets)
 			switch {
 			case err != nil:
-				c.log.Warn("rejoin: no seed or peer reachable; retrying", "targets", targets, "in", c.cfg.RejoinInterval.String(), "error", err.Error())
+				wait, retry = retry, min(2*retry, c.cfg.RejoinInterval)
+				c.log.Warn("rejoin: no seed or peer reachable; retrying", "targets", targets, "in", wait.String(), "error", err.Error())
 				failing = true
 			case !joined:
 				c.log.Info("joined the fleet", "reached", n, "targets", targets)
@@ -114,13 +125,14 @@ func (c *Cluster) rejoinLoop() {
 			}
 			if err == nil {
 				joined, failing = true, false
+				retry = min(time.Second, c.cfg.RejoinInterval)
 			}
 		}
-		jitter := time.Duration(rand.Int64N(int64(c.cfg.RejoinInterval)/5*2+1)) - c.cfg.RejoinInterval/5
+		jitter := time.Duration(rand.Int64N(int64(wait)/5*2+1)) - wait/5
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(c.cfg.RejoinInterval + jitter):
+		case <-time.After(wait + jitter):
 		}
 	}
 }

@@ -127,7 +127,7 @@ func (r *Replica) wake() {
 // Digest is the sha256 of the canonical state (every record and tombstone, without local
 // revisions), cached per revision. nil if the store cannot be read.
 func (r *Replica) Digest() []byte {
-	d, err := r.s.stateDigest()
+	_, d, err := r.s.state()
 	if err != nil {
 		r.log.Error("registry: digest", "error", err.Error())
 		return nil
@@ -135,9 +135,10 @@ func (r *Replica) Digest() []byte {
 	return d
 }
 
-// Snapshot encodes the whole replicated state; an error if it exceeds MaxStateBytes.
+// Snapshot encodes the whole replicated state; an error if it exceeds MaxStateBytes. The
+// bytes are shared (cached per revision): the caller must not modify them.
 func (r *Replica) Snapshot() ([]byte, error) {
-	b, _, err := r.s.encodeState()
+	b, _, err := r.s.state()
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +152,11 @@ func (r *Replica) Snapshot() ([]byte, error) {
 // data over MaxStateBytes or malformed (ErrTooLarge, ErrInvalid) without applying any of it,
 // and does not retain data. Changes fire the Store's change feed.
 func (r *Replica) Merge(data []byte) error {
+	if _, sum, err := r.s.state(); err == nil && len(data) <= r.o.MaxStateBytes && sha256.Sum256(data) == [32]byte(sum) {
+		// A snapshot of the very state we hold, as most push/pulls of a settled fleet are:
+		// nothing to decode or write.
+		return nil
+	}
 	w, err := decodeWire(data, r.o.MaxStateBytes)
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ type Store struct {
 
 	hookMu  sync.Mutex
 	onLocal func(rev uint64) // see setLocalHook
-	digest  digestCache
+	cached  stateCache
 	gate    gate // what may run: blobs held, signatures (see ready.go)
 }
 

@@ -14,16 +14,18 @@ import (
 	"github.com/vergecdn/verge/cluster"
 )
 
-// digestCache holds the digest of the state at one revision.
-type digestCache struct {
+// stateCache holds the canonical encoding of the state at one revision and its digest: a
+// fleet asks for both on every push/pull and probe, far more often than the state changes.
+type stateCache struct {
 	mu  sync.Mutex
 	rev uint64
+	enc []byte // shared with callers, never modified
 	sum []byte
 }
 
-// encodeState returns the canonical encoding of every replicated record, and the revision
-// it was read at.
-func (s *Store) encodeState() ([]byte, uint64, error) {
+// readState returns the canonical encoding of every replicated record, and the revision it
+// was read at.
+func (s *Store) readState() ([]byte, uint64, error) {
 	var w *wire
 	var rev uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -41,27 +43,29 @@ func (s *Store) encodeState() ([]byte, uint64, error) {
 	return b, rev, err
 }
 
-// stateDigest is the sha256 of the canonical state, computed once per revision.
-func (s *Store) stateDigest() ([]byte, error) {
+// state returns the canonical encoding of the state and its sha256, computed once per
+// revision. The caller must not modify enc.
+func (s *Store) state() (enc, sum []byte, err error) {
 	rev := s.Revision()
-	s.digest.mu.Lock()
-	if s.digest.sum != nil && s.digest.rev == rev {
-		sum := s.digest.sum
-		s.digest.mu.Unlock()
-		return sum, nil
+	c := &s.cached
+	c.mu.Lock()
+	if c.sum != nil && c.rev == rev {
+		enc, sum = c.enc, c.sum
+		c.mu.Unlock()
+		return enc, sum, nil
 	}
-	s.digest.mu.Unlock()
-	b, rev, err := s.encodeState()
+	c.mu.Unlock()
+	enc, rev, err = s.readState()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	h := sha256.Sum256(b)
-	s.digest.mu.Lock()
-	if rev >= s.digest.rev {
-		s.digest.rev, s.digest.sum = rev, h[:]
+	h := sha256.Sum256(enc)
+	c.mu.Lock()
+	if rev >= c.rev {
+		c.rev, c.enc, c.sum = rev, enc, h[:]
 	}
-	s.digest.mu.Unlock()
-	return h[:], nil
+	c.mu.Unlock()
+	return enc, h[:], nil
 }
 
 // localDelta returns the records a local change at revision rev wrote (with the marks of
