@@ -119,7 +119,8 @@ type OriginConfig struct {
 	ForwardHost bool `yaml:"forward_host"`
 	// ConnectTimeout bounds connecting. Default 5s.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
-	// ReadTimeout bounds waiting for the whole response. Default 30s.
+	// ReadTimeout bounds waiting for the response to begin, and then between two pieces of
+	// it (CloudFront's response timeout), so a long stream is not cut off. Default 30s.
 	ReadTimeout Duration `yaml:"read_timeout"`
 	// KeepaliveTimeout closes idle origin connections after this long. Default 5s.
 	KeepaliveTimeout Duration `yaml:"keepalive_timeout"`

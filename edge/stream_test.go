@@ -118,3 +118,45 @@ func TestHeadOfAStreamedObject(t *testing.T) {
 		t.Fatalf("GET after HEADs: %d bytes", len(r.body))
 	}
 }
+
+// TestStreamPacedByReadTimeout: the origin's read_timeout bounds the wait between two pieces
+// of a streamed body, not the whole: a body that keeps coming for longer streams through
+// whole (it used to be cut off at read_timeout), and one that stalls for longer is cut off
+// without looking complete.
+func TestStreamPacedByReadTimeout(t *testing.T) {
+	const piece = "0123456789"
+	for _, tt := range []struct {
+		name  string
+		gap   time.Duration // between pieces; read_timeout is 400 ms
+		whole bool
+	}{
+		{"keeps coming for 3x read_timeout", 100 * time.Millisecond, true},
+		{"stalls for longer than read_timeout", 900 * time.Millisecond, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-store")
+				w.Header().Set("Content-Length", "120")
+				for range 12 {
+					io.WriteString(w, piece)
+					w.(http.Flusher).Flush()
+					select {
+					case <-r.Context().Done():
+						return
+					case <-time.After(tt.gap):
+					}
+				}
+			})
+			n := startNode(t, "origins: [{id: o, url: ORIGIN, read_timeout: 400ms}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+			var b []byte
+			resp, err := n.client.Get("http://" + n.Addr() + "/s") // a stall before the header is flushed: EOF
+			if err == nil {
+				b, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if complete := err == nil && string(b) == strings.Repeat(piece, 12); complete != tt.whole {
+				t.Fatalf("got %d bytes (err %v), want the whole body: %v", len(b), err, tt.whole)
+			}
+		})
+	}
+}

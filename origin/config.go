@@ -53,8 +53,10 @@ type Config struct {
 	// handshake. Default 5s (CloudFront allows at most 10s).
 	ConnectTimeout time.Duration
 
-	// ReadTimeout bounds the wait for the whole response (headers and body)
-	// once the request has been sent. Default 30s.
+	// ReadTimeout bounds the wait for the response once the request has been
+	// sent, and then between two reads of it (CloudFront's response timeout);
+	// a buffered fetch is also bounded as a whole by ConnectTimeout plus
+	// ReadTimeout. Default 30s.
 	ReadTimeout time.Duration
 
 	// KeepaliveTimeout is how long an idle keep-alive connection is kept

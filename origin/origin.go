@@ -47,8 +47,11 @@ type Viewer struct {
 var _ Fetcher = (*Origin)(nil)
 
 // Origin is a client for one origin. It is safe for concurrent use.
-// A fetch never takes longer than ConnectTimeout+ReadTimeout, nor past the
-// context's deadline, give or take scheduling.
+// Every read from the origin must come within ReadTimeout of the request or
+// the read before it. A buffered fetch never takes longer than
+// ConnectTimeout+ReadTimeout, nor past the context's deadline, give or take
+// scheduling; a streamed one (Response.StreamBody) lasts as long as its body
+// keeps coming, or until the context's deadline if it has one.
 type Origin struct {
 	cfg    Config // with defaults applied
 	ep     endpoint
@@ -90,8 +93,8 @@ func New(cfg Config) (*Origin, error) {
 		MaxConns:            cfg.MaxConns,
 		MaxConnWaitTimeout:  cfg.ConnectTimeout,
 		MaxIdleConnDuration: cfg.KeepaliveTimeout,
-		// Read deadline, set once the request is written: headers + body.
-		ReadTimeout:         cfg.ReadTimeout,
+		// No ReadTimeout: fasthttp's is one deadline for the whole response, which would cut
+		// a long stream off; pacedConn applies cfg.ReadTimeout to each read instead.
 		MaxResponseBodySize: cfg.MaxResponseBytes,
 		ReadBufferSize:      readBufferSize,
 		// One retry, only for an idempotent request that met a keep-alive
@@ -141,7 +144,8 @@ func (o *Origin) Close() {
 //
 // With resp.StreamBody set, Fetch returns once the response header has
 // arrived and the body is read from resp.BodyStream, whatever its size
-// (MaxResponseBytes does not apply), under the same deadline; the caller
+// (MaxResponseBytes does not apply) and however long it takes, each read
+// within ReadTimeout (and before ctx's deadline, if it has one); the caller
 // must then call resp.CloseBodyStream, which gives the connection back
 // (or closes it, when the body was not read to its end). BodyError
 // classifies an error reading the stream. ctx's cancellation is not
@@ -165,7 +169,12 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	resp.Header.SetNoDefaultContentType(true)
 	var err error
 	stream := resp.StreamBody
-	if ctx.Done() == nil || out.IsBodyStream() || stream {
+	_, bounded := ctx.Deadline()
+	if stream && !bounded {
+		// Bounded by the read timeout per read (pacedConn), not as a whole.
+		err = o.hc.Do(out, resp)
+		fasthttp.ReleaseRequest(out)
+	} else if ctx.Done() == nil || out.IsBodyStream() || stream {
 		err = o.hc.DoDeadline(out, resp, deadline)
 		fasthttp.ReleaseRequest(out)
 	} else {
@@ -293,11 +302,12 @@ func (o *Origin) dial(addr string, timeout time.Duration) (net.Conn, error) {
 		return nil, &dialError{err: err, short: short}
 	}
 	conn := newIdleCheckConn(tcp)
+	paced := &pacedConn{Conn: conn, idle: o.cfg.ReadTimeout}
 	if o.tlsCfg == nil {
 		conn.armed = true
-		return conn, nil
+		return paced, nil
 	}
-	tc := tls.Client(conn, o.tlsCfg)
+	tc := tls.Client(paced, o.tlsCfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = tcp.Close()
 		return nil, &dialError{err: err, short: short}
