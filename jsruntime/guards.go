@@ -112,7 +112,7 @@ func (v *vm) installGuards(maxString int64) error {
 // runs for a minute (it scans the whole path for cycles at every level). The replacement
 // passes the original a replacer written in Go, which hands each value on unchanged (or to
 // the caller's replacer function), and every 64 values checks the deadline: past it, it
-// throws, and the alarm's pending interrupt ends the invocation as timed out at the next
+// throws, and the interrupt it raises ends the invocation as timed out at the next
 // instruction. An array replacer (a property list) is passed on as is, unguarded: a function
 // cannot reproduce its ordering.
 func (v *vm) guardStringify(jsonObj *goja.Object) error {
@@ -122,6 +122,9 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 	replacer := rt.ToValue(func(c goja.FunctionCall) goja.Value {
 		calls++
 		if calls&63 == 0 && v.cur != nil && time.Now().After(v.cur.deadline) {
+			// Interrupted here, not only by the alarm, whose timer may not have run yet on a
+			// busy machine: a catch around the stringify must not let the function go on.
+			rt.Interrupt(errTimeout)
 			panic(rt.NewGoError(errTimeout))
 		}
 		if user == nil {
