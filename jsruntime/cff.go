@@ -17,7 +17,7 @@ var _ binding = cffBinding{}
 
 func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 	rt := v.rt
-	v.cf.stage, v.cf.choice = ev.Stage, nil
+	v.cf.stage, v.cf.choice, v.cf.reqHeaders, v.cf.respHeaders = ev.Stage, nil, nil, nil
 	if v.cf.source != nil {
 		return v.cffEventFromSource(v.cf.source, ev)
 	}
@@ -58,7 +58,8 @@ func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 		_ = qs.Set(n, cffEntry(rt, qvals[i], nil))
 	}
 	_ = req.Set("querystring", qs)
-	_ = req.Set("headers", cffHeaders(rt, r.Headers, "cookie"))
+	v.cf.reqHeaders = newLazyCFFHeaders(rt, r.Headers, "cookie")
+	_ = req.Set("headers", v.cf.reqHeaders.object())
 	cookies := rt.NewObject()
 	var cnames []string
 	var cvals [][]string
@@ -89,7 +90,8 @@ func (cffBinding) event(v *vm, ev *hooks.Event) (goja.Value, error) {
 		resp := rt.NewObject()
 		_ = resp.Set("statusCode", ev.Response.Status)
 		_ = resp.Set("statusDescription", ev.Response.StatusDescription)
-		_ = resp.Set("headers", cffHeaders(rt, ev.Response.Headers, "set-cookie"))
+		v.cf.respHeaders = newLazyCFFHeaders(rt, ev.Response.Headers, "set-cookie")
+		_ = resp.Set("headers", v.cf.respHeaders.object())
 		sc := rt.NewObject()
 		var names []string
 		var vals, attrs [][]string
@@ -141,19 +143,4 @@ func cffEntry(rt *goja.Runtime, vals, attrs []string) *goja.Object {
 		_ = e.Set("multiValue", rt.NewArray(mv...))
 	}
 	return e
-}
-
-func cffHeaders(rt *goja.Runtime, h hooks.Headers, skip string) *goja.Object {
-	o := rt.NewObject()
-	groupHeaders(h, func(lname string, lines []hooks.Header) {
-		if lname == skip {
-			return
-		}
-		vals := make([]string, len(lines))
-		for i, l := range lines {
-			vals[i] = l.Value
-		}
-		_ = o.Set(lname, cffEntry(rt, vals, nil))
-	})
-	return o
 }

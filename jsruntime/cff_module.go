@@ -34,6 +34,9 @@ type cffCall struct {
 	stage  hooks.Stage
 	source []byte              // the event file's JSON, when verge fn test gave one
 	choice *hooks.OriginChoice // the origin calls' choice (cff_origin.go)
+	// The event's headers objects (nil when the event came from a file's JSON): decoding
+	// reads what JS touched of them and copies the rest.
+	reqHeaders, respHeaders *lazyHeaders
 }
 
 // cff reports whether o runs a CloudFront function (either runtime).

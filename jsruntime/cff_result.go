@@ -9,7 +9,7 @@ import (
 )
 
 func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	res, err := decodeCFF(v.rt, ev, val)
+	res, err := decoder{rt: v.rt, stage: ev.Stage, cf: &v.cf}.cff(ev, val)
 	if err == nil && res.Request != nil && v.cf.choice != nil {
 		res.Request.OriginChoice = v.cf.choice
 	}
@@ -19,7 +19,10 @@ func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, 
 // decodeCFF reads a CloudFront function's result: the request (continue) or a response object
 // (an object with statusCode). At viewer-response only a response is valid.
 func decodeCFF(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	d := decoder{rt: rt, stage: ev.Stage}
+	return decoder{rt: rt, stage: ev.Stage}.cff(ev, val)
+}
+
+func (d decoder) cff(ev *hooks.Event, val goja.Value) (hooks.Result, error) {
 	o, err := d.object(val, "the result")
 	if err != nil {
 		return hooks.Result{}, err
@@ -148,7 +151,7 @@ func (d decoder) cffHeaders(o *goja.Object, in hooks.Headers, path string) (hook
 		return nil, nil
 	}
 	var out hooks.Headers
-	err := d.cffValues(hv, path+".headers", headersBefore(in), func(name, val, _ string) {
+	add := func(name, val, _ string) {
 		hname := ""
 		for _, h := range in {
 			if strings.EqualFold(h.Name, name) {
@@ -160,8 +163,36 @@ func (d decoder) cffHeaders(o *goja.Object, in hooks.Headers, path string) (hook
 			hname = hooks.CanonicalName(name)
 		}
 		out = append(out, hooks.Header{Name: hname, Value: val})
-	})
+	}
+	if lazy := d.cf.headersOf(hv); lazy != nil {
+		// The event's own headers object: what JS did not touch is copied from its lines.
+		ho := hv.(*goja.Object)
+		p := path + ".headers"
+		return lazy.decode(func(prev hooks.Headers, name string) (hooks.Headers, error) {
+			out = prev
+			err := d.cffEntryValues(ho, name, p, headersBefore(in), add)
+			return out, err
+		})
+	}
+	err := d.cffValues(hv, path+".headers", headersBefore(in), add)
 	return out, err
+}
+
+// headersOf returns the event's headers object behind v, if v is one of them.
+func (c *cffCall) headersOf(v goja.Value) *lazyHeaders {
+	if c == nil {
+		return nil
+	}
+	o, ok := v.(*goja.Object)
+	switch {
+	case !ok:
+		return nil
+	case c.reqHeaders != nil && c.reqHeaders.js == o:
+		return c.reqHeaders
+	case c.respHeaders != nil && c.respHeaders.js == o:
+		return c.respHeaders
+	}
+	return nil
 }
 
 // before returns the values (and attributes, for Set-Cookie) a name had in the input event,
@@ -202,72 +233,80 @@ func (d decoder) cffValues(v goja.Value, path string, in before, fn func(name, v
 		return err
 	}
 	for _, name := range keys(o) {
-		ev := field(o, name)
-		if ev == nil {
-			continue
+		if err := d.cffEntryValues(o, name, path, in, fn); err != nil {
+			return err
 		}
-		p := path + "." + name
-		eo, err := d.object(ev, p)
+	}
+	return nil
+}
+
+// cffEntryValues reads o[name], one entry of cffValues, if it is set.
+func (d decoder) cffEntryValues(o *goja.Object, name, path string, in before, fn func(name, val, attrs string)) error {
+	ev := field(o, name)
+	if ev == nil {
+		return nil
+	}
+	p := path + "." + name
+	eo, err := d.object(ev, p)
+	if err != nil {
+		return err
+	}
+	val, hasVal, err := d.cffScalar(eo, "value", p)
+	if err != nil {
+		return err
+	}
+	attrs, hasAttrs, err := d.str(eo, "attributes", p)
+	if err != nil {
+		return err
+	}
+	mvv := field(eo, "multiValue")
+	if mvv == nil {
+		if !hasVal {
+			return d.errorf(p+".value", "is required")
+		}
+		fn(name, val, attrs)
+		return nil
+	}
+	mo, ok := mvv.(*goja.Object)
+	if !ok || mo.ClassName() != "Array" {
+		return d.errorf(p+".multiValue", "must be an array")
+	}
+	n := int(mo.Get("length").ToInteger())
+	vals := make([]string, 0, n)
+	mattrs := make([]string, 0, n)
+	ownAttrs := make([]bool, 0, n)
+	for i := 0; i < n; i++ {
+		ip := p + ".multiValue[" + itoa(i) + "]"
+		io, err := d.object(mo.Get(itoa(i)), ip)
 		if err != nil {
 			return err
 		}
-		val, hasVal, err := d.cffScalar(eo, "value", p)
+		s, ok, err := d.cffScalar(io, "value", ip)
 		if err != nil {
 			return err
 		}
-		attrs, hasAttrs, err := d.str(eo, "attributes", p)
+		if !ok {
+			return d.errorf(ip+".value", "is required")
+		}
+		a, own, err := d.str(io, "attributes", ip)
 		if err != nil {
 			return err
 		}
-		mvv := field(eo, "multiValue")
-		if mvv == nil {
-			if !hasVal {
-				return d.errorf(p+".value", "is required")
-			}
-			fn(name, val, attrs)
-			continue
-		}
-		mo, ok := mvv.(*goja.Object)
-		if !ok || mo.ClassName() != "Array" {
-			return d.errorf(p+".multiValue", "must be an array")
-		}
-		n := int(mo.Get("length").ToInteger())
-		vals := make([]string, 0, n)
-		mattrs := make([]string, 0, n)
-		ownAttrs := make([]bool, 0, n)
-		for i := 0; i < n; i++ {
-			ip := p + ".multiValue[" + itoa(i) + "]"
-			io, err := d.object(mo.Get(itoa(i)), ip)
-			if err != nil {
-				return err
-			}
-			s, ok, err := d.cffScalar(io, "value", ip)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return d.errorf(ip+".value", "is required")
-			}
-			a, own, err := d.str(io, "attributes", ip)
-			if err != nil {
-				return err
-			}
-			vals, mattrs, ownAttrs = append(vals, s), append(mattrs, a), append(ownAttrs, own)
-		}
-		var bvals, battrs []string
-		if in != nil {
-			bvals, battrs = in(name)
-		}
-		untouched := len(bvals) > 1 && slices.Equal(bvals, vals) && (battrs == nil || slices.Equal(battrs, mattrs))
-		if untouched && hasVal {
-			vals[0] = val // multiValue untouched: a changed value replaces the first
-		}
-		if n > 0 && hasAttrs && (untouched || !ownAttrs[0] && vals[0] == val) {
-			mattrs[0] = attrs
-		}
-		for i := range vals {
-			fn(name, vals[i], mattrs[i])
-		}
+		vals, mattrs, ownAttrs = append(vals, s), append(mattrs, a), append(ownAttrs, own)
+	}
+	var bvals, battrs []string
+	if in != nil {
+		bvals, battrs = in(name)
+	}
+	untouched := len(bvals) > 1 && slices.Equal(bvals, vals) && (battrs == nil || slices.Equal(battrs, mattrs))
+	if untouched && hasVal {
+		vals[0] = val // multiValue untouched: a changed value replaces the first
+	}
+	if n > 0 && hasAttrs && (untouched || !ownAttrs[0] && vals[0] == val) {
+		mattrs[0] = attrs
+	}
+	for i := range vals {
+		fn(name, vals[i], mattrs[i])
 	}
 	return nil
 }

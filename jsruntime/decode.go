@@ -15,6 +15,7 @@ type decoder struct {
 	rt    *goja.Runtime
 	stage hooks.Stage
 	le    *leEvent // the invocation's Lambda@Edge event, whose untouched parts decode from Go; may be nil
+	cf    *cffCall // the invocation's CloudFront function state, whose headers decode likewise; may be nil
 }
 
 func (d decoder) errorf(path, format string, args ...any) error {

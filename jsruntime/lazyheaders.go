@@ -5,11 +5,12 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// lazyHeaders is a Lambda@Edge headers object ({name: [{key, value}]}) backed by a copy of the
-// header lines. A name's array is built only when JS reads it, so a function that touches two
-// headers pays for two; decoding the result copies untouched names straight from the lines. It
-// behaves as an ordinary object to JS (keys in first-appearance order, then added names; reads,
-// writes, deletes, enumeration, JSON.stringify).
+// lazyHeaders is an event's headers object, in Lambda@Edge's shape ({name: [{key, value}]}) or
+// CloudFront Functions' ({name: {value, multiValue?}}), backed by a copy of the header lines.
+// A name's value is built only when JS reads it, so a function that touches two headers pays
+// for two; decoding the result copies untouched names straight from the lines. It behaves as an
+// ordinary object to JS (keys in first-appearance order, then added names; reads, writes,
+// deletes, enumeration, JSON.stringify).
 //
 // It holds no reference to the event's slices, only to its strings, which are immutable. It is
 // used only on its vm's goroutine.
@@ -22,6 +23,7 @@ type lazyHeaders struct {
 	extra   []string     // names added by JS (or re-added after a delete), in order
 	lnames  []string     // lower-case names of lines, made by Keys on first use
 	js      *goja.Object // the JS object presenting it, once made
+	cff     bool         // CloudFront Functions' shape
 }
 
 type touchedName struct {
@@ -32,10 +34,22 @@ type touchedName struct {
 
 var _ goja.DynamicObject = (*lazyHeaders)(nil)
 
-// newLazyHeaders copies h's lines (one allocation). The caller wraps the result with
-// rt.NewDynamicObject when JS first reads it.
+// newLazyHeaders copies h's lines (one allocation), for Lambda@Edge. The caller wraps the
+// result with rt.NewDynamicObject when JS first reads it.
 func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *lazyHeaders {
 	return &lazyHeaders{rt: rt, lines: h.Clone()}
+}
+
+// newLazyCFFHeaders copies h's lines but those named hidden (lower case: the cookie header,
+// which CloudFront Functions see parsed in cookies), for CloudFront Functions.
+func newLazyCFFHeaders(rt *goja.Runtime, h hooks.Headers, hidden string) *lazyHeaders {
+	lines := make([]hooks.Header, 0, len(h))
+	for _, l := range h {
+		if !lowerIs(l.Name, hidden) {
+			lines = append(lines, l)
+		}
+	}
+	return &lazyHeaders{rt: rt, lines: lines, cff: true}
 }
 
 // object returns the JS object presenting h, making it on first use.
@@ -139,11 +153,25 @@ func (h *lazyHeaders) isExtra(key string) bool {
 	return false
 }
 
-// Get returns the array for key, building it from the lines on first access.
+// Get returns the value for key, building it from the lines on first access.
 func (h *lazyHeaders) Get(key string) goja.Value {
 	if t := h.touch(key); t != nil {
 		return t.val
 	}
+	var v goja.Value
+	if h.cff {
+		v = h.cffEntry(key)
+	} else {
+		v = h.leEntry(key)
+	}
+	if v != nil {
+		h.touched = append(h.touched, touchedName{key: key, val: v})
+	}
+	return v
+}
+
+// leEntry builds key's [{key, value}] array, or returns nil if no line has that name.
+func (h *lazyHeaders) leEntry(key string) goja.Value {
 	var items []any
 	for i := range h.lines {
 		if l := &h.lines[i]; lowerIs(l.Name, key) {
@@ -156,9 +184,21 @@ func (h *lazyHeaders) Get(key string) goja.Value {
 	if items == nil {
 		return nil
 	}
-	arr := h.rt.NewArray(items...)
-	h.touched = append(h.touched, touchedName{key: key, val: arr})
-	return arr
+	return h.rt.NewArray(items...)
+}
+
+// cffEntry builds key's {value, multiValue?} object, or returns nil if no line has that name.
+func (h *lazyHeaders) cffEntry(key string) goja.Value {
+	var vals []string
+	for i := range h.lines {
+		if l := &h.lines[i]; lowerIs(l.Name, key) {
+			vals = append(vals, l.Value)
+		}
+	}
+	if vals == nil {
+		return nil
+	}
+	return cffEntry(h.rt, vals, nil)
 }
 
 func (h *lazyHeaders) Set(key string, val goja.Value) bool {
@@ -232,4 +272,51 @@ func (h *lazyHeaders) appendAll(out hooks.Headers) hooks.Headers {
 		out = make(hooks.Headers, 0, len(h.lines))
 	}
 	return append(out, h.lines...)
+}
+
+// decode returns the headers JS left: names it never touched are copied from the lines, in one
+// pass and without allocating; the others come from read, which appends the lines of one name
+// as JS holds them. The order is that of Keys: first appearance, then added names.
+func (h *lazyHeaders) decode(read func(out hooks.Headers, name string) (hooks.Headers, error)) (hooks.Headers, error) {
+	out := make(hooks.Headers, 0, len(h.lines)+len(h.extra))
+	var err error
+	if !h.touchesLines() {
+		// JS only added names (the usual viewer-response function): the lines stay as they
+		// came, in their own order, and the added names follow.
+		out = append(out, h.lines...)
+		for _, name := range h.extra {
+			if out, err = read(out, name); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	lines := h.lines
+	for i := range lines {
+		name := lines[i].Name
+		if seenFold(lines[:i], name) {
+			continue
+		}
+		t := h.touchedFold(name)
+		if t == nil {
+			for _, l := range lines[i:] {
+				if equalLower(l.Name, name) {
+					out = append(out, l)
+				}
+			}
+			continue
+		}
+		if t.deleted || h.isExtra(t.key) {
+			continue // gone, or re-added: with the added names below
+		}
+		if out, err = read(out, t.key); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range h.extra {
+		if out, err = read(out, name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -198,51 +198,11 @@ func (d decoder) leHeaders(o *goja.Object, key, path string) (hooks.Headers, err
 	return out, nil
 }
 
-// leLazyHeaders reads the event's own headers object: names JS never touched are copied from
-// its lines, in one pass and without allocating; the others are read from JS. The order is
-// that of Keys: first appearance, then added names.
+// leLazyHeaders reads the event's own headers object (see lazyHeaders.decode).
 func (d decoder) leLazyHeaders(lazy *lazyHeaders, ho *goja.Object, path string) (hooks.Headers, error) {
-	out := make(hooks.Headers, 0, len(lazy.lines)+len(lazy.extra))
-	var err error
-	if !lazy.touchesLines() {
-		// JS only added names (the usual viewer-response function): the lines stay as they
-		// came, in their own order, and the added names follow.
-		out = append(out, lazy.lines...)
-		for _, name := range lazy.extra {
-			if out, err = d.leHeaderLines(out, ho, name, path); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	lines := lazy.lines
-	for i := range lines {
-		name := lines[i].Name
-		if seenFold(lines[:i], name) {
-			continue
-		}
-		t := lazy.touchedFold(name)
-		if t == nil {
-			for _, l := range lines[i:] {
-				if equalLower(l.Name, name) {
-					out = append(out, l)
-				}
-			}
-			continue
-		}
-		if t.deleted || lazy.isExtra(t.key) {
-			continue // gone, or re-added: with the added names below
-		}
-		if out, err = d.leHeaderLines(out, ho, t.key, path); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range lazy.extra {
-		if out, err = d.leHeaderLines(out, ho, name, path); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return lazy.decode(func(out hooks.Headers, name string) (hooks.Headers, error) {
+		return d.leHeaderLines(out, ho, name, path)
+	})
 }
 
 func seenFold(lines []hooks.Header, name string) bool {
