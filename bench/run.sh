@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side cache-hit benchmark: Verge vs nginx proxy_cache, same origin, same box, same wrk.
 #
-#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js sendpath
+#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js js-up sendpath
 #                                        (default: 1k 100k js, the issues' three)
 #
 #   1k, 100k, 256k, 1m
@@ -10,6 +10,8 @@
 #   js        1 KiB hits through one viewer-response JS function adding a header: Verge
 #             (bench/verge-js.yaml, functions/add-header.js) vs nginx + njs js_header_filter
 #             (bench/nginx/proxy-njs.conf, nginx/add-header.njs)
+#   js-up     the same function uploaded as a user would (verge fn deploy, publish, associate
+#             on bench/verge.yaml), so it runs in a sandboxed worker process, vs nginx + njs
 #   sendpath  not Verge: bench/sendpath, a bare server, sending the same objects in each of
 #             SENDPATH_MODES vs nginx proxy_cache, at each of SENDPATH_SIZES (rows sp-MODE-SIZE)
 #
@@ -51,8 +53,8 @@ die() {
 (($# > 0)) || set -- 1k 100k js
 for s in "$@"; do
 	case $s in
-	1k | 100k | 256k | 1m | js | sendpath) ;;
-	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js sendpath)" ;;
+	1k | 100k | 256k | 1m | js | js-up | sendpath) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up sendpath)" ;;
 	esac
 done
 SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
@@ -127,7 +129,7 @@ if [[ ! -x $NGINX ]] || ! command -v wrk >/dev/null || ! command -v curl >/dev/n
 fi
 
 JS_OK=1
-if has js && [[ ! -f $NJS_MODULE ]]; then
+if { has js || has js-up; } && [[ ! -f $NJS_MODULE ]]; then
 	# Debian ships njs for nginx as libnginx-mod-http-js (apt-cache search njs).
 	apt_install libnginx-mod-http-js || true
 	if [[ ! -f $NJS_MODULE ]]; then
@@ -433,6 +435,27 @@ if has js && [[ -n $JS_OK ]]; then
 	fi
 elif has js; then
 	JS_NOTE="js: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
+fi
+
+# --- js-up: the same function, uploaded through the CLI (a worker process) -------------------
+
+if has js-up && [[ -n $JS_OK ]]; then
+	start_verge verge-up "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
+	V_PID=$VERGE_PID V_PORT=$VERGE_PORT
+	fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >&2; }
+	fn deploy addh --file "$BENCH/functions/add-header.js" --runtime lambda-edge || die "verge fn deploy failed"
+	fn publish addh || die "verge fn publish failed"
+	fn associate '*' viewer-response addh:1 || die "verge fn associate failed"
+	free_port J_PORT
+	start_nginx njs-up "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
+	N_PID=$NGINX_PID
+	log "verge with an uploaded function on 127.0.0.1:$V_PORT, nginx+njs on 127.0.0.1:$J_PORT"
+	check_hit "http://127.0.0.1:$V_PORT/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
+	check_hit "http://127.0.0.1:$J_PORT/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
+	compare js-up "http://127.0.0.1:$V_PORT/1k.bin" "$V_PID" "http://127.0.0.1:$J_PORT/1k.bin" "$N_PID"
+	stop "$V_PID" "$N_PID"
+elif has js-up; then
+	JS_NOTE+="${JS_NOTE:+; }js-up: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
 fi
 stop "$ORIGIN_PID"
 
