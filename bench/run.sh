@@ -447,7 +447,7 @@ if has js-up && [[ -n $JS_OK ]]; then
 	fn publish addh || die "verge fn publish failed"
 	fn associate '*' viewer-response addh:1 || die "verge fn associate failed"
 	free_port J_PORT
-	start_nginx njs-up "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
+	start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
 	N_PID=$NGINX_PID
 	log "verge with an uploaded function on 127.0.0.1:$V_PORT, nginx+njs on 127.0.0.1:$J_PORT"
 	check_hit "http://127.0.0.1:$V_PORT/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
