@@ -25,6 +25,8 @@
 //	PUT    /v1/associations/{behavior}/{event}         body {"function": F, "qualifier": Q, "includeBody": B}
 //	DELETE /v1/associations/{behavior}/{event}         BEHAVIOR is a path pattern (escape "/" as %2F) or "default"
 //	GET    /v1/audit[?after=SEQ&limit=N]               the audit log
+//	GET    /v1/deploy/status                           {"revision", "applied", "settled", "current"}: whether
+//	                                                   this node runs what its registry says
 //	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
 // Errors are {"error": "..."} with 400 (bad input; a syntax error adds "file", "line" and
@@ -100,11 +102,20 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("PUT /v1/associations/{behavior}/{event}", a.associate)
 	mux.HandleFunc("DELETE /v1/associations/{behavior}/{event}", a.dissociate)
 	mux.HandleFunc("GET /v1/audit", a.audit)
+	mux.HandleFunc("GET /v1/deploy/status", a.deployStatus)
 	a.kvsRoutes(mux) // kvs.go
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "admin: no such route: "+r.Method+" "+r.URL.Path)
 	})
 	return mux, nil
+}
+
+// deployStatus answers whether this node runs what its registry says (deploy.Status), for
+// `verge fn alias --wait`, which asks every member of the fleet.
+func (a *api) deployStatus(w http.ResponseWriter, _ *http.Request) {
+	st := a.act.Status()
+	writeJSON(w, http.StatusOK, map[string]any{"revision": st.Revision, "applied": st.Applied,
+		"settled": st.Settled, "current": st.Current()})
 }
 
 // changed makes a committed change live before the call answers.

@@ -84,7 +84,8 @@ type Activator struct {
 	// tens of milliseconds, seconds on a loaded machine), mu only for short sections, so
 	// that Invoke, Failures and Stats never wait for a build.
 	syncMu  sync.Mutex
-	applied uint64 // registry revision of the table last set; guarded by syncMu
+	applied uint64 // registry revision of the table last set; written under syncMu and mu
+	settled bool   // every association of that table runs its own target; guarded like applied
 	table   edge.Attachments
 	keys    map[slot][]key                   // the built versions each slot of table uses; nil for a slot that answers 503
 	report  map[slot]string                  // the failure last logged per slot, so each is logged once
@@ -241,6 +242,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	keys := map[slot][]key{}
 	failed := map[string]error{}
 	seen := map[slot]bool{}
+	settled := true
 	for _, as := range st.Associations {
 		stage, err := hooks.ParseStage(as.Event)
 		if err != nil {
@@ -250,6 +252,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 		seen[sl] = true
 		at, ks, err := a.attachment(st, as, sl)
 		if err != nil {
+			settled = false
 			var builds bool
 			at, ks, builds = a.fallback(st, as, sl, err)
 			failing = failing || builds
@@ -279,7 +282,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	}
 	a.live.Store(&table)
 	a.target.SetAttachments(table)
-	a.applied, a.table, a.keys, a.failed, a.retry = st.Revision, table, keys, failed, failing
+	a.applied, a.settled, a.table, a.keys, a.failed, a.retry = st.Revision, settled, table, keys, failed, failing
 	retired := a.retireUnused(used)
 	a.mu.Unlock()
 	for _, r := range retired {
@@ -517,6 +520,27 @@ func (a *Activator) Failures() map[string]error {
 		m[k] = v
 	}
 	return m
+}
+
+// Status says how far this node runs its registry.
+type Status struct {
+	// Revision is the registry's revision now, Applied that of the attachments in use.
+	Revision, Applied uint64
+	// Settled: every association of the attachments in use runs its own target, none is
+	// kept on its previous one or answers 503 while its version replicates or builds.
+	Settled bool
+}
+
+// Current reports whether the node runs what its registry says: the attachments in use are
+// of its current revision, and settled.
+func (s Status) Current() bool { return s.Applied == s.Revision && s.Settled }
+
+// Status returns the node's Status.
+func (a *Activator) Status() Status {
+	rev := a.reg.Revision()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return Status{Revision: rev, Applied: a.applied, Settled: a.settled}
 }
 
 // Stats counts the versions built on this node: attached, and replaced but still finishing

@@ -167,7 +167,7 @@ func newFnAliasCmd() *cobra.Command {
 	}
 	cf.bind(cmd)
 	cmd.Flags().StringVar(&weight, "weight", "", "VERSION=WEIGHT: another version and the share of requests (0..1) it gets")
-	cmd.Flags().BoolVar(&wait, "wait", false, "then wait until every alive node of the fleet holds the change, printing \"converged N/M nodes\"")
+	cmd.Flags().BoolVar(&wait, "wait", false, "then wait until every alive node of the fleet runs the change (the new version fetched, compiled and attached), printing \"converged N/M nodes\"")
 	cmd.Flags().DurationVar(&waitTimeout, "wait-timeout", time.Minute, "with --wait, fail if the fleet has not converged after this long")
 	return cmd
 }

@@ -43,12 +43,14 @@ func (v fleetView) localDigest() string {
 	return ""
 }
 
-// convergence tracks which members hold a change. A member holds it once the node's view
-// says it is in sync, or once the member itself, asked at the admin URL it advertises (with
-// the CLI's token), reports the digest the node holds: the node learns a peer's digest from
-// gossip for a second after each change and then from probe acks only, one peer a second, so
-// its view of a 30-node fleet lagged the fleet by half a minute. A member that cannot be
-// asked (its admin URL unreachable from here, another token) counts as the node sees it.
+// convergence tracks which members run a change. A member runs it once it, asked at the admin
+// URL it advertises (with the CLI's token), reports the registry digest the node holds and
+// that it runs what its registry says (GET /v1/deploy/status: the new version fetched,
+// compiled and attached). The node's own view of its peers is not enough: it learns a peer's
+// digest from gossip for a second after each change and then from probe acks only, one peer a
+// second, and a digest says nothing of the code having started. A member that cannot be asked
+// (its admin URL unreachable from here, another token) counts as holding the change once the
+// node's view says it is in sync.
 type convergence struct {
 	c      *adminClient
 	held   map[string]bool // members seen holding the change
@@ -65,10 +67,10 @@ func (cv *convergence) progress(ctx context.Context, v fleetView) (held, alive i
 	for _, m := range v {
 		switch {
 		case m.State != cluster.StateAlive, cv.held[m.Name]:
-		case m.InSync:
-			cv.held[m.Name] = true
 		case m.Admin != "" && !cv.silent[m.Name]:
 			ask = append(ask, m)
+		case m.InSync:
+			cv.held[m.Name] = true
 		}
 	}
 	var mu sync.Mutex
@@ -78,13 +80,13 @@ func (cv *convergence) progress(ctx context.Context, v fleetView) (held, alive i
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			d, err := cv.digestOf(ctx, m.Admin)
+			d, running, err := cv.stateOf(ctx, m.Admin)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err != nil && ctx.Err() == nil:
 				cv.silent[m.Name] = true
-			case err == nil && d == want:
+			case err == nil && d == want && running:
 				cv.held[m.Name] = true
 			}
 		})
@@ -104,26 +106,32 @@ func (cv *convergence) progress(ctx context.Context, v fleetView) (held, alive i
 	return held, alive, behind
 }
 
-// digestOf asks the node at admin for the registry digest it holds.
-func (cv *convergence) digestOf(ctx context.Context, admin string) (string, error) {
+// stateOf asks the node at admin for the registry digest it holds and whether it runs what
+// that registry says.
+func (cv *convergence) stateOf(ctx context.Context, admin string) (digest string, running bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	v, err := fleetMembers(ctx, &adminClient{base: strings.TrimRight(admin, "/"), token: cv.c.token, http: cv.c.http})
+	mc := &adminClient{base: strings.TrimRight(admin, "/"), token: cv.c.token, http: cv.c.http}
+	v, err := fleetMembers(ctx, mc)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if v == nil {
-		return "", fmt.Errorf("%s is not in a fleet", admin)
+		return "", false, fmt.Errorf("%s is not in a fleet", admin)
 	}
-	return v.localDigest(), nil
+	var st struct {
+		Current bool `json:"current"`
+	}
+	if err := mc.do(ctx, http.MethodGet, "/v1/deploy/status", nil, &st); err != nil {
+		return "", false, err
+	}
+	return v.localDigest(), st.Current, nil
 }
 
 // waitConverged polls the node at c until every alive member of its fleet holds the registry
-// state the node holds after a change (see convergence), printing "converged N/M nodes" to w
-// whenever N or M changes. before is the node's view read before the change (fleetMembers;
-// nil outside a fleet, when a change is converged once the node has it). A member that holds
-// the change has its records; it runs a new version once it has fetched the code and
-// started it, a moment later.
+// state the node holds after a change and runs it (see convergence), printing "converged N/M
+// nodes" to w whenever N or M changes. before is the node's view read before the change
+// (fleetMembers; nil outside a fleet, when a change is converged once the node has it).
 func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration) error {
 	if before == nil {
 		fmt.Fprintln(w, "converged 1/1 nodes (not in a fleet)")

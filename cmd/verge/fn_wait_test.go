@@ -1,18 +1,23 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/vergecdn/verge/cluster"
+	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/registry"
 )
 
 // TestFnAliasWait: `verge fn alias --wait` against a node of a 3-node fleet returns once every
-// node holds the alias move, saying so; outside a fleet it says there is nothing to wait for;
-// a fleet that does not converge in time is an error.
+// node runs the alias move (holds the records and attached the new version), saying so;
+// outside a fleet it says there is nothing to wait for; a fleet that does not converge in time
+// is an error.
 func TestFnAliasWait(t *testing.T) {
 	lcA, flA, adminA := startFleetNode(t, fleetConfig{Gossip: "127.0.0.1:0"})
 	var others []*lifecycle
@@ -21,6 +26,13 @@ func TestFnAliasWait(t *testing.T) {
 		others = append(others, lc)
 	}
 	lcSolo, _, adminSolo := startFleetNode(t, fleetConfig{})
+	ran := map[*lifecycle]*attachments{}
+	for _, lc := range append([]*lifecycle{lcA, lcSolo}, others...) {
+		ran[lc] = &attachments{}
+		if err := lc.act.Start(ran[lc]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for alive(flA.c) != 3 {
 		if time.Now().After(deadline) {
@@ -30,12 +42,18 @@ func TestFnAliasWait(t *testing.T) {
 	}
 	for _, reg := range []*registry.Store{lcA.reg, lcSolo.reg} {
 		for v := range 2 {
-			if _, err := reg.PutCode("t", "f", registry.Upload{Package: fmt.Appendf(nil, `exports.handler = async (e) => e.Records[0].cf.request; // %d`, v)}); err != nil {
+			if _, err := reg.PutCode("t", "f", registry.Upload{Package: fmt.Appendf(nil, `exports.handler = async () => ({status: '200', body: 'v%d'})`, v+1)}); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := reg.Publish("t", "f", ""); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if _, err := reg.PutAlias("t", "f", "live", registry.AliasSpec{Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Associate("t", registry.Association{Behavior: registry.DefaultBehavior, Event: "viewer-request", Function: "f", Qualifier: "live"}); err != nil {
+			t.Fatal(err)
 		}
 	}
 	cases := []struct {
@@ -63,7 +81,7 @@ func TestFnAliasWait(t *testing.T) {
 			}
 		})
 	}
-	// Converged means every node holds the move.
+	// Converged means every node holds the move and runs version 2.
 	for i, lc := range others {
 		st, err := lc.reg.Snapshot()
 		if err != nil {
@@ -72,7 +90,38 @@ func TestFnAliasWait(t *testing.T) {
 		if a, ok := st.Aliases["f"]["live"]; !ok || a.Version != 2 {
 			t.Errorf("node %d: alias %+v", i+1, a)
 		}
+		if body := ran[lc].answer(t, registry.DefaultBehavior, hooks.ViewerRequest); body != "v2" {
+			t.Errorf("node %d answers %q, not version 2's v2", i+1, body)
+		}
 	}
+}
+
+// attachments is an activator's target that keeps the last table it was given.
+type attachments struct {
+	mu sync.Mutex
+	t  edge.Attachments
+}
+
+func (a *attachments) SetAttachments(t edge.Attachments) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.t = t
+}
+
+// answer invokes the function attached at behavior's stage and returns its response's body.
+func (a *attachments) answer(t *testing.T, behavior string, stage hooks.Stage) string {
+	a.mu.Lock()
+	at := a.t[behavior][stage]
+	a.mu.Unlock()
+	if at == nil {
+		return ""
+	}
+	res, err := at.Function.Invoke(context.Background(), &hooks.Event{Stage: stage, Request: &hooks.Request{Method: "GET", URI: "/"}})
+	if err != nil || res.Response == nil {
+		t.Errorf("invoking the attached function: %+v, %v", res, err)
+		return ""
+	}
+	return string(res.Response.Body)
 }
 
 func alive(c *cluster.Cluster) int {
