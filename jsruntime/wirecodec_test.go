@@ -31,7 +31,7 @@ func TestWireRoundTrip(t *testing.T) {
 		if ev.Request.Origin == nil {
 			ev.Request.Origin = &hooks.Origin{S3: &hooks.S3Origin{DomainName: "b", CustomHeaders: hooks.Headers{}}}
 		}
-		c := wireCall{ID: 7, Deadline: -5, RequestID: "r", WantJSON: true, Event: ev}
+		c := wireCall{ID: 7, Program: 1 << 40, Deadline: -5, RequestID: "r", WantJSON: true, Event: ev}
 		got, err := decodeCall(encodeCall(&c))
 		if err != nil || !reflect.DeepEqual(got, c) {
 			t.Fatalf("%s: call round trip: %v\n%+v\n%+v", f, err, got, c)
@@ -50,6 +50,7 @@ func TestWireRoundTrip(t *testing.T) {
 func FuzzWireDecode(f *testing.F) {
 	ev := seedEvent(f, hooks.OriginRequest)
 	f.Add(encodeCall(&wireCall{ID: 1, Event: ev}))
+	f.Add(encodeCall(&wireCall{ID: 3, Program: 2, Deadline: 1, RequestID: "r", Event: ev}))
 	f.Add(encodeResult(&wireResult{ID: 2, Result: hooks.Result{Request: ev.Request}, Logs: []LogLine{{"INFO", "x"}}}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
