@@ -57,6 +57,9 @@ func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, er
 	if w := r.loaded.Load(); w != nil && !w.isDead() {
 		return w, nil
 	}
+	if err := r.checkOpen(); err != nil {
+		return nil, err
+	}
 	w, err := r.h.worker(ctx, deadline)
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, er
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
+		return nil, r.closedError()
 	}
 	if r.loaded.Load() == w {
 		r.mu.Unlock()
@@ -100,10 +103,23 @@ func (r *remote) load(ld *programLoad) {
 	r.mu.Unlock()
 	if err == nil && closed {
 		ld.w.unload(r.id)
-		err = hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
+		err = r.closedError()
 	}
 	ld.err = err
 	close(ld.done)
+}
+
+func (r *remote) checkOpen() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.closedError()
+	}
+	return nil
+}
+
+func (r *remote) closedError() error {
+	return hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
