@@ -210,3 +210,25 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// TestSharedWorkerCloseLetsCallsFinish: closing one version of a shared worker unloads it
+// there, and its call in flight still gets its answer; the other version serves on.
+func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
+	ws := NewWorkers()
+	v1, v2 := newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))
+	done := make(chan error, 1)
+	go func() { done <- wantBody(t, v1, "/slow", "v1") }()
+	for a, _ := v1.Stats(); a == 0; a, _ = v1.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	v1.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the call in flight at Close: %v", err)
+	}
+	if err := wantBody(t, v1, "/", "v1"); hooks.KindOf(err) != hooks.Execution {
+		t.Fatalf("a call after Close: %v", err)
+	}
+	if err := wantBody(t, v2, "/", "v2"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -86,6 +86,10 @@ type hostedProgram struct {
 	f   *Function // InProcess
 	l   *local    // f's backend
 	kvs *kvsHolder
+	// calls counts the calls read and not yet answered: an unload waits for them, so that a
+	// call the parent sent before the unload is served, not refused by a closed pool. Only the
+	// reader (holding rmu) adds to it, and an unload is read by the reader too.
+	calls sync.WaitGroup
 }
 
 // send writes one JSON frame.
@@ -136,7 +140,11 @@ func (s *workerServer) next() (c wireCall, p *hostedProgram, ok bool) {
 			s.unload(body)
 		case frameCall:
 			if c, err = decodeCall(body); err == nil && c.Event != nil {
-				return c, s.program(c.Program), true
+				p := s.program(c.Program)
+				if p != nil {
+					p.calls.Add(1) // done by serve
+				}
+				return c, p, true
 			}
 		}
 	}
@@ -182,7 +190,7 @@ func (s *workerServer) load(body []byte) {
 	})
 }
 
-// unload drops a program; its running calls finish on their runtimes (pool.close).
+// unload drops a program once the calls already read for it have been served.
 func (s *workerServer) unload(body []byte) {
 	var u unloadFrame
 	if json.Unmarshal(body, &u) != nil {
@@ -193,7 +201,10 @@ func (s *workerServer) unload(body []byte) {
 	delete(s.programs, u.Program)
 	s.pmu.Unlock()
 	if p != nil {
-		s.wg.Go(func() { p.f.Close() })
+		s.wg.Go(func() {
+			p.calls.Wait()
+			p.f.Close()
+		})
 	}
 }
 
@@ -229,6 +240,7 @@ func (s *workerServer) serve(c *wireCall, p *hostedProgram) {
 			p.l.pool.put(v, out.discard)
 		}
 		inUse, idle = p.l.pool.stats()
+		p.calls.Done()
 	}
 	res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold, InUse: inUse, Idle: idle}
 	if out.err != nil {
