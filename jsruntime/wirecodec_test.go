@@ -68,3 +68,30 @@ func FuzzWireDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeReply: whatever a worker (which runs untrusted code) writes as a reply frame, the
+// node's decoding never panics, and a load answer keeps its id and typed syntax error.
+func FuzzDecodeReply(f *testing.F) {
+	f.Add(byte(frameLoaded), []byte(`{"id":3,"syntax":{"file":"index.js","line":2,"column":12,"message":"Unexpected token"}}`))
+	f.Add(byte(frameLoaded), []byte(`{"id":1,"error":"boom"}`))
+	f.Add(byte(frameResult), encodeResult(&wireResult{ID: 2, Logs: []LogLine{{"INFO", "x"}}}))
+	f.Add(byte(frameKVS), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
+		res, ok := decodeReply(typ, b)
+		if !ok {
+			return
+		}
+		switch typ {
+		case frameLoaded:
+			if res.Load == nil || res.Load.ID != res.ID {
+				t.Fatalf("load answer %+v", res)
+			}
+		case frameResult:
+			if res.Load != nil {
+				t.Fatal("a result carries a load answer")
+			}
+		default:
+			t.Fatalf("frame type %q decoded as a reply", typ)
+		}
+	})
+}
