@@ -232,3 +232,30 @@ func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkNewVersion measures what a deploy costs a node: New and Close of a version, in a
+// process of its own or loaded into the worker its function already runs.
+func BenchmarkNewVersion(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		name := map[bool]string{false: "own-process", true: "shared"}[shared]
+		b.Run(name, func(b *testing.B) {
+			ws := NewWorkers()
+			live, err := New(versionOpts(ws, "1"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer live.Close()
+			for b.Loop() {
+				o := versionOpts(ws, "2")
+				if !shared {
+					o.Worker.Group = WorkerGroup{}
+				}
+				f, err := New(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+		})
+	}
+}
