@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vergecdn/verge/hooks"
 )
 
 // Workers is a node's set of shared worker processes. Functions with Process isolation whose
@@ -57,7 +59,7 @@ func hostKeyOf(o Options) hostKey {
 // died, and stops it when the last program is released. Loading the programs into the
 // current process is each program's job (remote.ready).
 type host struct {
-	o       Options  // process-level settings: those of the Function that created the host
+	o       Options  // process-level settings (processOptions) of the Function that created the host
 	key     hostKey  // its key in workers.hosts
 	workers *Workers // nil for a host private to one Function
 	users   int      // attached programs, under workers.mu
@@ -86,19 +88,26 @@ type workerStart struct {
 func attachHost(o Options) (*host, uint64) {
 	ws := o.Worker.Group.workers
 	if ws == nil {
-		h := &host{o: o}
+		h := &host{o: processOptions(o)}
 		return h, h.newProgram()
 	}
 	k := hostKeyOf(o)
 	ws.mu.Lock()
 	h := ws.hosts[k]
 	if h == nil {
-		h = &host{o: o, key: k, workers: ws}
+		h = &host{o: processOptions(o), key: k, workers: ws}
 		ws.hosts[k] = h
 	}
 	h.users++
 	ws.mu.Unlock()
 	return h, h.newProgram()
+}
+
+// processOptions keeps of o what starting a worker reads (startWorker, workerEnv), so that a
+// host that outlives the Function that created it holds on to none of its code or store.
+func processOptions(o Options) Options {
+	return Options{Name: o.Name, Version: o.Version, Limits: hooks.Limits{MemoryMB: o.Limits.MemoryMB},
+		Worker: o.Worker, Logger: o.Logger}
 }
 
 func (h *host) newProgram() uint64 {
