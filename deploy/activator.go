@@ -1,7 +1,9 @@
 // Package deploy is the activator: it keeps an edge node's run-time attachments equal to the
 // registry's associations. It builds one jsruntime.Function per version in use (cached by
-// function, version and code hash), resolves aliases (a weighted alias picks between two
-// versions per request), and swaps the whole attachment table in at once. It never fails
+// function, version and code hash; the versions of one function share a worker process, so a
+// deploy is a compile in a running worker rather than a process start), resolves aliases (a
+// weighted alias picks between two versions per request), and swaps the whole attachment
+// table in at once. It never fails
 // open: an association whose new target cannot run yet keeps its previous target, and one
 // with nothing to run answers CloudFront's 503. A replaced version is closed as soon as its
 // calls in flight end (see running). It captures function logs in a bounded ring per
@@ -35,18 +37,20 @@ var _ Target = (*edge.Server)(nil)
 // Options configure an Activator. Registry is required.
 type Options struct {
 	Registry *registry.Store
-	// InProcess runs uploaded code in this process. Default false: each version runs in a
-	// sandboxed worker process (jsruntime.Process), as uploaded code should.
+	// InProcess runs uploaded code in this process. Default false: uploaded code runs in
+	// sandboxed worker processes (jsruntime.Process), as it should, one per function: its
+	// versions share it (they are the same developer's code), other functions never do.
 	InProcess bool
 	// Worker configures worker processes (tests point Command at the test binary).
 	Worker jsruntime.WorkerOptions
 	// MaxConcurrency caps each version's simultaneous invocations. Default: jsruntime's (64).
 	MaxConcurrency int
 	// MaxVersions caps the versions built on this node at once, attached or still finishing
-	// calls after they were replaced: each is a worker process unless InProcess. Building one
-	// more first closes the replaced versions (their calls in flight finish); if the attached
-	// ones alone reach the cap, the association that needs another keeps its previous target
-	// (or answers 503) and is listed by Failures. Default 64.
+	// calls after they were replaced: each is a program (its pool of runtimes) in its
+	// function's worker process unless InProcess. Building one more first closes the
+	// replaced versions (their calls in flight finish); if the attached ones alone reach the
+	// cap, the association that needs another keeps its previous target (or answers 503) and
+	// is listed by Failures. Default 64.
 	MaxVersions int
 	// Metrics records invocations; share the node's. nil: none.
 	Metrics *jsruntime.Metrics
@@ -100,6 +104,8 @@ type Activator struct {
 	retiring map[*running]struct{} // replaced versions not closed yet
 	closed   bool
 
+	workers *jsruntime.Workers // the worker processes, one per function (see options)
+
 	stop    chan struct{}
 	wg      sync.WaitGroup // the change-feed loop
 	closers sync.WaitGroup // Function.Close calls of retired versions
@@ -148,6 +154,7 @@ func New(o Options) (*Activator, error) {
 		o: o, reg: o.Registry, log: o.Logger, logs: newLogBook(o.LogLines, o.Now),
 		report: map[slot]string{}, cache: map[key]*jsruntime.Function{}, runs: map[*jsruntime.Function]*running{},
 		failed: map[string]error{}, retiring: map[*running]struct{}{}, stop: make(chan struct{}),
+		workers: jsruntime.NewWorkers(),
 	}, nil
 }
 
@@ -479,6 +486,7 @@ func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Func
 }
 
 // options are the jsruntime options of a function version; store names its KeyValueStore.
+// The versions of a function share its worker process, named by the function.
 func (a *Activator) options(name, version, runtime, store string, src registry.Source, minWarm int) jsruntime.Options {
 	o := jsruntime.Options{
 		Name: name, Version: version, Runtime: runtime,
@@ -486,6 +494,7 @@ func (a *Activator) options(name, version, runtime, store string, src registry.S
 		Isolation: jsruntime.Process, Worker: a.o.Worker, MinWarm: minWarm, MaxConcurrency: a.o.MaxConcurrency,
 		Metrics: a.o.Metrics, Logger: a.log, LogSink: a.logs.sink,
 	}
+	o.Worker.Group = a.workers.Group(name)
 	if a.o.InProcess {
 		o.Isolation = jsruntime.InProcess
 	}

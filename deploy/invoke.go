@@ -20,6 +20,9 @@ func (a *Activator) Check(name, runtime, store string, src registry.Source) erro
 	}
 	o := a.options(name, "check", runtime, store, src, 1)
 	o.LogSink, o.Metrics, o.MaxConcurrency = nil, nil, 1
+	// An upload is checked in a worker of its own: it is not a version yet, and code that
+	// crashes the worker compiling it must not fail the calls of the function's live versions.
+	o.Worker.Group = jsruntime.WorkerGroup{}
 	f, err := jsruntime.New(o)
 	if err != nil {
 		if ce := compileError(err); ce != nil {

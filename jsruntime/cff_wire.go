@@ -1,21 +1,26 @@
 package jsruntime
 
 import (
-	"encoding/json"
 	"sync/atomic"
 
 	"github.com/vergecdn/verge/kvs"
 )
 
-// frameKVS (parent -> worker) carries the contents of the KeyValueStore associated with the
-// worker's function, as JSON (kvs.Snapshot). The parent sends it before a call whenever the
-// store changed since the last one it sent to that worker, on the same pipe and under the same
-// lock as calls, so the worker applies it before reading that call. A worker hosts one
-// function, and the parent sends only that function's store: a worker never sees another
-// function's stores. Functions without a store never send one: their calls are unchanged.
+// frameKVS (parent -> worker) carries the contents of the KeyValueStore associated with one
+// program in the worker, as JSON (wireKVS). The parent sends it before a call of that program
+// whenever the store changed since the last one it sent that program in that worker, on the
+// same pipe and under the same lock as calls, so the worker applies it before reading the
+// call. A worker hosts only versions of one function, and each program receives only its own
+// store. Functions without a store never send one: their calls are unchanged.
 const frameKVS = 'K'
 
-// wireCloudFront is the part of a worker's init that CloudFront functions use.
+// wireKVS is a frameKVS body.
+type wireKVS struct {
+	Program uint64        `json:"program"`
+	Store   *kvs.Snapshot `json:"store"`
+}
+
+// wireCloudFront is the part of a program's load frame that CloudFront functions use.
 type wireCloudFront struct {
 	HasKVS       bool         `json:"hasKVS,omitempty"`
 	KVSName      string       `json:"kvsName,omitempty"`
@@ -30,7 +35,7 @@ func cloudFrontInit(o Options) wireCloudFront {
 	return w
 }
 
-// apply gives o (in the worker) the store named at init, read from the snapshots the parent
+// apply gives o (in the worker) the store named at load, read from the snapshots the parent
 // sends; the returned holder receives them.
 func (w wireCloudFront) apply(o *Options) *kvsHolder {
 	h := &kvsHolder{}
@@ -41,30 +46,22 @@ func (w wireCloudFront) apply(o *Options) *kvsHolder {
 	return h
 }
 
-// kvsHolder is a worker's copy of its function's store.
+// kvsHolder is a worker's copy of one program's store.
 type kvsHolder struct{ snap atomic.Pointer[kvs.Snapshot] }
 
-// receive installs a frameKVS body. A malformed one is dropped (the parent never sends one).
-func (h *kvsHolder) receive(body []byte) {
-	var s kvs.Snapshot
-	if json.Unmarshal(body, &s) == nil {
-		h.snap.Store(&s)
-	}
-}
-
-// syncKVS sends the function's store to the worker when it changed since the last send. The
-// caller holds w.wmu.
-func (w *workerProc) syncKVS() error {
-	if w.kvs == nil || w.kvs.Snapshot == nil {
+// syncKVS sends program's store to the worker when it changed since the last send to that
+// program. The caller holds w.wmu.
+func (w *workerProc) syncKVS(program uint64, store *KeyValueStore) error {
+	if store == nil || store.Snapshot == nil {
 		return nil
 	}
-	s := w.kvs.Snapshot()
-	if s == nil || s == w.kvsSent {
+	s := store.Snapshot()
+	if s == nil || s == w.kvsSent[program] {
 		return nil
 	}
-	if err := writeFrame(w.stdin, frameKVS, s); err != nil {
+	if err := writeFrame(w.stdin, frameKVS, wireKVS{Program: program, Store: s}); err != nil {
 		return err
 	}
-	w.kvsSent = s
+	w.kvsSent[program] = s
 	return nil
 }

@@ -35,9 +35,7 @@ func TestWorkerDeadlinesFromOutside(t *testing.T) {
 	}
 	defer f.Close()
 	r := f.backend.(*remote)
-	r.mu.Lock()
-	w := r.w
-	r.mu.Unlock()
+	w := r.h.current()
 	start := time.Now()
 	_, err = f.Invoke(context.Background(), seedEvent(t, hooks.ViewerRequest))
 	if d := time.Since(start); hooks.KindOf(err) != hooks.Timeout || d > 2*time.Second {

@@ -44,6 +44,17 @@
 // within a second of starting are restarted with a growing back-off (50 ms to 5 s), during
 // which invocations fail fast with 503.
 //
+// A worker process hosts programs: it is started with the process-level settings only (its
+// limits and sandbox are in place before any code arrives), and each Function's program is
+// loaded into it by id, compiled there (a syntax error comes back typed), and loaded again
+// after a restart. By default every Function has a worker of its own. Functions given the
+// same WorkerOptions.Group (Workers.Group) and equal process-level settings share one: a new
+// version is then a compile in the running worker (about a millisecond) instead of a process
+// start. Programs in one worker keep their own pools, concurrency caps, limits, logs and
+// KeyValueStore, but share its memory, its guard and its fate: a crash fails the calls in
+// flight of all of them. So a group must hold only code that may see each other's memory;
+// deploy groups the versions of one function and never two functions.
+//
 // Measured in jsruntime/hostile (512 MiB headroom): a string-doubling loop is stopped by the
 // worker's guard in 0.8-1 s without losing the worker; a single 2 GiB Uint8Array kills its
 // worker in 10-40 ms; a 100k-deep JSON.stringify stops at its deadline (guardStringify), and

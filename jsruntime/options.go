@@ -143,6 +143,13 @@ type WorkerOptions struct {
 	// Grace is added to an invocation's timeout before the watchdog kills a worker whose
 	// runtime did not stop. Default 1s.
 	Grace time.Duration
+	// Group, if set (Workers.Group), lets this Function share a worker process with the other
+	// Functions of its group whose process-level settings are equal (Command, Env, MemoryMB,
+	// Limits.MemoryMB, RegexpTimeout): each is a program of its own in that process, with its
+	// own pool, MaxConcurrency, limits and store, but they share its memory and its fate (a
+	// crash fails the calls in flight of all of them). The zero value runs the Function in a
+	// process of its own.
+	Group WorkerGroup
 }
 
 // LogLine is one console call: Level is INFO, WARN, ERROR, DEBUG or TRACE.

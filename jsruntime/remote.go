@@ -3,7 +3,6 @@ package jsruntime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -12,128 +11,120 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// remote runs invocations in a worker process (Process isolation). One worker hosts one
-// function version. A worker that dies, or that the watchdog kills because an invocation
-// overran its timeout plus Grace, fails only its in-flight invocations (hooks.Execution or
-// hooks.Timeout, so 503); the next invocation starts a new worker.
+// remote runs a Function's invocations as one program in a worker process (Process
+// isolation), on a host it may share with the other versions of its function (see Workers).
+// The program is loaded into the host's process on first use after each (re)start. A worker
+// that dies, or that the watchdog kills because an invocation overran its timeout plus Grace,
+// fails only the invocations in flight in it (hooks.Execution or hooks.Timeout, so 503), of
+// every program it hosts; the next invocation starts a new worker and loads the program again.
 type remote struct {
 	o      Options
 	onCold func()
+	h      *host
+	id     uint64 // the program's id in h's processes
 
+	loaded   atomic.Pointer[workerProc] // the process the program is loaded in, if any
 	mu       sync.Mutex
-	w        *workerProc
-	starting *workerStart // the start under way, if any; nobody holds mu while it runs
+	loading  *programLoad // the load under way, if any; nobody holds mu while it runs
 	closed   bool
-	// quickDeaths counts consecutive workers that died within a second of starting; from the
-	// second one on, restarts back off (50 ms doubling to 5 s) so a function that crashes
-	// every worker cannot make the node fork in a loop.
-	quickDeaths int
-	notBefore   time.Time
-	nextID      atomic.Uint64
-	idle        atomic.Int64 // the worker's idle runtimes, as last reported
+	idle     atomic.Int64 // the program's idle runtimes, as last reported
+	inFlight atomic.Int64 // this Function's calls in flight
 }
 
-// workerStart is one worker start: done closes when w or err is set.
-type workerStart struct {
-	done chan struct{}
+// programLoad is one load of the program into a process: done closes when err is set.
+type programLoad struct {
 	w    *workerProc
+	done chan struct{}
 	err  error
 }
 
 func newRemote(o Options, onCold func()) (*remote, error) {
 	// Nothing of the code is parsed here: the worker compiles it and answers syntax errors
 	// typed (SyntaxError), so a hostile upload can crash at most the worker.
-	r := &remote{o: o, onCold: onCold}
-	if _, err := r.worker(context.Background(), time.Time{}); err != nil {
+	h, id := attachHost(o)
+	r := &remote{o: o, onCold: onCold, h: h, id: id}
+	if _, err := r.ready(context.Background(), time.Time{}); err != nil {
+		r.close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// worker returns the live worker, starting one if needed. A start (which runs the module's
-// top-level code, for up to InitTimeout) holds no lock: the callers that need the worker wait
-// for it until ctx is done or their deadline (if not zero) passes, and the function's other
-// users (stats, close) do not wait at all.
-func (r *remote) worker(ctx context.Context, deadline time.Time) (*workerProc, error) {
+// ready returns a live worker with the program loaded, starting the worker and loading the
+// program as needed. Neither holds a lock: callers wait for them until ctx is done or their
+// deadline (if not zero) passes, and the function's other users (stats, close) do not wait.
+func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, error) {
+	if w := r.loaded.Load(); w != nil && !w.isDead() {
+		return w, nil
+	}
+	if err := r.checkOpen(); err != nil {
+		return nil, err
+	}
+	w, err := r.h.worker(ctx, deadline)
+	if err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
+		return nil, r.closedError()
 	}
-	if r.w != nil && !r.w.isDead() {
-		w := r.w
+	if r.loaded.Load() == w {
 		r.mu.Unlock()
 		return w, nil
 	}
-	st := r.starting
-	if st == nil {
-		if err := r.backOff(); err != nil {
-			r.mu.Unlock()
-			return nil, err
-		}
-		st = &workerStart{done: make(chan struct{})}
-		r.starting = st
-		go r.start(st)
+	ld := r.loading
+	if ld == nil || ld.w != w {
+		ld = &programLoad{w: w, done: make(chan struct{})}
+		r.loading = ld
+		go r.load(ld)
 	}
 	r.mu.Unlock()
-	var expired <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		expired = t.C
-	}
-	select {
-	case <-st.done:
-		return st.w, st.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-expired:
-		return nil, errors.New("the worker is still starting")
-	}
+	return awaitDone(ctx, deadline, ld.done, "the function is still loading", func() (*workerProc, error) {
+		if ld.err != nil {
+			return nil, ld.err
+		}
+		return w, nil
+	})
 }
 
-// backOff forgets a dead worker and says whether a new one may start now. The caller holds
-// r.mu.
-func (r *remote) backOff() error {
-	if r.w != nil {
-		if time.Since(r.w.started) < time.Second {
-			r.quickDeaths++
-		} else {
-			r.quickDeaths = 0
-		}
-		if r.quickDeaths >= 2 {
-			r.notBefore = time.Now().Add(min(50*time.Millisecond<<(r.quickDeaths-2), 5*time.Second))
-		}
-		r.w = nil
+// load loads the program into ld.w, on its own goroutine so that no caller's wait bounds it.
+// A load that completes after close unloads what it loaded.
+func (r *remote) load(ld *programLoad) {
+	err := ld.w.load(r.id, r.o)
+	r.mu.Lock()
+	if r.loading == ld {
+		r.loading = nil
 	}
-	if wait := time.Until(r.notBefore); wait > 0 {
-		return fmt.Errorf("the worker keeps crashing; next restart in %v", wait.Round(time.Millisecond))
+	closed := r.closed
+	if err == nil && !closed {
+		r.loaded.Store(ld.w)
+	}
+	r.mu.Unlock()
+	if err == nil && closed {
+		ld.w.unload(r.id)
+		err = r.closedError()
+	}
+	ld.err = err
+	close(ld.done)
+}
+
+func (r *remote) checkOpen() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.closedError()
 	}
 	return nil
 }
 
-// start starts a worker for st, on its own goroutine so that no caller's wait bounds it.
-func (r *remote) start(st *workerStart) {
-	w, err := startWorker(r.o)
-	r.mu.Lock()
-	r.starting = nil
-	closed := r.closed
-	if err == nil && !closed {
-		r.w = w
-	}
-	r.mu.Unlock()
-	if err == nil && closed {
-		w.stop()
-		err = hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
-		w = nil
-	}
-	st.w, st.err = w, err
-	close(st.done)
+func (r *remote) closedError() error {
+	return hooks.Errorf(hooks.Execution, "jsruntime: function %s:%s is closed", r.o.Name, r.o.Version)
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
 	for attempt := 0; ; attempt++ {
-		w, err := r.worker(ctx, c.deadline)
+		w, err := r.ready(ctx, c.deadline)
 		if err != nil {
 			return outcome{err: hooks.Errorf(hooks.Execution, "jsruntime: starting a worker: %v", err)}
 		}
@@ -149,13 +140,14 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // pipe then): the caller starts a new worker and tries once more, as that death is not this
 // invocation's failure; out is the error to report if it does not.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
-	id := r.nextID.Add(1)
-	ch := w.register(id)
+	id, ch := w.register()
 	if ch == nil {
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
 	}
+	r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
 	defer w.unregister(id)
-	if err := w.sendCall(&wireCall{ID: id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}); err != nil {
+	if err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS); err != nil {
 		w.kill("write failed: " + err.Error())
 		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
 		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
@@ -187,24 +179,24 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 }
 
 func (r *remote) stats() (int, int) {
-	r.mu.Lock()
-	w := r.w
-	r.mu.Unlock()
-	if w == nil {
+	if r.h.current() == nil {
 		return 0, 0
 	}
-	return w.inFlight(), int(r.idle.Load())
+	return int(r.inFlight.Load()), int(r.idle.Load())
 }
 
+// close unloads the program (its calls in flight finish) and releases the host, which stops
+// the process if no other program uses it.
 func (r *remote) close() {
 	r.mu.Lock()
 	r.closed = true
-	w, st := r.w, r.starting
+	ld := r.loading
 	r.mu.Unlock()
-	if w != nil {
-		w.stop()
+	if ld != nil {
+		<-ld.done // the load unloads what it loaded once it sees closed
 	}
-	if st != nil {
-		<-st.done // the start stops what it started once it sees closed
+	if w := r.loaded.Swap(nil); w != nil && !w.isDead() {
+		w.unload(r.id)
 	}
+	r.h.release()
 }

@@ -90,9 +90,7 @@ func TestProcessCancelAndIdleDeath(t *testing.T) {
 	}
 
 	r := f.backend.(*remote)
-	r.mu.Lock()
-	w := r.w
-	r.mu.Unlock()
+	w := r.h.current()
 	_ = w.cmd.Process.Kill()
 	time.Sleep(100 * time.Millisecond) // dead, and nobody is reading its pipe
 	if res, err := f.Invoke(context.Background(), ev); err != nil || res.Request == nil {
@@ -101,25 +99,23 @@ func TestProcessCancelAndIdleDeath(t *testing.T) {
 	<-w.done // the dead worker was reaped
 }
 
-// TestProcessRestartHoldsNoLock: while a worker restarts (its module's top-level code takes a
-// second), a caller with a 100 ms deadline gets its answer by then, and Stats answers at once:
+// TestProcessRestartHoldsNoLock: while a worker restarts and loads the function again (its
+// module's top-level code takes a second), a caller with a 100 ms deadline gets its answer by then, and Stats answers at once:
 // nobody queues behind the start.
 func TestProcessRestartHoldsNoLock(t *testing.T) {
 	f := newProcessFn(t, `const t = Date.now(); while (Date.now() - t < 1000) {}
 exports.handler = async (e) => e.Records[0].cf.request`)
 	r := f.backend.(*remote)
-	r.mu.Lock()
-	w := r.w
-	r.mu.Unlock()
+	w := r.h.current()
 	w.kill("test")
 	<-w.done
 	ev := seedEvent(t, hooks.ViewerRequest)
 	go f.Invoke(context.Background(), ev) // starts the new worker
 	for {
 		r.mu.Lock()
-		st := r.starting
+		ld := r.loading
 		r.mu.Unlock()
-		if st != nil {
+		if ld != nil {
 			break
 		}
 		time.Sleep(time.Millisecond)

@@ -31,9 +31,7 @@ func TestWorkerSandbox(t *testing.T) {
 	t.Setenv("VERGE_ADMIN_TOKENS", "secret")
 	f := newProcessFn(t, `exports.handler = async () => ({ status: '200', body: JSON.stringify(process.env) })`)
 	r := f.backend.(*remote)
-	r.mu.Lock()
-	w := r.w
-	r.mu.Unlock()
+	w := r.h.current()
 	pid := strconv.Itoa(w.cmd.Process.Pid)
 	t.Logf("sandbox: %s", w.sandbox)
 

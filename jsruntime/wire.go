@@ -13,24 +13,57 @@ import (
 )
 
 // The worker protocol: frames of a 4-byte big-endian length, one type byte and a body, over
-// the worker's stdin (requests) and stdout (replies). The init frames are JSON; call and result
-// frames use the binary codec of wirecodec.go. Calls are multiplexed by id; replies may arrive
-// in any order.
+// the worker's stdin (requests) and stdout (replies). A worker hosts one or more programs (the
+// versions of one function, see WorkerGroup): the init frame sets up the process, a load frame
+// compiles a program under an id the parent chose, an unload frame drops it, and every call
+// names its program. Init, load and unload frames are JSON; call and result frames use the
+// binary codec of wirecodec.go. Calls and loads are multiplexed by id (one id space per
+// process); replies may arrive in any order.
 const (
 	frameInit       = 'I' // parent -> worker: workerInit
 	frameInitReply  = 'i' // worker -> parent: initReply
+	frameLoad       = 'L' // parent -> worker: loadFrame
+	frameLoaded     = 'l' // worker -> parent: loadReply
+	frameUnload     = 'U' // parent -> worker: unloadFrame
 	frameCall       = 'C' // parent -> worker: wireCall
 	frameResult     = 'R' // worker -> parent: wireResult
 	maxFrame        = 64 << 20
 	frameHeaderSize = 5
 )
 
-// workerInit is the function a worker hosts and the limits it applies to itself.
+// workerInit is what a worker applies to itself before it loads any code: the process-level
+// settings every program it will host shares (see hostKey).
 type workerInit struct {
+	MemoryMB   int   `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
+	GoMemLimit int64 `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
+}
+
+// initReply is the worker's answer to workerInit, once its limits and sandbox are in place.
+type initReply struct {
+	// Sandbox says which confinements the kernel allowed (see sandbox).
+	Sandbox string `json:"sandbox,omitempty"`
+}
+
+// loadFrame asks the worker to compile a program and warm its pool; ID is the request's id
+// (its reply carries it), Program the id later calls and unloads name.
+type loadFrame struct {
+	ID         uint64         `json:"id"`
+	Program    uint64         `json:"program"`
 	Options    wireOptions    `json:"options"`
-	MemoryMB   int            `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
-	GoMemLimit int64          `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
 	CloudFront wireCloudFront `json:"cloudFront"` // cff_wire.go
+}
+
+// loadReply answers a loadFrame: empty when the program is ready, else why not. A syntax
+// error travels typed, so the node reports its position without parsing text.
+type loadReply struct {
+	ID     uint64       `json:"id"`
+	Error  string       `json:"error,omitempty"`
+	Syntax *SyntaxError `json:"syntax,omitempty"`
+}
+
+// unloadFrame drops a program: its idle runtimes at once, its running calls when they end.
+type unloadFrame struct {
+	Program uint64 `json:"program"`
 }
 
 // wireOptions is the serialisable part of Options.
@@ -65,18 +98,10 @@ func (w wireOptions) options() Options {
 		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, AllowEval: w.AllowEval, Env: w.Env}
 }
 
-// initReply is the worker's answer to workerInit: empty when the function is ready, else why
-// not. A syntax error travels typed, so the node reports its position without parsing text.
-type initReply struct {
-	Error  string       `json:"error,omitempty"`
-	Syntax *SyntaxError `json:"syntax,omitempty"`
-	// Sandbox says which confinements the kernel allowed (see sandbox).
-	Sandbox string `json:"sandbox,omitempty"`
-}
-
 // wireCall and wireResult are the call and result frames (binary, see wirecodec.go).
 type wireCall struct {
 	ID        uint64
+	Program   uint64 // the loaded program to run (loadFrame.Program)
 	Event     *hooks.Event
 	Deadline  int64 // Unix nanoseconds
 	RequestID string
@@ -94,6 +119,9 @@ type wireResult struct {
 	Cold    bool
 	InUse   int
 	Idle    int
+	// Load is the answer to a load frame (frameLoaded, JSON), which the readers hand out as
+	// they do results, by id; the binary codec never carries it.
+	Load *loadReply
 }
 
 func (r *wireResult) outcome() outcome {

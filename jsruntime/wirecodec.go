@@ -120,6 +120,7 @@ func (e *wenc) event(ev *hooks.Event) {
 
 func (e *wenc) call(c *wireCall) {
 	e.uint(c.ID)
+	e.uint(c.Program)
 	e.int(c.Deadline)
 	e.str(c.RequestID)
 	e.bool(c.WantJSON)
@@ -283,7 +284,7 @@ func (d *wdec) event() *hooks.Event {
 
 func decodeCall(b []byte) (wireCall, error) {
 	d := &wdec{b: string(b)}
-	c := wireCall{ID: d.uint(), Deadline: d.int(), RequestID: d.str(), WantJSON: d.bool()}
+	c := wireCall{ID: d.uint(), Program: d.uint(), Deadline: d.int(), RequestID: d.str(), WantJSON: d.bool()}
 	c.Event = d.event()
 	return c, d.err
 }

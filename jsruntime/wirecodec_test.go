@@ -31,7 +31,7 @@ func TestWireRoundTrip(t *testing.T) {
 		if ev.Request.Origin == nil {
 			ev.Request.Origin = &hooks.Origin{S3: &hooks.S3Origin{DomainName: "b", CustomHeaders: hooks.Headers{}}}
 		}
-		c := wireCall{ID: 7, Deadline: -5, RequestID: "r", WantJSON: true, Event: ev}
+		c := wireCall{ID: 7, Program: 1 << 40, Deadline: -5, RequestID: "r", WantJSON: true, Event: ev}
 		got, err := decodeCall(encodeCall(&c))
 		if err != nil || !reflect.DeepEqual(got, c) {
 			t.Fatalf("%s: call round trip: %v\n%+v\n%+v", f, err, got, c)
@@ -50,6 +50,7 @@ func TestWireRoundTrip(t *testing.T) {
 func FuzzWireDecode(f *testing.F) {
 	ev := seedEvent(f, hooks.OriginRequest)
 	f.Add(encodeCall(&wireCall{ID: 1, Event: ev}))
+	f.Add(encodeCall(&wireCall{ID: 3, Program: 2, Deadline: 1, RequestID: "r", Event: ev}))
 	f.Add(encodeResult(&wireResult{ID: 2, Result: hooks.Result{Request: ev.Request}, Logs: []LogLine{{"INFO", "x"}}}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -64,6 +65,33 @@ func FuzzWireDecode(f *testing.F) {
 			if err != nil || !reflect.DeepEqual(r, r2) {
 				t.Fatalf("result re-encode: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzDecodeReply: whatever a worker (which runs untrusted code) writes as a reply frame, the
+// node's decoding never panics, and a load answer keeps its id and typed syntax error.
+func FuzzDecodeReply(f *testing.F) {
+	f.Add(byte(frameLoaded), []byte(`{"id":3,"syntax":{"file":"index.js","line":2,"column":12,"message":"Unexpected token"}}`))
+	f.Add(byte(frameLoaded), []byte(`{"id":1,"error":"boom"}`))
+	f.Add(byte(frameResult), encodeResult(&wireResult{ID: 2, Logs: []LogLine{{"INFO", "x"}}}))
+	f.Add(byte(frameKVS), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
+		res, ok := decodeReply(typ, b)
+		if !ok {
+			return
+		}
+		switch typ {
+		case frameLoaded:
+			if res.Load == nil || res.Load.ID != res.ID {
+				t.Fatalf("load answer %+v", res)
+			}
+		case frameResult:
+			if res.Load != nil {
+				t.Fatal("a result carries a load answer")
+			}
+		default:
+			t.Fatalf("frame type %q decoded as a reply", typ)
 		}
 	})
 }

@@ -8,7 +8,9 @@ import (
 // workerEnv is a worker process's whole environment: what a Lambda@Edge function's process
 // sees (the names Lambda defines, with Verge's values, as process.env shows them), the few
 // Go settings the worker itself honours when the node has them, and WorkerOptions.Env. The
-// node's own environment (admin tokens, gossip keys, cloud credentials) is not passed on.
+// node's own environment (admin tokens, gossip keys, cloud credentials) is not passed on. o is
+// the Function that starts the worker: a shared worker's version variable names the version
+// that started it (process.env, built in vm.go, shows each version its own).
 func workerEnv(o Options) []string {
 	mem := o.Limits.MemoryMB
 	if mem <= 0 {

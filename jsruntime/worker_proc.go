@@ -1,6 +1,7 @@
 package jsruntime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vergecdn/verge/kvs"
@@ -38,8 +40,10 @@ type workerProc struct {
 	stderr  tailBuffer
 	sandbox string // what the worker's sandbox reported (see sandbox)
 
-	kvs     *KeyValueStore // the function's store, sent by syncKVS (cff_wire.go)
-	kvsSent *kvs.Snapshot  // the snapshot last sent, under wmu
+	// nextID numbers calls and loads: one id space per process, whichever program they are for.
+	nextID atomic.Uint64
+	// kvsSent is, by program, the store snapshot last sent (syncKVS, cff_wire.go), under wmu.
+	kvsSent map[uint64]*kvs.Snapshot
 }
 
 // workerSpin is how long either end of a worker's pipes polls for the next frame before it
@@ -47,10 +51,16 @@ type workerProc struct {
 // node is caught without a wake-up. The worker polls after each call for the next one, too.
 const workerSpin = 50 * time.Microsecond
 
-// errInitDied is the error of a worker that died before answering its init frame: with the
-// protocol intact, what kills a worker there is the code it was compiling.
-var errInitDied = errors.New("the code nests too deeply or exhausts the worker's limits while compiling")
+// errLoadDied is the error of a load whose worker died before answering it: with the
+// protocol intact, what kills a worker there is most likely the code it was compiling.
+var errLoadDied = errors.New("the code nests too deeply or exhausts the worker's limits while compiling")
 
+// workerStartTimeout bounds a worker's start (exec, limits, sandbox, init reply), which runs
+// no function code.
+const workerStartTimeout = 10 * time.Second
+
+// startWorker starts a worker process with o's process-level settings (see hostKey) and waits
+// until its limits and sandbox are in place. It hosts no program yet (see load).
 func startWorker(o Options) (*workerProc, error) {
 	argv := o.Worker.Command
 	if len(argv) == 0 {
@@ -64,7 +74,7 @@ func startWorker(o Options) (*workerProc, error) {
 	cmd.Env = workerEnv(o)
 	cmd.SysProcAttr = workerSysProcAttr()
 	w := &workerProc{started: time.Now(), cmd: cmd, pending: map[uint64]chan wireResult{}, done: make(chan struct{}),
-		rtok: make(chan struct{}, 1)}
+		rtok: make(chan struct{}, 1), kvsSent: map[uint64]*kvs.Snapshot{}}
 	w.stderr.max = 4 << 10
 	cmd.Stderr = &w.stderr
 	stdin, err := cmd.StdinPipe()
@@ -93,68 +103,83 @@ func startWorker(o Options) (*workerProc, error) {
 	if mem <= 0 {
 		mem = 128
 	}
-	init := workerInit{Options: toWire(o), MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20}
-	init.CloudFront, w.kvs = cloudFrontInit(o), o.KVS
 	fail := func(err error) (*workerProc, error) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("jsruntime: worker: %w%s", err, w.stderr.suffix())
 	}
-	if err := w.send(frameInit, init); err != nil {
+	if err := w.send(frameInit, workerInit{MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20}); err != nil {
 		return fail(err)
 	}
-	type reply struct {
-		typ  byte
-		body []byte
-		err  error
+	_ = w.stdout.SetReadDeadline(time.Now().Add(workerStartTimeout))
+	typ, body, err := w.fr.next()
+	_ = w.stdout.SetReadDeadline(time.Time{})
+	if err != nil || typ != frameInitReply {
+		return fail(fmt.Errorf("no answer to the init frame (%v)", err))
 	}
-	got := make(chan reply, 1)
-	go func() {
-		typ, body, err := w.fr.next()
-		got <- reply{typ, body, err}
-	}()
-	// The node enforces the init deadline itself: a worker stuck in the parser or in native
-	// code is killed, however it got there.
-	t := time.NewTimer(o.InitTimeout + o.Worker.Grace)
-	defer t.Stop()
-	select {
-	case rp := <-got:
-		if rp.err != nil || rp.typ != frameInitReply {
-			return fail(errInitDied)
-		}
-		var ir initReply
-		if err := json.Unmarshal(rp.body, &ir); err != nil {
-			return fail(err)
-		}
-		w.sandbox = ir.Sandbox
-		o.Logger.Debug("worker started", "function", o.Name, "version", o.Version, "pid", cmd.Process.Pid, "sandbox", ir.Sandbox)
-		if ir.Syntax != nil {
-			_ = cmd.Wait()
-			return nil, ir.Syntax
-		}
-		if ir.Error != "" {
-			_ = cmd.Wait()
-			// New in the worker prefixed what New here prefixes again.
-			return nil, errors.New(strings.TrimPrefix(ir.Error, fmt.Sprintf("jsruntime: %s:%s: ", o.Name, o.Version)))
-		}
-	case <-t.C:
-		_ = cmd.Process.Kill()
-		<-got
-		return fail(fmt.Errorf("compiling and loading the code took longer than %v", o.InitTimeout))
+	var ir initReply
+	if err := json.Unmarshal(body, &ir); err != nil {
+		return fail(err)
 	}
+	w.sandbox = ir.Sandbox
+	o.Logger.Debug("worker started", "function", o.Name, "pid", cmd.Process.Pid, "sandbox", ir.Sandbox)
 	w.rtok <- struct{}{}
 	return w, nil
 }
 
-func (w *workerProc) register(id uint64) chan wireResult {
+// load compiles program in the worker with o (the function's code and limits) and warms its
+// pool, waiting for the answer up to o.InitTimeout plus Grace: past that the worker is stuck
+// where Interrupt cannot reach (the parser, native code) and is killed. A syntax error is
+// returned as a *SyntaxError.
+func (w *workerProc) load(program uint64, o Options) error {
+	id, ch := w.register()
+	if ch == nil {
+		return fmt.Errorf("jsruntime: worker: the worker process exited: %s", w.reason())
+	}
+	defer w.unregister(id)
+	lf := loadFrame{ID: id, Program: program, Options: toWire(o), CloudFront: cloudFrontInit(o)}
+	if err := w.send(frameLoad, lf); err != nil {
+		w.kill("write failed: " + err.Error())
+		return fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	res, st := w.await(context.Background(), id, ch, time.Time{}, time.Now().Add(o.InitTimeout+o.Worker.Grace))
+	switch {
+	case st == awaitWatchdog:
+		w.kill("watchdog: loading a program overran InitTimeout")
+		return fmt.Errorf("jsruntime: worker: compiling and loading the code took longer than %v", o.InitTimeout)
+	case st != awaitResult || res.Load == nil:
+		return fmt.Errorf("jsruntime: worker: %w%s", errLoadDied, w.stderr.suffix())
+	case res.Load.Syntax != nil:
+		return res.Load.Syntax
+	case res.Load.Error != "":
+		// New in the worker prefixed what New here prefixes again.
+		return errors.New(strings.TrimPrefix(res.Load.Error, fmt.Sprintf("jsruntime: %s:%s: ", o.Name, o.Version)))
+	}
+	o.Logger.Debug("function loaded in its worker", "function", o.Name, "version", o.Version, "pid", w.cmd.Process.Pid, "program", program)
+	return nil
+}
+
+// unload drops program from the worker; its calls in flight still get their results. A
+// worker that is gone has nothing to drop.
+func (w *workerProc) unload(program uint64) {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	delete(w.kvsSent, program)
+	_ = writeFrame(w.stdin, frameUnload, unloadFrame{Program: program})
+}
+
+// register allocates the id of a call or load and the channel its reply arrives on; ch is nil
+// when the process is dead.
+func (w *workerProc) register() (id uint64, ch chan wireResult) {
+	id = w.nextID.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.dead {
-		return nil
+		return id, nil
 	}
-	ch := make(chan wireResult, 1)
+	ch = make(chan wireResult, 1)
 	w.pending[id] = ch
-	return ch
+	return id, ch
 }
 
 func (w *workerProc) unregister(id uint64) {
@@ -169,10 +194,11 @@ func (w *workerProc) send(typ byte, v any) error {
 	return writeFrame(w.stdin, typ, v)
 }
 
-func (w *workerProc) sendCall(c *wireCall) error {
+// sendCall writes c, preceded by its program's store if that changed (syncKVS).
+func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
-	if err := w.syncKVS(); err != nil {
+	if err := w.syncKVS(c.Program, store); err != nil {
 		return err
 	}
 	b, err := appendBinaryFrame(w.wbuf[:0], frameCall, func(e *wenc) { e.call(c) })
@@ -196,12 +222,6 @@ func (w *workerProc) reason() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.why
-}
-
-func (w *workerProc) inFlight() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.pending)
 }
 
 // kill ends the process; the reader then fails the in-flight invocations.

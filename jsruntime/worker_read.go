@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -114,11 +115,8 @@ func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, so
 			w.end()
 			return wireResult{}, awaitExited, true
 		}
-		if typ != frameResult {
-			continue
-		}
-		res, err := decodeResult(body)
-		if err != nil {
+		res, ok := decodeReply(typ, body)
+		if !ok {
 			continue
 		}
 		if res.ID == id {
@@ -159,10 +157,7 @@ func (w *workerProc) drain(grace time.Duration) {
 			w.end()
 			return
 		}
-		if typ != frameResult {
-			continue
-		}
-		if res, err := decodeResult(body); err == nil {
+		if res, ok := decodeReply(typ, body); ok {
 			w.mu.Lock()
 			ch := w.pending[res.ID]
 			delete(w.pending, res.ID)
@@ -172,6 +167,23 @@ func (w *workerProc) drain(grace time.Duration) {
 			}
 		}
 	}
+}
+
+// decodeReply decodes a reply frame, a call's result or a load's answer; ok is false for
+// anything else.
+func decodeReply(typ byte, body []byte) (res wireResult, ok bool) {
+	switch typ {
+	case frameResult:
+		res, err := decodeResult(body)
+		return res, err == nil
+	case frameLoaded:
+		var lr loadReply
+		if json.Unmarshal(body, &lr) != nil {
+			return res, false
+		}
+		return wireResult{ID: lr.ID, Load: &lr}, true
+	}
+	return res, false
 }
 
 // end reaps the process once its output has ended and fails everything in flight. It is

@@ -17,11 +17,11 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// ServeWorker is the body of the hidden `verge worker` verb: it reads the function to host
-// from r, applies its OS limits to this process (RLIMIT_AS, GOMEMLIMIT, a smaller Go stack)
-// and its sandbox (see sandbox) before compiling the code, then serves calls concurrently
-// until r closes (the node closed the pipe or died). It returns the process exit code. Nothing
-// but protocol frames may be written to w.
+// ServeWorker is the body of the hidden `verge worker` verb: it reads the process settings
+// from r and applies its OS limits to this process (RLIMIT_AS, GOMEMLIMIT, a smaller Go stack)
+// and its sandbox (see sandbox) before any code arrives, then compiles the programs it is
+// sent and serves their calls concurrently until r closes (the node closed the pipe or died).
+// It returns the process exit code. Nothing but protocol frames may be written to w.
 func ServeWorker(r io.Reader, w io.Writer) int {
 	if f, ok := r.(*os.File); ok {
 		// Poll the parent's pipe between calls rather than block in read(2) (spinReader).
@@ -44,38 +44,19 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	}
 	applyLimits(in)
 	sb := sandbox()
-	var wmu sync.Mutex
-	send := func(typ byte, v any) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if err := writeFrame(w, typ, v); err != nil {
-			os.Exit(3) // the parent is gone
-		}
-	}
-	o := in.Options.options()
-	o.Isolation = InProcess
-	kv := in.CloudFront.apply(&o)
+	s := &workerServer{br: br, w: w, programs: map[uint64]*hostedProgram{}}
 	if in.MemoryMB > 0 {
 		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
 		// turns it into a fatal error that takes the whole worker down.
-		g := NewMemoryGuard(uint64(guardLimit(in)), 0)
-		defer g.Close()
-		o.MemoryGuard = g
+		s.guard = NewMemoryGuard(uint64(guardLimit(in)), 0)
+		defer s.guard.Close()
 	}
-	f, err := New(o)
-	if err != nil {
-		ir := initReply{Error: err.Error(), Sandbox: sb}
-		if se := (*SyntaxError)(nil); errors.As(err, &se) {
-			ir.Syntax = se
-		}
-		send(frameInitReply, ir)
-		return 1
-	}
-	defer f.Close()
-	send(frameInitReply, initReply{Sandbox: sb})
-	s := &workerServer{br: br, w: w, wmu: &wmu, o: o, l: f.backend.(*local), kvs: kv}
+	s.send(frameInitReply, initReply{Sandbox: sb})
 	s.wg.Go(s.loop)
 	s.wg.Wait()
+	for _, p := range s.programs {
+		p.f.Close()
+	}
 	return 0
 }
 
@@ -84,19 +65,40 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 // keeps their grown stacks (goja's interpreter needs deep ones: a fresh goroutine per call
 // spent a tenth of the worker's CPU growing its stack), and running the call on the goroutine
 // that read it saves a hand-off per call. A goroutine is added only when none is waiting to
-// read, so there are at most (calls in flight)+1 of them.
+// read, so there are at most (calls in flight)+1 of them, plus one per load under way.
 type workerServer struct {
 	br    *bufio.Reader
 	w     io.Writer
-	wmu   *sync.Mutex
+	wmu   sync.Mutex
 	wbuf  []byte // result frame buffer, reused under wmu
-	o     Options
-	l     *local
+	guard *MemoryGuard
 	rmu   sync.Mutex   // held by the goroutine reading the next frame
 	eof   bool         // the input ended (under rmu)
 	spare atomic.Int32 // goroutines waiting for rmu
 	wg    sync.WaitGroup
-	kvs   *kvsHolder // the function's store, updated by frameKVS (cff_wire.go)
+
+	pmu      sync.Mutex
+	programs map[uint64]*hostedProgram // by loadFrame.Program, under pmu
+}
+
+// hostedProgram is one program (a function version) a worker hosts.
+type hostedProgram struct {
+	f   *Function // InProcess
+	l   *local    // f's backend
+	kvs *kvsHolder
+	// calls counts the calls read and not yet answered: an unload waits for them, so that a
+	// call the parent sent before the unload is served, not refused by a closed pool. Only the
+	// reader (holding rmu) adds to it, and an unload is read by the reader too.
+	calls sync.WaitGroup
+}
+
+// send writes one JSON frame.
+func (s *workerServer) send(typ byte, v any) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := writeFrame(s.w, typ, v); err != nil {
+		os.Exit(3) // the parent is gone
+	}
 }
 
 func (s *workerServer) loop() {
@@ -104,7 +106,7 @@ func (s *workerServer) loop() {
 		s.spare.Add(1)
 		s.rmu.Lock()
 		s.spare.Add(-1)
-		c, ok := s.next()
+		c, p, ok := s.next()
 		if !ok {
 			s.eof = true
 			s.rmu.Unlock()
@@ -114,52 +116,136 @@ func (s *workerServer) loop() {
 			s.wg.Go(s.loop) // the next reader while this goroutine runs the call
 		}
 		s.rmu.Unlock()
-		s.serve(&c)
+		s.serve(&c, p)
 		if s.spare.Load() > 2 {
 			return // enough goroutines wait to read
 		}
 	}
 }
 
-// next reads frames until a call; ok is false once the input has ended.
-func (s *workerServer) next() (c wireCall, ok bool) {
+// next reads frames until a call, handling the others on the way; ok is false once the input
+// has ended. p is nil when the call names no loaded program.
+func (s *workerServer) next() (c wireCall, p *hostedProgram, ok bool) {
 	for !s.eof {
 		typ, body, err := readFrame(s.br)
 		if err != nil {
-			return c, false
+			return c, nil, false
 		}
-		if typ == frameKVS {
-			s.kvs.receive(body)
-			continue
-		}
-		if typ != frameCall {
-			continue
-		}
-		if c, err = decodeCall(body); err == nil && c.Event != nil {
-			return c, true
+		switch typ {
+		case frameKVS:
+			s.receiveKVS(body)
+		case frameLoad:
+			s.load(body)
+		case frameUnload:
+			s.unload(body)
+		case frameCall:
+			if c, err = decodeCall(body); err == nil && c.Event != nil {
+				p := s.program(c.Program)
+				if p != nil {
+					p.calls.Add(1) // done by serve
+				}
+				return c, p, true
+			}
 		}
 	}
-	return c, false
+	return c, nil, false
 }
 
-// serve runs one call and writes its result. The call's deadline is enforced by the
-// invocation's own timer (and the parent's watchdog), so no context is needed.
-func (s *workerServer) serve(c *wireCall) {
-	lim := s.o.Limits.WithDefaults(c.Event.Stage)
-	cl := &call{ev: c.Event, lim: lim, deadline: time.Unix(0, c.Deadline), requestID: c.RequestID, wantJSON: c.WantJSON}
-	v, cold, err := s.l.pool.get()
-	var out outcome
-	if err != nil {
-		out = outcome{err: err}
-	} else {
-		out = v.invoke(context.Background(), cl)
-		s.l.pool.put(v, out.discard)
+func (s *workerServer) program(id uint64) *hostedProgram {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return s.programs[id]
+}
+
+// load compiles a program on its own goroutine, so that a slow module (its top-level code
+// runs for up to InitTimeout) does not hold up the calls of the programs already loaded, and
+// answers with a loadReply. A malformed frame is dropped (the parent never sends one).
+func (s *workerServer) load(body []byte) {
+	var lf loadFrame
+	if json.Unmarshal(body, &lf) != nil {
+		return
 	}
-	res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold}
+	s.wg.Go(func() {
+		o := lf.Options.options()
+		o.Isolation = InProcess
+		o.MemoryGuard = s.guard
+		kv := lf.CloudFront.apply(&o)
+		f, err := New(o)
+		if err != nil {
+			rp := loadReply{ID: lf.ID, Error: err.Error()}
+			if se := (*SyntaxError)(nil); errors.As(err, &se) {
+				rp.Syntax = se
+			}
+			s.send(frameLoaded, rp)
+			return
+		}
+		s.pmu.Lock()
+		old := s.programs[lf.Program]
+		s.programs[lf.Program] = &hostedProgram{f: f, l: f.backend.(*local), kvs: kv}
+		s.pmu.Unlock()
+		if old != nil {
+			old.f.Close() // the parent reuses no id; be safe if it ever did
+		}
+		s.send(frameLoaded, loadReply{ID: lf.ID})
+	})
+}
+
+// unload drops a program once the calls already read for it have been served.
+func (s *workerServer) unload(body []byte) {
+	var u unloadFrame
+	if json.Unmarshal(body, &u) != nil {
+		return
+	}
+	s.pmu.Lock()
+	p := s.programs[u.Program]
+	delete(s.programs, u.Program)
+	s.pmu.Unlock()
+	if p != nil {
+		s.wg.Go(func() {
+			p.calls.Wait()
+			p.f.Close()
+		})
+	}
+}
+
+// receiveKVS installs a frameKVS body in its program. A malformed one, or one for a program
+// not loaded, is dropped (the parent never sends one).
+func (s *workerServer) receiveKVS(body []byte) {
+	var m wireKVS
+	if json.Unmarshal(body, &m) != nil || m.Store == nil {
+		return
+	}
+	if p := s.program(m.Program); p != nil {
+		p.kvs.snap.Store(m.Store)
+	}
+}
+
+// serve runs one call of program p and writes its result. The call's deadline is enforced by
+// the invocation's own timer (and the parent's watchdog), so no context is needed.
+func (s *workerServer) serve(c *wireCall, p *hostedProgram) {
+	var out outcome
+	var cold bool
+	var inUse, idle int
+	if p == nil {
+		out = outcome{err: hooks.Errorf(hooks.Execution, "%s: program %d is not loaded in this worker", c.Event.Stage, c.Program)}
+	} else {
+		lim := p.f.opts.Limits.WithDefaults(c.Event.Stage)
+		cl := &call{ev: c.Event, lim: lim, deadline: time.Unix(0, c.Deadline), requestID: c.RequestID, wantJSON: c.WantJSON}
+		var v *vm
+		var err error
+		if v, cold, err = p.l.pool.get(); err != nil {
+			out = outcome{err: err}
+		} else {
+			out = v.invoke(context.Background(), cl)
+			p.l.pool.put(v, out.discard)
+		}
+		inUse, idle = p.l.pool.stats()
+		p.calls.Done()
+	}
+	res := wireResult{ID: c.ID, Result: out.result, Output: string(out.output), Logs: out.logs, Cold: cold, InUse: inUse, Idle: idle}
 	if out.err != nil {
 		res.HasErr, res.ErrKind, res.ErrMsg = true, hooks.KindOf(out.err), unwrapMsg(out.err)
 	}
-	res.InUse, res.Idle = s.l.pool.stats()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	var err2 error

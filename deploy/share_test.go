@@ -1,0 +1,140 @@
+package deploy
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/jsruntime"
+	"github.com/vergecdn/verge/registry"
+)
+
+// workerPIDs returns the live (not zombie) child processes of this test process: its workers.
+func workerPIDs(t *testing.T) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	var pids []int
+	me := strconv.Itoa(os.Getpid())
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // state, ppid, ...
+		if len(f) > 1 && f[1] == me && f[0] != "Z" && f[0] != "X" {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids
+}
+
+// TestOneWorkerPerFunction: with versions in worker processes, moving an alias across the
+// versions of a function loads each new version into the function's running worker: the node
+// keeps exactly one worker per function (the same processes throughout), every move is live
+// when Sync returns, and no request fails while the versions change under it.
+func TestOneWorkerPerFunction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	publish := func(fn string, code []byte) {
+		if _, err := reg.PutCode("t", fn, registry.Upload{Package: code}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := reg.Publish("t", fn, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for v := 1; v <= 4; v++ {
+		publish("f", answer("v"+strconv.Itoa(v), 2))
+	}
+	publish("g", answer("g", 0))
+	if _, err := reg.PutAlias("t", "f", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, as := range []registry.Association{
+		{Behavior: "default", Event: "viewer-request", Function: "f", Qualifier: "live"},
+		{Behavior: "api", Event: "viewer-request", Function: "g", Qualifier: "1"},
+	} {
+		if _, err := reg.Associate("t", as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := New(Options{Registry: reg, DrainDelay: 10 * time.Second,
+		Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	tb := &tables{}
+	if err := a.Start(tb); err != nil {
+		t.Fatal(err)
+	}
+	workers := workerPIDs(t)
+	if len(workers) != 2 {
+		t.Fatalf("worker pids %v, want one per function", workers)
+	}
+
+	var calls, failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	t.Cleanup(halt) // before the Activator closes, if the test stops early
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				calls.Add(1)
+				if v, err := version(tb.last()); err != nil || !strings.HasPrefix(v, "v") {
+					failed.Add(1)
+					t.Errorf("a request during the moves: %q, %v", v, err)
+				}
+			}
+		})
+	}
+	for _, v := range []int{2, 3, 4, 1, 3} {
+		moveAlias(t, a, reg, v)
+		if got, err := version(tb.last()); err != nil || got != "v"+strconv.Itoa(v) {
+			t.Fatalf("after moving to %d: %q, %v", v, got, err)
+		}
+		waitUntil(t, 5*time.Second, "the replaced version to close", func() bool { _, draining := a.Stats(); return draining == 0 })
+		if got := workerPIDs(t); !slices.Equal(got, workers) {
+			t.Fatalf("after moving to %d the worker pids are %v, want %v throughout", v, got, workers)
+		}
+	}
+	halt()
+	tb.mu.Lock()
+	g := tb.all[len(tb.all)-1]["api"][hooks.ViewerRequest].Function
+	tb.mu.Unlock()
+	if got, err := version(g); err != nil || got != "g" {
+		t.Fatalf("the other function: %q, %v", got, err)
+	}
+	if calls.Load() == 0 || failed.Load() != 0 {
+		t.Fatalf("%d of %d requests failed", failed.Load(), calls.Load())
+	}
+	t.Logf("%d requests during 5 moves", calls.Load())
+}

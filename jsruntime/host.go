@@ -1,0 +1,240 @@
+package jsruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+)
+
+// Workers is a node's set of shared worker processes. Functions with Process isolation whose
+// WorkerOptions.Group comes from the same Workers and names the same group run their programs
+// in one worker process (a host), if their process-level settings are equal (see hostKey):
+// a new version is then a compile in a running process instead of a process start. The zero
+// WorkerGroup keeps one process per Function. A Workers holds no process of its own: a host
+// exists while a Function uses it.
+type Workers struct {
+	mu    sync.Mutex
+	hosts map[hostKey]*host
+}
+
+// NewWorkers returns an empty set of shared worker processes.
+func NewWorkers() *Workers { return &Workers{hosts: map[hostKey]*host{}} }
+
+// Group returns the group name of ws. Only code that may see each other's memory belongs in
+// one group: the versions of one function, never two functions.
+func (ws *Workers) Group(name string) WorkerGroup { return WorkerGroup{workers: ws, name: name} }
+
+// WorkerGroup names the Functions that may share a worker process (see Workers). The zero
+// value shares with nobody.
+type WorkerGroup struct {
+	workers *Workers
+	name    string
+}
+
+// hostKey is what Functions sharing a process must have in common: the group and every
+// setting the process applies to all its programs (its command and environment, its
+// address-space limit and GOMEMLIMIT, and the regular-expression engine's cut-off, which is
+// process-wide). Functions that differ in any of them get separate processes.
+type hostKey struct {
+	group          string
+	command, env   string // NUL-joined
+	workerMemoryMB int
+	memoryMB       int
+	regexpTimeout  time.Duration
+}
+
+func hostKeyOf(o Options) hostKey {
+	return hostKey{group: o.Worker.Group.name, command: strings.Join(o.Worker.Command, "\x00"),
+		env: strings.Join(o.Worker.Env, "\x00"), workerMemoryMB: o.Worker.MemoryMB, memoryMB: o.Limits.MemoryMB,
+		regexpTimeout: o.RegexpTimeout}
+}
+
+// host owns one worker process at a time for the programs attached to it: it starts the
+// process when one of them needs it, restarts it (with a back-off on quick deaths) after it
+// died, and stops it when the last program is released. Loading the programs into the
+// current process is each program's job (remote.ready).
+type host struct {
+	o       Options  // process-level settings (processOptions) of the Function that created the host
+	key     hostKey  // its key in workers.hosts
+	workers *Workers // nil for a host private to one Function
+	users   int      // attached programs, under workers.mu
+
+	mu       sync.Mutex
+	w        *workerProc
+	starting *workerStart // the start under way, if any; nobody holds mu while it runs
+	stopped  bool
+	// quickDeaths counts consecutive workers that died within a second of starting; from the
+	// second one on, restarts back off (50 ms doubling to 5 s) so code that crashes every
+	// worker cannot make the node fork in a loop.
+	quickDeaths int
+	notBefore   time.Time
+	programs    uint64 // the last program id given out, under mu
+}
+
+// workerStart is one worker start: done closes when w or err is set.
+type workerStart struct {
+	done chan struct{}
+	w    *workerProc
+	err  error
+}
+
+// attachHost returns the host o's program runs on, and the program's id there: the group's
+// shared host for o's settings, or a private one.
+func attachHost(o Options) (*host, uint64) {
+	ws := o.Worker.Group.workers
+	if ws == nil {
+		h := &host{o: processOptions(o)}
+		return h, h.newProgram()
+	}
+	k := hostKeyOf(o)
+	ws.mu.Lock()
+	h := ws.hosts[k]
+	if h == nil {
+		h = &host{o: processOptions(o), key: k, workers: ws}
+		ws.hosts[k] = h
+	}
+	h.users++
+	ws.mu.Unlock()
+	return h, h.newProgram()
+}
+
+// processOptions keeps of o what starting a worker reads (startWorker, workerEnv), so that a
+// host that outlives the Function that created it holds on to none of its code or store.
+func processOptions(o Options) Options {
+	return Options{Name: o.Name, Version: o.Version, Limits: hooks.Limits{MemoryMB: o.Limits.MemoryMB},
+		Worker: o.Worker, Logger: o.Logger}
+}
+
+func (h *host) newProgram() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.programs++
+	return h.programs
+}
+
+// release detaches one program; the last one stops the process (its calls in flight finish
+// first, see workerProc.stop). A later attach with the same key gets a new host.
+func (h *host) release() {
+	if ws := h.workers; ws != nil {
+		ws.mu.Lock()
+		h.users--
+		last := h.users == 0
+		if last {
+			delete(ws.hosts, h.key)
+		}
+		ws.mu.Unlock()
+		if !last {
+			return
+		}
+	}
+	h.mu.Lock()
+	h.stopped = true
+	w, st := h.w, h.starting
+	h.mu.Unlock()
+	if w != nil {
+		w.stop()
+	}
+	if st != nil {
+		<-st.done // the start stops what it started once it sees stopped
+	}
+}
+
+// worker returns the live worker, starting one if needed. A start holds no lock: the callers
+// that need the worker wait for it until ctx is done or their deadline (if not zero) passes,
+// and the other users of the host (stats, release) do not wait at all.
+func (h *host) worker(ctx context.Context, deadline time.Time) (*workerProc, error) {
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		return nil, errors.New("the worker was stopped")
+	}
+	if h.w != nil && !h.w.isDead() {
+		w := h.w
+		h.mu.Unlock()
+		return w, nil
+	}
+	st := h.starting
+	if st == nil {
+		if err := h.backOff(); err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		st = &workerStart{done: make(chan struct{})}
+		h.starting = st
+		go h.start(st)
+	}
+	h.mu.Unlock()
+	return awaitDone(ctx, deadline, st.done, "the worker is still starting", func() (*workerProc, error) { return st.w, st.err })
+}
+
+// awaitDone waits for done until ctx is done or deadline (if not zero) passes, then returns
+// get's answer, or the error of the wait (late says why the deadline passed).
+func awaitDone(ctx context.Context, deadline time.Time, done <-chan struct{}, late string, get func() (*workerProc, error)) (*workerProc, error) {
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-done:
+		return get()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-expired:
+		return nil, errors.New(late)
+	}
+}
+
+// backOff forgets a dead worker and says whether a new one may start now. The caller holds
+// h.mu.
+func (h *host) backOff() error {
+	if h.w != nil {
+		if time.Since(h.w.started) < time.Second {
+			h.quickDeaths++
+		} else {
+			h.quickDeaths = 0
+		}
+		if h.quickDeaths >= 2 {
+			h.notBefore = time.Now().Add(min(50*time.Millisecond<<(h.quickDeaths-2), 5*time.Second))
+		}
+		h.w = nil
+	}
+	if wait := time.Until(h.notBefore); wait > 0 {
+		return fmt.Errorf("the worker keeps crashing; next restart in %v", wait.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// start starts a worker for st, on its own goroutine so that no caller's wait bounds it.
+func (h *host) start(st *workerStart) {
+	w, err := startWorker(h.o)
+	h.mu.Lock()
+	h.starting = nil
+	stopped := h.stopped
+	if err == nil && !stopped {
+		h.w = w
+	}
+	h.mu.Unlock()
+	if err == nil && stopped {
+		w.stop()
+		w, err = nil, errors.New("the worker was stopped")
+	}
+	st.w, st.err = w, err
+	close(st.done)
+}
+
+// current returns the live worker, if any, without starting one.
+func (h *host) current() *workerProc {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.w != nil && !h.w.isDead() {
+		return h.w
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package jsruntime
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/kvs"
+)
+
+// versionOpts are the options of version v of a shared function named "fn" whose handler
+// answers "v<version>" (after 1.5 s for the URI /slow).
+func versionOpts(ws *Workers, version string) Options {
+	return Options{Name: "fn", Version: version, Isolation: Process, Limits: hooks.Limits{Timeout: 5 * time.Second},
+		Code: SingleFile(`exports.handler = async (e) => {
+  if (e.Records[0].cf.request.uri === '/slow') await new Promise((ok) => setTimeout(ok, 1500));
+  return { status: '200', body: 'v` + version + `' };
+}`),
+		Worker: WorkerOptions{Command: []string{os.Args[0]}, Env: []string{WorkerEnv + "=1"}, Group: ws.Group("fn")}}
+}
+
+func newShared(t *testing.T, o Options) *Function {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	f, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// workerOf returns the live worker process of a Process Function.
+func workerOf(t *testing.T, f *Function) *workerProc {
+	t.Helper()
+	w := f.backend.(*remote).h.current()
+	if w == nil {
+		t.Fatalf("%s:%s has no live worker", f.Name(), f.Version())
+	}
+	return w
+}
+
+// wantBody invokes f and checks that it answers body.
+func wantBody(t *testing.T, f *Function, uri, body string) error {
+	t.Helper()
+	ev := seedEvent(t, hooks.ViewerRequest)
+	ev.Request.URI = uri
+	res, err := f.Invoke(context.Background(), ev)
+	if err != nil {
+		return err
+	}
+	if res.Response == nil || string(res.Response.Body) != body {
+		t.Errorf("%s:%s answered %+v, want %q", f.Name(), f.Version(), res.Response, body)
+	}
+	return nil
+}
+
+// TestSharedWorkerVersions: two versions of one function in a group run in one worker process,
+// each with its own code; a function of another group, or of the same group with other
+// process settings, gets its own process. Closing one version leaves the other serving in the
+// same process; closing the last one ends it.
+func TestSharedWorkerVersions(t *testing.T) {
+	ws := NewWorkers()
+	v1 := newShared(t, versionOpts(ws, "1"))
+	v2 := newShared(t, versionOpts(ws, "2"))
+	w := workerOf(t, v1)
+	if workerOf(t, v2) != w {
+		t.Fatalf("versions run in pids %d and %d, want one process", w.cmd.Process.Pid, workerOf(t, v2).cmd.Process.Pid)
+	}
+	other := versionOpts(ws, "1")
+	other.Worker.Group = ws.Group("other")
+	bigger := versionOpts(ws, "3")
+	bigger.Worker.MemoryMB = 2048
+	for _, o := range []Options{other, bigger} {
+		if f := newShared(t, o); workerOf(t, f) == w {
+			t.Errorf("group %q with worker memory %d MiB shares the process of fn", o.Worker.Group.name, o.Worker.MemoryMB)
+		}
+	}
+	for _, f := range []*Function{v1, v2} {
+		if err := wantBody(t, f, "/", "v"+f.Version()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	v1.Close()
+	if err := wantBody(t, v2, "/", "v2"); err != nil {
+		t.Fatalf("v2 after v1 closed: %v", err)
+	}
+	if workerOf(t, v2) != w {
+		t.Fatal("closing v1 replaced the process of v2")
+	}
+	v2.Close()
+	select {
+	case <-w.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker outlived the last version")
+	}
+}
+
+// TestSharedWorkerLoadFailure: a version whose code has a syntax error, or throws at load,
+// fails to load with the error New gives for it anywhere (a typed SyntaxError for the first),
+// and the version already loaded in that worker serves on in the same process.
+func TestSharedWorkerLoadFailure(t *testing.T) {
+	ws := NewWorkers()
+	v1 := newShared(t, versionOpts(ws, "1"))
+	w := workerOf(t, v1)
+
+	bad := versionOpts(ws, "2")
+	bad.Code = SingleFile("exports.handler = async (e) => {\n  return e.;\n};")
+	_, err := New(bad)
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.File != "index.js" || se.Line != 2 {
+		t.Fatalf("syntax error: %#v (%v)", se, err)
+	}
+	throws := versionOpts(ws, "3")
+	throws.Code = SingleFile(`throw new Error('boom')`)
+	if _, err := New(throws); err == nil || !containsAll(err.Error(), "fn:3", "boom") {
+		t.Fatalf("a version that throws at load: %v", err)
+	}
+
+	if err := wantBody(t, v1, "/", "v1"); err != nil {
+		t.Fatalf("v1 after the failed loads: %v", err)
+	}
+	if workerOf(t, v1) != w {
+		t.Fatal("a failed load replaced the worker")
+	}
+}
+
+// TestSharedWorkerCrash: killing the shared process fails the calls in flight of both
+// versions (hooks.Execution, a 503); the next call of each starts one new process and loads
+// both versions into it again.
+func TestSharedWorkerCrash(t *testing.T) {
+	ws := NewWorkers()
+	fns := []*Function{newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))}
+	w := workerOf(t, fns[0])
+	var wg sync.WaitGroup
+	errs := make([]error, len(fns))
+	for i, f := range fns {
+		wg.Go(func() {
+			ev := seedEvent(t, hooks.ViewerRequest)
+			ev.Request.URI = "/slow"
+			_, errs[i] = f.Invoke(context.Background(), ev)
+		})
+	}
+	for { // both calls are in the worker
+		if a, _ := fns[0].Stats(); a == 1 {
+			if b, _ := fns[1].Stats(); b == 1 {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // and the worker has read them
+	_ = w.cmd.Process.Kill()
+	wg.Wait()
+	for i, err := range errs {
+		if hooks.KindOf(err) != hooks.Execution {
+			t.Errorf("v%d in flight when the worker died: %v, want an execution error", i+1, err)
+		}
+	}
+	for _, f := range fns {
+		if err := wantBody(t, f, "/", "v"+f.Version()); err != nil {
+			t.Fatalf("%s after the crash: %v", f.Version(), err)
+		}
+	}
+	if w2, w3 := workerOf(t, fns[0]), workerOf(t, fns[1]); w2 == w || w2 != w3 {
+		t.Fatalf("after the crash: pids %d and %d (dead one %d), want one new process", w2.cmd.Process.Pid, w3.cmd.Process.Pid, w.cmd.Process.Pid)
+	}
+}
+
+// TestSharedWorkerStores: two CloudFront versions in one worker each read their own
+// KeyValueStore.
+func TestSharedWorkerStores(t *testing.T) {
+	ws := NewWorkers()
+	var fns []*Function
+	for _, v := range []string{"1", "2"} {
+		snap := &kvs.Snapshot{Name: "s" + v, Data: map[string]string{"k": "store" + v}}
+		o := versionOpts(ws, v)
+		o.Runtime = RuntimeCloudFrontJS2
+		o.Code = SingleFile(`import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  return { statusCode: 200, body: await kvs.get('k') };
+}`)
+		o.KVS = &KeyValueStore{Name: snap.Name, Snapshot: func() *kvs.Snapshot { return snap }}
+		fns = append(fns, newShared(t, o))
+	}
+	if workerOf(t, fns[0]) != workerOf(t, fns[1]) {
+		t.Fatal("the versions do not share a worker")
+	}
+	for _, f := range fns {
+		if err := wantBody(t, f, "/", "store"+f.Version()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSharedWorkerCloseLetsCallsFinish: closing one version of a shared worker unloads it
+// there, and its call in flight still gets its answer; the other version serves on.
+func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
+	ws := NewWorkers()
+	v1, v2 := newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))
+	done := make(chan error, 1)
+	go func() { done <- wantBody(t, v1, "/slow", "v1") }()
+	for a, _ := v1.Stats(); a == 0; a, _ = v1.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	v1.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the call in flight at Close: %v", err)
+	}
+	if err := wantBody(t, v1, "/", "v1"); hooks.KindOf(err) != hooks.Execution {
+		t.Fatalf("a call after Close: %v", err)
+	}
+	if err := wantBody(t, v2, "/", "v2"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkNewVersion measures what a deploy costs a node: New and Close of a version, in a
+// process of its own or loaded into the worker its function already runs.
+func BenchmarkNewVersion(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		name := map[bool]string{false: "own-process", true: "shared"}[shared]
+		b.Run(name, func(b *testing.B) {
+			ws := NewWorkers()
+			live, err := New(versionOpts(ws, "1"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer live.Close()
+			for b.Loop() {
+				o := versionOpts(ws, "2")
+				if !shared {
+					o.Worker.Group = WorkerGroup{}
+				}
+				f, err := New(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+		})
+	}
+}
