@@ -25,8 +25,8 @@
 //	PUT    /v1/associations/{behavior}/{event}         body {"function": F, "qualifier": Q, "includeBody": B}
 //	DELETE /v1/associations/{behavior}/{event}         BEHAVIOR is a path pattern (escape "/" as %2F) or "default"
 //	GET    /v1/audit[?after=SEQ&limit=N]               the audit log
-//	GET    /v1/deploy/status                           {"revision", "applied", "settled", "current"}: whether
-//	                                                   this node runs what its registry says
+//	GET    /v1/deploy/status[?function=F]             {"revision", "applied", "settled", "current"}: whether
+//	                                                   this node runs what its registry says (for F's associations)
 //	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
 // Errors are {"error": "..."} with 400 (bad input; a syntax error adds "file", "line" and
@@ -112,8 +112,8 @@ func New(o Options) (http.Handler, error) {
 
 // deployStatus answers whether this node runs what its registry says (deploy.Status), for
 // `verge fn alias --wait`, which asks every member of the fleet.
-func (a *api) deployStatus(w http.ResponseWriter, _ *http.Request) {
-	st := a.act.Status()
+func (a *api) deployStatus(w http.ResponseWriter, r *http.Request) {
+	st := a.act.Status(r.URL.Query().Get("function"))
 	writeJSON(w, http.StatusOK, map[string]any{"revision": st.Revision, "applied": st.Applied,
 		"settled": st.Settled, "current": st.Current()})
 }

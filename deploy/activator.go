@@ -89,7 +89,9 @@ type Activator struct {
 	// that Invoke, Failures and Stats never wait for a build.
 	syncMu  sync.Mutex
 	applied uint64 // registry revision of the table last set; written under syncMu and mu
-	settled bool   // every association of that table runs its own target; guarded like applied
+	// unsettled are the functions of that table's associations that do not run their own
+	// target (kept on a previous one, or 503); guarded like applied.
+	unsettled map[string]bool
 	table   edge.Attachments
 	keys    map[slot][]key                   // the built versions each slot of table uses; nil for a slot that answers 503
 	report  map[slot]string                  // the failure last logged per slot, so each is logged once
@@ -101,6 +103,10 @@ type Activator struct {
 	cache    map[key]*jsruntime.Function
 	runs     map[*jsruntime.Function]*running
 	failed   map[string]error
+	// alone are the versions whose build failed: they are built again in a worker of their
+	// own, so that a load that kills or stalls a worker does not fail the calls of their
+	// function's live versions at every retry. Forgotten with their function.
+	alone map[key]bool
 	retiring map[*running]struct{} // replaced versions not closed yet
 	closed   bool
 
@@ -153,7 +159,7 @@ func New(o Options) (*Activator, error) {
 	return &Activator{
 		o: o, reg: o.Registry, log: o.Logger, logs: newLogBook(o.LogLines, o.Now),
 		report: map[slot]string{}, cache: map[key]*jsruntime.Function{}, runs: map[*jsruntime.Function]*running{},
-		failed: map[string]error{}, retiring: map[*running]struct{}{}, stop: make(chan struct{}),
+		failed: map[string]error{}, retiring: map[*running]struct{}{}, stop: make(chan struct{}), alone: map[key]bool{},
 		workers: jsruntime.NewWorkers(),
 	}, nil
 }
@@ -249,7 +255,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	keys := map[slot][]key{}
 	failed := map[string]error{}
 	seen := map[slot]bool{}
-	settled := true
+	unsettled := map[string]bool{}
 	for _, as := range st.Associations {
 		stage, err := hooks.ParseStage(as.Event)
 		if err != nil {
@@ -259,7 +265,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 		seen[sl] = true
 		at, ks, err := a.attachment(st, as, sl)
 		if err != nil {
-			settled = false
+			unsettled[as.Function] = true
 			var builds bool
 			at, ks, builds = a.fallback(st, as, sl, err)
 			failing = failing || builds
@@ -289,7 +295,7 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	}
 	a.live.Store(&table)
 	a.target.SetAttachments(table)
-	a.applied, a.settled, a.table, a.keys, a.failed, a.retry = st.Revision, settled, table, keys, failed, failing
+	a.applied, a.unsettled, a.table, a.keys, a.failed, a.retry = st.Revision, unsettled, table, keys, failed, failing
 	retired := a.retireUnused(used)
 	a.mu.Unlock()
 	for _, r := range retired {
@@ -300,6 +306,13 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 			a.logs.forget(name)
 		}
 	}
+	a.mu.Lock()
+	for k := range a.alone {
+		if _, ok := st.Functions[k.fn]; !ok {
+			delete(a.alone, k)
+		}
+	}
+	a.mu.Unlock()
 	return failing, nil
 }
 
@@ -421,13 +434,16 @@ func (a *Activator) build(t registry.Target) (*running, error) {
 			}
 		}
 	}
-	n := len(a.cache)
+	n, share := len(a.cache), !a.alone[k]
 	a.mu.Unlock()
 	if n >= a.o.MaxVersions {
 		return nil, fmt.Errorf("deploy: %s:%s: this node already runs %d versions, its limit (MaxVersions)", t.Function, t.Version, n)
 	}
-	f, err := a.newFunction(t, 1)
+	f, err := a.newFunction(t, 1, share)
 	if err != nil {
+		a.mu.Lock()
+		a.alone[k] = true
+		a.mu.Unlock()
 		return nil, err
 	}
 	r := &running{fn: f}
@@ -473,12 +489,18 @@ func (a *Activator) current(sl slot) hooks.Function {
 	return nil
 }
 
-func (a *Activator) newFunction(t registry.Target, minWarm int) (*jsruntime.Function, error) {
+// newFunction builds version t; share puts it in its function's worker process, otherwise it
+// gets one of its own.
+func (a *Activator) newFunction(t registry.Target, minWarm int, share bool) (*jsruntime.Function, error) {
 	src, err := a.reg.Source(t.Code)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s:%s: %w", t.Function, t.Version, err)
 	}
-	f, err := jsruntime.New(a.options(t.Function, t.Version, t.Runtime, t.KVS, src, minWarm))
+	o := a.options(t.Function, t.Version, t.Runtime, t.KVS, src, minWarm)
+	if !share {
+		o.Worker.Group = jsruntime.WorkerGroup{}
+	}
+	f, err := jsruntime.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
@@ -533,23 +555,30 @@ func (a *Activator) Failures() map[string]error {
 
 // Status says how far this node runs its registry.
 type Status struct {
-	// Revision is the registry's revision now, Applied that of the attachments in use.
+	// Revision is the registry's revision when asked, Applied that of the attachments in use
+	// (a Sync that ends meanwhile may make it the later one).
 	Revision, Applied uint64
-	// Settled: every association of the attachments in use runs its own target, none is
-	// kept on its previous one or answers 503 while its version replicates or builds.
+	// Settled: every association in question (of one function, or all) of the attachments in
+	// use runs its own target, none is kept on its previous one or answers 503 while its
+	// version replicates or builds.
 	Settled bool
 }
 
 // Current reports whether the node runs what its registry says: the attachments in use are
-// of its current revision, and settled.
-func (s Status) Current() bool { return s.Applied == s.Revision && s.Settled }
+// of its revision, and settled.
+func (s Status) Current() bool { return s.Applied >= s.Revision && s.Settled }
 
-// Status returns the node's Status.
-func (a *Activator) Status() Status {
+// Status returns the node's Status for the associations of function fn, or of every function
+// if fn is "": a deploy of one function is not held up by another that cannot run.
+func (a *Activator) Status(fn string) Status {
 	rev := a.reg.Revision()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return Status{Revision: rev, Applied: a.applied, Settled: a.settled}
+	settled := len(a.unsettled) == 0
+	if fn != "" {
+		settled = !a.unsettled[fn]
+	}
+	return Status{Revision: rev, Applied: a.applied, Settled: settled}
 }
 
 // Stats counts the versions built on this node: attached, and replaced but still finishing

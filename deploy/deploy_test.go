@@ -372,7 +372,7 @@ func TestBrokenVersionNeverFailsOpen(t *testing.T) {
 	if st, _, v := e.get(t, "/x"); st != http.StatusForbidden || v != "1" {
 		t.Fatalf("version 1: %d %q", st, v)
 	}
-	if st := e.act.Status(); !st.Current() {
+	if st := e.act.Status(""); !st.Current() {
 		t.Errorf("status %+v: not current with every association running its target", st)
 	}
 	if _, err := e.reg.PutAlias("t", "auth", "live", registry.AliasSpec{Version: 2}); err != nil {
@@ -403,8 +403,12 @@ func TestBrokenVersionNeverFailsOpen(t *testing.T) {
 		t.Errorf("failures: %v", f)
 	}
 	// Every change applied, but not run: not current (what `fn alias --wait` waits for).
-	if st := e.act.Status(); st.Current() || st.Applied != st.Revision || st.Settled {
+	if st := e.act.Status("auth"); st.Current() || st.Applied != st.Revision || st.Settled {
 		t.Errorf("status %+v: want the current revision applied, unsettled", st)
+	}
+	// Another function's deploy is not held up by auth.
+	if st := e.act.Status("other"); !st.Current() {
+		t.Errorf("status of other %+v: want current", st)
 	}
 	for _, msg := range []string{"keeping the previous target", "answers 503"} {
 		if n := logs.count(msg); n != 1 {

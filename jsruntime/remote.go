@@ -3,6 +3,7 @@ package jsruntime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,12 +24,19 @@ type remote struct {
 	h      *host
 	id     uint64 // the program's id in h's processes
 
-	loaded   atomic.Pointer[workerProc] // the process the program is loaded in, if any
-	mu       sync.Mutex
-	loading  *programLoad // the load under way, if any; nobody holds mu while it runs
-	closed   bool
-	idle     atomic.Int64 // the program's idle runtimes, as last reported
-	inFlight atomic.Int64 // this Function's calls in flight
+	loaded  atomic.Pointer[workerProc] // the process the program is loaded in, if any
+	mu      sync.Mutex
+	loading *programLoad // the load under way, if any; nobody holds mu while it runs
+	closed  bool
+	// loadFails counts consecutive failed loads; after one, the next waits until notBefore
+	// (50 ms doubling to 5 s), and callers meanwhile get lastErr at once: a version that no
+	// longer loads must not send a load, which may take InitTimeout or kill the shared worker,
+	// per call.
+	loadFails int
+	notBefore time.Time
+	lastErr   error
+	idle      atomic.Int64 // the program's idle runtimes, as last reported
+	inFlight  atomic.Int64 // this Function's calls in flight
 }
 
 // programLoad is one load of the program into a process: done closes when err is set.
@@ -75,6 +83,11 @@ func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, er
 	}
 	ld := r.loading
 	if ld == nil || ld.w != w {
+		if wait := time.Until(r.notBefore); wait > 0 {
+			err := r.lastErr
+			r.mu.Unlock()
+			return nil, fmt.Errorf("%w (loading again in %v)", err, wait.Round(time.Millisecond))
+		}
 		ld = &programLoad{w: w, done: make(chan struct{})}
 		r.loading = ld
 		go r.load(ld)
@@ -97,8 +110,18 @@ func (r *remote) load(ld *programLoad) {
 		r.loading = nil
 	}
 	closed := r.closed
-	if err == nil && !closed {
-		r.loaded.Store(ld.w)
+	if err == nil && !closed && !ld.w.isDead() {
+		// A load into a worker that died meanwhile must not replace one into its successor.
+		if cur := r.loaded.Load(); cur == nil || cur.isDead() {
+			r.loaded.Store(ld.w)
+		}
+	}
+	if err != nil {
+		r.loadFails++
+		r.lastErr = err
+		r.notBefore = time.Now().Add(min(50*time.Millisecond<<min(r.loadFails-1, 7), 5*time.Second))
+	} else {
+		r.loadFails, r.lastErr, r.notBefore = 0, nil, time.Time{}
 	}
 	r.mu.Unlock()
 	if err == nil && closed {

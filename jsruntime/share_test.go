@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -257,5 +258,37 @@ func BenchmarkNewVersion(b *testing.B) {
 				f.Close()
 			}
 		})
+	}
+}
+
+// TestFailedReloadBacksOff: a version that loaded once but no longer loads into a restarted
+// worker fails its calls at once while a back-off runs, instead of sending a load (which may
+// take InitTimeout, or kill the shared worker) per call.
+func TestFailedReloadBacksOff(t *testing.T) {
+	o := versionOpts(NewWorkers(), "1")
+	until := time.Now().Add(2 * time.Second)
+	// The top-level code loads until a moment passes, and throws after it.
+	o.Code = SingleFile(`if (Date.now() > ` + strconv.FormatInt(until.UnixMilli(), 10) + `) throw new Error('broken now');
+exports.handler = async () => ({ status: '200', body: 'v1' });`)
+	f := newShared(t, o)
+	if err := wantBody(t, f, "/", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(until) + 10*time.Millisecond)
+	_ = workerOf(t, f).cmd.Process.Kill()
+	// The first call may meet the dead worker; one soon meets the failed load.
+	var err error
+	for range 3 {
+		if err = wantBody(t, f, "/", "v1"); err != nil && strings.Contains(err.Error(), "broken now") {
+			break
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "broken now") {
+		t.Fatalf("calls after the restart: %v, want the load's error", err)
+	}
+	for range 2 {
+		if err := wantBody(t, f, "/", "v1"); err == nil || !strings.Contains(err.Error(), "loading again in") {
+			t.Fatalf("a call during the back-off: %v, want the last load error at once", err)
+		}
 	}
 }

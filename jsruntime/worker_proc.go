@@ -138,7 +138,11 @@ func (w *workerProc) load(program uint64, o Options) error {
 	}
 	defer w.unregister(id)
 	lf := loadFrame{ID: id, Program: program, Options: toWire(o), CloudFront: cloudFrontInit(o)}
-	if err := w.send(frameLoad, lf); err != nil {
+	w.wmu.Lock()
+	delete(w.kvsSent, program) // a program loaded again (after a lost race) gets its store again
+	err := writeFrame(w.stdin, frameLoad, lf)
+	w.wmu.Unlock()
+	if err != nil {
 		w.kill("write failed: " + err.Error())
 		return fmt.Errorf("jsruntime: worker: %w", err)
 	}
@@ -148,7 +152,8 @@ func (w *workerProc) load(program uint64, o Options) error {
 		w.kill("watchdog: loading a program overran InitTimeout")
 		return fmt.Errorf("jsruntime: worker: compiling and loading the code took longer than %v", o.InitTimeout)
 	case st != awaitResult || res.Load == nil:
-		return fmt.Errorf("jsruntime: worker: %w%s", errLoadDied, w.stderr.suffix())
+		// In a shared worker the death may be another program's doing: say what ended it.
+		return fmt.Errorf("jsruntime: worker: %w (the worker: %s)", errLoadDied, w.reason())
 	case res.Load.Syntax != nil:
 		return res.Load.Syntax
 	case res.Load.Error != "":

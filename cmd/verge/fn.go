@@ -160,7 +160,7 @@ func newFnAliasCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s:%s -> %s\n", a.Function, a.Name, aliasTarget(a))
 			}
 			if wait {
-				return waitConverged(cmd.Context(), c, progress, before, waitTimeout)
+				return waitConverged(cmd.Context(), c, progress, before, waitTimeout, args[0])
 			}
 			return nil
 		},

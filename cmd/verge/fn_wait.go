@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -45,14 +46,15 @@ func (v fleetView) localDigest() string {
 
 // convergence tracks which members run a change. A member runs it once it, asked at the admin
 // URL it advertises (with the CLI's token), reports the registry digest the node holds and
-// that it runs what its registry says (GET /v1/deploy/status: the new version fetched,
-// compiled and attached). The node's own view of its peers is not enough: it learns a peer's
+// that it runs what its registry says for the function changed (GET /v1/deploy/status: the
+// new version fetched, compiled and attached). The node's own view of its peers is not enough: it learns a peer's
 // digest from gossip for a second after each change and then from probe acks only, one peer a
 // second, and a digest says nothing of the code having started. A member that cannot be asked
 // (its admin URL unreachable from here, another token) counts as holding the change once the
 // node's view says it is in sync.
 type convergence struct {
 	c      *adminClient
+	fn     string          // the function changed: only its associations must run
 	held   map[string]bool // members seen holding the change
 	silent map[string]bool // members that could not be asked
 }
@@ -122,7 +124,7 @@ func (cv *convergence) stateOf(ctx context.Context, admin string) (digest string
 	var st struct {
 		Current bool `json:"current"`
 	}
-	if err := mc.do(ctx, http.MethodGet, "/v1/deploy/status", nil, &st); err != nil {
+	if err := mc.do(ctx, http.MethodGet, "/v1/deploy/status?function="+url.QueryEscape(cv.fn), nil, &st); err != nil {
 		return "", false, err
 	}
 	return v.localDigest(), st.Current, nil
@@ -132,7 +134,7 @@ func (cv *convergence) stateOf(ctx context.Context, admin string) (digest string
 // state the node holds after a change and runs it (see convergence), printing "converged N/M
 // nodes" to w whenever N or M changes. before is the node's view read before the change
 // (fleetMembers; nil outside a fleet, when a change is converged once the node has it).
-func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration) error {
+func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration, fn string) error {
 	if before == nil {
 		fmt.Fprintln(w, "converged 1/1 nodes (not in a fleet)")
 		return nil
@@ -142,7 +144,7 @@ func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before flee
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	last, behind := "", []string(nil)
-	cv := &convergence{c: c, held: map[string]bool{}, silent: map[string]bool{}}
+	cv := &convergence{c: c, fn: fn, held: map[string]bool{}, silent: map[string]bool{}}
 	for {
 		v, err := fleetMembers(ctx, c)
 		switch {
