@@ -179,8 +179,8 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		var body []byte // a 204 or 304 has none, and no body stream to read it from
 		if !bodyless(r) {
 			var err error
-			if body, err = io.ReadAll(io.LimitReader(r.BodyStream(), limit+1)); err != nil {
-				return 0, false, fetcher.BodyError(err) // nothing sent yet: a 502 or 504, nothing stored
+			if body, err = fetcher.ReadBody(r, limit+1, resp.RequestTime); err != nil {
+				return 0, false, err // nothing sent yet: a 502 or 504, nothing stored
 			}
 		}
 		if int64(len(body)) > limit { // longer than it said, or it did not say

@@ -160,3 +160,32 @@ func TestStreamPacedByReadTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestStoredBodyBoundedAsAWhole: a body taken whole to be stored must arrive within the
+// origin's connect_timeout + read_timeout, however it trickles (each piece within
+// read_timeout): the viewer gets a 504 and nothing is stored, rather than the fetch and every
+// request collapsed on it waiting as long as the origin likes.
+func TestStoredBodyBoundedAsAWhole(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Length", "120")
+		for range 12 {
+			io.WriteString(w, "0123456789")
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+	n := startNode(t, "origins: [{id: o, url: ORIGIN, connect_timeout: 100ms, read_timeout: 300ms}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	start := time.Now()
+	r := n.get(t, "/slow")
+	if r.StatusCode != http.StatusGatewayTimeout || time.Since(start) > time.Second {
+		t.Fatalf("after %v: status %d, want a 504 at about 0.4 s", time.Since(start), r.StatusCode)
+	}
+	if n.Store().Purge(cache.Purge{Pattern: "all"}) != 0 {
+		t.Fatal("a body cut off was stored")
+	}
+}

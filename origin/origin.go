@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -51,7 +52,8 @@ var _ Fetcher = (*Origin)(nil)
 // the read before it. A buffered fetch never takes longer than
 // ConnectTimeout+ReadTimeout, nor past the context's deadline, give or take
 // scheduling; a streamed one (Response.StreamBody) lasts as long as its body
-// keeps coming, or until the context's deadline if it has one.
+// keeps coming, or until the context's deadline if it has one, unless its
+// body is read with ReadBody, which bounds it as a buffered fetch.
 type Origin struct {
 	cfg    Config // with defaults applied
 	ep     endpoint
@@ -169,15 +171,19 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	resp.Header.SetNoDefaultContentType(true)
 	var err error
 	stream := resp.StreamBody
-	_, bounded := ctx.Deadline()
-	if stream && !bounded {
+	ctxDeadline, bounded := ctx.Deadline()
+	switch {
+	case stream && !bounded:
 		// Bounded by the read timeout per read (pacedConn), not as a whole.
 		err = o.hc.Do(out, resp)
 		fasthttp.ReleaseRequest(out)
-	} else if ctx.Done() == nil || out.IsBodyStream() || stream {
+	case stream:
+		err = o.hc.DoDeadline(out, resp, ctxDeadline) // and per read
+		fasthttp.ReleaseRequest(out)
+	case ctx.Done() == nil || out.IsBodyStream():
 		err = o.hc.DoDeadline(out, resp, deadline)
 		fasthttp.ReleaseRequest(out)
-	} else {
+	default:
 		err = o.doAsync(ctx, out, resp, deadline)
 	}
 	if o.closed.Load() {
@@ -195,6 +201,35 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	}
 	return nil
 }
+
+// ReadBody reads the rest of a streamed response body whole, at most max bytes (the caller
+// sees a longer one by its length), by ConnectTimeout+ReadTimeout after started (when the
+// fetch began), as a buffered fetch is bounded: a body taken whole, to be stored, must arrive
+// in that time however it trickles, or it would hold its fetch and every request collapsed
+// on it. Past that the stream is closed and the error is a Timeout.
+func (o *Origin) ReadBody(resp *fasthttp.Response, max int64, started time.Time) ([]byte, error) {
+	bs := resp.BodyStream()
+	closer, ok := bs.(interface{ CloseWithError(error) error })
+	var expired atomic.Bool
+	if ok {
+		t := time.AfterFunc(time.Until(started.Add(o.cfg.ConnectTimeout+o.cfg.ReadTimeout)), func() {
+			expired.Store(true)
+			_ = closer.CloseWithError(errBodyTimeout)
+		})
+		defer t.Stop()
+	}
+	body, err := io.ReadAll(io.LimitReader(bs, max))
+	if err != nil {
+		if expired.Load() {
+			return nil, &Error{Origin: o.cfg.ID, Kind: Timeout, Err: errBodyTimeout}
+		}
+		return nil, o.BodyError(err)
+	}
+	return body, nil
+}
+
+// errBodyTimeout is the cause of a body ReadBody cut off.
+var errBodyTimeout = errors.New("the body did not arrive within the connect and read timeouts")
 
 // BodyError classifies an error met reading a streamed response body (see Fetch).
 func (o *Origin) BodyError(err error) error {
