@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/dop251/goja"
@@ -97,4 +98,33 @@ func resultOf(r hooks.Result) any {
 		return *r.Response
 	}
 	return *r.Request
+}
+
+// groupHeaders groups header lines by lower-case name, in order of first appearance.
+func groupHeaders(h hooks.Headers, fn func(lname string, lines []hooks.Header)) {
+	done := make([]bool, len(h))
+	for i := range h {
+		if done[i] {
+			continue
+		}
+		lname := lowerASCII(h[i].Name)
+		j := i + 1
+		for ; j < len(h); j++ {
+			if strings.EqualFold(h[j].Name, lname) {
+				break
+			}
+		}
+		if j == len(h) {
+			fn(lname, h[i:i+1])
+			continue
+		}
+		var lines []hooks.Header
+		for k := i; k < len(h); k++ {
+			if !done[k] && strings.EqualFold(h[k].Name, lname) {
+				lines = append(lines, h[k])
+				done[k] = true
+			}
+		}
+		fn(lname, lines)
+	}
 }

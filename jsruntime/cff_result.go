@@ -16,12 +16,8 @@ func (cffBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, 
 	return res, err
 }
 
-// decodeCFF reads a CloudFront function's result: the request (continue) or a response object
-// (an object with statusCode). At viewer-response only a response is valid.
-func decodeCFF(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	return decoder{rt: rt, stage: ev.Stage}.cff(ev, val)
-}
-
+// cff reads a CloudFront function's result: the request (continue) or a response object (an
+// object with statusCode). At viewer-response only a response is valid.
 func (d decoder) cff(ev *hooks.Event, val goja.Value) (hooks.Result, error) {
 	o, err := d.object(val, "the result")
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 // program in the worker, as JSON (wireKVS). The parent sends it before a call of that program
 // whenever the store changed since the last one it sent that program in that worker, on the
 // same pipe and under the same lock as calls, so the worker applies it before reading the
-// call. A worker hosts only versions of one function, and each program receives only its own
-// store. Functions without a store never send one: their calls are unchanged.
+// call. Each program receives only its own store, whoever else shares its worker (deploy
+// shares one only among the versions of a function). Functions without a store never send one: their calls are unchanged.
 const frameKVS = 'K'
 
 // wireKVS is a frameKVS body.

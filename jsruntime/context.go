@@ -11,6 +11,7 @@ import (
 type current struct {
 	s        *settlement
 	deadline time.Time
+	overran  bool // a guard found the deadline passed
 }
 
 // callback implements callback(err, result) and context.done.

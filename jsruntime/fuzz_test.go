@@ -208,3 +208,13 @@ func FuzzESM(f *testing.F) {
 		_ = isESM("index.js", src)
 	})
 }
+
+// decodeCFF decodes a CloudFront function's result without the event's lazy state.
+func decodeCFF(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	return decoder{rt: rt, stage: ev.Stage}.cff(ev, val)
+}
+
+// decodeLambdaEdge decodes a Lambda@Edge handler's result without the event's lazy state.
+func decodeLambdaEdge(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
+	return decoder{rt: rt, stage: ev.Stage}.lambdaEdge(ev, val)
+}

@@ -123,7 +123,9 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 		calls++
 		if calls&63 == 0 && v.cur != nil && time.Now().After(v.cur.deadline) {
 			// Interrupted here, not only by the alarm, whose timer may not have run yet on a
-			// busy machine: a catch around the stringify must not let the function go on.
+			// busy machine: a catch around the stringify must not let the function go on,
+			// and the failure is a timeout however it surfaces.
+			v.cur.overran = true
 			rt.Interrupt(errTimeout)
 			panic(rt.NewGoError(errTimeout))
 		}

@@ -88,7 +88,9 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 			out.err = hooks.Errorf(hooks.Execution, "jsruntime: the runtime panicked: %v", r)
 			out.discard = true
 		}
-		if rang := v.alarm.end(); rang || !stop() {
+		// A guard that found the deadline passed (guardStringify) counts as the alarm, whose
+		// timer may not have run yet.
+		if rang := v.alarm.end() || v.curState.overran; rang || !stop() {
 			out.discard = true // an interrupt may be pending in the runtime
 			if rang && out.err != nil && hooks.KindOf(out.err) != hooks.Timeout {
 				// What failed once the deadline had passed (a built-in the deadline stopped

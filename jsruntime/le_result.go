@@ -9,12 +9,8 @@ func (leBinding) result(v *vm, ev *hooks.Event, val goja.Value) (hooks.Result, e
 	return decoder{rt: v.rt, stage: ev.Stage, le: v.le}.lambdaEdge(ev, val)
 }
 
-// decodeLambdaEdge reads a Lambda@Edge handler's result. At request stages an object with a
-// status is a generated response and anything else a request (docs/hooks.md).
-func decodeLambdaEdge(rt *goja.Runtime, ev *hooks.Event, val goja.Value) (hooks.Result, error) {
-	return decoder{rt: rt, stage: ev.Stage}.lambdaEdge(ev, val)
-}
-
+// lambdaEdge reads a Lambda@Edge handler's result. At request stages an object with a status
+// is a generated response and anything else a request (docs/hooks.md).
 func (d decoder) lambdaEdge(ev *hooks.Event, val goja.Value) (hooks.Result, error) {
 	o, err := d.object(val, "the result")
 	if err != nil {

@@ -222,6 +222,9 @@ func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
 	for a, _ := v1.Stats(); a == 0; a, _ = v1.Stats() {
 		time.Sleep(time.Millisecond)
 	}
+	// Counted in flight before it is written: give the worker time to read it (the call
+	// takes 1.5 s), as the activator closes a version only once its calls are done.
+	time.Sleep(200 * time.Millisecond)
 	v1.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("the call in flight at Close: %v", err)

@@ -12,8 +12,9 @@ import (
 // A deadline fasthttp sets (a fetch context's, or a buffered fetch's whole-exchange bound)
 // still applies when it comes first.
 //
-// fasthttp uses a connection from one goroutine at a time; a Close from another (a stream
-// interrupted) touches neither deadline field.
+// fasthttp uses a connection from one goroutine at a time. A Close from another (a stream
+// interrupted) touches no field, except over TLS, where closing sets the write deadline under
+// the TLS layer's write lock, which serialises it with Write.
 type pacedConn struct {
 	net.Conn
 	idle   time.Duration
