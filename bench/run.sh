@@ -415,20 +415,23 @@ fi
 
 # --- js: one viewer-response function ---------------------------------------------------------
 
+compare_njs() { # SCENARIO WHAT: the Verge on $VERGE_PORT (pid $VERGE_PID) against nginx + njs
+	local v_pid=$VERGE_PID v_port=$VERGE_PORT j_port
+	free_port j_port
+	start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$j_port" || die "nginx with njs did not start"
+	log "verge $2 on 127.0.0.1:$v_port, nginx+njs on 127.0.0.1:$j_port"
+	check_hit "http://127.0.0.1:$v_port/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
+	check_hit "http://127.0.0.1:$j_port/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
+	compare "$1" "http://127.0.0.1:$v_port/1k.bin" "$v_pid" "http://127.0.0.1:$j_port/1k.bin" "$NGINX_PID"
+	stop "$v_pid" "$NGINX_PID"
+}
+
 JS_NOTE=
 if has js && [[ -n $JS_OK ]]; then
 	mkdir -p "$TMP/functions"
 	cp "$BENCH/functions/"* "$TMP/functions/"
 	if start_verge verge-js "$BENCH/verge-js.yaml"; then
-		V_PID=$VERGE_PID V_PORT=$VERGE_PORT
-		free_port J_PORT
-		start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
-		N_PID=$NGINX_PID
-		log "verge+js on 127.0.0.1:$V_PORT, nginx+njs on 127.0.0.1:$J_PORT"
-		check_hit "http://127.0.0.1:$V_PORT/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
-		check_hit "http://127.0.0.1:$J_PORT/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
-		compare js "http://127.0.0.1:$V_PORT/1k.bin" "$V_PID" "http://127.0.0.1:$J_PORT/1k.bin" "$N_PID"
-		stop "$V_PID" "$N_PID"
+		compare_njs js "with an in-process function"
 	else
 		JS_NOTE="js: NOT MEASURED: verge serve refused bench/verge-js.yaml (see above)"
 		log "$JS_NOTE"
@@ -441,19 +444,11 @@ fi
 
 if has js-up && [[ -n $JS_OK ]]; then
 	start_verge verge-up "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
-	V_PID=$VERGE_PID V_PORT=$VERGE_PORT
 	fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >&2; }
 	fn deploy addh --file "$BENCH/functions/add-header.js" --runtime lambda-edge || die "verge fn deploy failed"
 	fn publish addh || die "verge fn publish failed"
 	fn associate '*' viewer-response addh:1 || die "verge fn associate failed"
-	free_port J_PORT
-	start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$J_PORT" || die "nginx with njs did not start"
-	N_PID=$NGINX_PID
-	log "verge with an uploaded function on 127.0.0.1:$V_PORT, nginx+njs on 127.0.0.1:$J_PORT"
-	check_hit "http://127.0.0.1:$V_PORT/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
-	check_hit "http://127.0.0.1:$J_PORT/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
-	compare js-up "http://127.0.0.1:$V_PORT/1k.bin" "$V_PID" "http://127.0.0.1:$J_PORT/1k.bin" "$N_PID"
-	stop "$V_PID" "$N_PID"
+	compare_njs js-up "with an uploaded function"
 elif has js-up; then
 	JS_NOTE+="${JS_NOTE:+; }js-up: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
 fi

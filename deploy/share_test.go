@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/proctest"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
@@ -18,29 +19,10 @@ import (
 // workerPIDs returns the live (not zombie) child processes of this test process: its workers.
 func workerPIDs(t *testing.T) []int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	var pids []int
-	me := strconv.Itoa(os.Getpid())
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // state, ppid, ...
-		if len(f) > 1 && f[1] == me && f[0] != "Z" && f[0] != "X" {
-			pids = append(pids, pid)
-		}
-	}
-	slices.Sort(pids)
-	return pids
+	return proctest.Children(os.Getpid())
 }
 
 // TestOneWorkerPerFunction: with versions in worker processes, moving an alias across the

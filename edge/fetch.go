@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -92,6 +93,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		}
 	}
 	var r *fasthttp.Response // the origin's response, its body still to read unless bodyRead
+	var began time.Time      // when the fetch began
 	bodyRead := true
 	if !generated {
 		r = fasthttp.AcquireResponse()
@@ -108,6 +110,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			}
 		}
 		sent := s.now()
+		began = time.Now() // the wall's, for ReadBody's bound (s.now is the cache's, which tests move)
 		err := fetcher.Fetch(context.Background(), req, r, viewer)
 		for i := 0; st.origin != nil && fetcher == st.origin.fetchers[i] && st.origin.failsOver(i, r.StatusCode(), err); i++ {
 			// A CloudFront function's origin group fails over; the failed answer's connection
@@ -179,7 +182,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		var body []byte // a 204 or 304 has none, and no body stream to read it from
 		if !bodyless(r) {
 			var err error
-			if body, err = fetcher.ReadBody(r, limit+1, resp.RequestTime); err != nil {
+			if body, err = fetcher.ReadBody(r, limit+1, began); err != nil {
 				return 0, false, err // nothing sent yet: a 502 or 504, nothing stored
 			}
 		}

@@ -5,13 +5,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/proctest"
 	"github.com/vergecdn/verge/jsruntime"
 )
 
@@ -31,39 +30,6 @@ func actAsNode() int {
 	os.Stdout.WriteString("ready\n")
 	time.Sleep(time.Minute)
 	return 0
-}
-
-// children returns the pids of ppid's child processes.
-func children(ppid int) []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) > 1 && fields[1] == strconv.Itoa(ppid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// alive reports whether pid runs (a zombie has ended).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
 // TestWorkerDiesWithNode: a node killed with SIGKILL (no chance to stop its workers) takes
@@ -86,14 +52,14 @@ func TestWorkerDiesWithNode(t *testing.T) {
 	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("node: %q %v", line, err)
 	}
-	workers := children(node.Process.Pid)
+	workers := proctest.Children(node.Process.Pid)
 	if len(workers) != 1 {
 		t.Fatalf("node has %d children", len(workers))
 	}
 	_ = node.Process.Signal(syscall.SIGKILL)
 	_ = node.Wait()
 	deadline := time.Now().Add(time.Second)
-	for alive(workers[0]) {
+	for proctest.Alive(workers[0]) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(workers[0], syscall.SIGKILL)
 			t.Fatal("the worker outlived its node by more than a second")
