@@ -2,7 +2,9 @@
 // queueMicrotask, process, Buffer, URL, TextEncoder, crypto) and refuses eval unless allowed.
 // Called once per runtime as (global, natives, require, opts).
 'use strict';
-const { format } = require('internal/inspect');
+// console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
+// runtime (bench/README.md), and many functions never log.
+const format = (...a) => require('internal/inspect').format(...a);
 
 function hidden(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
