@@ -92,21 +92,21 @@ type Activator struct {
 	// unsettled are the functions of that table's associations that do not run their own
 	// target (kept on a previous one, or 503); guarded like applied.
 	unsettled map[string]bool
-	table   edge.Attachments
-	keys    map[slot][]key                   // the built versions each slot of table uses; nil for a slot that answers 503
-	report  map[slot]string                  // the failure last logged per slot, so each is logged once
-	retry   bool                             // the last Sync left build failures: a timer retries them
-	live    atomic.Pointer[edge.Attachments] // table, read by slotFunc without a lock
+	table     edge.Attachments
+	keys      map[slot][]key                   // the built versions each slot of table uses; nil for a slot that answers 503
+	report    map[slot]string                  // the failure last logged per slot, so each is logged once
+	retry     bool                             // the last Sync left build failures: a timer retries them
+	live      atomic.Pointer[edge.Attachments] // table, read by slotFunc without a lock
 
-	mu       sync.Mutex // guards everything below
-	target   Target
-	cache    map[key]*jsruntime.Function
-	runs     map[*jsruntime.Function]*running
-	failed   map[string]error
+	mu     sync.Mutex // guards everything below
+	target Target
+	cache  map[key]*jsruntime.Function
+	runs   map[*jsruntime.Function]*running
+	failed map[string]error
 	// alone are the versions whose build failed: they are built again in a worker of their
 	// own, so that a load that kills or stalls a worker does not fail the calls of their
 	// function's live versions at every retry. Forgotten with their function.
-	alone map[key]bool
+	alone    map[key]bool
 	retiring map[*running]struct{} // replaced versions not closed yet
 	closed   bool
 
