@@ -161,10 +161,7 @@ func heuristicLifetime(lastModified, date string, now time.Time) time.Duration {
 	if !ok {
 		return 0
 	}
-	at := now
-	if d, ok := parseHTTPDate(date, now); ok {
-		at = d
-	}
+	at := dateOr(date, now)
 	if !lm.Before(at) {
 		return 0
 	}
@@ -183,11 +180,15 @@ func expiresLifetime(expires, date string, now time.Time) time.Duration {
 	if !ok {
 		return 0
 	}
-	base := now
+	return max(0, exp.Sub(dateOr(date, now)))
+}
+
+// dateOr is the response's Date, or now when it is missing or invalid.
+func dateOr(date string, now time.Time) time.Time {
 	if d, ok := parseHTTPDate(date, now); ok {
-		base = d
+		return d
 	}
-	return max(0, exp.Sub(base))
+	return now
 }
 
 // storableStatus reports whether a response with status may be stored at

@@ -168,17 +168,22 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if !bodyRead {
 		// Only a body that may be stored, or that a range is cut from, is taken whole, and
 		// only up to max_object_size: the rest streams to the viewer as it arrives.
-		whole := store || cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK
-		if !whole || !bodyless(r) && r.Header.ContentLength() > int(s.cfg().Cache.MaxObjectSize) {
-			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
+		ranged := cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK
+		// passOn streams the body, after head (what was read of it), to the viewer unstored; a
+		// range cannot be cut from a body too large to take whole.
+		passOn := func(head []byte) (outcome, bool, error) {
+			if ranged {
 				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
 			}
 			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
-			s.streamBody(ctx, r, nil)
+			s.streamBody(ctx, r, head)
 			r = nil
 			return out, false, nil
 		}
 		limit := int64(s.cfg().Cache.MaxObjectSize)
+		if !store && !ranged || !bodyless(r) && int64(r.Header.ContentLength()) > limit {
+			return passOn(nil)
+		}
 		var body []byte // a 204 or 304 has none, and no body stream to read it from
 		if !bodyless(r) {
 			var err error
@@ -187,13 +192,7 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			}
 		}
 		if int64(len(body)) > limit { // longer than it said, or it did not say
-			if cacheable && st.pre.rng != nil && resp.Status == fasthttp.StatusOK {
-				return 0, false, &origin.Error{Origin: fetcher.ID(), Kind: origin.TooLarge, Err: errTooLargeForRange}
-			}
-			writeStored(&ctx.Response, resp.Status, resp.Headers, nil)
-			s.streamBody(ctx, r, body)
-			r = nil
-			return out, false, nil
+			return passOn(body)
 		}
 		resp.Body = body
 	}
