@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -107,20 +108,10 @@ func (r *Replica) Digest() []byte {
 	defer s.mu.Unlock()
 	if s.digest == nil {
 		h := sha256.New()
-		names := make([]string, 0, len(s.stores))
-		for n := range s.stores {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(s.stores)) {
 			st := s.stores[n]
 			fmt.Fprintf(h, "%q %d\n", n, st.created.UnixNano())
-			keys := make([]string, 0, len(st.items))
-			for k := range st.items {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(st.items)) {
 				it := st.items[k]
 				fmt.Fprintf(h, "%q %q %t %d %d %q\n", k, it.Value, it.Deleted, it.Wall, it.Logical, it.Node)
 			}
