@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func TestFetchBlob(t *testing.T) {
@@ -19,7 +21,7 @@ func TestFetchBlob(t *testing.T) {
 	if err := nodes[0].blobs.Put(sum, bytesReader(code)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[2].c.blobPeers(nil)) == 2 })
+	poll.Until(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[2].c.blobPeers(nil)) == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := nodes[2].c.FetchBlob(ctx, sum); err != nil {
@@ -57,7 +59,7 @@ func TestFetchBlobRefusesWrongHash(t *testing.T) {
 	nodes := startFleet(t, 2, nodeOpts{admin: true})
 	claimed := sha256.Sum256([]byte("the real code"))
 	nodes[0].blobs.putUnchecked(claimed, []byte("evil code"))
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
+	poll.Until(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
 	err := nodes[1].c.FetchBlob(context.Background(), claimed)
 	if !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("FetchBlob = %v, want ErrHashMismatch", err)
@@ -92,7 +94,7 @@ func TestFleetToken(t *testing.T) {
 // 404s from peers that did not hold the blob yet).
 func TestFetchBlobAsksSourcesFirst(t *testing.T) {
 	nodes := startFleet(t, 4, nodeOpts{admin: true})
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[3].c.blobPeers(nil)) == 3 })
+	poll.Until(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[3].c.blobPeers(nil)) == 3 })
 	for i := range 6 {
 		code := []byte("exports.handler = async (e) => " + strings.Repeat("1+", i) + "1;")
 		sum := sha256.Sum256(code)
@@ -131,7 +133,7 @@ func TestFetchBlobFollowsNoRedirect(t *testing.T) {
 	nodes[0].admin.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL+"/anything", http.StatusFound)
 	})
-	waitFor(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
+	poll.Until(t, 3*time.Second, "admin URLs in node meta", func() bool { return len(nodes[1].c.blobPeers(nil)) == 1 })
 	if err := nodes[1].c.FetchBlob(context.Background(), sum); err == nil || followed.Load() {
 		t.Fatalf("FetchBlob = %v, redirect followed: %v", err, followed.Load())
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 // TestOversizedDelta: a delta too large for a gossip packet is not broadcast, and still reaches
@@ -17,7 +18,7 @@ func TestOversizedDelta(t *testing.T) {
 	if q := nodes[0].c.queue.NumQueued(); q != 0 {
 		t.Fatalf("%d broadcasts queued, want the oversized delta left out", q)
 	}
-	waitFor(t, 3*time.Second, "big value everywhere", func() bool { return converged(nodes, "big", big) })
+	poll.Until(t, 3*time.Second, "big value everywhere", func() bool { return converged(nodes, "big", big) })
 }
 
 func TestRemoteStateRefused(t *testing.T) {

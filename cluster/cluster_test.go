@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func TestChangeReachesAll(t *testing.T) {
 	nodes := startFleet(t, 4, nodeOpts{})
 	start := time.Now()
 	nodes[1].set("alias/f/live", "v1")
-	waitFor(t, 3*time.Second, "v1 everywhere", func() bool { return converged(nodes, "alias/f/live", "v1") })
+	poll.Until(t, 3*time.Second, "v1 everywhere", func() bool { return converged(nodes, "alias/f/live", "v1") })
 	t.Logf("converged in %v", time.Since(start))
-	waitFor(t, 3*time.Second, "equal advertised digests", func() bool { return digestsAgree(nodes) })
+	poll.Until(t, 3*time.Second, "equal advertised digests", func() bool { return digestsAgree(nodes) })
 }
 
 // TestDigestPull: a change that is never broadcast (a lost delta) still reaches every node within
@@ -20,7 +22,7 @@ func TestChangeReachesAll(t *testing.T) {
 func TestDigestPull(t *testing.T) {
 	nodes := startFleet(t, 3, nodeOpts{})
 	nodes[2].st.Set("k", "silent")
-	waitFor(t, 3*time.Second, "silent change everywhere", func() bool { return converged(nodes, "k", "silent") })
+	poll.Until(t, 3*time.Second, "silent change everywhere", func() bool { return converged(nodes, "k", "silent") })
 }
 
 func TestLateJoinerCatchesUp(t *testing.T) {
@@ -33,7 +35,7 @@ func TestLateJoinerCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := append(nodes, late)
-	waitFor(t, 3*time.Second, "late joiner has every key", func() bool { return converged(all, "fn/019", "code019") && digestsAgree(all) })
+	poll.Until(t, 3*time.Second, "late joiner has every key", func() bool { return converged(all, "fn/019", "code019") && digestsAgree(all) })
 }
 
 func TestKilledNodeRestartsAndCatchesUp(t *testing.T) {
@@ -42,13 +44,13 @@ func TestKilledNodeRestartsAndCatchesUp(t *testing.T) {
 	addr := victim.c.Addr()
 	victim.kill()
 	nodes[0].set("while-down", "yes")
-	waitFor(t, 3*time.Second, "others see the victim dead", func() bool {
+	poll.Until(t, 3*time.Second, "others see the victim dead", func() bool {
 		return countState(nodes[0].c.Members(), StateDead) == 1
 	})
 	back := startNode(t, victim.name, []string{nodes[0].c.Addr()}, nodeOpts{bind: addr})
 	all := []*testNode{nodes[0], nodes[1], back}
-	waitFor(t, 5*time.Second, "restarted node catches up", func() bool { return converged(all, "while-down", "yes") })
-	waitFor(t, 5*time.Second, "restarted node alive everywhere", func() bool { return allAlive(all, 3) })
+	poll.Until(t, 5*time.Second, "restarted node catches up", func() bool { return converged(all, "while-down", "yes") })
+	poll.Until(t, 5*time.Second, "restarted node alive everywhere", func() bool { return allAlive(all, 3) })
 }
 
 func TestConcurrentUpdatesConverge(t *testing.T) {
@@ -59,7 +61,7 @@ func TestConcurrentUpdatesConverge(t *testing.T) {
 		nodes[3].set("alias/f/live", "b"+itoa(round))
 		<-done
 	}
-	waitFor(t, 3*time.Second, "one value everywhere", func() bool {
+	poll.Until(t, 3*time.Second, "one value everywhere", func() bool {
 		v, _ := nodes[0].st.Get("alias/f/live")
 		return converged(nodes, "alias/f/live", v) && digestsAgree(nodes)
 	})
@@ -84,11 +86,11 @@ func digestsAgree(nodes []*testNode) bool {
 func TestClosedNodeShowsLeft(t *testing.T) {
 	nodes := startFleet(t, 4, nodeOpts{})
 	nodes[3].close()
-	waitFor(t, 3*time.Second, "the others see the closed node left", func() bool {
+	poll.Until(t, 3*time.Second, "the others see the closed node left", func() bool {
 		return countState(nodes[0].c.Members(), StateLeft) == 1 && countState(nodes[1].c.Members(), StateLeft) == 1
 	})
 	nodes[2].kill()
-	waitFor(t, 3*time.Second, "the others see the killed node dead", func() bool {
+	poll.Until(t, 3*time.Second, "the others see the killed node dead", func() bool {
 		return countState(nodes[0].c.Members(), StateDead) == 1 && countState(nodes[0].c.Members(), StateLeft) == 1
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 // TestForgedPurgePacket: one unauthenticated UDP packet carrying a purge message, sent to a
@@ -42,9 +43,9 @@ func TestForgedPurgePacket(t *testing.T) {
 			if _, err := nodes[1].c.Purge(cache.Purge{Pattern: "/marker"}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 3*time.Second, "the fleet's purge on the victim", func() bool { return victim.purges("/marker") == 1 })
+			poll.Until(t, 3*time.Second, "the fleet's purge on the victim", func() bool { return victim.purges("/marker") == 1 })
 			if tc.forged {
-				waitFor(t, 3*time.Second, "the forged purge on the victim", func() bool { return victim.purges("/forged") == 1 })
+				poll.Until(t, 3*time.Second, "the forged purge on the victim", func() bool { return victim.purges("/forged") == 1 })
 			} else if n := victim.purges("/forged"); n != 0 {
 				t.Fatalf("a forged packet purged a node that gossips with a key (%d times)", n)
 			}

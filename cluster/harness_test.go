@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/internal/poll"
 	"go.uber.org/goleak"
 )
 
@@ -161,7 +162,7 @@ func startFleet(t testing.TB, size int, o nodeOpts) []*testNode {
 		}
 		nodes = append(nodes, n)
 	}
-	waitFor(t, 5*time.Second, "all members alive", func() bool { return allAlive(nodes, size) })
+	poll.Until(t, 5*time.Second, "all members alive", func() bool { return allAlive(nodes, size) })
 	return nodes
 }
 
@@ -193,17 +194,6 @@ func converged(nodes []*testNode, key, value string) bool {
 		}
 	}
 	return true
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func itoa(i int) string {

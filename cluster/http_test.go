@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func TestPurgeHandler(t *testing.T) {
@@ -58,7 +59,7 @@ func TestPurgeHandler(t *testing.T) {
 func TestMembersRoute(t *testing.T) {
 	nodes := startFleet(t, 3, nodeOpts{admin: true})
 	nodes[0].set("k", "v")
-	waitFor(t, 3*time.Second, "members in sync", func() bool {
+	poll.Until(t, 3*time.Second, "members in sync", func() bool {
 		ms := nodes[1].c.Members()
 		return converged(nodes, "k", "v") && len(ms) == 3 && ms[0].InSync && ms[1].InSync && ms[2].InSync
 	})

@@ -3,6 +3,8 @@ package cluster
 import (
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func TestPartitionHeals(t *testing.T) {
@@ -27,18 +29,18 @@ func TestPartitionHeals(t *testing.T) {
 				t.Fatal("the isolated node received a change")
 			}
 			if tt.apart > time.Second {
-				waitFor(t, 3*time.Second, "the fleet declares the node dead", func() bool {
+				poll.Until(t, 3*time.Second, "the fleet declares the node dead", func() bool {
 					return countState(nodes[0].c.Members(), StateDead) == 1 && countState(cut.c.Members(), StateDead) == 2
 				})
 				time.Sleep(1200 * time.Millisecond) // past GossipToTheDeadTime: memberlist forgets
 			}
 			cut.fault.isolated.Store(false)
 			start := time.Now()
-			waitFor(t, 5*time.Second, "both sides' changes everywhere", func() bool {
+			poll.Until(t, 5*time.Second, "both sides' changes everywhere", func() bool {
 				return converged(nodes, "during", "partition") && converged(nodes, "island", "change")
 			})
 			t.Logf("healed in %v", time.Since(start))
-			waitFor(t, 5*time.Second, "everyone alive again", func() bool { return allAlive(nodes, 3) })
+			poll.Until(t, 5*time.Second, "everyone alive again", func() bool { return allAlive(nodes, 3) })
 		})
 	}
 }
@@ -52,6 +54,6 @@ func TestStartBeforeSeed(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	seed.fault.isolated.Store(false)
 	start := time.Now()
-	waitFor(t, 5*time.Second, "the early node joined its seed", func() bool { return allAlive([]*testNode{seed, early}, 2) })
+	poll.Until(t, 5*time.Second, "the early node joined its seed", func() bool { return allAlive([]*testNode{seed, early}, 2) })
 	t.Logf("joined %v after the seed came up", time.Since(start))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/cache"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func TestPurgeReachesEveryNodeOnce(t *testing.T) {
@@ -15,7 +16,7 @@ func TestPurgeReachesEveryNodeOnce(t *testing.T) {
 	if _, err := nodes[2].c.Purge(cache.Purge{Pattern: "tag:news"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, "purges everywhere", func() bool {
+	poll.Until(t, 3*time.Second, "purges everywhere", func() bool {
 		for _, n := range nodes {
 			if n.purges("/images/*") == 0 || n.purges("tag:news") == 0 {
 				return false
@@ -54,7 +55,7 @@ func TestNotifyMsgNeverBlocks(t *testing.T) {
 	}
 	// Deltas have their own queue and worker: they still flow.
 	nodes[1].set("still", "flowing")
-	waitFor(t, 3*time.Second, "a delta reaches the node whose purge worker is stuck", func() bool {
+	poll.Until(t, 3*time.Second, "a delta reaches the node whose purge worker is stuck", func() bool {
 		return converged(nodes, "still", "flowing")
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 // TestScale measures convergence (publish → every node holds the change) and gossip bytes for
@@ -59,7 +60,7 @@ func scaleRun(t *testing.T, size, trials int) string {
 		}
 		wg.Wait()
 	}()
-	waitFor(t, 3*time.Minute, fmt.Sprintf("%d nodes alive everywhere", size), func() bool { return allAlive(nodes, size) })
+	poll.Until(t, 3*time.Minute, fmt.Sprintf("%d nodes alive everywhere", size), func() bool { return allAlive(nodes, size) })
 	time.Sleep(2 * time.Second) // let join chatter settle
 
 	sent := func() uint64 {
@@ -91,7 +92,7 @@ func scaleRun(t *testing.T, size, trials int) string {
 			key, value := "fn/"+itoa(i%10), fmt.Sprintf("v%d-%d", i, time.Now().UnixNano())
 			began := time.Now()
 			publish(nodes[(i*7)%size], key, value)
-			waitFor(t, 30*time.Second, "convergence", func() bool { return converged(nodes, key, value) })
+			poll.Until(t, 30*time.Second, "convergence", func() bool { return converged(nodes, key, value) })
 			times = append(times, time.Since(began))
 			time.Sleep(time.Second) // deploys a second apart
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
@@ -444,7 +445,7 @@ func TestFailedBuildIsRetried(t *testing.T) {
 	if err := os.Symlink(exe, worker); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the version to run once its worker could start", func() bool {
+	poll.Until(t, 10*time.Second, "the version to run once its worker could start", func() bool {
 		st, _, v := e.get(t, "/x")
 		return st == http.StatusForbidden && v == "1"
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
@@ -102,17 +103,6 @@ func moveAlias(t *testing.T, a *Activator, reg *registry.Store, v int) {
 	}
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestReplacedVersionClosesWhenIdle: a replaced version with a call in flight stays open
 // until that call ends (the call finishes on it), then closes at once, long before
 // DrainDelay; an idle replaced version closes at the swap.
@@ -126,9 +116,9 @@ func TestReplacedVersionClosesWhenIdle(t *testing.T) {
 	if v := <-got; v != "one" {
 		t.Fatalf("the call in flight answered %q, want it to finish on version one", v)
 	}
-	waitUntil(t, 5*time.Second, "version one to close after its last call", func() bool { _, d := a.Stats(); return d == 0 })
+	poll.Until(t, 5*time.Second, "version one to close after its last call", func() bool { _, d := a.Stats(); return d == 0 })
 	moveAlias(t, a, reg, 3) // version two is idle: it closes at the swap
-	waitUntil(t, 5*time.Second, "idle version two to close", func() bool { _, d := a.Stats(); return d == 0 })
+	poll.Until(t, 5*time.Second, "idle version two to close", func() bool { _, d := a.Stats(); return d == 0 })
 	if v, err := version(tb.last()); v != "three" || err != nil {
 		t.Fatalf("live: %q %v", v, err)
 	}
@@ -141,7 +131,7 @@ func TestCallAfterCloseRunsCurrent(t *testing.T) {
 	a, reg, tb := started(t, Options{DrainDelay: time.Hour}, answer("one", 0), answer("two", 0))
 	old := tb.last()
 	moveAlias(t, a, reg, 2)
-	waitUntil(t, 5*time.Second, "version one to close", func() bool { _, d := a.Stats(); return d == 0 })
+	poll.Until(t, 5*time.Second, "version one to close", func() bool { _, d := a.Stats(); return d == 0 })
 	if v, err := version(old); v != "two" || err != nil {
 		t.Fatalf("a call through the old table: %q %v, want two", v, err)
 	}
@@ -151,7 +141,7 @@ func TestCallAfterCloseRunsCurrent(t *testing.T) {
 	if err := a.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "version two to close", func() bool { at, d := a.Stats(); return at == 0 && d == 0 })
+	poll.Until(t, 5*time.Second, "version two to close", func() bool { at, d := a.Stats(); return at == 0 && d == 0 })
 	if _, err := version(old); err == nil || hooks.KindOf(err) != hooks.Execution {
 		t.Fatalf("a call after the association was removed: %v, want an execution error (503)", err)
 	}
@@ -219,6 +209,6 @@ func inFlight(t *testing.T, fn hooks.Function, f *jsruntime.Function) <-chan str
 		}
 		got <- v
 	}()
-	waitUntil(t, 5*time.Second, "the call to be in flight", func() bool { inUse, _ := f.Stats(); return inUse == 1 })
+	poll.Until(t, 5*time.Second, "the call to be in flight", func() bool { inUse, _ := f.Stats(); return inUse == 1 })
 	return got
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
@@ -105,7 +106,7 @@ func TestRemoteVersionWaitsForItsCode(t *testing.T) {
 		t.Fatalf("failures: %v", f)
 	}
 	p.serveCode()
-	waitFor(t, 10*time.Second, "the new version to go live after its code arrived", func() bool { return e.version(t, "/x") == "two" })
+	poll.Until(t, 10*time.Second, "the new version to go live after its code arrived", func() bool { return e.version(t, "/x") == "two" })
 }
 
 // TestRemoteFunctionWithoutCodeAnswers503: a behavior associated on a peer with a function
@@ -143,7 +144,7 @@ func TestRemoteFunctionWithoutCodeAnswers503(t *testing.T) {
 				t.Fatalf("failures: %v", f)
 			}
 			p.serveCode()
-			waitFor(t, 10*time.Second, "the function to run once its code arrived", func() bool {
+			poll.Until(t, 10*time.Second, "the function to run once its code arrived", func() bool {
 				st, _, v := e.get(t, "/x")
 				return st == http.StatusForbidden && v == "1"
 			})
@@ -218,7 +219,7 @@ func startFleet(t *testing.T, n int, originURL string, o deploy.Options) []*flee
 		})
 		nodes[i] = nd
 	}
-	waitFor(t, 20*time.Second, "every node to see the whole fleet alive", func() bool {
+	poll.Until(t, 20*time.Second, "every node to see the whole fleet alive", func() bool {
 		for _, nd := range nodes {
 			alive := 0
 			for _, m := range nd.c.Members() {
@@ -233,18 +234,6 @@ func startFleet(t *testing.T, n int, originURL string, o deploy.Options) []*flee
 		return true
 	})
 	return nodes
-}
-
-// waitFor polls cond every 10 ms until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // blockerFn is a viewer-request function that answers every request 403 itself, tagged with
@@ -293,7 +282,7 @@ func TestFleetDeployNeverFailsOpen(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, resp.Header.Get("X-Version"), nil
 	}
-	waitFor(t, 20*time.Second, "the function to run on every node", func() bool {
+	poll.Until(t, 20*time.Second, "the function to run on every node", func() bool {
 		for _, nd := range nodes {
 			if st, _, err := get(nd, 0); err != nil || st != http.StatusForbidden {
 				return false
@@ -341,7 +330,7 @@ func TestFleetDeployNeverFailsOpen(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // a deploy every 100 ms: the gaps of one never hide the next's
 	}
 	want := fmt.Sprint(flips + 1)
-	waitFor(t, 30*time.Second, "every node to run version "+want, func() bool {
+	poll.Until(t, 30*time.Second, "every node to run version "+want, func() bool {
 		for _, nd := range nodes {
 			if _, v, err := get(nd, 0); err != nil || v != want {
 				return false
@@ -352,7 +341,7 @@ func TestFleetDeployNeverFailsOpen(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	// The 50 replaced versions' workers stopped with their last calls, not a minute later.
-	waitFor(t, 10*time.Second, "one worker per node", func() bool {
+	poll.Until(t, 10*time.Second, "one worker per node", func() bool {
 		for _, nd := range nodes {
 			if attached, draining := nd.act.Stats(); attached != 1 || draining != 0 {
 				return false

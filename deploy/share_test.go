@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/internal/proctest"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
@@ -103,7 +104,7 @@ func TestOneWorkerPerFunction(t *testing.T) {
 		if got, err := version(tb.last()); err != nil || got != "v"+strconv.Itoa(v) {
 			t.Fatalf("after moving to %d: %q, %v", v, got, err)
 		}
-		waitUntil(t, 5*time.Second, "the replaced version to close", func() bool { _, draining := a.Stats(); return draining == 0 })
+		poll.Until(t, 5*time.Second, "the replaced version to close", func() bool { _, draining := a.Stats(); return draining == 0 })
 		if got := workerPIDs(t); !slices.Equal(got, workers) {
 			t.Fatalf("after moving to %d the worker pids are %v, want %v throughout", v, got, workers)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -67,7 +68,7 @@ func TestBlobFetchFailureLoggedOnce(t *testing.T) {
 	})
 	b.r.Start()
 	b.merge(t, a.snapshot(t))
-	eventually(t, 10*time.Second, "the blob on B", func() bool {
+	poll.Until(t, 10*time.Second, "the blob on B", func() bool {
 		return logs.count("INFO", "blob fetched after failed attempts") == 1
 	})
 	if n := logs.count("WARN", "blob fetch failed"); n != 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/cluster"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -57,7 +58,7 @@ func TestRealClusterReplicates(t *testing.T) {
 	}
 	c := startClusterNode(t, "C", []string{b.c.Addr()}) // a late joiner
 	for _, n := range []*clusterNode{b, c} {
-		eventually(t, 20*time.Second, "hello:live runnable on "+n.name, func() bool {
+		poll.Until(t, 20*time.Second, "hello:live runnable on "+n.name, func() bool {
 			st, err := n.s.Snapshot()
 			if err != nil {
 				return false
@@ -69,7 +70,7 @@ func TestRealClusterReplicates(t *testing.T) {
 	// Concurrent alias moves on B and C converge everywhere.
 	publishAfter(t, a.node, "hello", "v2")
 	for _, n := range []*clusterNode{b, c} {
-		eventually(t, 20*time.Second, "hello:2 on "+n.name, func() bool { _, ok := state(t, n.node).Versions["hello"][2]; return ok })
+		poll.Until(t, 20*time.Second, "hello:2 on "+n.name, func() bool { _, ok := state(t, n.node).Versions["hello"][2]; return ok })
 	}
 	if _, err := b.s.PutAlias("t", "hello", "live", registry.AliasSpec{Version: 1}); err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestRealClusterReplicates(t *testing.T) {
 	if _, err := c.s.PutAlias("t", "hello", "live", registry.AliasSpec{Version: 2}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "digests equal", func() bool {
+	poll.Until(t, 20*time.Second, "digests equal", func() bool {
 		da, db, dc := a.r.Digest(), b.r.Digest(), c.r.Digest()
 		return string(da) == string(db) && string(db) == string(dc)
 	})

@@ -163,16 +163,4 @@ func src(tag string) string {
 	return "exports.handler = async (e) => { /* " + tag + " */ return e.Records[0].cf.request; };"
 }
 
-// eventually polls cond for up to d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 var eof = io.EOF

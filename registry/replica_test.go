@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -43,7 +44,7 @@ func TestPublishOnAReachesBAndC(t *testing.T) {
 			t.Fatalf("%s: runnable without its blob: %v", n.name, err)
 		}
 		n.fetchFrom(a)
-		eventually(t, 5*time.Second, "blob fetched on "+n.name, func() bool { return n.s.Runnable(r.Primary) == nil })
+		poll.Until(t, 5*time.Second, "blob fetched on "+n.name, func() bool { return n.s.Runnable(r.Primary) == nil })
 		if _, err := n.s.Source(r.Primary.Code); err != nil {
 			t.Fatal(err)
 		}

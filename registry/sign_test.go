@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -47,7 +48,7 @@ func TestSigning(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 5*time.Second, "signed version runnable", func() bool { return v.s.Runnable(r.Primary) == nil })
+			poll.Until(t, 5*time.Second, "signed version runnable", func() bool { return v.s.Runnable(r.Primary) == nil })
 			// $LATEST written elsewhere never runs in a signing fleet.
 			rl, _ := st.Resolve("fn", registry.Latest)
 			if err := v.s.Runnable(rl.Primary); !errors.Is(err, registry.ErrNotReady) {
