@@ -36,7 +36,7 @@ type cffCall struct {
 	choice *hooks.OriginChoice // the origin calls' choice (cff_origin.go)
 	// The event's headers objects (nil when the event came from a file's JSON): decoding
 	// reads what JS touched of them and copies the rest.
-	reqHeaders, respHeaders *lazyHeaders
+	reqHeaders, respHeaders *lazyCFFHeaders
 }
 
 // cff reports whether o runs a CloudFront function (either runtime).

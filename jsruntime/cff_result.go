@@ -184,9 +184,9 @@ func (c *cffCall) headersOf(v goja.Value) *lazyHeaders {
 	case !ok:
 		return nil
 	case c.reqHeaders != nil && c.reqHeaders.js == o:
-		return c.reqHeaders
+		return &c.reqHeaders.lazyHeaders
 	case c.respHeaders != nil && c.respHeaders.js == o:
-		return c.respHeaders
+		return &c.respHeaders.lazyHeaders
 	}
 	return nil
 }

@@ -23,7 +23,6 @@ type lazyHeaders struct {
 	extra   []string     // names added by JS (or re-added after a delete), in order
 	lnames  []string     // lower-case names of lines, made by Keys on first use
 	js      *goja.Object // the JS object presenting it, once made
-	cff     bool         // CloudFront Functions' shape
 }
 
 type touchedName struct {
@@ -32,7 +31,10 @@ type touchedName struct {
 	deleted bool
 }
 
-var _ goja.DynamicObject = (*lazyHeaders)(nil)
+var (
+	_ goja.DynamicObject = (*lazyHeaders)(nil)
+	_ goja.DynamicObject = (*lazyCFFHeaders)(nil)
+)
 
 // newLazyHeaders copies h's lines (one allocation), for Lambda@Edge. The caller wraps the
 // result with rt.NewDynamicObject when JS first reads it.
@@ -40,17 +42,33 @@ func newLazyHeaders(rt *goja.Runtime, h hooks.Headers) *lazyHeaders {
 	return &lazyHeaders{rt: rt, lines: h.Clone()}
 }
 
+// lazyCFFHeaders is lazyHeaders in CloudFront Functions' shape. A type of its own rather than
+// a flag: a flag would take lazyHeaders past its 112-byte size class, on every Lambda@Edge
+// invocation too.
+type lazyCFFHeaders struct{ lazyHeaders }
+
 // newLazyCFFHeaders copies h's lines but those named hidden (lower case: the cookie header,
-// which CloudFront Functions see parsed in cookies), for CloudFront Functions.
-func newLazyCFFHeaders(rt *goja.Runtime, h hooks.Headers, hidden string) *lazyHeaders {
+// which CloudFront Functions see parsed in cookies).
+func newLazyCFFHeaders(rt *goja.Runtime, h hooks.Headers, hidden string) *lazyCFFHeaders {
 	lines := make([]hooks.Header, 0, len(h))
 	for _, l := range h {
 		if !lowerIs(l.Name, hidden) {
 			lines = append(lines, l)
 		}
 	}
-	return &lazyHeaders{rt: rt, lines: lines, cff: true}
+	return &lazyCFFHeaders{lazyHeaders{rt: rt, lines: lines}}
 }
+
+// object returns the JS object presenting h, making it on first use.
+func (h *lazyCFFHeaders) object() *goja.Object {
+	if h.js == nil {
+		h.js = h.rt.NewDynamicObject(h)
+	}
+	return h.js
+}
+
+// Get returns the {value, multiValue?} object for key, building it on first access.
+func (h *lazyCFFHeaders) Get(key string) goja.Value { return h.get(key, (*lazyHeaders).cffEntry) }
 
 // object returns the JS object presenting h, making it on first use.
 func (h *lazyHeaders) object() *goja.Object {
@@ -153,17 +171,15 @@ func (h *lazyHeaders) isExtra(key string) bool {
 	return false
 }
 
-// Get returns the value for key, building it from the lines on first access.
-func (h *lazyHeaders) Get(key string) goja.Value {
+// Get returns the [{key, value}] array for key, building it on first access.
+func (h *lazyHeaders) Get(key string) goja.Value { return h.get(key, (*lazyHeaders).leEntry) }
+
+// get returns the value for key, made by build from the lines on first access.
+func (h *lazyHeaders) get(key string, build func(*lazyHeaders, string) goja.Value) goja.Value {
 	if t := h.touch(key); t != nil {
 		return t.val
 	}
-	var v goja.Value
-	if h.cff {
-		v = h.cffEntry(key)
-	} else {
-		v = h.leEntry(key)
-	}
+	v := build(h, key)
 	if v != nil {
 		h.touched = append(h.touched, touchedName{key: key, val: v})
 	}
