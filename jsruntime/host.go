@@ -201,7 +201,7 @@ func (h *host) backOff() error {
 			h.quickDeaths = 0
 		}
 		if h.quickDeaths >= 2 {
-			h.notBefore = time.Now().Add(min(50*time.Millisecond<<(h.quickDeaths-2), 5*time.Second))
+			h.notBefore = time.Now().Add(retryDelay(h.quickDeaths - 1))
 		}
 		h.w = nil
 	}
@@ -237,4 +237,10 @@ func (h *host) current() *workerProc {
 		return h.w
 	}
 	return nil
+}
+
+// retryDelay is the wait before the nth retry (n >= 1) of what keeps failing (a worker that
+// dies at start, a program that does not load): 50 ms, doubling up to 5 s.
+func retryDelay(n int) time.Duration {
+	return min(50*time.Millisecond<<min(max(n-1, 0), 7), 5*time.Second)
 }

@@ -119,7 +119,7 @@ func (r *remote) load(ld *programLoad) {
 	if err != nil {
 		r.loadFails++
 		r.lastErr = err
-		r.notBefore = time.Now().Add(min(50*time.Millisecond<<min(r.loadFails-1, 7), 5*time.Second))
+		r.notBefore = time.Now().Add(retryDelay(r.loadFails))
 	} else {
 		r.loadFails, r.lastErr, r.notBefore = 0, nil, time.Time{}
 	}
