@@ -57,16 +57,10 @@ type header interface {
 	AddBytesKV(key, value []byte)
 }
 
-// DelFieldsFold removes every field of h named one of names (any case), keeping the other
-// fields in order. Use it instead of fasthttp's Del, which moves the last field into the
-// place of the one it deletes and so reorders the lines of repeated fields (RFC 9110 5.3
-// forbids a proxy to).
-func DelFieldsFold(h *fasthttp.RequestHeader, names ...string) {
-	delFields(h, func(k []byte) bool { return containsFold(names, k) })
-}
-
 // DelFieldsFunc removes every field of h for whose name drop reports true, keeping the other
-// fields in order (see DelFieldsFold). drop must not retain the name it is given.
+// fields in order. Use it instead of fasthttp's Del, which moves the last field into the place
+// of the one it deletes and so reorders the lines of repeated fields (RFC 9110 5.3 forbids a
+// proxy to). drop must not retain the name it is given.
 func DelFieldsFunc(h *fasthttp.RequestHeader, drop func(name []byte) bool) {
 	delFields(h, drop)
 }
