@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vergecdn/verge/hostname"
 )
 
 // Purge is one purge, as `verge cache purge PATTERN [--soft] [--host H]` asks for it.
@@ -26,9 +28,9 @@ func (p Purge) Parse() (PurgePattern, error) {
 	if err != nil {
 		return pat, err
 	}
-	h := strings.TrimSuffix(strings.ToLower(p.Host), ".")
-	h = strings.TrimSuffix(strings.TrimSuffix(h, ":80"), ":443")
-	pat.host = h
+	// Either scheme's default port: a purge names a site, not a scheme.
+	h := hostname.Trim([]byte(strings.ToLower(p.Host)), ":80")
+	pat.host = string(hostname.Trim(h, ":443"))
 	return pat, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/hostname"
 )
 
 // normalizeHost rewrites the request's host, once, into the form that routing, the cache key
@@ -25,21 +27,9 @@ func normalizeHostSlow(r *fasthttp.Request, tls bool) {
 	if tls {
 		def = ":443"
 	}
-	n := len(host)
-	for prev := -1; n != prev; { // "a.:80." and ":." take more than one round
-		prev = n
-		for _, port := range [...]string{def, ":"} { // an empty port is the default one too
-			if name, ok := bytes.CutSuffix(host[:n], []byte(port)); ok && (bytes.IndexByte(name, ':') < 0 || bytes.HasSuffix(name, []byte("]"))) {
-				n = len(name)
-				break
-			}
-		}
-		for n > 1 && host[n-1] == '.' {
-			n--
-		}
-	}
-	if n < len(host) || hasUpperASCII(host) { // a host fasthttp could not parse stays as sent
-		r.URI().SetHostBytes(host[:n]) // lower-cases
+	name := hostname.Trim(host, def)
+	if len(name) < len(host) || hasUpperASCII(host) { // a host fasthttp could not parse stays as sent
+		r.URI().SetHostBytes(name) // lower-cases
 	}
 	// The header follows the URI: fasthttp lower-cases only the URI's copy, and a request
 	// in absolute form names its host in the URI (RFC 9112 3.2.2).
