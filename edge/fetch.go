@@ -39,7 +39,8 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 	if !cacheable || st.bypass {
 		out = outPass
 	}
-	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http"}
+	viewer := origin.Viewer{IP: s.ips.text(ctx.RemoteIP()), Host: string(ctx.Host()), Proto: "http",
+		Interim: interimWriter(ctx)}
 	if st.tls {
 		viewer.Proto = "https"
 	}

@@ -43,6 +43,11 @@ type Viewer struct {
 	// ProtoMajor and ProtoMinor are the viewer's HTTP version, for Via
 	// ("1.1 verge", "2 verge"). Zero means 1.1.
 	ProtoMajor, ProtoMinor int
+
+	// Interim, when set, gets the origin's interim (1xx) responses as they arrive, to pass
+	// them on to the viewer. Only a fetch the viewer waits for sets it: Fetch calls it on the
+	// caller's goroutine, or not at all once it has returned.
+	Interim Interim
 }
 
 var _ Fetcher = (*Origin)(nil)
@@ -92,6 +97,7 @@ func New(cfg Config) (*Origin, error) {
 		Addr:                ep.addr,
 		IsTLS:               ep.tls,
 		DialTimeout:         o.dial, // also does the TLS handshake
+		Transport:           transport{},
 		MaxConns:            cfg.MaxConns,
 		MaxConnWaitTimeout:  cfg.ConnectTimeout,
 		MaxIdleConnDuration: cfg.KeepaliveTimeout,
@@ -172,6 +178,14 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	var err error
 	stream := resp.StreamBody
 	ctxDeadline, bounded := ctx.Deadline()
+	async := !stream && ctx.Done() != nil && !out.IsBodyStream() // see doAsync
+	if viewer.Interim != nil && !async {
+		x := &exchange{interim: viewer.Interim, deadline: deadline}
+		if stream {
+			x.deadline = ctxDeadline // zero when unbounded
+		}
+		out.SetUserValue(exchangeKey{}, x)
+	}
 	switch {
 	case stream && !bounded:
 		// Bounded by the read timeout per read (pacedConn), not as a whole.
@@ -180,7 +194,7 @@ func (o *Origin) Fetch(ctx context.Context, req *fasthttp.Request, resp *fasthtt
 	case stream:
 		err = o.hc.DoDeadline(out, resp, ctxDeadline) // and per read
 		fasthttp.ReleaseRequest(out)
-	case ctx.Done() == nil || out.IsBodyStream():
+	case !async:
 		err = o.hc.DoDeadline(out, resp, deadline)
 		fasthttp.ReleaseRequest(out)
 	default:
