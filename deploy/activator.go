@@ -620,6 +620,7 @@ func (a *Activator) Close() error {
 	for _, f := range fns {
 		f.Close()
 	}
+	a.workers.Close()
 	return nil
 }
 

@@ -14,16 +14,114 @@ import (
 // Workers is a node's set of shared worker processes. Functions with Process isolation whose
 // WorkerOptions.Group comes from the same Workers and names the same group run their programs
 // in one worker process (a host), if their process-level settings are equal (see hostKey):
-// a new version is then a compile in a running process instead of a process start. The zero
-// WorkerGroup keeps one process per Function. A Workers holds no process of its own: a host
-// exists while a Function uses it.
+// a new version is then a compile in a running process instead of a process start.
+// The zero WorkerGroup keeps one process per Function.
+//
+// A Workers also keeps one spare worker for each set of process settings its groups have
+// used: started, its limits and sandbox in place, and no code. A group that needs a process
+// (a function's first version, or a restart after a crash) takes the spare and the next one
+// starts in the background, so a function never run before costs a compile, as a new version
+// does, not a process start. Close stops the spares.
 type Workers struct {
-	mu    sync.Mutex
-	hosts map[hostKey]*host
+	mu     sync.Mutex
+	hosts  map[hostKey]*host
+	spares map[hostKey]*spare // by spareKey
+	closed bool
+	fills  sync.WaitGroup
+}
+
+// spare is the idle worker kept for one set of process settings.
+type spare struct {
+	w       *workerProc // ready, or nil
+	filling bool        // a start is under way
 }
 
 // NewWorkers returns an empty set of shared worker processes.
-func NewWorkers() *Workers { return &Workers{hosts: map[hostKey]*host{}} }
+func NewWorkers() *Workers {
+	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}}
+}
+
+// Close stops the spare workers and keeps none from then on. The hosts are not affected: each
+// stops with the last Function that uses it.
+func (ws *Workers) Close() {
+	ws.mu.Lock()
+	ws.closed = true
+	var idle []*workerProc
+	for _, sp := range ws.spares {
+		if sp.w != nil {
+			idle = append(idle, sp.w)
+			sp.w = nil
+		}
+	}
+	ws.mu.Unlock()
+	for _, w := range idle {
+		w.stop()
+	}
+	ws.fills.Wait() // a start under way sees closed and stops what it started
+}
+
+// spareKey is what a spare for o must have been started with: o's hostKey without the group
+// and the regular-expression cut-off, which a program's load sets.
+func spareKey(o Options) hostKey {
+	k := hostKeyOf(o)
+	k.group, k.regexpTimeout = "", 0
+	return k
+}
+
+// start returns a started worker for o's process settings (o is a host's processOptions): the
+// spare, if one is ready and alive, else a new one. Either way the next spare then starts in
+// the background.
+func (ws *Workers) start(o Options) (*workerProc, error) {
+	k := spareKey(o)
+	ws.mu.Lock()
+	sp := ws.spares[k]
+	if sp == nil {
+		sp = &spare{}
+		ws.spares[k] = sp
+	}
+	w := sp.w
+	sp.w = nil
+	ws.mu.Unlock()
+	if w != nil && !w.exited() {
+		w.started = time.Now() // quick deaths count from the handover (see host.backOff)
+		ws.fill(sp, o)
+		return w, nil
+	}
+	if w != nil {
+		w.kill("the spare worker exited while idle")
+		w.stop()
+	}
+	w, err := startWorker(o)
+	ws.fill(sp, o)
+	return w, err
+}
+
+// fill starts the next spare for sp in the background, unless one is under way.
+func (ws *Workers) fill(sp *spare, o Options) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.closed || sp.filling || sp.w != nil {
+		return
+	}
+	sp.filling = true
+	o.Name, o.Version = "", "" // nobody's yet
+	ws.fills.Go(func() {
+		w, err := startWorker(o)
+		ws.mu.Lock()
+		sp.filling = false
+		keep := err == nil && !ws.closed
+		if keep {
+			sp.w = w
+		}
+		ws.mu.Unlock()
+		switch {
+		case err != nil:
+			o.Logger.Warn("spare worker did not start", "error", err)
+		case !keep:
+			w.stop()
+		}
+	})
+}
 
 // Group returns the group name of ws. Only code that may see each other's memory belongs in
 // one group: the versions of one function, never two functions.
@@ -213,7 +311,13 @@ func (h *host) backOff() error {
 
 // start starts a worker for st, on its own goroutine so that no caller's wait bounds it.
 func (h *host) start(st *workerStart) {
-	w, err := startWorker(h.o)
+	var w *workerProc
+	var err error
+	if h.workers != nil {
+		w, err = h.workers.start(h.o)
+	} else {
+		w, err = startWorker(h.o)
+	}
 	h.mu.Lock()
 	h.starting = nil
 	stopped := h.stopped

@@ -48,7 +48,7 @@ func TestWorkerSandbox(t *testing.T) {
 	if names["VERGE_ADMIN_TOKENS"] || names["HOME"] {
 		t.Errorf("the worker inherited the node's environment: %q", env)
 	}
-	for _, k := range []string{"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "TZ", "PATH"} {
+	for _, k := range []string{"AWS_REGION", "LAMBDA_TASK_ROOT", "TZ", "PATH"} {
 		if !names[k] {
 			t.Errorf("worker environment lacks %s", k)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/kvs"
 )
 
@@ -23,6 +24,13 @@ func versionOpts(ws *Workers, version string) Options {
   return { status: '200', body: 'v` + version + `' };
 }`),
 		Worker: WorkerOptions{Command: []string{os.Args[0]}, Env: []string{WorkerEnv + "=1"}, Group: ws.Group("fn")}}
+}
+
+// newWorkers returns a Workers whose spare workers stop when the test ends.
+func newWorkers(t testing.TB) *Workers {
+	ws := NewWorkers()
+	t.Cleanup(ws.Close)
+	return ws
 }
 
 func newShared(t *testing.T, o Options) *Function {
@@ -68,7 +76,7 @@ func wantBody(t *testing.T, f *Function, uri, body string) error {
 // process settings, gets its own process. Closing one version leaves the other serving in the
 // same process; closing the last one ends it.
 func TestSharedWorkerVersions(t *testing.T) {
-	ws := NewWorkers()
+	ws := newWorkers(t)
 	v1 := newShared(t, versionOpts(ws, "1"))
 	v2 := newShared(t, versionOpts(ws, "2"))
 	w := workerOf(t, v1)
@@ -109,7 +117,7 @@ func TestSharedWorkerVersions(t *testing.T) {
 // fails to load with the error New gives for it anywhere (a typed SyntaxError for the first),
 // and the version already loaded in that worker serves on in the same process.
 func TestSharedWorkerLoadFailure(t *testing.T) {
-	ws := NewWorkers()
+	ws := newWorkers(t)
 	v1 := newShared(t, versionOpts(ws, "1"))
 	w := workerOf(t, v1)
 
@@ -138,7 +146,7 @@ func TestSharedWorkerLoadFailure(t *testing.T) {
 // versions (hooks.Execution, a 503); the next call of each starts one new process and loads
 // both versions into it again.
 func TestSharedWorkerCrash(t *testing.T) {
-	ws := NewWorkers()
+	ws := newWorkers(t)
 	fns := []*Function{newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))}
 	w := workerOf(t, fns[0])
 	var wg sync.WaitGroup
@@ -179,7 +187,7 @@ func TestSharedWorkerCrash(t *testing.T) {
 // TestSharedWorkerStores: two CloudFront versions in one worker each read their own
 // KeyValueStore.
 func TestSharedWorkerStores(t *testing.T) {
-	ws := NewWorkers()
+	ws := newWorkers(t)
 	var fns []*Function
 	for _, v := range []string{"1", "2"} {
 		snap := &kvs.Snapshot{Name: "s" + v, Data: map[string]string{"k": "store" + v}}
@@ -215,7 +223,7 @@ func containsAll(s string, parts ...string) bool {
 // TestSharedWorkerCloseLetsCallsFinish: closing one version of a shared worker unloads it
 // there, and its call in flight still gets its answer; the other version serves on.
 func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
-	ws := NewWorkers()
+	ws := newWorkers(t)
 	v1, v2 := newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))
 	done := make(chan error, 1)
 	go func() { done <- wantBody(t, v1, "/slow", "v1") }()
@@ -243,7 +251,7 @@ func BenchmarkNewVersion(b *testing.B) {
 	for _, shared := range []bool{false, true} {
 		name := map[bool]string{false: "own-process", true: "shared"}[shared]
 		b.Run(name, func(b *testing.B) {
-			ws := NewWorkers()
+			ws := newWorkers(b)
 			live, err := New(versionOpts(ws, "1"))
 			if err != nil {
 				b.Fatal(err)
@@ -268,7 +276,7 @@ func BenchmarkNewVersion(b *testing.B) {
 // worker fails its calls at once while a back-off runs, instead of sending a load (which may
 // take InitTimeout, or kill the shared worker) per call.
 func TestFailedReloadBacksOff(t *testing.T) {
-	o := versionOpts(NewWorkers(), "1")
+	o := versionOpts(newWorkers(t), "1")
 	until := time.Now().Add(2 * time.Second)
 	// The top-level code loads until a moment passes, and throws after it.
 	o.Code = SingleFile(`if (Date.now() > ` + strconv.FormatInt(until.UnixMilli(), 10) + `) throw new Error('broken now');
@@ -293,5 +301,115 @@ exports.handler = async () => ({ status: '200', body: 'v1' });`)
 		if err := wantBody(t, f, "/", "v1"); err == nil || !strings.Contains(err.Error(), "loading again in") {
 			t.Fatalf("a call during the back-off: %v, want the last load error at once", err)
 		}
+	}
+}
+
+// spareOf waits for a spare worker of ws to be ready and returns it (ws's functions all have
+// the same process settings).
+func spareOf(t testing.TB, ws *Workers) *workerProc {
+	t.Helper()
+	var w *workerProc
+	poll.Until(t, 20*time.Second, "a spare worker", func() bool {
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		for _, sp := range ws.spares {
+			w = sp.w
+		}
+		return w != nil
+	})
+	return w
+}
+
+// TestSpareWorker: once a group has started a worker, the next process it or another group
+// with the same settings needs is a spare started in the background. A spare that died idle
+// is not handed out, and Close stops the spare.
+func TestSpareWorker(t *testing.T) {
+	ws := newWorkers(t)
+	group := func(name string) Options {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group = name, ws.Group(name)
+		return o
+	}
+	a := newShared(t, group("a"))
+	sp := spareOf(t, ws)
+	if sp == workerOf(t, a) {
+		t.Fatal("the spare is the worker it was started beside")
+	}
+
+	b := newShared(t, group("b"))
+	if workerOf(t, b) != sp {
+		t.Error("a new function's first version did not get the spare worker")
+	}
+	if err := wantBody(t, b, "/", "v1"); err != nil {
+		t.Fatal(err)
+	}
+
+	next := spareOf(t, ws)
+	if next == sp {
+		t.Fatal("the spare handed out is still the spare")
+	}
+	_ = next.cmd.Process.Kill()
+	poll.Until(t, 5*time.Second, "the killed spare to be seen as exited", next.exited)
+	c := newShared(t, group("c"))
+	if workerOf(t, c) == next {
+		t.Error("a spare that died while idle was handed out")
+	}
+	if err := wantBody(t, c, "/", "v1"); err != nil {
+		t.Fatal(err)
+	}
+
+	last := spareOf(t, ws)
+	ws.Close()
+	select {
+	case <-last.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close left the spare worker running")
+	}
+	if d := newShared(t, group("d")); wantBody(t, d, "/", "v1") != nil {
+		t.Error("after Close, a new function did not get a worker of its own")
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, sp := range ws.spares {
+		if sp.w != nil || sp.filling {
+			t.Error("a spare was started after Close")
+		}
+	}
+}
+
+// BenchmarkNewFunction is the cold start of a function never run before: its first version
+// in a new group, with a spare worker ready (one function has run before it), and without (a
+// process start).
+func BenchmarkNewFunction(b *testing.B) {
+	for _, spare := range []bool{true, false} {
+		b.Run(map[bool]string{true: "spare", false: "process-start"}[spare], func(b *testing.B) {
+			ws := newWorkers(b)
+			first, err := New(versionOpts(ws, "1"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer first.Close()
+			n := 0
+			for b.Loop() {
+				n++
+				o := versionOpts(ws, "1")
+				o.Name = "fn" + strconv.Itoa(n)
+				o.Worker.Group = ws.Group(o.Name)
+				if spare {
+					b.StopTimer()
+					spareOf(b, ws)
+					b.StartTimer()
+				} else {
+					o.Worker.Group = WorkerGroup{}
+				}
+				f, err := New(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				f.Close()
+				b.StartTimer()
+			}
+		})
 	}
 }

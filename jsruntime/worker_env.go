@@ -6,11 +6,11 @@ import (
 )
 
 // workerEnv is a worker process's whole environment: what a Lambda@Edge function's process
-// sees (the names Lambda defines, with Verge's values, as process.env shows them), the few
-// Go settings the worker itself honours when the node has them, and WorkerOptions.Env. The
-// node's own environment (admin tokens, gossip keys, cloud credentials) is not passed on. o is
-// the Function that starts the worker: a shared worker's version variable names the version
-// that started it (process.env, built in vm.go, shows each version its own).
+// sees (the names Lambda defines, with Verge's values), the few Go settings the worker itself
+// honours when the node has them, and WorkerOptions.Env. The node's own environment (admin
+// tokens, gossip keys, cloud credentials) is not passed on. It names no function: a worker
+// may be started before it has one (a spare, see Workers) and hosts several versions, and
+// process.env, built in vm.go, shows each program its own name and version.
 func workerEnv(o Options) []string {
 	mem := o.Limits.MemoryMB
 	if mem <= 0 {
@@ -18,8 +18,6 @@ func workerEnv(o Options) []string {
 	}
 	env := []string{
 		"AWS_REGION=us-east-1",
-		"AWS_LAMBDA_FUNCTION_NAME=us-east-1." + o.Name,
-		"AWS_LAMBDA_FUNCTION_VERSION=" + o.Version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(mem),
 		"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x",
 		"LAMBDA_TASK_ROOT=" + taskRoot,

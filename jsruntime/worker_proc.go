@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vergecdn/verge/kvs"
 )
 
@@ -215,6 +217,25 @@ func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) error {
 	}
 	_, err = w.stdin.Write(b)
 	return err
+}
+
+// exited reports, without blocking, whether the process has ended (its output hung up) or
+// wrote without being asked: a spare found so after idling is not handed out.
+func (w *workerProc) exited() bool {
+	rc, err := w.stdout.SyscallConn()
+	if err != nil {
+		return true
+	}
+	gone := true
+	_ = rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		for err == unix.EINTR {
+			n, err = unix.Poll(fds, 0)
+		}
+		gone = err != nil || n > 0
+	})
+	return gone
 }
 
 func (w *workerProc) isDead() bool {
