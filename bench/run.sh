@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side cache-hit benchmark: Verge vs nginx proxy_cache, same origin, same box, same wrk.
 #
-#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js js-up sendpath
+#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js js-up js-up-uri sendpath
 #                                        (default: 1k 100k js, the issues' three)
 #
 #   1k, 100k, 256k, 1m
@@ -10,6 +10,8 @@
 #   js        1 KiB hits through one viewer-response JS function adding a header: Verge
 #             (bench/verge-js.yaml, functions/add-header.js) vs nginx + njs js_header_filter
 #             (bench/nginx/proxy-njs.conf, nginx/add-header.njs)
+#   js-up-uri a viewer-request function rewriting /page to /1k.bin (functions/rewrite-uri.js),
+#             uploaded as for js-up, vs nginx + njs js_set and rewrite (the /page location)
 #   js-up     the same function uploaded as a user would (verge fn deploy, publish, associate
 #             on bench/verge.yaml), so it runs in a sandboxed worker process, vs nginx + njs
 #   sendpath  not Verge: bench/sendpath, a bare server, sending the same objects in each of
@@ -53,8 +55,8 @@ die() {
 (($# > 0)) || set -- 1k 100k js
 for s in "$@"; do
 	case $s in
-	1k | 100k | 256k | 1m | js | js-up | sendpath) ;;
-	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up sendpath)" ;;
+	1k | 100k | 256k | 1m | js | js-up | js-up-uri | sendpath) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up js-up-uri sendpath)" ;;
 	esac
 done
 SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
@@ -129,7 +131,7 @@ if [[ ! -x $NGINX ]] || ! command -v wrk >/dev/null || ! command -v curl >/dev/n
 fi
 
 JS_OK=1
-if { has js || has js-up; } && [[ ! -f $NJS_MODULE ]]; then
+if { has js || has js-up || has js-up-uri; } && [[ ! -f $NJS_MODULE ]]; then
 	# Debian ships njs for nginx as libnginx-mod-http-js (apt-cache search njs).
 	apt_install libnginx-mod-http-js || true
 	if [[ ! -f $NJS_MODULE ]]; then
@@ -415,14 +417,17 @@ fi
 
 # --- js: one viewer-response function ---------------------------------------------------------
 
-compare_njs() { # SCENARIO WHAT: the Verge on $VERGE_PORT (pid $VERGE_PID) against nginx + njs
-	local v_pid=$VERGE_PID v_port=$VERGE_PORT j_port
+compare_njs() { # SCENARIO WHAT [PATH HEADER...]: the Verge on $VERGE_PORT (pid $VERGE_PID)
+	# against nginx + njs, GETting PATH (/1k.bin), whose hits carry every HEADER (X-Bench: 1)
+	local v_pid=$VERGE_PID v_port=$VERGE_PORT j_port path=${3:-/1k.bin}
+	local hdrs=("${@:4}")
+	((${#hdrs[@]})) || hdrs=('X-Bench: 1')
 	free_port j_port
 	start_nginx njs "$BENCH/nginx/proxy-njs.conf" "$j_port" || die "nginx with njs did not start"
 	log "verge $2 on 127.0.0.1:$v_port, nginx+njs on 127.0.0.1:$j_port"
-	check_hit "http://127.0.0.1:$v_port/1k.bin" 1024 'X-Cache: Hit from verge' 'X-Bench: 1'
-	check_hit "http://127.0.0.1:$j_port/1k.bin" 1024 'X-Cache-Status: HIT' 'X-Bench: 1'
-	compare "$1" "http://127.0.0.1:$v_port/1k.bin" "$v_pid" "http://127.0.0.1:$j_port/1k.bin" "$NGINX_PID"
+	check_hit "http://127.0.0.1:$v_port$path" 1024 'X-Cache: Hit from verge' "${hdrs[@]}"
+	check_hit "http://127.0.0.1:$j_port$path" 1024 'X-Cache-Status: HIT' "${hdrs[@]}"
+	compare "$1" "http://127.0.0.1:$v_port$path" "$v_pid" "http://127.0.0.1:$j_port$path" "$NGINX_PID"
 	stop "$v_pid" "$NGINX_PID"
 }
 
@@ -451,6 +456,19 @@ if has js-up && [[ -n $JS_OK ]]; then
 	compare_njs js-up "with an uploaded function"
 elif has js-up; then
 	JS_NOTE+="${JS_NOTE:+; }js-up: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
+fi
+
+# --- js-up-uri: an uploaded viewer-request function rewriting the URI ------------------------
+
+if has js-up-uri && [[ -n $JS_OK ]]; then
+	start_verge verge-up-uri "$BENCH/verge.yaml" || die "verge did not start with bench/verge.yaml"
+	fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >&2; }
+	fn deploy rewrite --file "$BENCH/functions/rewrite-uri.js" --runtime lambda-edge || die "verge fn deploy failed"
+	fn publish rewrite || die "verge fn publish failed"
+	fn associate '*' viewer-request rewrite:1 || die "verge fn associate failed"
+	compare_njs js-up-uri "with an uploaded viewer-request function" /page 'Content-Length: 1024'
+elif has js-up-uri; then
+	JS_NOTE+="${JS_NOTE:+; }js-up-uri: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
 fi
 stop "$ORIGIN_PID"
 
