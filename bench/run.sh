@@ -10,6 +10,10 @@
 #   js        1 KiB hits through one viewer-response JS function adding a header: Verge
 #             (bench/verge-js.yaml, functions/add-header.js) vs nginx + njs js_header_filter
 #             (bench/nginx/proxy-njs.conf, nginx/add-header.njs)
+#   mem       not a speed test: the memory of a node with many uploaded functions, each deployed,
+#             published and associated (viewer-request, on a behavior of its own) through the
+#             CLI and run once: PSS and RSS of the node and its worker processes, for each of
+#             MEM_COUNTS functions (a new node for each count)
 #   js-up-uri a viewer-request function rewriting /page to /1k.bin (functions/rewrite-uri.js),
 #             uploaded as for js-up, vs nginx + njs js_set and rewrite (the /page location)
 #   js-up     the same function uploaded as a user would (verge fn deploy, publish, associate
@@ -28,6 +32,7 @@
 #                   the box under 10% busy (the run then starts anyway, with a warning)
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
 #   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
+#   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes and GiBs)
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
@@ -55,11 +60,12 @@ die() {
 (($# > 0)) || set -- 1k 100k js
 for s in "$@"; do
 	case $s in
-	1k | 100k | 256k | 1m | js | js-up | js-up-uri | sendpath) ;;
-	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up js-up-uri sendpath)" ;;
+	1k | 100k | 256k | 1m | js | js-up | js-up-uri | mem | sendpath) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up js-up-uri mem sendpath)" ;;
 	esac
 done
 SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
+MEM_COUNTS=${MEM_COUNTS:-10 100}
 SENDPATH_SIZES=${SENDPATH_SIZES:-100k 256k 1m}
 for m in $SENDPATH_MODES; do
 	[[ " writev more separate cork " == *" $m "* ]] || die "SENDPATH_MODES: unknown mode '$m' (want: writev more separate cork)"
@@ -470,6 +476,59 @@ if has js-up-uri && [[ -n $JS_OK ]]; then
 elif has js-up-uri; then
 	JS_NOTE+="${JS_NOTE:+; }js-up-uri: SKIPPED: nginx's njs module is not available (libnginx-mod-http-js)"
 fi
+# --- mem: the memory of many uploaded functions ----------------------------------------------
+
+mem_kib() { # FIELD PID...: the sum of FIELD (Pss, Rss) over the processes' smaps_rollup, in KiB
+	local field=$1 pid sum=0 v
+	shift
+	for pid in "$@"; do
+		v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+MEM_ROWS=()
+if has mem; then
+	for n in $MEM_COUNTS; do
+		mkdir -p "$TMP/mem"
+		conf="$TMP/mem/verge-mem-$n.yaml" # start_verge writes its copy to $TMP
+		{
+			sed '/^behaviors:/,$d' "$BENCH/verge.yaml"
+			printf 'server:\n  max_function_versions: %d\n' "$((n + 16))"
+			echo "behaviors:"
+			for ((i = 1; i <= n; i++)); do
+				printf '  - path: "/f%d/*"\n    origin: origin\n' "$i"
+			done
+			printf '  - path: "*"\n    origin: origin\n'
+		} >"$conf"
+		start_verge "verge-mem-$n" "$conf" || die "verge did not start with $conf"
+		fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >/dev/null; }
+		log "mem: deploying $n functions through the CLI"
+		for ((i = 1; i <= n; i++)); do
+			fn deploy "f$i" --file "$BENCH/functions/rewrite-uri.js" --runtime lambda-edge || die "verge fn deploy f$i failed"
+			fn publish "f$i" || die "verge fn publish f$i failed"
+			fn associate "/f$i/*" viewer-request "f$i:1" || die "verge fn associate f$i failed"
+		done
+		for ((i = 1; i <= n; i++)); do
+			curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # 404s from the origin are fine
+		done
+		for ((i = 0; i < 600; i++)); do # the activator starts the workers in the background
+			mapfile -t workers < <(pgrep -P "$VERGE_PID")
+			((${#workers[@]} > n)) && break # one per function, and the spare
+			sleep 0.1
+		done
+		((${#workers[@]} > n)) || log "mem: WARNING: ${#workers[@]} worker processes after 60 s, want $((n + 1))"
+		node_pss=$(mem_kib Pss "$VERGE_PID") node_rss=$(mem_kib Rss "$VERGE_PID")
+		w_pss=$(mem_kib Pss "${workers[@]}") w_rss=$(mem_kib Rss "${workers[@]}")
+		MEM_ROWS+=("$(printf '| %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |' "$n" "${#workers[@]}" \
+			"$((node_pss / 1024))" "$((w_pss / 1024))" "$(((node_pss + w_pss) / 1024))" \
+			"$(((node_pss + w_pss) / n))" "$(((node_rss + w_rss) / 1024))" "$(((node_rss + w_rss) / n))")")
+		log "mem: ${MEM_ROWS[-1]}"
+		stop "$VERGE_PID"
+	done
+fi
+
 stop "$ORIGIN_PID"
 
 # --- report -----------------------------------------------------------------------------------
@@ -516,6 +575,12 @@ stop "$ORIGIN_PID"
 	! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge; its spool was on %s.\n' "$SPOOL_FS"
 	printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
 	[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
+	if ((${#MEM_ROWS[@]})); then
+		printf '\nmem: a node with N uploaded functions, each associated and run once (worker processes include the spare)\n\n'
+		printf '| functions | workers | node PSS MiB | workers PSS MiB | total PSS MiB | PSS KiB per function | total RSS MiB | RSS KiB per function |\n'
+		printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+		printf '%s\n' "${MEM_ROWS[@]}"
+	fi
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"
 	printf '\nCommands (measured runs, in order):\n'
 	sed 's/^/  /' "$OUT/commands.txt" 2>/dev/null || true

@@ -105,6 +105,12 @@ type ServerConfig struct {
 	// collector runs more often rather than let the heap grow. Default: twice
 	// cache.max_size plus 512 MiB. The GOMEMLIMIT environment variable, when set, wins.
 	MemoryLimit ByteSize `yaml:"memory_limit"`
+	// MaxFunctionVersions caps the uploaded function versions the node runs at once, attached
+	// to a behavior or finishing calls after being replaced. Each is a program in its
+	// function's worker process, and each function one process (bench/README.md measures
+	// what they take). An association beyond the cap keeps its previous target, or answers
+	// 503, and the deploy reports it. Default 64.
+	MaxFunctionVersions int `yaml:"max_function_versions"`
 }
 
 // OriginConfig is one origin.

@@ -191,6 +191,9 @@ func (c *Config) applyDefaults() {
 	if s.MemoryLimit <= 0 {
 		s.MemoryLimit = 2*c.Cache.MaxSize + 512<<20
 	}
+	if s.MaxFunctionVersions <= 0 {
+		s.MaxFunctionVersions = 64
+	}
 }
 
 // QuickStart is the configuration of `verge serve --origin URL`: one origin, one default

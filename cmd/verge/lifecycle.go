@@ -85,7 +85,8 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 		reg.Close()
 		return nil, err
 	}
-	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log, KVS: stores})
+	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log,
+		KVS: stores, MaxVersions: cfg.Server.MaxFunctionVersions})
 	if err != nil {
 		stores.Close()
 		reg.Close()
