@@ -64,9 +64,9 @@ func (v *vm) invoke(ctx context.Context, c *call) (out outcome) {
 	// last instruction and its leaving the guard) left an interrupt pending, which is not
 	// this invocation's failure.
 	v.rt.ClearInterrupt()
-	if v.p.opts.MemoryGuard != nil {
-		v.guarded.Store(true)
-		defer v.guarded.Store(false)
+	if g := v.p.opts.MemoryGuard; g != nil {
+		g.enter(v)
+		defer g.leave(v)
 	}
 	if v.p.script != nil {
 		v.frozen = time.Now()

@@ -28,6 +28,12 @@ type MemoryGuard struct {
 	vms  map[*vm]struct{} // every runtime of the guarded functions; vm.guarded says which run
 	stop chan struct{}
 	done chan struct{}
+
+	// The guard samples only while an invocation runs under it: a process with nothing to run
+	// is not woken a hundred times a second (each of a node's idle workers was, and a thousand
+	// of them kept two cores busy).
+	running atomic.Int64  // invocations under the guard now
+	wake    chan struct{} // capacity 1: an invocation started while none ran
 }
 
 // errMemory is the interrupt value of a runtime stopped by a MemoryGuard.
@@ -40,7 +46,7 @@ func NewMemoryGuard(limitBytes uint64, interval time.Duration) *MemoryGuard {
 		interval = 10 * time.Millisecond
 	}
 	g := &MemoryGuard{limit: limitBytes, interval: interval, vms: map[*vm]struct{}{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	go g.watch()
 	return g
 }
@@ -61,12 +67,29 @@ func (g *MemoryGuard) Close() {
 }
 
 // add puts v under the guard for its lifetime (vm.close removes it). An invocation marks
-// itself in v.guarded, an atomic store, rather than taking the guard's lock: every call of
-// every guarded function would otherwise meet on that one mutex.
+// itself in v.guarded and counts itself in running (enter, leave), atomic operations, rather
+// than taking the guard's lock: every call of every guarded function would otherwise meet on
+// that one mutex.
 func (g *MemoryGuard) add(v *vm) {
 	g.mu.Lock()
 	g.vms[v] = struct{}{}
 	g.mu.Unlock()
+}
+
+// enter and leave bracket an invocation on v under the guard.
+func (g *MemoryGuard) enter(v *vm) {
+	v.guarded.Store(true)
+	if g.running.Add(1) == 1 {
+		select {
+		case g.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+}
+
+func (g *MemoryGuard) leave(v *vm) {
+	v.guarded.Store(false)
+	g.running.Add(-1)
 }
 
 func (g *MemoryGuard) remove(v *vm) {
@@ -86,6 +109,15 @@ func (g *MemoryGuard) watch() {
 	defer t.Stop()
 	tripped := false // the last tick tripped
 	for {
+		if g.running.Load() == 0 {
+			t.Stop()
+			select {
+			case <-g.stop:
+				return
+			case <-g.wake:
+			}
+			t.Reset(g.interval)
+		}
 		select {
 		case <-g.stop:
 			return

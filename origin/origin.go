@@ -46,7 +46,8 @@ type Viewer struct {
 
 	// Interim, when set, gets the origin's interim (1xx) responses as they arrive, to pass
 	// them on to the viewer. Only a fetch the viewer waits for sets it: Fetch calls it on the
-	// caller's goroutine, or not at all once it has returned.
+	// caller's goroutine, never once it has returned, so a fetch it runs on a goroutine of its
+	// own (a buffered one whose context can end it early, see doAsync) drops them.
 	Interim Interim
 }
 
