@@ -197,10 +197,18 @@ const maxKeptFrameBuffer = 64 << 10
 // a read fails part-way through a frame (a read deadline), so reading can resume later. The
 // body next returns is valid until the following call.
 type frameReader struct {
-	r   io.Reader
-	buf []byte // buf[off:] is unread
-	off int
+	r    io.Reader
+	buf  []byte // buf[off:] is unread
+	off  int
+	size int // the buffer to read into: 4 KiB, doubled up to 64 KiB by reads that fill it
 }
+
+// The frameReader's buffer starts small, since a node keeps one per worker and most idle,
+// and grows while reads fill it, as they do when many results wait at once under load.
+const (
+	frameReadMin = 4 << 10
+	frameReadMax = 64 << 10
+)
 
 func (f *frameReader) next() (byte, []byte, error) {
 	for {
@@ -216,8 +224,12 @@ func (f *frameReader) next() (byte, []byte, error) {
 			}
 		}
 		f.fill()
+		room := cap(f.buf) - len(f.buf)
 		k, err := f.r.Read(f.buf[len(f.buf):cap(f.buf)])
 		f.buf = f.buf[:len(f.buf)+k]
+		if k == room {
+			f.size = min(2*f.size, frameReadMax)
+		}
 		if k == 0 && err != nil {
 			return 0, nil, err
 		}
@@ -225,14 +237,15 @@ func (f *frameReader) next() (byte, []byte, error) {
 }
 
 // fill makes room for the next read: unread bytes move to the front, and the buffer grows to
-// hold a whole frame (a large one is released once it has been read).
+// size, or to hold a whole frame (a large one is released once it has been read).
 func (f *frameReader) fill() {
 	unread := len(f.buf) - f.off
-	need := 64 << 10
+	f.size = max(f.size, frameReadMin)
+	need := f.size
 	if unread >= frameHeaderSize {
 		need = max(need, 4+int(binary.BigEndian.Uint32(f.buf[f.off:]))+frameHeaderSize)
 	}
-	if cap(f.buf) > 4*maxKeptFrameBuffer && need <= 64<<10 || cap(f.buf) < need {
+	if cap(f.buf) > 4*maxKeptFrameBuffer && need <= frameReadMax || cap(f.buf) < need {
 		nb := make([]byte, unread, need)
 		copy(nb, f.buf[f.off:])
 		f.buf, f.off = nb, 0

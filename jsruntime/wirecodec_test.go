@@ -1,9 +1,14 @@
 package jsruntime
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vergecdn/verge/hooks"
@@ -94,4 +99,61 @@ func FuzzDecodeReply(f *testing.F) {
 			t.Fatalf("frame type %q decoded as a reply", typ)
 		}
 	})
+}
+
+// TestFrameReader: frames come out whole and in order however the reads cut them; the buffer
+// starts small, grows while reads fill it, up to frameReadMax, and takes a frame larger than
+// that whole.
+func TestFrameReader(t *testing.T) {
+	var stream bytes.Buffer
+	var want []string
+	for i := range 300 {
+		body := strings.Repeat(strconv.Itoa(i%10), 1+i*7%500)
+		if i == 150 {
+			body = strings.Repeat("x", 3*frameReadMax) // larger than the buffer ever grows
+		}
+		want = append(want, body)
+		if err := writeFrame(&stream, frameResult, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, chunk := range []int{1, 7, 4096, 1 << 20} {
+		f := frameReader{r: &chunkReader{b: stream.Bytes(), n: chunk}}
+		for i, w := range want {
+			typ, body, err := f.next()
+			if err != nil {
+				t.Fatalf("chunk %d, frame %d: %v", chunk, i, err)
+			}
+			var got string
+			if typ != frameResult || json.Unmarshal(body, &got) != nil || got != w {
+				t.Fatalf("chunk %d, frame %d: type %q, %d bytes, want %d", chunk, i, typ, len(got), len(w))
+			}
+		}
+		if _, _, err := f.next(); err != io.EOF {
+			t.Errorf("chunk %d: after the last frame: %v, want EOF", chunk, err)
+		}
+		switch {
+		case chunk < 1024 && f.size != frameReadMin:
+			t.Errorf("chunk %d: buffer size %d, want %d: small reads never fill it", chunk, f.size, frameReadMin)
+		case chunk > frameReadMax && f.size != frameReadMax:
+			t.Errorf("chunk %d: buffer size %d, want %d: reads fill it", chunk, f.size, frameReadMax)
+		case f.size > frameReadMax:
+			t.Errorf("chunk %d: buffer size %d, above %d", chunk, f.size, frameReadMax)
+		}
+	}
+}
+
+// chunkReader returns b at most n bytes per Read.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.b)
+	c.b = c.b[k:]
+	return k, nil
 }

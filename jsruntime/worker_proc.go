@@ -290,6 +290,24 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 // suffix returns the first line of a Go fatal error found in the tail, as ": <line>".
+// ReadFrom reads a worker's stderr through a small buffer: without it, io.Copy (which exec
+// runs for a Stderr that is not a file) holds 32 KiB per worker for output that rarely comes.
+func (t *tailBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var buf [512]byte
+	var n int64
+	for {
+		k, err := r.Read(buf[:])
+		n += int64(k)
+		_, _ = t.Write(buf[:k])
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 func (t *tailBuffer) suffix() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
