@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // rawExchange writes requests, as they are, on one new connection to addr and reads back
@@ -16,12 +14,7 @@ import (
 // one, "status Link".
 func rawExchange(t *testing.T, addr, requests string, want int) []string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := rawDial(t, addr)
 	if _, err := io.WriteString(c, requests); err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,7 @@ import (
 // were written, so tests can check the case of names (net/http canonicalizes them).
 func rawGet(t *testing.T, addr, path string) []string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := rawDial(t, addr)
 	if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +29,18 @@ func rawGet(t *testing.T, addr, path string) []string {
 		}
 		lines = append(lines, l)
 	}
+}
+
+// rawDial connects to addr for at most 10 s of talk; the connection closes when the test ends.
+func rawDial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
 }
 
 // rawOrigin serves one fixed raw response to every request, header case as written.
