@@ -25,9 +25,17 @@ func interimWriter(ctx *fasthttp.RequestCtx) origin.Interim {
 		return nil
 	}
 	conn := ctx.Conn()
+	failed := false
 	return func(status int, h *fasthttp.ResponseHeader) {
-		// A failed write fails the final response's too; that one is reported.
-		_, _ = conn.Write(appendInterim(nil, status, h))
+		if failed {
+			return
+		}
+		if _, err := conn.Write(appendInterim(nil, status, h)); err != nil {
+			// Part of it may have gone out (a write deadline cut it): the final response
+			// would follow inside it. Nothing more may be written on this connection.
+			failed = true
+			_ = conn.Close()
+		}
 	}
 }
 

@@ -289,7 +289,6 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// suffix returns the first line of a Go fatal error found in the tail, as ": <line>".
 // ReadFrom reads a worker's stderr through a small buffer: without it, io.Copy (which exec
 // runs for a Stderr that is not a file) holds 32 KiB per worker for output that rarely comes.
 func (t *tailBuffer) ReadFrom(r io.Reader) (int64, error) {
@@ -308,6 +307,7 @@ func (t *tailBuffer) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
+// suffix returns the first line of a Go fatal error found in the tail, as ": <line>".
 func (t *tailBuffer) suffix() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
