@@ -59,6 +59,14 @@ func started(t *testing.T, o Options, versions ...[]byte) (*Activator, *registry
 		t.Fatal(err)
 	}
 	o.Registry, o.InProcess = reg, true
+	a, tb := startActivator(t, o)
+	return a, reg, tb
+}
+
+// startActivator builds an Activator from o, starts it on a table recorder and closes it when the test
+// ends.
+func startActivator(t *testing.T, o Options) (*Activator, *tables) {
+	t.Helper()
 	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +76,7 @@ func started(t *testing.T, o Options, versions ...[]byte) (*Activator, *registry
 	if err := a.Start(tb); err != nil {
 		t.Fatal(err)
 	}
-	return a, reg, tb
+	return a, tb
 }
 
 // answer is a viewer-request function that waits ms milliseconds, then answers 403 with

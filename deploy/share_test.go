@@ -62,16 +62,8 @@ func TestOneWorkerPerFunction(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, err := New(Options{Registry: reg, DrainDelay: 10 * time.Second,
+	a, tb := startActivator(t, Options{Registry: reg, DrainDelay: 10 * time.Second,
 		Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	tb := &tables{}
-	if err := a.Start(tb); err != nil {
-		t.Fatal(err)
-	}
 	var workers []int
 	poll.Until(t, 10*time.Second, "a worker per function and a spare", func() bool {
 		workers = workerPIDs(t)

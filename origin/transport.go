@@ -83,7 +83,7 @@ func (x *exchange) roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, res
 	}
 	hc.ReleaseWriter(bw)
 	if err != nil {
-		hc.CloseConn(cc)
+		release(true)
 		if isTimeout(err) {
 			err = fasthttp.ErrTimeout
 		}
@@ -97,14 +97,14 @@ func (x *exchange) roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, res
 	br := hc.AcquireReader(conn)
 	if err := readInterims(br, x.interim); err != nil {
 		hc.ReleaseReader(br)
-		hc.CloseConn(cc)
+		release(true)
 		return !errors.Is(err, errTooManyInterims), err
 	}
 	if !resp.StreamBody {
 		err := resp.ReadLimitBody(br, hc.MaxResponseBodySize)
 		hc.ReleaseReader(br)
 		if err != nil {
-			hc.CloseConn(cc)
+			release(true)
 			return !errors.Is(err, fasthttp.ErrBodyTooLarge), err
 		}
 		release(req.ConnectionClose() || resp.ConnectionClose())
@@ -120,7 +120,7 @@ func (x *exchange) roundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, res
 	in.Header.SetNoDefaultContentType(true)
 	if err := in.ReadLimitBody(br, 0); err != nil {
 		hc.ReleaseReader(br)
-		hc.CloseConn(cc)
+		release(true)
 		return true, err
 	}
 	in.Header.CopyTo(&resp.Header)
