@@ -47,7 +47,8 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 	// The built-in modules are compiled once per process; compiled now, before the worker says
 	// it is ready, they cost a spare worker's first program nothing (see Workers).
 	_, _ = programs()
-	s := &workerServer{br: br, w: w, programs: map[uint64]*hostedProgram{}}
+	s := &workerServer{br: br, w: w, programs: map[uint64]*hostedProgram{}, procs: startProcScaler(procScaleInterval)}
+	defer s.procs.Close()
 	if in.MemoryMB > 0 {
 		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
 		// turns it into a fatal error that takes the whole worker down.
@@ -68,13 +69,18 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 // keeps their grown stacks (goja's interpreter needs deep ones: a fresh goroutine per call
 // spent a tenth of the worker's CPU growing its stack), and running the call on the goroutine
 // that read it saves a hand-off per call. A goroutine is added only when none is waiting to
-// read, so there are at most (calls in flight)+1 of them, plus one per load under way.
+// read, and one ends only when more than maxSpareReaders wait: a goroutine that ended after
+// each burst of calls was replaced at the next by a new one, whose stack grew again by
+// copying (at 50,000 calls a second, 8,500 new goroutines and 17,000 stack copies a second).
+// There are thus at most (the most calls in flight at once)+1 of them, plus one per load under
+// way; the stacks of those that wait shrink at each collection.
 type workerServer struct {
 	br    *bufio.Reader
 	w     io.Writer
 	wmu   sync.Mutex
 	wbuf  []byte // result frame buffer, reused under wmu
 	guard *MemoryGuard
+	procs *procScaler
 	rmu   sync.Mutex   // held by the goroutine reading the next frame
 	eof   bool         // the input ended (under rmu)
 	spare atomic.Int32 // goroutines waiting for rmu
@@ -120,7 +126,7 @@ func (s *workerServer) loop() {
 		}
 		s.rmu.Unlock()
 		s.serve(&c, p)
-		if s.spare.Load() > 2 {
+		if s.spare.Load() > maxSpareReaders {
 			return // enough goroutines wait to read
 		}
 	}
@@ -223,9 +229,13 @@ func (s *workerServer) receiveKVS(body []byte) {
 	}
 }
 
+// maxSpareReaders is how many serving goroutines may wait for the next call.
+const maxSpareReaders = 64
+
 // serve runs one call of program p and writes its result. The call's deadline is enforced by
 // the invocation's own timer (and the parent's watchdog), so no context is needed.
 func (s *workerServer) serve(c *wireCall, p *hostedProgram) {
+	s.procs.called()
 	var out outcome
 	var cold bool
 	var inUse, idle int

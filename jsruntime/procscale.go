@@ -1,0 +1,109 @@
+package jsruntime
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// procScaler sizes a worker's GOMAXPROCS to the CPU its calls use. A worker runs on one
+// processor until it needs more: with two, every call that arrived woke a second thread to
+// run it (the Go scheduler hands a new goroutine to an idle P), and on the 2-core box of
+// bench/README.md the worker spent a third more CPU per call and served fewer calls. A
+// function that is busy enough to fill its processor gets more, up to the worker's limit
+// (GOMAXPROCS as the node passed it, or the CPUs), so a hot function still uses a big
+// machine. Like the memory guard, it samples only while calls come: an idle worker is not
+// woken.
+type procScaler struct {
+	max      int
+	interval time.Duration
+	calls    atomic.Int64  // calls started since the last sample
+	wake     chan struct{} // capacity 1: a call started after a sample that saw none
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// procScaleInterval is how often a busy worker measures its CPU.
+const procScaleInterval = 100 * time.Millisecond
+
+// startProcScaler sets this process to one processor and starts adapting it, up to the
+// GOMAXPROCS it had. Close stops it.
+func startProcScaler(interval time.Duration) *procScaler {
+	s := &procScaler{max: runtime.GOMAXPROCS(1), interval: interval,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+// called counts a call; the first one after an idle sample wakes the scaler.
+func (s *procScaler) called() {
+	if s.calls.Add(1) == 1 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *procScaler) Close() {
+	close(s.stop)
+	<-s.done
+}
+
+func (s *procScaler) run() {
+	defer close(s.done)
+	procs := 1
+	t := time.NewTimer(s.interval)
+	t.Stop()
+	for {
+		select { // idle: wait for a call
+		case <-s.stop:
+			return
+		case <-s.wake:
+		}
+		start, cpu0 := time.Now(), processCPU()
+		for busy := true; busy; {
+			t.Reset(s.interval)
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+			select { // a wake-up sent during this interval is covered by its sample
+			case <-s.wake:
+			default:
+			}
+			now, cpu1 := time.Now(), processCPU()
+			load := float64(cpu1-cpu0) / float64(now.Sub(start))
+			start, cpu0 = now, cpu1
+			if n := scaleProcs(procs, s.max, load); n != procs {
+				procs = n
+				runtime.GOMAXPROCS(n)
+			}
+			busy = s.calls.Swap(0) > 0
+		}
+	}
+}
+
+// scaleProcs is the processor count for a worker that used load CPUs on procs processors:
+// one more when it used nearly all of them, one fewer when the rest would still leave room.
+func scaleProcs(procs, limit int, load float64) int {
+	switch {
+	case load > 0.85*float64(procs) && procs < limit:
+		return procs + 1
+	case procs > 1 && load < 0.7*float64(procs-1):
+		return procs - 1
+	}
+	return procs
+}
+
+// processCPU returns the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
