@@ -174,6 +174,11 @@ func (a *Activator) Start(t Target) error {
 	}
 	a.target = t
 	a.mu.Unlock()
+	if !a.o.InProcess {
+		// A spare worker from the start: the node's first uploaded function is a compile, not
+		// a process start.
+		a.workers.Prepare(a.options("", "", "", "", registry.Source{}, 0))
+	}
 	changes, cancel := a.reg.Subscribe()
 	failing, err := a.sync(false)
 	if err != nil {

@@ -72,13 +72,8 @@ func spareKey(o Options) hostKey {
 // spare, if one is ready and alive, else a new one. Either way the next spare then starts in
 // the background.
 func (ws *Workers) start(o Options) (*workerProc, error) {
-	k := spareKey(o)
+	sp := ws.spareFor(o)
 	ws.mu.Lock()
-	sp := ws.spares[k]
-	if sp == nil {
-		sp = &spare{}
-		ws.spares[k] = sp
-	}
 	w := sp.w
 	sp.w = nil
 	ws.mu.Unlock()
@@ -94,6 +89,28 @@ func (ws *Workers) start(o Options) (*workerProc, error) {
 	w, err := startWorker(o)
 	ws.fill(sp, o)
 	return w, err
+}
+
+// Prepare starts a spare worker for the process settings of o (the Options of a Function
+// with Process isolation) unless one is kept already, so that even the first Function that
+// needs a process takes a started one. A node calls it at start-up with its uploaded
+// functions' settings.
+func (ws *Workers) Prepare(o Options) {
+	o = processOptions(o.withDefaults())
+	ws.fill(ws.spareFor(o), o)
+}
+
+// spareFor returns the spare kept for o's process settings, making its entry if needed.
+func (ws *Workers) spareFor(o Options) *spare {
+	k := spareKey(o)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	sp := ws.spares[k]
+	if sp == nil {
+		sp = &spare{}
+		ws.spares[k] = sp
+	}
+	return sp
 }
 
 // fill starts the next spare for sp in the background, unless one is under way.

@@ -377,6 +377,33 @@ func TestSpareWorker(t *testing.T) {
 	}
 }
 
+// TestPrepareSpare: a spare prepared before any Function ran is the first Function's worker,
+// and preparing again while it is kept starts no second one.
+func TestPrepareSpare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := newWorkers(t)
+	o := versionOpts(ws, "1")
+	ws.Prepare(o)
+	sp := spareOf(t, ws)
+	ws.Prepare(o)
+	ws.mu.Lock()
+	n := len(ws.spares)
+	again := ws.spares[spareKey(processOptions(o.withDefaults()))]
+	ws.mu.Unlock()
+	if n != 1 || again == nil || again.w != sp || again.filling {
+		t.Fatalf("preparing twice: %d spare entries, want the one kept and no start under way", n)
+	}
+	f := newShared(t, o)
+	if workerOf(t, f) != sp {
+		t.Error("the first function did not get the prepared spare")
+	}
+	if err := wantBody(t, f, "/", "v1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // BenchmarkNewFunction is the cold start of a function never run before: its first version
 // in a new group, with a spare worker ready (one function has run before it), and without (a
 // process start).
