@@ -8,8 +8,8 @@ import (
 
 // frameKVS (parent -> worker) carries the contents of the KeyValueStore associated with one
 // program in the worker, as JSON (wireKVS). The parent sends it before a call of that program
-// whenever the store changed since the last one it sent that program in that worker, on the
-// same pipe and under the same lock as calls, so the worker applies it before reading the
+// whenever the store changed since the last one it sent that program in that worker, through
+// the same ring and under the same lock as calls, so the worker applies it before reading the
 // call. Each program receives only its own store, whoever else shares its worker (deploy
 // shares one only among the versions of a function). Functions without a store never send one: their calls are unchanged.
 const frameKVS = 'K'
@@ -59,7 +59,7 @@ func (w *workerProc) syncKVS(program uint64, store *KeyValueStore) error {
 	if s == nil || s == w.kvsSent[program] {
 		return nil
 	}
-	if err := writeFrame(w.stdin, frameKVS, wireKVS{Program: program, Store: s}); err != nil {
+	if err := writeFrame(w.out, frameKVS, wireKVS{Program: program, Store: s}); err != nil {
 		return err
 	}
 	w.kvsSent[program] = s

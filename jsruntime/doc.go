@@ -67,10 +67,11 @@
 // A warm invocation builds no more of the event than the function reads: the Lambda@Edge event
 // and context are lazy objects (lazyProps, lazyHeaders) whose fields become JS values on first
 // access, as are a CloudFront function's headers (lazyHeaders in its shape), and the decoder
-// copies whatever the function left untouched straight from Go. A
-// worker's pipes are polled for a few tens of microseconds before a reader parks (spinReader),
-// since on a virtual machine a cross-process wake-up costs more than the invocation, and a
-// worker runs at GOGC 400 under its memory limit. BenchmarkWarmInvoke, BenchmarkWarmInvokeProcess,
+// copies whatever the function left untouched straight from Go. Frames
+// to and from a worker go through rings in shared memory (shmring.go), polled for a few tens
+// of microseconds before a reader parks, since on a virtual machine a cross-process wake-up
+// costs more than the invocation; a worker runs at GOGC 400 under its memory limit, on one
+// processor until its calls need more (procScaler). BenchmarkWarmInvoke, BenchmarkWarmInvokeProcess,
 // BenchmarkCFFWarmInvoke, BenchmarkColdStart and BenchmarkPhases measure these paths.
 //
 // # Fidelity

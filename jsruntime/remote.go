@@ -159,9 +159,12 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 }
 
 // runOn runs c on w. retry is true when w turned out to have died before c reached it (a
-// worker that dies between invocations is noticed only by the next write, as nobody reads its
-// pipe then): the caller starts a new worker and tries once more, as that death is not this
-// invocation's failure; out is the error to report if it does not.
+// worker that dies between invocations is noticed only by the next call, as nobody reads its
+// channel then): the caller starts a new worker and tries once more, as that death is not this
+// invocation's failure; out is the error to report if it does not. The call did not reach the
+// worker if the doorbell found it gone, or if it died without taking the call from its ring
+// (it died while polling for it). The ring's tail is the worker's word; one that lies about
+// it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id, ch := w.register()
 	if ch == nil {
@@ -170,7 +173,8 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 	r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
 	defer w.unregister(id)
-	if err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS); err != nil {
+	end, err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS)
+	if err != nil {
 		w.kill("write failed: " + err.Error())
 		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
 		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
@@ -185,7 +189,7 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 	res, st := w.await(ctx, id, ch, soft, c.deadline.Add(r.o.Worker.Grace))
 	switch st {
 	case awaitExited:
-		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
+		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, !w.took(end)
 	case awaitWatchdog:
 		w.kill("watchdog: an invocation overran its timeout")
 		return outcome{err: timeoutError(c)}, false

@@ -2,13 +2,18 @@ package jsruntime
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 func newProcessFn(t *testing.T, src string) *Function {
@@ -131,4 +136,106 @@ exports.handler = async (e) => e.Records[0].cf.request`)
 	if _, err := f.Invoke(context.Background(), ev); err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
+}
+
+// TestWorkerBreaksChannel: a worker whose ring indices claim more than a ring holds, as a
+// compromised worker could write them, is killed; the call that met them fails as an execution
+// error (503), and the next call runs on a new worker. The test writes the indices in the
+// worker's place: the calls ring's tail, which the node checks before it writes, and the
+// results ring's head, which it checks before it reads.
+func TestWorkerBreaksChannel(t *testing.T) {
+	f := newProcessFn(t, `exports.handler = async (e) => {
+  const r = e.Records[0].cf.request;
+  if (r.uri === '/slow') await new Promise((ok) => setTimeout(ok, 2000));
+  return r;
+}`)
+	ev := seedEvent(t, hooks.ViewerRequest)
+	slow := *ev
+	slow.Request = ev.Request.Clone()
+	slow.Request.URI = "/slow"
+	for _, c := range []struct {
+		name    string
+		corrupt func(w *workerProc)
+		ev      *hooks.Event
+	}{
+		{"calls tail", func(w *workerProc) { w.out.r.tail.Store(w.out.r.pos + 1) }, ev},
+		{"results head", func(w *workerProc) {
+			rr := w.fr.r.(*ringReader)
+			rr.r.head.Store(rr.r.pos + ringSize + 1)
+		}, &slow},
+	} {
+		if _, err := f.Invoke(context.Background(), ev); err != nil {
+			t.Fatalf("%s: before: %v", c.name, err)
+		}
+		w := f.backend.(*remote).h.current()
+		c.corrupt(w)
+		start := time.Now()
+		_, err := f.Invoke(context.Background(), c.ev)
+		if hooks.KindOf(err) != hooks.Execution {
+			t.Fatalf("%s: %v, want an execution error", c.name, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: the call failed after %v, not at once", c.name, d)
+		}
+		select {
+		case <-w.done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the worker was not killed", c.name)
+		}
+		if why := w.reason(); !strings.Contains(why, "out of range") {
+			t.Errorf("%s: the worker ended for %q, want the index named", c.name, why)
+		}
+		// Two workers that died young make the next start wait (host.backOff): the call
+		// after the second may fail until then.
+		poll.Until(t, 5*time.Second, c.name+": a call on a new worker", func() bool {
+			res, err := f.Invoke(context.Background(), ev)
+			return err == nil && res.Request != nil
+		})
+		if f.backend.(*remote).h.current() == w {
+			t.Fatalf("%s: the next call ran on the broken worker", c.name)
+		}
+	}
+}
+
+// TestWorkerChannelReleased: the workers that died and were replaced leave nothing open in the
+// node: neither the descriptors of their pipes nor the mapping of their channel's memory.
+func TestWorkerChannelReleased(t *testing.T) {
+	f := newProcessFn(t, `exports.handler = async (e) => e.Records[0].cf.request;`)
+	ev := seedEvent(t, hooks.ViewerRequest)
+	held := func() (fds, maps int) {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		m, _ := os.ReadFile("/proc/self/maps")
+		return len(ents), strings.Count(string(m), "verge-worker-channel")
+	}
+	if _, err := f.Invoke(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	fds0, maps0 := held()
+	if maps0 == 0 {
+		t.Fatal("no channel mapping found for a live worker")
+	}
+	// Without a collection, finalizers cannot close what the node forgot to.
+	gc := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(gc)
+	for i := range 4 {
+		w := f.backend.(*remote).h.current()
+		_ = w.cmd.Process.Kill()
+		poll.Until(t, 10*time.Second, fmt.Sprintf("a call on worker %d", i+2), func() bool {
+			_, err := f.Invoke(context.Background(), ev)
+			return err == nil
+		})
+		<-w.done // reaped once the call found it dead
+	}
+	if fds, _ := held(); fds > fds0 {
+		t.Errorf("%d descriptors open after 4 workers died, %d before", fds, fds0)
+	}
+	// The mappings go with the workers' last references, at a collection.
+	poll.Until(t, 10*time.Second, "the dead workers' channel mappings released", func() bool {
+		runtime.GC()
+		_, maps := held()
+		return maps <= maps0
+	})
 }

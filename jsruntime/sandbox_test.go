@@ -76,7 +76,7 @@ func TestWorkerSandbox(t *testing.T) {
 		t.Errorf("the worker has %d descriptors open", len(fds))
 	}
 
-	_ = w.stdin.Close()
+	_ = w.bell.Close()
 	deadline := time.Now().Add(2 * time.Second)
 	for !procGone(w.cmd.Process.Pid) {
 		if time.Now().After(deadline) {

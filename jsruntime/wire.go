@@ -12,8 +12,8 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// The worker protocol: frames of a 4-byte big-endian length, one type byte and a body, over
-// the worker's stdin (requests) and stdout (replies). A worker hosts one or more programs (the
+// The worker protocol: frames of a 4-byte big-endian length, one type byte and a body, through
+// the worker's channel (shmring.go): requests in one ring, replies in the other. A worker hosts one or more programs (the
 // versions of one function, see WorkerGroup): the init frame sets up the process, a load frame
 // compiles a program under an id the parent chose, an unload frame drops it, and every call
 // names its program. Init, load and unload frames are JSON; call and result frames use the

@@ -22,12 +22,13 @@ import (
 // result takes the reading role (rtok) and reads frames itself, handing results for other
 // calls to their channels, until its own arrives; then it passes the role on. A result thus
 // reaches its caller without a goroutine hand-off in the common case (one call in flight),
-// which on a loaded 2-core box cost more than the pipe round trip itself.
+// which on a loaded 2-core box cost more than a round trip between the two processes.
 type workerProc struct {
 	started time.Time
 	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stdout  *os.File // a pollable pipe: read deadlines bound a reading caller's wait
+	bell    *os.File    // the worker's stdin: its doorbell; closing it ends the worker's input
+	out     *ringWriter // frames to the worker (shmring.go), under wmu
+	stdout  *os.File    // the node's doorbell, pollable: read deadlines bound a reading caller's wait
 	wmu     sync.Mutex
 	wbuf    []byte        // call frame buffer, reused under wmu
 	rtok    chan struct{} // the reading role: holds a token while nobody reads
@@ -48,8 +49,8 @@ type workerProc struct {
 	kvsSent map[uint64]*kvs.Snapshot
 }
 
-// workerSpin is how long either end of a worker's pipes polls for the next frame before it
-// parks (see spinReader): about one warm invocation and its codec, so that a reply on an idle
+// workerSpin is how long either end of a worker's channel polls for the next frame before it
+// parks (see ringReader): about one warm invocation and its codec, so that a reply on an idle
 // node is caught without a wake-up. The worker polls after each call for the next one, too.
 const workerSpin = 50 * time.Microsecond
 
@@ -79,26 +80,37 @@ func startWorker(o Options) (*workerProc, error) {
 		rtok: make(chan struct{}, 1), kvsSent: map[uint64]*kvs.Snapshot{}}
 	w.stderr.max = 4 << 10
 	cmd.Stderr = &w.stderr
-	stdin, err := cmd.StdinPipe()
+	shared, reg, err := newChannelMemory()
+	if err != nil {
+		return nil, err
+	}
+	defer shared.Close() // the worker has its own descriptor once started
+	cmd.ExtraFiles = []*os.File{shared}
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
+	}
+	defer inR.Close()
+	cmd.Stdin = inR
+	w.bell = inW
+	if w.out, err = newRingWriter(ringAt(reg, ctlCalls), inW); err != nil {
+		inW.Close()
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		inW.Close()
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
 	}
-	w.stdin = stdin
 	f, ok := stdout.(*os.File)
 	if !ok {
+		inW.Close()
 		return nil, fmt.Errorf("jsruntime: worker: stdout is a %T, not a pipe", stdout)
 	}
 	w.stdout = f
-	sr, err := newSpinReader(f, workerSpin)
-	if err != nil {
-		return nil, fmt.Errorf("jsruntime: worker: %w", err)
-	}
-	w.fr.r = sr
+	w.fr.r = newRingReader(ringAt(reg, ctlResults), f, workerSpin)
 	if err := cmd.Start(); err != nil {
+		inW.Close()
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
 	}
 	mem := o.Limits.MemoryMB
@@ -107,6 +119,7 @@ func startWorker(o Options) (*workerProc, error) {
 	}
 	fail := func(err error) (*workerProc, error) {
 		_ = cmd.Process.Kill()
+		_ = inW.Close()
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("jsruntime: worker: %w%s", err, w.stderr.suffix())
 	}
@@ -142,7 +155,7 @@ func (w *workerProc) load(program uint64, o Options) error {
 	lf := loadFrame{ID: id, Program: program, Options: toWire(o), CloudFront: cloudFrontInit(o)}
 	w.wmu.Lock()
 	delete(w.kvsSent, program) // a program loaded again (after a lost race) gets its store again
-	err := writeFrame(w.stdin, frameLoad, lf)
+	err := writeFrame(w.out, frameLoad, lf)
 	w.wmu.Unlock()
 	if err != nil {
 		w.kill("write failed: " + err.Error())
@@ -172,7 +185,7 @@ func (w *workerProc) unload(program uint64) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	delete(w.kvsSent, program)
-	_ = writeFrame(w.stdin, frameUnload, unloadFrame{Program: program})
+	_ = writeFrame(w.out, frameUnload, unloadFrame{Program: program})
 }
 
 // register allocates the id of a call or load and the channel its reply arrives on; ch is nil
@@ -198,44 +211,41 @@ func (w *workerProc) unregister(id uint64) {
 func (w *workerProc) send(typ byte, v any) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
-	return writeFrame(w.stdin, typ, v)
+	return writeFrame(w.out, typ, v)
 }
 
-// sendCall writes c, preceded by its program's store if that changed (syncKVS).
-func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) error {
+// sendCall writes c, preceded by its program's store if that changed (syncKVS), and returns
+// the position in the calls ring where the call ends (see took).
+func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) (end uint64, err error) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if err := w.syncKVS(c.Program, store); err != nil {
-		return err
+		return 0, err
 	}
 	b, err := appendBinaryFrame(w.wbuf[:0], frameCall, func(e *wenc) { e.call(c) })
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if cap(b) <= maxKeptFrameBuffer {
 		w.wbuf = b
 	}
-	_, err = w.stdin.Write(b)
-	return err
+	_, err = w.out.Write(b)
+	return w.out.r.pos, err
 }
 
-// exited reports, without blocking, whether the process has ended (its output hung up) or
-// wrote without being asked: a spare found so after idling is not handed out.
+// took reports whether the worker read the calls ring up to end, as it says.
+func (w *workerProc) took(end uint64) bool { return w.out.r.tail.Load() >= end }
+
+// exited reports, without blocking, whether the process has ended (its doorbell to the node
+// hung up): a spare found so after idling is not handed out. A byte on the doorbell is no
+// sign: a wake-up the node did not wait for may be left there.
 func (w *workerProc) exited() bool {
 	rc, err := w.stdout.SyscallConn()
 	if err != nil {
 		return true
 	}
-	gone := true
-	_ = rc.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 0)
-		for err == unix.EINTR {
-			n, err = unix.Poll(fds, 0)
-		}
-		gone = err != nil || n > 0
-	})
-	return gone
+	rev, err := pollNow(rc, unix.POLLIN)
+	return err != nil || rev&(unix.POLLHUP|unix.POLLERR) != 0
 }
 
 func (w *workerProc) isDead() bool {
@@ -265,9 +275,10 @@ func (w *workerProc) kill(why string) {
 	}
 }
 
-// stop closes stdin so the worker drains and exits, killing it after a grace period.
+// stop closes the worker's doorbell so that it drains its input and exits, killing it after a
+// grace period.
 func (w *workerProc) stop() {
-	_ = w.stdin.Close()
+	_ = w.bell.Close()
 	w.drain(5 * time.Second)
 	<-w.done
 }

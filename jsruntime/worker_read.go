@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 )
 
-// Reading a worker's results: the caller waiting for a result reads the pipe itself while it
+// Reading a worker's results: the caller waiting for a result reads the results ring itself while it
 // holds the reading role (see workerProc).
 
 // Outcomes of await besides a result.
@@ -112,7 +113,7 @@ func (w *workerProc) lead(ctx context.Context, id uint64, ch chan wireResult, so
 				_ = w.stdout.SetReadDeadline(dl)
 				continue
 			}
-			w.end()
+			w.fail(err)
 			return wireResult{}, awaitExited, true
 		}
 		res, ok := decodeReply(typ, body)
@@ -154,7 +155,7 @@ func (w *workerProc) drain(grace time.Duration) {
 				_ = w.stdout.SetReadDeadline(time.Time{})
 				continue
 			}
-			w.end()
+			w.fail(err)
 			return
 		}
 		if res, ok := decodeReply(typ, body); ok {
@@ -186,13 +187,24 @@ func decodeReply(typ byte, body []byte) (res wireResult, ok bool) {
 	return res, false
 }
 
+// fail ends the process after its channel failed with err: at its end (io.EOF) the process
+// is gone, and anything else (a frame or ring index out of range) is a broken protocol, whose
+// worker is killed rather than waited for.
+func (w *workerProc) fail(err error) {
+	if err != io.EOF {
+		w.kill("protocol: " + err.Error())
+	}
+	w.end()
+}
+
 // end reaps the process once its output has ended and fails everything in flight. It is
 // called by the holder of the reading role.
 func (w *workerProc) end() {
 	if w.hasEnded() {
 		return
 	}
-	err := w.cmd.Wait()
+	err := w.cmd.Wait() // which closes w.stdout
+	_ = w.bell.Close()
 	w.mu.Lock()
 	w.dead, w.ended = true, true
 	if w.why == "" {

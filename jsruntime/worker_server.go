@@ -17,19 +17,17 @@ import (
 	"github.com/vergecdn/verge/hooks"
 )
 
-// ServeWorker is the body of the hidden `verge worker` verb: it reads the process settings
-// from r and applies its OS limits to this process (RLIMIT_AS, GOMEMLIMIT, a smaller Go stack)
-// and its sandbox (see sandbox) before any code arrives, then compiles the programs it is
-// sent and serves their calls concurrently until r closes (the node closed the pipe or died).
-// It returns the process exit code. Nothing but protocol frames may be written to w.
-func ServeWorker(r io.Reader, w io.Writer) int {
-	if f, ok := r.(*os.File); ok {
-		// Poll the parent's pipe between calls rather than block in read(2) (spinReader).
-		if pf, err := pollableFile(f); err == nil {
-			if sr, err := newSpinReader(pf, workerSpin); err == nil {
-				r = sr // which holds pf, so it stays open
-			}
-		}
+// ServeWorker is the body of the hidden `verge worker` verb. Its channel to the node is the
+// memory it inherited as descriptor 3, with stdin and stdout as doorbells (shmring.go). It
+// reads the process settings first and applies its OS limits to this process (RLIMIT_AS,
+// GOMEMLIMIT, a smaller Go stack) and its sandbox (see sandbox) before any code arrives, then
+// compiles the programs it is sent and serves their calls concurrently until the node closes
+// stdin (or dies). It returns the process exit code.
+func ServeWorker() int {
+	r, w, err := workerChannel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jsruntime worker:", err)
+		return 2
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	typ, body, err := readFrame(br)
@@ -62,6 +60,33 @@ func ServeWorker(r io.Reader, w io.Writer) int {
 		p.f.Close()
 	}
 	return 0
+}
+
+// workerChannel opens the worker's end of its channel: the calls ring, read with stdin as its
+// doorbell, and the results ring, written with stdout as the node's.
+func workerChannel() (io.Reader, io.Writer, error) {
+	mem := os.NewFile(3, "worker-channel")
+	if mem == nil {
+		return nil, nil, errors.New("no channel memory at descriptor 3")
+	}
+	reg, err := openChannelMemory(mem)
+	mem.Close() // the mapping stays
+	if err != nil {
+		return nil, nil, err
+	}
+	stdin, err := pollableFile(os.Stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := pollableFile(os.Stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := newRingWriter(ringAt(reg, ctlResults), stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newRingReader(ringAt(reg, ctlCalls), stdin, workerSpin), w, nil
 }
 
 // workerServer serves calls on long-lived goroutines: one of them at a time reads the next

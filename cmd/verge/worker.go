@@ -17,7 +17,7 @@ func newWorkerCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			os.Exit(jsruntime.ServeWorker(os.Stdin, os.Stdout))
+			os.Exit(jsruntime.ServeWorker())
 		},
 	}
 }
