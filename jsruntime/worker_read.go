@@ -39,35 +39,30 @@ func (w *workerProc) await(ctx context.Context, id uint64, ch chan wireResult, s
 		return received(ch) // an earlier reader delivered it, or the process ended
 	default:
 	}
-	watchdog := time.NewTimer(time.Until(until))
-	defer watchdog.Stop()
-	var deadline <-chan time.Time
-	if !soft.IsZero() {
-		t := time.NewTimer(time.Until(soft))
-		defer t.Stop()
-		deadline = t.C
+	// One timer: the earlier deadline ends the wait, so the later one never matters.
+	dl, late := until, awaitWatchdog
+	if !soft.IsZero() && soft.Before(until) {
+		dl, late = soft, awaitDeadline
 	}
-	for {
-		select {
-		case res, ok := <-ch:
-			if !ok {
-				return res, awaitExited
-			}
-			return res, awaitResult
-		case <-w.rtok:
-			res, st, done := w.lead(ctx, id, ch, soft, until)
-			w.rtok <- struct{}{}
-			if done {
-				return res, st
-			}
-			return received(ch)
-		case <-deadline:
-			return wireResult{}, awaitDeadline
-		case <-watchdog.C:
-			return wireResult{}, awaitWatchdog
-		case <-ctx.Done():
-			return wireResult{}, awaitCanceled
+	t := time.NewTimer(time.Until(dl))
+	defer t.Stop()
+	select {
+	case res, ok := <-ch:
+		if !ok {
+			return res, awaitExited
 		}
+		return res, awaitResult
+	case <-w.rtok:
+		res, st, done := w.lead(ctx, id, ch, soft, until)
+		w.rtok <- struct{}{}
+		if done {
+			return res, st
+		}
+		return received(ch)
+	case <-t.C:
+		return wireResult{}, late
+	case <-ctx.Done():
+		return wireResult{}, awaitCanceled
 	}
 }
 
