@@ -511,7 +511,7 @@ if has mem; then
 			fn associate "/f$i/*" viewer-request "f$i:1" || die "verge fn associate f$i failed"
 		done
 		for ((i = 1; i <= n; i++)); do
-			curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # 404s from the origin are fine
+			curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # the origin answers 404: the function ran
 		done
 		for ((i = 0; i < 600; i++)); do # the activator starts the workers in the background
 			mapfile -t workers < <(pgrep -P "$VERGE_PID")
@@ -534,47 +534,49 @@ stop "$ORIGIN_PID"
 # --- report -----------------------------------------------------------------------------------
 
 {
-	printf '\nCache hits, wrk -t%s -c%s -d%s --latency, %s; %s CPUs, nginx worker_processes %s, Verge GOMAXPROCS %s\n\n' \
-		"$THREADS" "$CONNS" "$DURATION" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$NGINX_WORKERS" \
-		"${GOMAXPROCS:-$(nproc)}"
-	printf '%s\n' "${RESULTS[@]}" | awk -v rounds="$ROUNDS" '
-		function ms(us) { return sprintf("%.2f ms", us / 1000) }
-		function median(list,   v, n, i, j, t) { # of space-separated numbers
-			n = split(list, v, " ")
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-		}
-		function row(name, r, vr, nr, v50, n50, v99, n99, tail) {
-			printf "| %s | %s | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s | %s | %.2fx | %s |\n",
-				name, r, vr, nr, vr / nr, ms(v50), ms(n50), v50 / n50, ms(v99), ms(n99), v99 / n99, tail
-		}
-		{ k = $1 " " $2; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 }
-		  rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k, $3] = $7; oth[k, $3] = $8
-		  all[$1, $3, "rps"] = all[$1, $3, "rps"] " " $4
-		  all[$1, $3, "p50"] = all[$1, $3, "p50"] " " $5
-		  all[$1, $3, "p99"] = all[$1, $3, "p99"] " " $6 }
-		END {
-			print "| scenario | round | Verge req/s | nginx req/s | ratio | Verge p50 | nginx p50 | ratio | Verge p99 | nginx p99 | ratio | errors, others% V/n |"
-			print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-			for (i = 0; i < n; i++) {
-				s = order[i]
-				for (r = 1; r <= rounds; r++) {
-					k = s " " r
-					row(s, r, rps[k, "verge"], rps[k, "nginx"], p50[k, "verge"], p50[k, "nginx"],
-						p99[k, "verge"], p99[k, "nginx"],
-						sprintf("%d/%d, %d/%d", err[k, "verge"], err[k, "nginx"], oth[k, "verge"], oth[k, "nginx"]))
-				}
-				if (rounds > 1)
-					row(s, "median", median(all[s, "verge", "rps"]), median(all[s, "nginx", "rps"]),
-						median(all[s, "verge", "p50"]), median(all[s, "nginx", "p50"]),
-						median(all[s, "verge", "p99"]), median(all[s, "nginx", "p99"]), "")
+	if ((${#RESULTS[@]})); then
+		printf '\nCache hits, wrk -t%s -c%s -d%s --latency, %s; %s CPUs, nginx worker_processes %s, Verge GOMAXPROCS %s\n\n' \
+			"$THREADS" "$CONNS" "$DURATION" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$NGINX_WORKERS" \
+			"${GOMAXPROCS:-$(nproc)}"
+		printf '%s\n' "${RESULTS[@]}" | awk -v rounds="$ROUNDS" '
+			function ms(us) { return sprintf("%.2f ms", us / 1000) }
+			function median(list,   v, n, i, j, t) { # of space-separated numbers
+				n = split(list, v, " ")
+				for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+				return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 			}
-		}'
-	printf '\nratio = Verge / nginx: above 1 is better for req/s, below 1 is better for latency.\n'
-	printf 'js = 1 KiB hits with one viewer-response JS function (Verge) vs njs js_header_filter (nginx).\n'
-	! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge; its spool was on %s.\n' "$SPOOL_FS"
-	printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
-	[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
+			function row(name, r, vr, nr, v50, n50, v99, n99, tail) {
+				printf "| %s | %s | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s | %s | %.2fx | %s |\n",
+					name, r, vr, nr, vr / nr, ms(v50), ms(n50), v50 / n50, ms(v99), ms(n99), v99 / n99, tail
+			}
+			{ k = $1 " " $2; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 }
+			  rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; err[k, $3] = $7; oth[k, $3] = $8
+			  all[$1, $3, "rps"] = all[$1, $3, "rps"] " " $4
+			  all[$1, $3, "p50"] = all[$1, $3, "p50"] " " $5
+			  all[$1, $3, "p99"] = all[$1, $3, "p99"] " " $6 }
+			END {
+				print "| scenario | round | Verge req/s | nginx req/s | ratio | Verge p50 | nginx p50 | ratio | Verge p99 | nginx p99 | ratio | errors, others% V/n |"
+				print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+				for (i = 0; i < n; i++) {
+					s = order[i]
+					for (r = 1; r <= rounds; r++) {
+						k = s " " r
+						row(s, r, rps[k, "verge"], rps[k, "nginx"], p50[k, "verge"], p50[k, "nginx"],
+							p99[k, "verge"], p99[k, "nginx"],
+							sprintf("%d/%d, %d/%d", err[k, "verge"], err[k, "nginx"], oth[k, "verge"], oth[k, "nginx"]))
+					}
+					if (rounds > 1)
+						row(s, "median", median(all[s, "verge", "rps"]), median(all[s, "nginx", "rps"]),
+							median(all[s, "verge", "p50"]), median(all[s, "nginx", "p50"]),
+							median(all[s, "verge", "p99"]), median(all[s, "nginx", "p99"]), "")
+				}
+			}'
+		printf '\nratio = Verge / nginx: above 1 is better for req/s, below 1 is better for latency.\n'
+		printf 'js = 1 KiB hits with one viewer-response JS function (Verge) vs njs js_header_filter (nginx).\n'
+		! has sendpath || printf 'sp-MODE-SIZE rows: the "Verge" columns are bench/sendpath -mode MODE, a bare server, not Verge; its spool was on %s.\n' "$SPOOL_FS"
+		printf 'errors = wrk socket errors + non-2xx; others%% = CPU that other processes (and steal) took during the run.\n'
+		[[ -z $JS_NOTE ]] || printf '%s\n' "$JS_NOTE"
+	fi
 	if ((${#MEM_ROWS[@]})); then
 		printf '\nmem: a node with N uploaded functions, each associated and run once (worker processes include the spare)\n\n'
 		printf '| functions | workers | node PSS MiB | workers PSS MiB | total PSS MiB | PSS KiB per function | total RSS MiB | RSS KiB per function |\n'
