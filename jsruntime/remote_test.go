@@ -31,6 +31,22 @@ func newProcessFn(t *testing.T, src string) *Function {
 	return f
 }
 
+// newSlowFn returns a worker function that answers its request at once, or after ms
+// milliseconds for the URI /slow, with an event of each kind.
+func newSlowFn(t *testing.T, ms int) (f *Function, ev, slow *hooks.Event) {
+	t.Helper()
+	f = newProcessFn(t, `exports.handler = async (e) => {
+  const r = e.Records[0].cf.request;
+  if (r.uri === '/slow') await new Promise((ok) => setTimeout(ok, `+strconv.Itoa(ms)+`));
+  return r;
+}`)
+	ev = seedEvent(t, hooks.ViewerRequest)
+	s := *ev
+	s.Request = ev.Request.Clone()
+	s.Request.URI = "/slow"
+	return f, ev, &s
+}
+
 // TestProcessConcurrentResults: concurrent invocations on one worker, finishing out of order,
 // each get their own result whichever caller happens to read the pipe.
 func TestProcessConcurrentResults(t *testing.T) {
@@ -66,19 +82,11 @@ func TestProcessConcurrentResults(t *testing.T) {
 // serving (its late result is dropped); a worker that dies between invocations is replaced
 // without failing the next one.
 func TestProcessCancelAndIdleDeath(t *testing.T) {
-	f := newProcessFn(t, `exports.handler = async (e) => {
-  const r = e.Records[0].cf.request;
-  if (r.uri === '/slow') await new Promise((ok) => setTimeout(ok, 300));
-  return r;
-}`)
-	ev := seedEvent(t, hooks.ViewerRequest)
-	slow := *ev
-	slow.Request = ev.Request.Clone()
-	slow.Request.URI = "/slow"
+	f, ev, slow := newSlowFn(t, 300)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	start := time.Now()
-	if _, err := f.Invoke(ctx, &slow); hooks.KindOf(err) != hooks.Execution {
+	if _, err := f.Invoke(ctx, slow); hooks.KindOf(err) != hooks.Execution {
 		t.Fatalf("cancelled: %v", err)
 	}
 	if d := time.Since(start); d > 250*time.Millisecond {
@@ -144,15 +152,7 @@ exports.handler = async (e) => e.Records[0].cf.request`)
 // worker's place: the calls ring's tail, which the node checks before it writes, and the
 // results ring's head, which it checks before it reads.
 func TestWorkerBreaksChannel(t *testing.T) {
-	f := newProcessFn(t, `exports.handler = async (e) => {
-  const r = e.Records[0].cf.request;
-  if (r.uri === '/slow') await new Promise((ok) => setTimeout(ok, 2000));
-  return r;
-}`)
-	ev := seedEvent(t, hooks.ViewerRequest)
-	slow := *ev
-	slow.Request = ev.Request.Clone()
-	slow.Request.URI = "/slow"
+	f, ev, slow := newSlowFn(t, 2000)
 	for _, c := range []struct {
 		name    string
 		corrupt func(w *workerProc)
@@ -162,7 +162,7 @@ func TestWorkerBreaksChannel(t *testing.T) {
 		{"results head", func(w *workerProc) {
 			rr := w.fr.r.(*ringReader)
 			rr.r.head.Store(rr.r.pos + ringSize + 1)
-		}, &slow},
+		}, slow},
 	} {
 		if _, err := f.Invoke(context.Background(), ev); err != nil {
 			t.Fatalf("%s: before: %v", c.name, err)

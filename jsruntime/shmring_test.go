@@ -220,10 +220,11 @@ func FuzzRingIndices(f *testing.F) {
 	f.Add(uint64(ringSize), uint64(0), uint64(0), uint16(ringSize-1))
 	f.Add(uint64(1<<63), uint64(5), uint64(1<<63+ringSize), uint16(100))
 	f.Add(uint64(3), uint64(7), uint64(5), uint16(65535))
-	_, reg, err := newChannelMemory()
+	file, reg, err := newChannelMemory()
 	if err != nil {
 		f.Fatal(err)
 	}
+	file.Close()
 	buf := make([]byte, 1<<16)
 	f.Fuzz(func(t *testing.T, pos, head, tail uint64, n uint16) {
 		r := ringAt(reg, ctlResults)
