@@ -93,8 +93,9 @@ func (ws *Workers) start(o Options) (*workerProc, error) {
 
 // Prepare starts a spare worker for the process settings of o (the Options of a Function
 // with Process isolation) unless one is kept already, so that even the first Function that
-// needs a process takes a started one. A node calls it at start-up with its uploaded
-// functions' settings.
+// needs a process takes a started one. Only o's process-level settings count (see spareKey):
+// a node calls it at start-up with the Options its uploaded functions get, without a name or
+// code.
 func (ws *Workers) Prepare(o Options) {
 	o = processOptions(o.withDefaults())
 	ws.fill(ws.spareFor(o), o)

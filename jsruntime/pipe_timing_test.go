@@ -27,7 +27,7 @@ func pipeEcho() {
 
 // BenchmarkPipeRoundTrip: a 400-byte frame to a child process and back over two pipes, each
 // end parking until its frame arrives (the netpoller here, a blocking read in the child): the
-// two cross-process wake-ups per call that the worker protocol's polling (spinReader) avoids
+// two cross-process wake-ups per call that the worker channel's polling (ringReader) avoids
 // when the peer answers quickly. No JS, no codec.
 func BenchmarkPipeRoundTrip(b *testing.B) {
 	cmd := exec.Command(os.Args[0])

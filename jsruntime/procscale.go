@@ -15,7 +15,8 @@ import (
 // function that is busy enough to fill its processor gets more, up to the worker's limit
 // (GOMAXPROCS as the node passed it, or the CPUs), so a hot function still uses a big
 // machine. Like the memory guard, it samples only while calls come: an idle worker is not
-// woken.
+// woken, and goes back to one processor. Setting GOMAXPROCS turns off the Go runtime's own
+// updates of it (from the CPU quota); the limit is the value the worker started with.
 type procScaler struct {
 	max      int
 	interval time.Duration
@@ -83,6 +84,10 @@ func (s *procScaler) run() {
 				runtime.GOMAXPROCS(n)
 			}
 			busy = s.calls.Swap(0) > 0
+		}
+		if procs > 1 { // idle: back to one, as at the start
+			procs = 1
+			runtime.GOMAXPROCS(1)
 		}
 	}
 }

@@ -162,8 +162,9 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // worker that dies between invocations is noticed only by the next call, as nobody reads its
 // channel then): the caller starts a new worker and tries once more, as that death is not this
 // invocation's failure; out is the error to report if it does not. The call did not reach the
-// worker if the doorbell found it gone, or if it died without taking the call from its ring
-// (it died while polling for it). The ring's tail is the worker's word; one that lies about
+// worker if it was gone before the whole call was in its ring (syscall.EPIPE), or if it died
+// without taking the call from its ring (while polling for it, or parked on a doorbell that
+// found it gone). The ring's tail is the worker's word; one that lies about
 // it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id, ch := w.register()
@@ -173,11 +174,16 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 	r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
 	defer w.unregister(id)
-	end, err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS)
-	if err != nil {
+	until := c.deadline.Add(r.o.Worker.Grace)
+	end, err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS, until)
+	switch {
+	case errors.Is(err, errRingStalled):
+		w.kill("watchdog: the worker took nothing from a full ring")
+		return outcome{err: timeoutError(c)}, false
+	case err != nil:
 		w.kill("write failed: " + err.Error())
 		out := outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process is gone: %v", c.ev.Stage, err)}
-		return out, errors.Is(err, syscall.EPIPE) // EPIPE: nobody read the call, the worker was gone
+		return out, errors.Is(err, syscall.EPIPE) // the call is not whole in the ring of a worker that is gone
 	}
 	// A caller that gave a deadline gets its answer by then, as it would from a done context
 	// (hooks.SelfTimed callers arm no timer): a worker stuck in native code past Interrupt's
@@ -186,7 +192,7 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 	if _, ok := ctx.Deadline(); ok {
 		soft = c.deadline
 	}
-	res, st := w.await(ctx, id, ch, soft, c.deadline.Add(r.o.Worker.Grace))
+	res, st := w.await(ctx, id, ch, soft, until)
 	switch st {
 	case awaitExited:
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, !w.took(end)

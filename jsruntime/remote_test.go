@@ -1,6 +1,7 @@
 package jsruntime
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,7 +50,7 @@ func newSlowFn(t *testing.T, ms int) (f *Function, ev, slow *hooks.Event) {
 }
 
 // TestProcessConcurrentResults: concurrent invocations on one worker, finishing out of order,
-// each get their own result whichever caller happens to read the pipe.
+// each get their own result whichever caller happens to read the results ring.
 func TestProcessConcurrentResults(t *testing.T) {
 	f := newProcessFn(t, `exports.handler = async (e) => {
   const r = e.Records[0].cf.request;
@@ -97,19 +99,68 @@ func TestProcessCancelAndIdleDeath(t *testing.T) {
 			t.Fatalf("after cancel: %v", err)
 		}
 	}
-	time.Sleep(350 * time.Millisecond) // the cancelled call's result is now in the pipe
+	time.Sleep(350 * time.Millisecond) // the cancelled call's result is now in the ring
 	if _, err := f.Invoke(context.Background(), ev); err != nil {
 		t.Fatalf("after the late result: %v", err)
 	}
 
-	r := f.backend.(*remote)
-	w := r.h.current()
-	_ = w.cmd.Process.Kill()
-	time.Sleep(100 * time.Millisecond) // dead, and nobody is reading its pipe
-	if res, err := f.Invoke(context.Background(), ev); err != nil || res.Request == nil {
-		t.Fatalf("after an idle death: %+v, %v", res, err)
+	// A worker that died while it polled its ring (waiting 0: the call goes into the ring
+	// unannounced) or parked (1: the doorbell finds it gone); either way it never took the
+	// call. A second idle death within a second of the first restart backs off (host.backOff),
+	// hence the pause.
+	for i, waiting := range []uint64{0, 1} {
+		if i > 0 {
+			time.Sleep(1100 * time.Millisecond)
+		}
+		w := f.backend.(*remote).h.current()
+		_ = w.cmd.Process.Kill()
+		poll.Until(t, 5*time.Second, "the killed worker to exit", func() bool { return procGone(w.cmd.Process.Pid) })
+		w.out.r.waiting.Store(waiting)
+		if res, err := f.Invoke(context.Background(), ev); err != nil || res.Request == nil {
+			t.Fatalf("after an idle death (waiting %d): %+v, %v", waiting, res, err)
+		}
+		<-w.done // the dead worker was reaped
 	}
-	<-w.done // the dead worker was reaped
+}
+
+// TestWorkerStalledRing: a call that does not fit in the ring of a worker that takes nothing
+// (stopped here with SIGSTOP, as a compromised or wedged worker could be) returns at its
+// watchdog deadline as a timeout, and the worker is killed: the writer's wait is bounded.
+func TestWorkerStalledRing(t *testing.T) {
+	f, err := New(Options{Name: "stalled", Code: SingleFile(`exports.handler = async (e) => e.Records[0].cf.request;`),
+		Isolation: Process, Limits: hooks.Limits{Timeout: 200 * time.Millisecond},
+		Worker: WorkerOptions{Command: []string{os.Args[0]}, Env: []string{WorkerEnv + "=1"}, Grace: 300 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ev := seedEvent(t, hooks.ViewerRequest)
+	if _, err := f.Invoke(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	w := f.backend.(*remote).h.current()
+	if err := w.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	big := *ev
+	big.Request = ev.Request.Clone()
+	big.Request.Body = &hooks.Body{Data: bytes.Repeat([]byte("x"), 2*ringSize)}
+	start := time.Now()
+	_, err = f.Invoke(context.Background(), &big)
+	if hooks.KindOf(err) != hooks.Timeout {
+		t.Fatalf("a call into a stalled ring: %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("it returned after %v", d)
+	}
+	select {
+	case <-w.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled worker was not killed")
+	}
+	if why := w.reason(); !strings.Contains(why, "full ring") {
+		t.Errorf("the worker ended for %q", why)
+	}
 }
 
 // TestProcessRestartHoldsNoLock: while a worker restarts and loads the function again (its

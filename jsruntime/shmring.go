@@ -26,8 +26,10 @@ import (
 // The worker runs hostile code, and may write anything anywhere in the region: the node
 // trusts none of it. It keeps its own index into each ring and takes the worker's only as a
 // claim, checked against the ring's size before it is used; it copies bytes out of the ring
-// before decoding them; and a doorbell the worker sets or withholds only makes the node wake
-// in vain or sleep until the deadline it would have slept to anyway.
+// before decoding them; a doorbell the worker withholds only makes the node sleep until the
+// deadline it would have slept to anyway, and one it floods is a broken protocol
+// (errDoorbellFlood). The memory is sealed at its size, so that no holder can shrink it under
+// the node's mapping.
 const (
 	ringSize  = 64 << 10 // the bytes of each ring; a power of two
 	shmHeader = 4 << 10  // the indices, before the rings
@@ -171,7 +173,14 @@ type ringReader struct {
 const (
 	spinScoreMax = 16
 	spinRetry    = 16
+	// maxEmptyWakes bounds the wake-ups one read may take with nothing in the ring. A writer
+	// rings once per park it saw, so an honest one leaves at most a stale wake-up or two; a
+	// writer that floods the doorbell would otherwise keep the reader busy until its deadline.
+	maxEmptyWakes = 1000
 )
+
+// errDoorbellFlood is a read woken maxEmptyWakes times with nothing to read.
+var errDoorbellFlood = errors.New("jsruntime: worker channel: woken again and again with nothing in the ring")
 
 var _ io.Reader = (*ringReader)(nil)
 
@@ -186,7 +195,7 @@ func (rr *ringReader) Read(p []byte) (int, error) {
 	var start time.Time
 	poll := rr.score > 0 || rr.skipped >= spinRetry
 	polling, timedOut := poll, false
-	for {
+	for wakes := 0; ; {
 		n, err := rr.r.get(p)
 		if n == 0 && err == nil {
 			switch {
@@ -200,8 +209,11 @@ func (rr *ringReader) Read(p []byte) (int, error) {
 				}
 				runtime.Gosched()
 				continue
+			case wakes >= maxEmptyWakes:
+				err = errDoorbellFlood
 			default:
 				if err = rr.park(); err == nil {
+					wakes++
 					continue
 				}
 			}
@@ -237,12 +249,20 @@ func (rr *ringReader) park() error {
 
 // ringWriter is the producing end of a ring. It rings the doorbell, a pipe it writes without
 // waiting, when the reader parked. A ring that is full (a frame larger than the ring, or a
-// reader that fell behind) is waited on by polling it, until the reader makes room or its
-// end of the doorbell closes (syscall.EPIPE: its process is gone).
+// reader that fell behind) is waited on by polling it, until the reader makes room, its end of
+// the doorbell closes (syscall.EPIPE: its process is gone), or until passes (errRingStalled:
+// a reader that is alive and takes nothing; the frame is then cut, and the channel unusable).
+//
+// Once the whole of p is in the ring, a doorbell that finds the reader gone is no error: the
+// reader's own end says whether it took the bytes (workerProc.took).
 type ringWriter struct {
-	r    ring
-	bell syscall.RawConn
+	r     ring
+	bell  syscall.RawConn
+	until time.Time // zero: no limit; set by the writer's owner before each write
 }
+
+// errRingStalled is a write that found no room in a ring until its deadline.
+var errRingStalled = errors.New("jsruntime: worker channel: the reader took nothing from a full ring")
 
 var _ io.Writer = (*ringWriter)(nil)
 
@@ -265,7 +285,7 @@ func (rw *ringWriter) Write(p []byte) (int, error) {
 		if n > 0 {
 			waits = 0
 			if rw.r.waiting.Load() != 0 && rw.r.waiting.Swap(0) != 0 {
-				if err := rw.ring(); err != nil {
+				if err := rw.ring(); err != nil && (written < len(p) || !errors.Is(err, syscall.EPIPE)) {
 					return written, err
 				}
 			}
@@ -279,6 +299,9 @@ func (rw *ringWriter) Write(p []byte) (int, error) {
 		}
 		if rev, err := pollNow(rw.bell, unix.POLLOUT); err != nil || rev&(unix.POLLERR|unix.POLLHUP) != 0 {
 			return written, syscall.EPIPE
+		}
+		if !rw.until.IsZero() && time.Now().After(rw.until) {
+			return written, errRingStalled
 		}
 		time.Sleep(min(time.Duration(waits-64)*20*time.Microsecond, time.Millisecond))
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -252,4 +253,52 @@ func FuzzRingIndices(f *testing.F) {
 			t.Fatalf("put moved %d with tail %d, pos %d, %d to write", put, tail, pos, n)
 		}
 	})
+}
+
+// TestRingReaderFlood: a writer that rings the doorbell over and over with nothing in the
+// ring makes the read fail (a broken protocol), not spin until its deadline.
+func TestRingReaderFlood(t *testing.T) {
+	_, r, _, bellW := testChannel(t, 0)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _ = bellW.Write(make([]byte, 256))
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Read(make([]byte, 16))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errDoorbellFlood) {
+			t.Fatalf("got %v, want errDoorbellFlood", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read still wakes in vain")
+	}
+}
+
+// TestChannelMemorySealed: the channel's memory cannot be resized by anyone who holds it.
+func TestChannelMemorySealed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("memfd seals are Linux's")
+	}
+	f, _, err := newChannelMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, size := range []int64{shmSize / 2, 2 * shmSize} {
+		if err := f.Truncate(size); err == nil {
+			t.Errorf("the channel memory was resized to %d bytes", size)
+		}
+	}
 }

@@ -27,7 +27,7 @@ type workerProc struct {
 	started time.Time
 	cmd     *exec.Cmd
 	bell    *os.File    // the worker's stdin: its doorbell; closing it ends the worker's input
-	out     *ringWriter // frames to the worker (shmring.go), under wmu
+	out     *ringWriter // frames to the worker (shmring.go), under wmu, each write bounded (sendBy)
 	stdout  *os.File    // the node's doorbell, pollable: read deadlines bound a reading caller's wait
 	wmu     sync.Mutex
 	wbuf    []byte        // call frame buffer, reused under wmu
@@ -97,20 +97,18 @@ func startWorker(o Options) (*workerProc, error) {
 		inW.Close()
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		inW.Close()
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
 	}
-	f, ok := stdout.(*os.File)
-	if !ok {
-		inW.Close()
-		return nil, fmt.Errorf("jsruntime: worker: stdout is a %T, not a pipe", stdout)
-	}
-	w.stdout = f
-	w.fr.r = newRingReader(ringAt(reg, ctlResults), f, workerSpin)
+	defer outW.Close()
+	cmd.Stdout = outW
+	w.stdout = outR
+	w.fr.r = newRingReader(ringAt(reg, ctlResults), outR, workerSpin)
 	if err := cmd.Start(); err != nil {
 		inW.Close()
+		outR.Close()
 		return nil, fmt.Errorf("jsruntime: worker: %w", err)
 	}
 	mem := o.Limits.MemoryMB
@@ -120,6 +118,7 @@ func startWorker(o Options) (*workerProc, error) {
 	fail := func(err error) (*workerProc, error) {
 		_ = cmd.Process.Kill()
 		_ = inW.Close()
+		_ = outR.Close()
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("jsruntime: worker: %w%s", err, w.stderr.suffix())
 	}
@@ -153,15 +152,17 @@ func (w *workerProc) load(program uint64, o Options) error {
 	}
 	defer w.unregister(id)
 	lf := loadFrame{ID: id, Program: program, Options: toWire(o), CloudFront: cloudFrontInit(o)}
+	until := time.Now().Add(o.InitTimeout + o.Worker.Grace)
 	w.wmu.Lock()
 	delete(w.kvsSent, program) // a program loaded again (after a lost race) gets its store again
+	w.out.until = until
 	err := writeFrame(w.out, frameLoad, lf)
 	w.wmu.Unlock()
 	if err != nil {
 		w.kill("write failed: " + err.Error())
 		return fmt.Errorf("jsruntime: worker: %w", err)
 	}
-	res, st := w.await(context.Background(), id, ch, time.Time{}, time.Now().Add(o.InitTimeout+o.Worker.Grace))
+	res, st := w.await(context.Background(), id, ch, time.Time{}, until)
 	switch {
 	case st == awaitWatchdog:
 		w.kill("watchdog: loading a program overran InitTimeout")
@@ -185,7 +186,10 @@ func (w *workerProc) unload(program uint64) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	delete(w.kvsSent, program)
-	_ = writeFrame(w.out, frameUnload, unloadFrame{Program: program})
+	w.out.until = time.Now().Add(workerStartTimeout)
+	if err := writeFrame(w.out, frameUnload, unloadFrame{Program: program}); err != nil {
+		w.kill("write failed: " + err.Error())
+	}
 }
 
 // register allocates the id of a call or load and the channel its reply arrives on; ch is nil
@@ -211,14 +215,17 @@ func (w *workerProc) unregister(id uint64) {
 func (w *workerProc) send(typ byte, v any) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
+	w.out.until = time.Now().Add(workerStartTimeout)
 	return writeFrame(w.out, typ, v)
 }
 
 // sendCall writes c, preceded by its program's store if that changed (syncKVS), and returns
-// the position in the calls ring where the call ends (see took).
-func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) (end uint64, err error) {
+// the position in the calls ring where the call ends (see took). A worker that takes nothing
+// from a full ring until until (the watchdog's deadline) fails it with errRingStalled.
+func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore, until time.Time) (end uint64, err error) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
+	w.out.until = until
 	if err := w.syncKVS(c.Program, store); err != nil {
 		return 0, err
 	}
@@ -233,7 +240,8 @@ func (w *workerProc) sendCall(c *wireCall, store *KeyValueStore) (end uint64, er
 	return w.out.r.pos, err
 }
 
-// took reports whether the worker read the calls ring up to end, as it says.
+// took reports whether the worker read the calls ring up to end, as it says. Asked once the
+// worker is gone, the answer is final.
 func (w *workerProc) took(end uint64) bool { return w.out.r.tail.Load() >= end }
 
 // exited reports, without blocking, whether the process has ended (its doorbell to the node

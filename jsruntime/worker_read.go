@@ -182,9 +182,9 @@ func decodeReply(typ byte, body []byte) (res wireResult, ok bool) {
 	return res, false
 }
 
-// fail ends the process after its channel failed with err: at its end (io.EOF) the process
-// is gone, and anything else (a frame or ring index out of range) is a broken protocol, whose
-// worker is killed rather than waited for.
+// fail ends the process after its channel failed with err: io.EOF (its doorbell to the node
+// hung up, as when it exited), or a broken protocol (a frame or ring index out of range), which
+// is said in the reason.
 func (w *workerProc) fail(err error) {
 	if err != io.EOF {
 		w.kill("protocol: " + err.Error())
@@ -193,13 +193,17 @@ func (w *workerProc) fail(err error) {
 }
 
 // end reaps the process once its output has ended and fails everything in flight. It is
-// called by the holder of the reading role.
+// called by the holder of the reading role. The end of the output is most often the process's
+// exit, but a worker may close its stdout and live on: it is killed first (a signal does not
+// change the status of one that is exiting), so that waiting for it is bounded.
 func (w *workerProc) end() {
 	if w.hasEnded() {
 		return
 	}
-	err := w.cmd.Wait() // which closes w.stdout
+	_ = w.cmd.Process.Kill()
+	err := w.cmd.Wait()
 	_ = w.bell.Close()
+	_ = w.stdout.Close()
 	w.mu.Lock()
 	w.dead, w.ended = true, true
 	if w.why == "" {

@@ -8,8 +8,9 @@ import (
 )
 
 // newWorkerCmd is the hidden `verge worker` verb: a sandboxed process hosting one function
-// version for Process isolation. It speaks jsruntime's frame protocol on stdin/stdout and is
-// started only by jsruntime itself.
+// version for Process isolation. It speaks jsruntime's frame protocol through the shared memory
+// it inherits as descriptor 3, with stdin and stdout as wake-ups, and is started only by
+// jsruntime itself.
 func newWorkerCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:    "worker",
