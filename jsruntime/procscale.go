@@ -20,8 +20,9 @@ import (
 type procScaler struct {
 	max      int
 	interval time.Duration
-	calls    atomic.Int64  // calls started since the last sample
-	wake     chan struct{} // capacity 1: a call started after a sample that saw none
+	cpu      func() time.Duration // the CPU time used so far (processCPU)
+	calls    atomic.Int64         // calls started since the last sample
+	wake     chan struct{}        // capacity 1: a call started after a sample that saw none
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -29,10 +30,10 @@ type procScaler struct {
 // procScaleInterval is how often a busy worker measures its CPU.
 const procScaleInterval = 100 * time.Millisecond
 
-// startProcScaler sets this process to one processor and starts adapting it, up to the
-// GOMAXPROCS it had. Close stops it.
-func startProcScaler(interval time.Duration) *procScaler {
-	s := &procScaler{max: runtime.GOMAXPROCS(1), interval: interval,
+// startProcScaler sets this process to one processor and starts adapting it to the CPU time
+// cpu reports, up to the GOMAXPROCS it had. Close stops it.
+func startProcScaler(interval time.Duration, cpu func() time.Duration) *procScaler {
+	s := &procScaler{max: runtime.GOMAXPROCS(1), interval: interval, cpu: cpu,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
@@ -64,7 +65,7 @@ func (s *procScaler) run() {
 			return
 		case <-s.wake:
 		}
-		start, cpu0 := time.Now(), processCPU()
+		start, cpu0 := time.Now(), s.cpu()
 		for busy := true; busy; {
 			t.Reset(s.interval)
 			select {
@@ -76,7 +77,7 @@ func (s *procScaler) run() {
 			case <-s.wake:
 			default:
 			}
-			now, cpu1 := time.Now(), processCPU()
+			now, cpu1 := time.Now(), s.cpu()
 			load := float64(cpu1-cpu0) / float64(now.Sub(start))
 			start, cpu0 = now, cpu1
 			if n := scaleProcs(procs, s.max, load); n != procs {
