@@ -117,7 +117,11 @@ func TestRingReaderAdapts(t *testing.T) {
 // in order through reads of random sizes, with the reader parking (no spin) and polling.
 func TestRingStream(t *testing.T) {
 	for _, spin := range []time.Duration{0, 50 * time.Microsecond} {
-		w, r, _, _ := testChannel(t, spin)
+		w, r, bell, _ := testChannel(t, spin)
+		// A lost wake-up fails the read at this deadline rather than hanging the test.
+		if err := bell.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		rnd := rand.New(rand.NewPCG(1, uint64(spin)))
 		data := make([]byte, 4<<20)
 		for i := range data {
