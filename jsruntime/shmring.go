@@ -35,11 +35,15 @@ const (
 	shmHeader = 4 << 10  // the indices, before the rings
 	shmSize   = shmHeader + 2*ringSize
 
-	// Offsets of each ring's control words in the header, on cache lines of their own: the
-	// head (written by the ring's producer), the tail (by its consumer) and the consumer's
-	// waiting flag (set by the consumer while it parks, cleared by whoever wakes it).
-	ctlCalls   = 0   // node -> worker
-	ctlResults = 512 // worker -> node
+	// The two rings, by index: ring i's control words start at i*ctlSize in the header, its
+	// bytes at shmHeader+i*ringSize.
+	ringCalls   = 0 // node -> worker
+	ringResults = 1 // worker -> node
+
+	// Offsets of a ring's control words, on cache lines of their own: the head (written by the
+	// ring's producer), the tail (by its consumer) and the consumer's waiting flag (set by the
+	// consumer while it parks, cleared by whoever wakes it).
+	ctlSize    = 512
 	ctlHead    = 0
 	ctlTail    = 128
 	ctlWaiting = 256
@@ -98,13 +102,10 @@ type ring struct {
 	pos                 uint64
 }
 
-// ringAt returns the ring whose control words are at ctl; the calls ring comes first.
-func ringAt(reg *shmRegion, ctl int) ring {
+// ringAt returns ring i (ringCalls or ringResults) of reg.
+func ringAt(reg *shmRegion, i int) ring {
+	ctl, start := i*ctlSize, shmHeader+i*ringSize
 	word := func(off int) *atomic.Uint64 { return (*atomic.Uint64)(unsafe.Pointer(&reg.mem[ctl+off])) }
-	start := shmHeader
-	if ctl == ctlResults {
-		start += ringSize
-	}
 	return ring{reg: reg, head: word(ctlHead), tail: word(ctlTail), waiting: word(ctlWaiting),
 		data: reg.mem[start : start+ringSize : start+ringSize]}
 }

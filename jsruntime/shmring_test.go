@@ -26,11 +26,11 @@ func testChannel(t testing.TB, spin time.Duration) (*ringWriter, *ringReader, *o
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { br.Close(); bw.Close() })
-	w, err := newRingWriter(ringAt(reg, ctlCalls), bw)
+	w, err := newRingWriter(ringAt(reg, ringCalls), bw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w, newRingReader(ringAt(reg, ctlCalls), br, spin), br, bw
+	return w, newRingReader(ringAt(reg, ringCalls), br, spin), br, bw
 }
 
 // TestRingReader: a frame that comes while the reader polls, one that comes after it parked,
@@ -232,7 +232,7 @@ func FuzzRingIndices(f *testing.F) {
 	file.Close()
 	buf := make([]byte, 1<<16)
 	f.Fuzz(func(t *testing.T, pos, head, tail uint64, n uint16) {
-		r := ringAt(reg, ctlResults)
+		r := ringAt(reg, ringResults)
 		r.pos = pos
 		r.head.Store(head)
 		got, err := r.get(buf[:n])
@@ -244,7 +244,7 @@ func FuzzRingIndices(f *testing.F) {
 		case uint64(got) > head-pos || got > int(n) || r.pos != pos+uint64(got):
 			t.Fatalf("get moved %d with head %d, pos %d, room %d", got, head, pos, n)
 		}
-		w := ringAt(reg, ctlCalls)
+		w := ringAt(reg, ringCalls)
 		w.pos = pos
 		w.tail.Store(tail)
 		put, err := w.put(buf[:n])

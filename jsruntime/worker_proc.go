@@ -27,7 +27,7 @@ type workerProc struct {
 	started time.Time
 	cmd     *exec.Cmd
 	bell    *os.File    // the worker's stdin: its doorbell; closing it ends the worker's input
-	out     *ringWriter // frames to the worker (shmring.go), under wmu, each write bounded (sendBy)
+	out     *ringWriter // frames to the worker (shmring.go), under wmu; each write sets its until
 	stdout  *os.File    // the node's doorbell, pollable: read deadlines bound a reading caller's wait
 	wmu     sync.Mutex
 	wbuf    []byte        // call frame buffer, reused under wmu
@@ -93,7 +93,7 @@ func startWorker(o Options) (*workerProc, error) {
 	defer inR.Close()
 	cmd.Stdin = inR
 	w.bell = inW
-	if w.out, err = newRingWriter(ringAt(reg, ctlCalls), inW); err != nil {
+	if w.out, err = newRingWriter(ringAt(reg, ringCalls), inW); err != nil {
 		inW.Close()
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func startWorker(o Options) (*workerProc, error) {
 	defer outW.Close()
 	cmd.Stdout = outW
 	w.stdout = outR
-	w.fr.r = newRingReader(ringAt(reg, ctlResults), outR, workerSpin)
+	w.fr.r = newRingReader(ringAt(reg, ringResults), outR, workerSpin)
 	if err := cmd.Start(); err != nil {
 		inW.Close()
 		outR.Close()

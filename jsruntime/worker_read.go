@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Reading a worker's results: the caller waiting for a result reads the results ring itself while it
-// holds the reading role (see workerProc).
+// Reading a worker's results: the caller waiting for a result reads the results ring itself
+// while it holds the reading role (see workerProc).
 
 // Outcomes of await besides a result.
 type awaitStatus int

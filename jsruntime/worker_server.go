@@ -82,11 +82,11 @@ func workerChannel() (io.Reader, io.Writer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := newRingWriter(ringAt(reg, ctlResults), stdout)
+	w, err := newRingWriter(ringAt(reg, ringResults), stdout)
 	if err != nil {
 		return nil, nil, err
 	}
-	return newRingReader(ringAt(reg, ctlCalls), stdin, workerSpin), w, nil
+	return newRingReader(ringAt(reg, ringCalls), stdin, workerSpin), w, nil
 }
 
 // workerServer serves calls on long-lived goroutines: one of them at a time reads the next
@@ -96,7 +96,7 @@ func workerChannel() (io.Reader, io.Writer, error) {
 // that read it saves a hand-off per call. A goroutine is added only when none is waiting to
 // read, and one ends only when more than maxSpareReaders wait: a goroutine that ended after
 // each burst of calls was replaced at the next by a new one, whose stack grew again by
-// copying (at 50,000 calls a second, 8,500 new goroutines and 17,000 stack copies a second).
+// copying (at 44,000 calls a second, 8,500 new goroutines and 17,000 stack copies a second).
 // There are thus at most (the most calls in flight at once)+1 of them, plus one per load under
 // way; the stacks of those that wait shrink at each collection.
 type workerServer struct {
