@@ -2,6 +2,9 @@ package jsruntime
 
 import (
 	"fmt"
+	"math"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -16,6 +19,29 @@ import (
 // terminal's signals for the node, which stops its workers itself.
 func workerSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+}
+
+// keepDescriptorsFromWorkers marks every descriptor of this process close-on-exec, so that a
+// worker gets only the ones startWorker hands it (its doorbells, stderr and channel memory).
+// Go opens all its own descriptors so; one the node inherited without the flag (a supervisor's
+// log pipe, a socket a shell left open) would otherwise pass to every worker, where the
+// sandbox does not stop hostile code from writing to it. Run before each start, it also
+// covers a descriptor made since the last one.
+func keepDescriptorsFromWorkers() error {
+	if unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return nil
+	}
+	// Kernels before 5.11 lack the flag: set it one descriptor at a time.
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC) // the directory's own descriptor is gone by now
+		}
+	}
+	return nil
 }
 
 // sandbox confines the worker process before it parses any of the code it hosts, and returns

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,6 +84,39 @@ func TestWorkerSandbox(t *testing.T) {
 			t.Fatal("the worker did not exit on the end of its input")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestWorkerGetsNoInheritedDescriptor: a descriptor the node holds without close-on-exec (as
+// one inherited from its supervisor would be) does not reach a worker, and the node keeps it.
+func TestWorkerGetsNoInheritedDescriptor(t *testing.T) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(p[0])
+	defer syscall.Close(p[1])
+	links := map[string]bool{}
+	for _, fd := range p {
+		l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		links[l] = true
+	}
+	f := newProcessFn(t, `exports.handler = async (e) => e.Records[0].cf.request`)
+	pid := strconv.Itoa(f.backend.(*remote).h.current().cmd.Process.Pid)
+	fds, err := os.ReadDir("/proc/" + pid + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range fds {
+		if l, _ := os.Readlink("/proc/" + pid + "/fd/" + e.Name()); links[l] {
+			t.Errorf("the worker has the node's %s as descriptor %s", l, e.Name())
+		}
+	}
+	if _, err := syscall.Write(p[1], []byte("x")); err != nil {
+		t.Errorf("the node lost its own descriptor: %v", err)
 	}
 }
 

@@ -73,6 +73,9 @@ func startWorker(o Options) (*workerProc, error) {
 		}
 		argv = []string{exe, "worker"}
 	}
+	if err := keepDescriptorsFromWorkers(); err != nil {
+		return nil, fmt.Errorf("jsruntime: worker: keeping the node's descriptors from it: %w", err)
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = workerEnv(o)
 	cmd.SysProcAttr = workerSysProcAttr()
