@@ -13,7 +13,9 @@
 #   mem       not a speed test: the memory of a node with many uploaded functions, each deployed,
 #             published and associated (viewer-request, on a behavior of its own) through the
 #             CLI and run once: PSS and RSS of the node and its worker processes, for each of
-#             MEM_COUNTS functions (a new node for each count)
+#             MEM_COUNTS functions (a new node for each count), then the time of a call to a
+#             function whose worker the node ended for room (server.max_function_workers)
+#             and to one whose worker runs
 #   js-up-uri a viewer-request function rewriting /page to /1k.bin (functions/rewrite-uri.js),
 #             uploaded as for js-up, vs nginx + njs js_set and rewrite (the /page location)
 #   js-up     the same function uploaded as a user would (verge fn deploy, publish, associate
@@ -32,7 +34,8 @@
 #                   the box under 10% busy (the run then starts anyway, with a warning)
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
 #   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
-#   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes and GiBs)
+#   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes)
+#   MEM_WORKERS [32, the node's default]  server.max_function_workers for the mem scenario
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
@@ -488,14 +491,20 @@ mem_kib() { # FIELD PID...: the sum of FIELD (Pss, Rss) over the processes' smap
 	echo "$sum"
 }
 
-MEM_ROWS=()
+mem_call_ms() { # PATH: the wall time of one request to Verge, in milliseconds
+	curl -sS --max-time 10 -o /dev/null -w '%{time_total}' "http://127.0.0.1:$VERGE_PORT$1" |
+		awk '{ printf "%.2f", $1 * 1000 }'
+}
+
+MEM_ROWS=() MEM_CALLS=()
+MEM_WORKERS=${MEM_WORKERS:-32}
 if has mem; then
 	for n in $MEM_COUNTS; do
 		mkdir -p "$TMP/mem"
 		conf="$TMP/mem/verge-mem-$n.yaml" # start_verge writes its copy to $TMP
 		{
 			sed '/^behaviors:/,$d' "$BENCH/verge.yaml"
-			printf 'server:\n  max_function_versions: %d\n' "$((n + 16))"
+			printf 'server:\n  max_function_versions: %d\n  max_function_workers: %d\n' "$((n + 16))" "$MEM_WORKERS"
 			echo "behaviors:"
 			for ((i = 1; i <= n; i++)); do
 				printf '  - path: "/f%d/*"\n    origin: origin\n' "$i"
@@ -513,18 +522,27 @@ if has mem; then
 		for ((i = 1; i <= n; i++)); do
 			curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # the origin answers 404: the function ran
 		done
-		for ((i = 0; i < 600; i++)); do # the activator starts the workers in the background
+		want=$((n < MEM_WORKERS ? n + 1 : MEM_WORKERS + 1)) # one per function up to the cap, and the spare
+		for ((i = 0; i < 600; i++)); do # workers start, and end for room, in the background
 			mapfile -t workers < <(pgrep -P "$VERGE_PID")
-			((${#workers[@]} > n)) && break # one per function, and the spare
+			((${#workers[@]} == want)) && break
 			sleep 0.1
 		done
-		((${#workers[@]} > n)) || log "mem: WARNING: ${#workers[@]} worker processes after 60 s, want $((n + 1))"
+		((${#workers[@]} == want)) || log "mem: WARNING: ${#workers[@]} worker processes after 60 s, want $want"
 		node_pss=$(mem_kib Pss "$VERGE_PID") node_rss=$(mem_kib Rss "$VERGE_PID")
 		w_pss=$(mem_kib Pss "${workers[@]}") w_rss=$(mem_kib Rss "${workers[@]}")
 		MEM_ROWS+=("$(printf '| %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |' "$n" "${#workers[@]}" \
 			"$((node_pss / 1024))" "$((w_pss / 1024))" "$(((node_pss + w_pss) / 1024))" \
 			"$(((node_pss + w_pss) / n))" "$(((node_rss + w_rss) / 1024))" "$(((node_rss + w_rss) / n))")")
 		log "mem: ${MEM_ROWS[-1]}"
+		# /f1 .. /f5 were called least recently: past the cap their workers were ended, and the
+		# call starts one again. /fN's worker runs. Five calls each, one at a time.
+		cold=() warm=()
+		for ((i = 1; i <= 5; i++)); do
+			((n <= MEM_WORKERS)) || cold+=("$(mem_call_ms "/f$i/x")") # under the cap, none was ended
+			warm+=("$(mem_call_ms "/f$n/x")")
+		done
+		MEM_CALLS+=("| $n | ${cold[*]:-none ended} | ${warm[*]} |")
 		stop "$VERGE_PID"
 	done
 fi
@@ -582,6 +600,9 @@ stop "$ORIGIN_PID"
 		printf '| functions | workers | node PSS MiB | workers PSS MiB | total PSS MiB | PSS KiB per function | total RSS MiB | RSS KiB per function |\n'
 		printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 		printf '%s\n' "${MEM_ROWS[@]}"
+		printf '\nmem: calls, ms (curl time_total, five each): to a function whose worker was ended for room (cap %d), then to one whose worker runs\n\n' "$MEM_WORKERS"
+		printf '| functions | ended for room | running |\n|---:|---|---|\n'
+		printf '%s\n' "${MEM_CALLS[@]}"
 	fi
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"
 	printf '\nCommands (measured runs, in order):\n'

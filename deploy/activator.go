@@ -52,6 +52,10 @@ type Options struct {
 	// cap, the association that needs another keeps its previous target (or answers 503) and
 	// is listed by Failures. Default 64.
 	MaxVersions int
+	// MaxWorkers caps the worker processes running at once (see jsruntime.NewWorkers): past
+	// it, the function called least recently with nothing in flight loses its process until
+	// its next call. 0: no cap.
+	MaxWorkers int
 	// Metrics records invocations; share the node's. nil: none.
 	Metrics *jsruntime.Metrics
 	// Logger receives operational logs. Default: discard.
@@ -160,7 +164,7 @@ func New(o Options) (*Activator, error) {
 		o: o, reg: o.Registry, log: o.Logger, logs: newLogBook(o.LogLines, o.Now),
 		report: map[slot]string{}, cache: map[key]*jsruntime.Function{}, runs: map[*jsruntime.Function]*running{},
 		failed: map[string]error{}, retiring: map[*running]struct{}{}, stop: make(chan struct{}), alone: map[key]bool{},
-		workers: jsruntime.NewWorkers(),
+		workers: jsruntime.NewWorkers(o.MaxWorkers),
 	}, nil
 }
 

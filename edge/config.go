@@ -107,10 +107,17 @@ type ServerConfig struct {
 	MemoryLimit ByteSize `yaml:"memory_limit"`
 	// MaxFunctionVersions caps the uploaded function versions the node runs at once, attached
 	// to a behavior or finishing calls after being replaced. Each is a program in its
-	// function's worker process, and each function one process (bench/README.md measures
-	// what they take). An association beyond the cap keeps its previous target, or answers
-	// 503, and the deploy reports it. Default 64.
+	// function's worker process when that process runs (see MaxFunctionWorkers). An
+	// association beyond the cap keeps its previous target, or answers 503, and the deploy
+	// reports it. Default 1024.
 	MaxFunctionVersions int `yaml:"max_function_versions"`
+	// MaxFunctionWorkers caps the worker processes the node keeps running for uploaded
+	// functions, one per function, the spare not counted. Each holds its own runtime, about
+	// 6 MiB (bench/README.md measures them), so the cap bounds the memory functions take
+	// however many are deployed: starting one more ends the one called least recently among
+	// those with no call in flight, and a call to a function whose process was ended starts
+	// it again (about a millisecond). Default 32.
+	MaxFunctionWorkers int `yaml:"max_function_workers"`
 }
 
 // OriginConfig is one origin.

@@ -85,18 +85,20 @@ func TestConfigDefaults(t *testing.T) {
 		cfg.Cache.MaxSize != 256<<20 {
 		t.Fatalf("defaults: %+v / %+v", cfg, b)
 	}
-	if cfg.Server.GCPercent != 400 || cfg.Server.MemoryLimit != 2*256<<20+512<<20 || cfg.Server.MaxFunctionVersions != 64 {
-		t.Fatalf("server defaults: gc_percent %d, memory_limit %d, max_function_versions %d",
-			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions)
+	if cfg.Server.GCPercent != 400 || cfg.Server.MemoryLimit != 2*256<<20+512<<20 || cfg.Server.MaxFunctionVersions != 1024 ||
+		cfg.Server.MaxFunctionWorkers != 32 {
+		t.Fatalf("server defaults: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d",
+			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers)
 	}
-	cfg, err = ParseConfig("gc.yaml", []byte("cache: {max_size: 1GiB}\nserver: {gc_percent: -1, max_function_versions: 1200}\n"+
+	cfg, err = ParseConfig("gc.yaml", []byte("cache: {max_size: 1GiB}\nserver: {gc_percent: -1, max_function_versions: 1200, max_function_workers: 8}\n"+
 		"origins: [{id: a, url: http://127.0.0.1:9}]\nbehaviors: [{path: \"*\"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Server.GCPercent != -1 || cfg.Server.MemoryLimit != 2<<30+512<<20 || cfg.Server.MaxFunctionVersions != 1200 {
-		t.Fatalf("server settings: gc_percent %d, memory_limit %d, max_function_versions %d",
-			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions)
+	if cfg.Server.GCPercent != -1 || cfg.Server.MemoryLimit != 2<<30+512<<20 || cfg.Server.MaxFunctionVersions != 1200 ||
+		cfg.Server.MaxFunctionWorkers != 8 {
+		t.Fatalf("server settings: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d",
+			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers)
 	}
 }
 

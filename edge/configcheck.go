@@ -192,7 +192,10 @@ func (c *Config) applyDefaults() {
 		s.MemoryLimit = 2*c.Cache.MaxSize + 512<<20
 	}
 	if s.MaxFunctionVersions <= 0 {
-		s.MaxFunctionVersions = 64
+		s.MaxFunctionVersions = 1024
+	}
+	if s.MaxFunctionWorkers <= 0 {
+		s.MaxFunctionWorkers = 32
 	}
 }
 

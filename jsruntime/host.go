@@ -1,11 +1,14 @@
 package jsruntime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
@@ -22,12 +25,19 @@ import (
 // (a function's first version, or a restart after a crash) takes the spare and the next one
 // starts in the background, so a function never run before costs a compile, as a new version
 // does, not a process start. Close stops the spares.
+//
+// A Workers may cap the processes its hosts keep running (see NewWorkers). Each holds its own
+// Go runtime and heap, about 6 MiB, so a node with a thousand functions cannot keep one for
+// each: past the cap, starting a process first ends the one called least recently among those
+// with nothing in flight. Its programs stay attached, and the next call to one of them starts
+// the host again from the spare and loads them: a compile, about a millisecond.
 type Workers struct {
-	mu     sync.Mutex
-	hosts  map[hostKey]*host
-	spares map[hostKey]*spare // by spareKey
-	closed bool
-	fills  sync.WaitGroup
+	mu      sync.Mutex
+	hosts   map[hostKey]*host
+	spares  map[hostKey]*spare // by spareKey
+	closed  bool
+	fills   sync.WaitGroup
+	maxLive int // the cap on hosts' processes; 0: none
 }
 
 // spare is the idle worker kept for one set of process settings.
@@ -36,9 +46,57 @@ type spare struct {
 	filling bool        // a start is under way
 }
 
-// NewWorkers returns an empty set of shared worker processes.
-func NewWorkers() *Workers {
-	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}}
+// NewWorkers returns an empty set of shared worker processes whose hosts keep at most maxLive
+// processes running at once, spares not counted (no cap if maxLive <= 0). The cap is kept when
+// a process starts; while every running process has a call in flight, it is exceeded until
+// the next start.
+func NewWorkers(maxLive int) *Workers {
+	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}, maxLive: max(maxLive, 0)}
+}
+
+// makeRoom ends idle processes, those called least recently first, until at most maxLive run
+// counting started's, which has just started. Each is counted in started's Metrics.
+func (ws *Workers) makeRoom(started *host) {
+	if ws.maxLive == 0 {
+		return
+	}
+	ws.mu.Lock()
+	others := make([]*host, 0, len(ws.hosts))
+	for _, h := range ws.hosts {
+		if h != started {
+			others = append(others, h)
+		}
+	}
+	ws.mu.Unlock()
+	type running struct {
+		h       *host
+		w       *workerProc
+		lastUse int64
+	}
+	var live []running
+	for _, h := range others {
+		if w := h.current(); w != nil {
+			live = append(live, running{h, w, h.lastUse.Load()})
+		}
+	}
+	excess := len(live) + 1 - ws.maxLive
+	if excess <= 0 {
+		return
+	}
+	slices.SortFunc(live, func(a, b running) int { return cmp.Compare(a.lastUse, b.lastUse) })
+	for _, r := range live {
+		if excess == 0 {
+			break
+		}
+		if r.w.retire(fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
+			excess--
+			if m := started.o.Metrics; m != nil {
+				m.reclaims.Inc()
+			}
+			r.h.forget(r.w)
+			go r.w.stop()
+		}
+	}
 }
 
 // Close stops the spare workers and keeps none from then on. The hosts are not affected: each
@@ -190,6 +248,10 @@ type host struct {
 	quickDeaths int
 	notBefore   time.Time
 	programs    uint64 // the last program id given out, under mu
+	loaded      map[uint64]*atomic.Pointer[workerProc] // each attached program's remote.loaded, under mu
+	// lastUse is when a call last began, or the process last started, in Unix nanoseconds:
+	// Workers.makeRoom ends the least recent first.
+	lastUse atomic.Int64
 }
 
 // workerStart is one worker start: done closes when w or err is set.
@@ -200,42 +262,61 @@ type workerStart struct {
 }
 
 // attachHost returns the host o's program runs on, and the program's id there: the group's
-// shared host for o's settings, or a private one.
-func attachHost(o Options) (*host, uint64) {
+// shared host for o's settings, or a private one. loaded is where the program keeps the worker
+// it is loaded in (see host.forget).
+func attachHost(o Options, loaded *atomic.Pointer[workerProc]) (*host, uint64) {
 	ws := o.Worker.Group.workers
 	if ws == nil {
-		h := &host{o: processOptions(o)}
-		return h, h.newProgram()
+		h := &host{o: processOptions(o), loaded: map[uint64]*atomic.Pointer[workerProc]{}}
+		return h, h.newProgram(loaded)
 	}
 	k := hostKeyOf(o)
 	ws.mu.Lock()
 	h := ws.hosts[k]
 	if h == nil {
-		h = &host{o: processOptions(o), key: k, workers: ws}
+		h = &host{o: processOptions(o), key: k, workers: ws, loaded: map[uint64]*atomic.Pointer[workerProc]{}}
 		ws.hosts[k] = h
 	}
 	h.users++
 	ws.mu.Unlock()
-	return h, h.newProgram()
+	return h, h.newProgram(loaded)
 }
 
 // processOptions keeps of o what starting a worker reads (startWorker, workerEnv), so that a
 // host that outlives the Function that created it holds on to none of its code or store.
 func processOptions(o Options) Options {
 	return Options{Name: o.Name, Version: o.Version, Limits: hooks.Limits{MemoryMB: o.Limits.MemoryMB},
-		Worker: o.Worker, Logger: o.Logger}
+		Worker: o.Worker, Logger: o.Logger, Metrics: o.Metrics}
 }
 
-func (h *host) newProgram() uint64 {
+func (h *host) newProgram(loaded *atomic.Pointer[workerProc]) uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.programs++
+	h.loaded[h.programs] = loaded
 	return h.programs
 }
 
-// release detaches one program; the last one stops the process (its calls in flight finish
+// forget drops the references the host and its programs hold to w, a worker retired for
+// room, so that it is collected with its buffers and its channel's mapping now rather than
+// at each program's next call, which with a thousand functions may never come.
+func (h *host) forget(w *workerProc) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.w == w {
+		h.w = nil
+	}
+	for _, p := range h.loaded {
+		p.CompareAndSwap(w, nil)
+	}
+}
+
+// release detaches program id; the last one stops the process (its calls in flight finish
 // first, see workerProc.stop). A later attach with the same key gets a new host.
-func (h *host) release() {
+func (h *host) release(id uint64) {
+	h.mu.Lock()
+	delete(h.loaded, id)
+	h.mu.Unlock()
 	if ws := h.workers; ws != nil {
 		ws.mu.Lock()
 		h.users--
@@ -311,7 +392,7 @@ func awaitDone(ctx context.Context, deadline time.Time, done <-chan struct{}, la
 // h.mu.
 func (h *host) backOff() error {
 	if h.w != nil {
-		if time.Since(h.w.started) < time.Second {
+		if time.Since(h.w.started) < time.Second && !h.w.wasRetired() {
 			h.quickDeaths++
 		} else {
 			h.quickDeaths = 0
@@ -341,11 +422,15 @@ func (h *host) start(st *workerStart) {
 	stopped := h.stopped
 	if err == nil && !stopped {
 		h.w = w
+		h.lastUse.Store(time.Now().UnixNano())
 	}
 	h.mu.Unlock()
-	if err == nil && stopped {
+	switch {
+	case err == nil && stopped:
 		w.stop()
 		w, err = nil, errors.New("the worker was stopped")
+	case err == nil && h.workers != nil:
+		h.workers.makeRoom(h)
 	}
 	st.w, st.err = w, err
 	close(st.done)

@@ -19,10 +19,12 @@ import (
 //	verge_function_duration_seconds{function,version,event}            histogram of Invoke wall time
 //	verge_function_cold_starts_total{function,version}                 runtimes created on demand
 //	verge_function_runtimes{function,version,state}                    state: in_use, idle (read at scrape time)
+//	verge_function_worker_reclaims_total                               worker processes ended for room (Workers)
 type Metrics struct {
 	duration *hotmetrics.HistogramVec // updated on every invocation: sharded
 	cold     *prometheus.CounterVec
 	poolDesc *prometheus.Desc
+	reclaims prometheus.Counter
 
 	mu   sync.Mutex
 	live map[*Function]struct{}
@@ -42,9 +44,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"function", "version"}),
 		poolDesc: prometheus.NewDesc("verge_function_runtimes", "Warm runtimes of a function version, in use or idle.",
 			[]string{"function", "version", "state"}, nil),
+		reclaims: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "verge_function_worker_reclaims_total",
+			Help: "Idle worker processes ended to keep the node under its cap on them; the function's next call starts one again.",
+		}),
 		live: map[*Function]struct{}{},
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}} {
+	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}, m.reclaims} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Join(errors.New("jsruntime: registering metrics"), err)
 		}

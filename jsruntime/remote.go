@@ -49,8 +49,8 @@ type programLoad struct {
 func newRemote(o Options, onCold func()) (*remote, error) {
 	// Nothing of the code is parsed here: the worker compiles it and answers syntax errors
 	// typed (SyntaxError), so a hostile upload can crash at most the worker.
-	h, id := attachHost(o)
-	r := &remote{o: o, onCold: onCold, h: h, id: id}
+	r := &remote{o: o, onCold: onCold}
+	r.h, r.id = attachHost(o, &r.loaded)
 	if _, err := r.ready(context.Background(), time.Time{}); err != nil {
 		r.close()
 		return nil, err
@@ -146,6 +146,7 @@ func (r *remote) closedError() error {
 }
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
+	r.h.lastUse.Store(c.start.UnixNano())
 	for attempt := 0; ; attempt++ {
 		w, err := r.ready(ctx, c.deadline)
 		if err != nil {
@@ -162,14 +163,15 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // worker that dies between invocations is noticed only by the next call, as nobody reads its
 // channel then): the caller starts a new worker and tries once more, as that death is not this
 // invocation's failure; out is the error to report if it does not. The call did not reach the
-// worker if it was gone before the whole call was in its ring (syscall.EPIPE), or if it died
-// without taking the call from its ring (while polling for it, or parked on a doorbell that
-// found it gone). The ring's tail is the worker's word; one that lies about
-// it wins one retry on a new worker.
+// worker if it was dead before the call was registered (killed, or retired by
+// Workers.makeRoom, after ready returned it), if it was gone before the whole call was in its
+// ring (syscall.EPIPE), or if it died without taking the call from its ring (while polling for
+// it, or parked on a doorbell that found it gone). The ring's tail is the worker's word; one
+// that lies about it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id, ch := w.register()
 	if ch == nil {
-		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, false
+		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, true
 	}
 	r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
@@ -231,5 +233,5 @@ func (r *remote) close() {
 	if w := r.loaded.Swap(nil); w != nil && !w.isDead() {
 		w.unload(r.id)
 	}
-	r.h.release()
+	r.h.release(r.id)
 }

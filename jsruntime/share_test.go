@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/kvs"
@@ -28,7 +30,7 @@ func versionOpts(ws *Workers, version string) Options {
 
 // newWorkers returns a Workers whose spare workers stop when the test ends.
 func newWorkers(t testing.TB) *Workers {
-	ws := NewWorkers()
+	ws := NewWorkers(0)
 	t.Cleanup(ws.Close)
 	return ws
 }
@@ -438,5 +440,87 @@ func BenchmarkNewFunction(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// TestWorkersCap: past its cap, a Workers ends the process of the function called least
+// recently among those with no call in flight, and only that one. The function whose process
+// was ended answers its next call from a new one; processes ended young for room do not count
+// as crashes, so such restarts do not back off.
+func TestWorkersCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := NewWorkers(2)
+	t.Cleanup(ws.Close)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reclaimed := func() float64 {
+		var d dto.Metric
+		_ = m.reclaims.Write(&d)
+		return d.GetCounter().GetValue()
+	}
+	fn := func(name string) *Function {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
+		return newShared(t, o)
+	}
+	ended := func(w *workerProc) bool {
+		select {
+		case <-w.done:
+			return true
+		case <-time.After(5 * time.Second):
+			return false
+		}
+	}
+	a, b := fn("a"), fn("b")
+	if err := wantBody(t, a, "/", "v1"); err != nil { // b is now the least recently called
+		t.Fatal(err)
+	}
+	wa, wb := workerOf(t, a), workerOf(t, b)
+	c := fn("c")
+	if !ended(wb) || wa.isDead() || reclaimed() != 1 {
+		t.Fatalf("starting c: b's process ended %v (%s), a's dead %v, %v reclaimed; want b's ended only",
+			wb.isDead(), wb.reason(), wa.isDead(), reclaimed())
+	}
+	if rb := b.backend.(*remote); rb.h.current() != nil || rb.loaded.Load() != nil {
+		t.Error("b's host or program still holds the process ended for room: it is not collected until b's next call")
+	}
+	if err := wantBody(t, b, "/", "v1"); err != nil { // starts b again, which ends a (c started after a's call)
+		t.Fatalf("b after its process was ended: %v", err)
+	}
+	if !ended(wa) {
+		t.Fatal("b's new process did not end a's")
+	}
+
+	// c's call is older than b's, but in flight: b's process goes when a's starts again.
+	wc, wb2 := workerOf(t, c), workerOf(t, b)
+	slow := make(chan error, 1)
+	go func() { slow <- wantBody(t, c, "/slow", "v1") }()
+	for n, _ := c.Stats(); n == 0; n, _ = c.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // registered with the worker before the next call
+	if err := wantBody(t, b, "/", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wantBody(t, a, "/", "v1"); err != nil {
+		t.Fatalf("a after its process was ended: %v", err)
+	}
+	if !ended(wb2) || wc.isDead() {
+		t.Fatalf("starting a again: b's process ended %v, c's (with a call in flight) dead %v", wb2.isDead(), wc.isDead())
+	}
+	// b's processes both ended within a second of starting: were they crashes, its next
+	// start would back off. It ends a's (c's call is still in flight).
+	if err := wantBody(t, b, "/", "v1"); err != nil {
+		t.Fatalf("b's third process: %v", err)
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("c's call in flight: %v", err)
+	}
+	if n := reclaimed(); n != 4 {
+		t.Errorf("%v processes reclaimed, want 4 (b, a, b, a)", n)
 	}
 }

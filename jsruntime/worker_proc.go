@@ -38,6 +38,7 @@ type workerProc struct {
 	mu      sync.Mutex
 	pending map[uint64]chan wireResult
 	dead    bool
+	retired bool // dead because it was idle when its Workers needed room (retire), not a failure
 	ended   bool // the output reached its end and the process was reaped
 	why     string
 	stderr  tailBuffer
@@ -263,6 +264,24 @@ func (w *workerProc) isDead() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.dead
+}
+
+// retire marks the worker dead, so that no call or load is registered on it any more, if
+// nothing is registered now, and reports whether it did. The caller then stops it.
+func (w *workerProc) retire(why string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead || len(w.pending) > 0 {
+		return false
+	}
+	w.dead, w.retired, w.why = true, true, why
+	return true
+}
+
+func (w *workerProc) wasRetired() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.retired
 }
 
 func (w *workerProc) reason() string {

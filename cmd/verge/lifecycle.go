@@ -86,7 +86,7 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 		return nil, err
 	}
 	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log,
-		KVS: stores, MaxVersions: cfg.Server.MaxFunctionVersions})
+		KVS: stores, MaxVersions: cfg.Server.MaxFunctionVersions, MaxWorkers: cfg.Server.MaxFunctionWorkers})
 	if err != nil {
 		stores.Close()
 		reg.Close()
