@@ -248,7 +248,8 @@ type host struct {
 	quickDeaths int
 	notBefore   time.Time
 	programs    uint64 // the last program id given out, under mu
-	loaded      map[uint64]*atomic.Pointer[workerProc] // each attached program's remote.loaded, under mu
+	// loaded is each attached program's remote.loaded, by program id, under mu (see forget).
+	loaded map[uint64]*atomic.Pointer[workerProc]
 	// lastUse is when a call last began, or the process last started, in Unix nanoseconds:
 	// Workers.makeRoom ends the least recent first.
 	lastUse atomic.Int64
