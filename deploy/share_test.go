@@ -114,3 +114,42 @@ func TestOneWorkerPerFunction(t *testing.T) {
 	}
 	t.Logf("%d requests during 5 moves", calls.Load())
 }
+
+// TestMaxWorkers: with MaxWorkers 1, three attached functions share the node's one worker
+// slot: at most one worker process runs beside the spare, and each function, called in turn,
+// answers from its own code, its process started again for the call.
+func TestMaxWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	names := []string{"f", "g", "h"}
+	for _, fn := range names {
+		if _, err := reg.PutCode("t", fn, registry.Upload{Package: answer(fn, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := reg.Publish("t", fn, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Associate("t", registry.Association{Behavior: fn, Event: "viewer-request", Function: fn, Qualifier: "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, tb := startActivator(t, Options{Registry: reg, MaxWorkers: 1,
+		Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+	for round := range 2 {
+		for _, fn := range names {
+			tb.mu.Lock()
+			f := tb.all[len(tb.all)-1][fn][hooks.ViewerRequest].Function
+			tb.mu.Unlock()
+			if got, err := version(f); err != nil || got != fn {
+				t.Fatalf("round %d, %s answered %q, %v", round, fn, got, err)
+			}
+			poll.Until(t, 10*time.Second, "one worker and the spare", func() bool { return len(workerPIDs(t)) == 2 })
+		}
+	}
+}
