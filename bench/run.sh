@@ -35,7 +35,7 @@
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
 #   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
 #   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes)
-#   MEM_WORKERS [32, the node's default]  server.max_function_workers for the mem scenario
+#   MEM_WORKERS [8 per CPU, the node's default]  server.max_function_workers for the mem scenario
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
@@ -497,7 +497,7 @@ mem_call_ms() { # PATH: the wall time of one request to Verge, in milliseconds
 }
 
 MEM_ROWS=() MEM_CALLS=()
-MEM_WORKERS=${MEM_WORKERS:-32}
+MEM_WORKERS=${MEM_WORKERS:-$((8 * $(nproc)))}
 if has mem; then
 	for n in $MEM_COUNTS; do
 		mkdir -p "$TMP/mem"

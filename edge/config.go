@@ -116,7 +116,8 @@ type ServerConfig struct {
 	// 6 MiB (bench/README.md measures them), so the cap bounds the memory functions take
 	// however many are deployed: starting one more ends the one called least recently among
 	// those with no call in flight, and a call to a function whose process was ended starts
-	// it again (about a millisecond). Default 32.
+	// it again (2-3 ms). Default: 8 per processor (GOMAXPROCS), as the functions busy at once
+	// are bounded by the processors that run them.
 	MaxFunctionWorkers int `yaml:"max_function_workers"`
 }
 

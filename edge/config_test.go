@@ -3,6 +3,7 @@ package edge
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults: %+v / %+v", cfg, b)
 	}
 	if cfg.Server.GCPercent != 400 || cfg.Server.MemoryLimit != 2*256<<20+512<<20 || cfg.Server.MaxFunctionVersions != 1024 ||
-		cfg.Server.MaxFunctionWorkers != 32 {
+		cfg.Server.MaxFunctionWorkers != 8*runtime.GOMAXPROCS(0) {
 		t.Fatalf("server defaults: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d",
 			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers)
 	}

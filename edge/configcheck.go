@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -195,7 +196,7 @@ func (c *Config) applyDefaults() {
 		s.MaxFunctionVersions = 1024
 	}
 	if s.MaxFunctionWorkers <= 0 {
-		s.MaxFunctionWorkers = 32
+		s.MaxFunctionWorkers = 8 * runtime.GOMAXPROCS(0)
 	}
 }
 

@@ -30,7 +30,7 @@ import (
 // Go runtime and heap, about 6 MiB, so a node with a thousand functions cannot keep one for
 // each: past the cap, starting a process first ends the one called least recently among those
 // with nothing in flight. Its programs stay attached, and the next call to one of them starts
-// the host again from the spare and loads them: a compile, about a millisecond.
+// the host again from the spare and loads them: a compile, not a process start.
 type Workers struct {
 	mu      sync.Mutex
 	hosts   map[hostKey]*host
