@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -523,4 +524,40 @@ func TestWorkersCap(t *testing.T) {
 	if n := reclaimed(); n != 4 {
 		t.Errorf("%v processes reclaimed, want 4 (b, a, b, a)", n)
 	}
+}
+
+// TestWorkersCapUnderLoad: calls to three functions from four goroutines, under a cap of one
+// process, keep ending each other's processes, and none of them fails: a call never reaches a
+// process ended for room, and one that finds its process ended starts another.
+func TestWorkersCapUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := NewWorkers(1)
+	t.Cleanup(ws.Close)
+	var fns []*Function
+	for _, name := range []string{"a", "b", "c"} {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group = name, ws.Group(name)
+		fns = append(fns, newShared(t, o))
+	}
+	until := time.Now().Add(1500 * time.Millisecond)
+	var calls, failed atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; time.Now().Before(until); i++ {
+				calls.Add(1)
+				if err := wantBody(t, fns[i%len(fns)], "/", "v1"); err != nil {
+					failed.Add(1)
+					t.Errorf("call %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 || calls.Load() < int64(len(fns)) {
+		t.Fatalf("%d of %d calls failed", failed.Load(), calls.Load())
+	}
+	t.Logf("%d calls", calls.Load())
 }
