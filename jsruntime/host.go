@@ -36,7 +36,7 @@ type Workers struct {
 	hosts   map[hostKey]*host
 	spares  map[hostKey]*spare // by spareKey
 	closed  bool
-	fills   sync.WaitGroup
+	bg      sync.WaitGroup // spare starts and the stops of processes ended for room
 	maxLive int // the cap on hosts' processes; 0: none
 }
 
@@ -94,13 +94,19 @@ func (ws *Workers) makeRoom(started *host) {
 				m.reclaims.Inc()
 			}
 			r.h.forget(r.w)
-			go r.w.stop()
+			ws.mu.Lock()
+			if ws.closed { // Close waits only for what began before it
+				go r.w.stop()
+			} else {
+				ws.bg.Go(r.w.stop)
+			}
+			ws.mu.Unlock()
 		}
 	}
 }
 
-// Close stops the spare workers and keeps none from then on. The hosts are not affected: each
-// stops with the last Function that uses it.
+// Close stops the spare workers and keeps none from then on, and waits for the processes ended
+// for room to exit. The hosts are not affected: each stops with the last Function that uses it.
 func (ws *Workers) Close() {
 	ws.mu.Lock()
 	ws.closed = true
@@ -115,7 +121,7 @@ func (ws *Workers) Close() {
 	for _, w := range idle {
 		w.stop()
 	}
-	ws.fills.Wait() // a start under way sees closed and stops what it started
+	ws.bg.Wait() // a start under way sees closed and stops what it started
 }
 
 // spareKey is what a spare for o must have been started with: o's hostKey without the group
@@ -181,7 +187,7 @@ func (ws *Workers) fill(sp *spare, o Options) {
 	}
 	sp.filling = true
 	o.Name, o.Version = "", "" // nobody's yet
-	ws.fills.Go(func() {
+	ws.bg.Go(func() {
 		w, err := startWorker(o)
 		ws.mu.Lock()
 		sp.filling = false
