@@ -37,7 +37,7 @@ type Workers struct {
 	spares  map[hostKey]*spare // by spareKey
 	closed  bool
 	bg      sync.WaitGroup // spare starts and the stops of processes ended for room
-	maxLive int // the cap on hosts' processes; 0: none
+	maxLive int            // the cap on hosts' processes; 0: none
 }
 
 // spare is the idle worker kept for one set of process settings.
