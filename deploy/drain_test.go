@@ -39,18 +39,9 @@ func (t *tables) last() hooks.Function {
 // viewer-request associated with f:live.
 func started(t *testing.T, o Options, versions ...[]byte) (*Activator, *registry.Store, *tables) {
 	t.Helper()
-	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg := newRegistry(t)
 	for _, code := range versions {
-		if _, err := reg.PutCode("t", "f", registry.Upload{Package: code}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := reg.Publish("t", "f", ""); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, reg, "f", code)
 	}
 	if _, err := reg.PutAlias("t", "f", "live", registry.AliasSpec{Version: 1}); err != nil {
 		t.Fatal(err)
@@ -61,6 +52,28 @@ func started(t *testing.T, o Options, versions ...[]byte) (*Activator, *registry
 	o.Registry, o.InProcess = reg, true
 	a, tb := startActivator(t, o)
 	return a, reg, tb
+}
+
+// newRegistry returns an empty registry that closes when the test ends.
+func newRegistry(t *testing.T) *registry.Store {
+	t.Helper()
+	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	return reg
+}
+
+// publish uploads code as function fn's $LATEST and publishes it as its next version.
+func publish(t *testing.T, reg *registry.Store, fn string, code []byte) {
+	t.Helper()
+	if _, err := reg.PutCode("t", fn, registry.Upload{Package: code}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.Publish("t", fn, ""); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startActivator builds an Activator from o, starts it on a table recorder and closes it when the test

@@ -34,23 +34,11 @@ func TestOneWorkerPerFunction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	publish := func(fn string, code []byte) {
-		if _, err := reg.PutCode("t", fn, registry.Upload{Package: code}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := reg.Publish("t", fn, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reg := newRegistry(t)
 	for v := 1; v <= 4; v++ {
-		publish("f", answer("v"+strconv.Itoa(v), 2))
+		publish(t, reg, "f", answer("v"+strconv.Itoa(v), 2))
 	}
-	publish("g", answer("g", 0))
+	publish(t, reg, "g", answer("g", 0))
 	if _, err := reg.PutAlias("t", "f", "live", registry.AliasSpec{Version: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -122,19 +110,10 @@ func TestMaxWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	reg, err := registry.Open(registry.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg := newRegistry(t)
 	names := []string{"f", "g", "h"}
 	for _, fn := range names {
-		if _, err := reg.PutCode("t", fn, registry.Upload{Package: answer(fn, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := reg.Publish("t", fn, ""); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, reg, fn, answer(fn, 0))
 		if _, err := reg.Associate("t", registry.Association{Behavior: fn, Event: "viewer-request", Function: fn, Qualifier: "1"}); err != nil {
 			t.Fatal(err)
 		}
