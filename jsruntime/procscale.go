@@ -12,11 +12,11 @@ import (
 // processor until it needs more: with two, every call that arrived woke a second thread to
 // run it (the Go scheduler hands a new goroutine to an idle P), and on the 2-core box of
 // bench/README.md the worker spent a third more CPU per call and served fewer calls. A
-// function that is busy enough to fill its processor gets more, up to the worker's limit
-// (GOMAXPROCS as the node passed it, or the CPUs), so a hot function still uses a big
-// machine. Like the memory guard, it samples only while calls come: an idle worker is not
-// woken, and goes back to one processor. Setting GOMAXPROCS turns off the Go runtime's own
-// updates of it (from the CPU quota); the limit is the value the worker started with.
+// function that is busy enough to fill its processor gets more, up to the node's GOMAXPROCS
+// (workerInit.MaxProcs), so a hot function still uses a big machine. Like the memory guard,
+// it samples only while calls come: an idle worker is not woken, and goes back to one
+// processor. The worker is started with GOMAXPROCS=1 (workerEnv), which also turns off the Go
+// runtime's own updates of it (from the CPU quota).
 type procScaler struct {
 	max      int
 	interval time.Duration
@@ -31,9 +31,10 @@ type procScaler struct {
 const procScaleInterval = 100 * time.Millisecond
 
 // startProcScaler sets this process to one processor and starts adapting it to the CPU time
-// cpu reports, up to the GOMAXPROCS it had. Close stops it.
-func startProcScaler(interval time.Duration, cpu func() time.Duration) *procScaler {
-	s := &procScaler{max: runtime.GOMAXPROCS(1), interval: interval, cpu: cpu,
+// cpu reports, up to maxProcs. Close stops it.
+func startProcScaler(maxProcs int, interval time.Duration, cpu func() time.Duration) *procScaler {
+	runtime.GOMAXPROCS(1)
+	s := &procScaler{max: max(maxProcs, 1), interval: interval, cpu: cpu,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s

@@ -51,7 +51,7 @@ func TestScaleProcs(t *testing.T) {
 // one more at each sample while the processors it has are nearly full, gives them back one
 // at a time as the load falls, and returns to one when calls stop.
 func TestProcScaler(t *testing.T) {
-	prev := runtime.GOMAXPROCS(4)
+	prev := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 	var load atomic.Int64 // in thousandths of a CPU
 	var mu sync.Mutex
@@ -65,7 +65,7 @@ func TestProcScaler(t *testing.T) {
 		last = now
 		return used
 	}
-	s := startProcScaler(5*time.Millisecond, cpu)
+	s := startProcScaler(4, 5*time.Millisecond, cpu)
 	defer s.Close()
 	if n := runtime.GOMAXPROCS(0); n != 1 {
 		t.Fatalf("GOMAXPROCS = %d after start, want 1", n)

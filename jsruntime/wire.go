@@ -36,6 +36,7 @@ const (
 type workerInit struct {
 	MemoryMB   int   `json:"memoryMB"`   // address-space headroom (RLIMIT_AS above the start-up size)
 	GoMemLimit int64 `json:"goMemLimit"` // bytes, for debug.SetMemoryLimit
+	MaxProcs   int   `json:"maxProcs"`   // the node's GOMAXPROCS: the most the worker takes (procScaler)
 }
 
 // initReply is the worker's answer to workerInit, once its limits and sandbox are in place.

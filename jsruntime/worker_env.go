@@ -6,8 +6,8 @@ import (
 )
 
 // workerEnv is a worker process's whole environment: what a Lambda@Edge function's process
-// sees (the names Lambda defines, with Verge's values), the few Go settings the worker itself
-// honours when the node has them, and WorkerOptions.Env. The node's own environment (admin
+// sees (the names Lambda defines, with Verge's values), its Go settings, and
+// WorkerOptions.Env. The node's own environment (admin
 // tokens, gossip keys, cloud credentials) is not passed on. It names no function: a worker
 // may be started before it has one (a spare, see Workers) and hosts several versions, and
 // process.env, built in vm.go, shows each program its own name and version.
@@ -25,10 +25,13 @@ func workerEnv(o Options) []string {
 		"LANG=en_US.UTF-8",
 		"PATH=/usr/local/bin:/usr/bin:/bin",
 		"GOTRACEBACK=single",
+		// One processor from the start: a worker that initialises, compiles the built-in
+		// modules and loads its code on several keeps more memory once idle (bench/README.md).
+		// It takes more, up to the node's GOMAXPROCS, when its calls need them (procScaler).
+		"GOMAXPROCS=1",
 	}
-	// GOMAXPROCS bounds the worker's threads like the node's; GOCOVERDIR and GORACE keep
-	// coverage and race runs of the tests working.
-	for _, k := range []string{"GOMAXPROCS", "GOCOVERDIR", "GORACE"} {
+	// GOCOVERDIR and GORACE keep coverage and race runs of the tests working.
+	for _, k := range []string{"GOCOVERDIR", "GORACE"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

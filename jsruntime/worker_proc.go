@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,7 +127,7 @@ func startWorker(o Options) (*workerProc, error) {
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("jsruntime: worker: %w%s", err, w.stderr.suffix())
 	}
-	if err := w.send(frameInit, workerInit{MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20}); err != nil {
+	if err := w.send(frameInit, workerInit{MemoryMB: o.Worker.MemoryMB, GoMemLimit: int64(mem) << 20, MaxProcs: runtime.GOMAXPROCS(0)}); err != nil {
 		return fail(err)
 	}
 	_ = w.stdout.SetReadDeadline(time.Now().Add(workerStartTimeout))
