@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 		pipeEcho()
 		os.Exit(0)
 	}
+	if dir := os.Getenv(jsruntime.SandboxProbeEnv); dir != "" {
+		os.Exit(jsruntime.SandboxProbe(dir))
+	}
 	// regexp2's clock goroutine ends itself a second after the last timed match.
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/dlclark/regexp2/v2.runClock"))
 }

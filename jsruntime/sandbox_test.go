@@ -2,7 +2,11 @@ package jsruntime
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -121,3 +125,86 @@ func TestWorkerGetsNoInheritedDescriptor(t *testing.T) {
 }
 
 func matches(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// SandboxProbeEnv, set to a directory holding a file "f", makes the test binary a sandbox
+// probe (SandboxProbe) for TestSandboxRefuses.
+const SandboxProbeEnv = "VERGE_TEST_SANDBOX_PROBE"
+
+// SandboxProbe applies a worker's sandbox to this process, then tries what code that escaped
+// the engine would, on dir and its file "f", and prints one line per try: its name and
+// "EPERM", or what happened instead. Its first line is the sandbox's report.
+func SandboxProbe(dir string) int {
+	fmt.Println(sandbox())
+	f := filepath.Join(dir, "f")
+	try := func(name string, err error) {
+		switch {
+		case errors.Is(err, syscall.EPERM):
+			fmt.Println(name, "EPERM")
+		case err == nil:
+			fmt.Println(name, "allowed")
+		default:
+			fmt.Println(name, strings.ReplaceAll(err.Error(), " ", "_"))
+		}
+	}
+	_, err := os.ReadFile(f)
+	try("read", err)
+	_, err = os.ReadFile("/proc/" + strconv.Itoa(os.Getppid()) + "/environ")
+	try("read-parent-environ", err)
+	try("create", os.WriteFile(filepath.Join(dir, "g"), nil, 0o600))
+	try("truncate", os.Truncate(f, 0))
+	try("unlink", os.Remove(f))
+	try("rename", os.Rename(f, filepath.Join(dir, "h")))
+	try("chmod", os.Chmod(f, 0o777))
+	try("chown", os.Chown(f, 1, 1))
+	try("mkdir", os.Mkdir(filepath.Join(dir, "d"), 0o700))
+	try("symlink", os.Symlink(f, filepath.Join(dir, "l")))
+	try("link", os.Link(f, filepath.Join(dir, "k")))
+	try("utimes", os.Chtimes(f, time.Time{}, time.Unix(1, 0)))
+	_, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	try("socket", err)
+	try("exec", syscall.Exec("/bin/true", []string{"true"}, nil)) // last: it ends the probe if allowed
+	return 0
+}
+
+// TestSandboxRefuses runs the sandbox in a child process and checks that code escaping the
+// engine there could neither read nor change a file, nor read its parent's environment, nor
+// open a socket or run a program, and that the file is intact after it tried.
+func TestSandboxRefuses(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	if err := os.WriteFile(f, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), SandboxProbeEnv+"="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the probe failed: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if !strings.Contains(lines[0], "seccomp: on") {
+		t.Skipf("no seccomp here: %s", lines[0])
+	}
+	want := []string{"read", "read-parent-environ", "create", "truncate", "unlink", "rename", "chmod", "chown",
+		"mkdir", "symlink", "link", "utimes", "socket", "exec"}
+	got := map[string]string{}
+	for _, l := range lines[1:] {
+		if name, res, ok := strings.Cut(l, " "); ok {
+			got[name] = res
+		}
+	}
+	for _, name := range want {
+		if got[name] != "EPERM" {
+			t.Errorf("%s under the sandbox: %q, want EPERM", name, got[name])
+		}
+	}
+	if b, err := os.ReadFile(f); err != nil || string(b) != "keep" {
+		t.Errorf("the file after the probe: %q, %v", b, err)
+	}
+	if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the file's mode after the probe: %v, %v", st, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("the probe left %d entries in its directory, want the file only", len(ents))
+	}
+}

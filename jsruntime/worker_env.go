@@ -30,8 +30,9 @@ func workerEnv(o Options) []string {
 		// It takes more, up to the node's GOMAXPROCS, when its calls need them (procScaler).
 		"GOMAXPROCS=1",
 	}
-	// GOCOVERDIR and GORACE keep coverage and race runs of the tests working.
-	for _, k := range []string{"GOCOVERDIR", "GORACE"} {
+	// GORACE keeps race runs of the tests working. (No GOCOVERDIR: the sandbox lets a worker
+	// write no file, coverage data included.)
+	for _, k := range []string{"GORACE"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
