@@ -143,6 +143,7 @@ func (v *vm) installGlobals() error {
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.cff())
+	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}
