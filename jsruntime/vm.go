@@ -144,6 +144,7 @@ func (v *vm) installGlobals() error {
 	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.cff())
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
+	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}

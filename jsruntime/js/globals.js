@@ -25,23 +25,22 @@ function lazy(name) {
   });
 }
 
-const log = natives.log;
+// The natives are read where they are called, not kept in constants: a native's function object
+// is made on its first read (natives.go), and many functions never log or set a timer.
 const console = {
-  log: (...a) => log('INFO', format(...a)),
-  info: (...a) => log('INFO', format(...a)),
-  debug: (...a) => log('DEBUG', format(...a)),
-  warn: (...a) => log('WARN', format(...a)),
-  error: (...a) => log('ERROR', format(...a)),
-  trace: (...a) => log('TRACE', 'Trace: ' + format(...a)),
-  dir: (v) => log('INFO', require('internal/inspect').inspect(v)),
-  assert: (c, ...a) => { if (!c) log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
+  log: (...a) => natives.log('INFO', format(...a)),
+  info: (...a) => natives.log('INFO', format(...a)),
+  debug: (...a) => natives.log('DEBUG', format(...a)),
+  warn: (...a) => natives.log('WARN', format(...a)),
+  error: (...a) => natives.log('ERROR', format(...a)),
+  trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
+  dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
+  assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
   time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
-  table: (v) => log('INFO', format(v)),
+  table: (v) => natives.log('INFO', format(v)),
 };
 hidden('console', console);
 
-const timer = natives.timer;
-const clear = natives.clearTimer;
 // Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
 // class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
 // comes from Go (opts.toPrimitive), not from the global Symbol, which user code may have
@@ -61,10 +60,10 @@ function timeout(id) {
   }
   return new Timeout(id);
 }
-const clearAny = (t) => { if (t !== undefined && t !== null) clear(typeof t === 'object' ? t._id : t); };
-hidden('setTimeout', (fn, ms, ...args) => timeout(timer(fn, ms, false, args)));
-hidden('setInterval', (fn, ms, ...args) => timeout(timer(fn, ms, true, args)));
-hidden('setImmediate', (fn, ...args) => timeout(timer(fn, 0, false, args)));
+const clearAny = (t) => { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); };
+hidden('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
+hidden('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
+hidden('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
 hidden('clearTimeout', clearAny);
 hidden('clearInterval', clearAny);
 hidden('clearImmediate', clearAny);
@@ -80,7 +79,7 @@ function queueMicrotask(fn) {
 hidden('queueMicrotask', queueMicrotask);
 hidden('global', global);
 
-const start = natives.now();
+const start = opts.start;
 const hrtime = (prev) => {
   const ns = natives.monoNanos();
   let s = Math.floor(ns / 1e9), n = ns % 1e9;
@@ -102,7 +101,7 @@ hidden('process', {
   hrtime,
   uptime: () => (natives.now() - start) / 1000,
   memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
-  emitWarning: (w) => log('WARN', String(w)),
+  emitWarning: (w) => natives.log('WARN', String(w)),
   on() { return this; }, once() { return this; }, off() { return this; },
   exit: () => { throw new Error('process.exit is not supported in an edge function'); },
 });
