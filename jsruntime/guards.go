@@ -119,7 +119,8 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 	rt := v.rt
 	var user goja.Callable // the replacer function of the running call, if any
 	calls := 0
-	replacer := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+	var replacer goja.Value // made on the first call: many functions never stringify
+	guard := func(c goja.FunctionCall) goja.Value {
 		calls++
 		if calls&63 == 0 && v.cur != nil && time.Now().After(v.cur.deadline) {
 			// Interrupted here, not only by the alarm, whose timer may not have run yet on a
@@ -137,7 +138,7 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 			panic(err)
 		}
 		return r
-	})
+	}
 	fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 		rep := call.Argument(1)
 		if o, ok := rep.(*goja.Object); ok && o.ClassName() == "Array" {
@@ -146,6 +147,9 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 				panic(err)
 			}
 			return res
+		}
+		if replacer == nil {
+			replacer = rt.ToValue(guard)
 		}
 		prev := user
 		user, _ = goja.AssertFunction(rep)
