@@ -29,7 +29,9 @@ func (v *vm) installGuards(maxString int64) error {
 		}
 		panic(e)
 	}
-	strProto := rt.Get("String").ToObject(rt).Get("prototype").ToObject(rt)
+	// String.prototype as a string's wrapper has it: reading the global String would build the
+	// constructor and its static methods in every runtime.
+	strProto := rt.ToValue("").ToObject(rt).Prototype()
 	guardString := func(name string, size func(s goja.String, n float64) float64) error {
 		orig, ok := goja.AssertFunction(strProto.Get(name))
 		if !ok {
