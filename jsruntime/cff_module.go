@@ -42,42 +42,29 @@ type cffCall struct {
 // cff reports whether o runs a CloudFront function (either runtime).
 func (o *Options) cff() bool { return hooks.IsCloudFrontFunctions(o.Runtime) }
 
-// cloudFrontNatives adds the natives of the cloudfront module (js/cloudfront.js), for runtime
+// cloudFrontNatives are the natives of the cloudfront module (js/cloudfront.js), for runtime
 // 2.0 only: without them the module refuses to load. They reach only o.KVS, the store
 // associated with this function. Runtime 1.0 gets byteStringDigest instead: its crypto
 // digest() with no encoding returns a byte string, where 2.0's returns a Buffer.
-func (v *vm) cloudFrontNatives(set func(string, func(goja.FunctionCall) goja.Value)) {
-	o := &v.p.opts
-	if o.Runtime == RuntimeCloudFrontJS1 {
-		set("byteStringDigest", func(goja.FunctionCall) goja.Value { return goja.Undefined() })
-	}
-	if o.Runtime != RuntimeCloudFrontJS2 {
-		return
-	}
-	rt := v.rt
-	snapshot := func() *kvs.Snapshot {
-		if o.KVS == nil || o.KVS.Snapshot == nil {
-			return nil
+var cloudFrontNatives = []nativeHelper{
+	{name: "byteStringDigest", only: RuntimeCloudFrontJS1, fn: func(*vm, goja.FunctionCall) goja.Value { return goja.Undefined() }},
+	{name: "kvsName", only: RuntimeCloudFrontJS2, fn: func(v *vm, _ goja.FunctionCall) goja.Value {
+		if o := &v.p.opts; o.KVS != nil {
+			return v.rt.ToValue(o.KVS.Name)
 		}
-		return o.KVS.Snapshot()
-	}
-	set("kvsName", func(goja.FunctionCall) goja.Value {
-		if o.KVS == nil {
-			return goja.Undefined()
-		}
-		return rt.ToValue(o.KVS.Name)
-	})
-	set("kvsGet", func(c goja.FunctionCall) goja.Value {
-		if s := snapshot(); s != nil {
+		return goja.Undefined()
+	}},
+	{name: "kvsGet", only: RuntimeCloudFrontJS2, fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		if s := v.kvsSnapshot(); s != nil {
 			if val, ok := s.Get(c.Argument(0).String()); ok {
-				return rt.ToValue(val)
+				return v.rt.ToValue(val)
 			}
 		}
 		return goja.Undefined()
-	})
-	set("kvsMeta", func(goja.FunctionCall) goja.Value {
-		m := rt.NewObject()
-		s := snapshot()
+	}},
+	{name: "kvsMeta", only: RuntimeCloudFrontJS2, fn: func(v *vm, _ goja.FunctionCall) goja.Value {
+		m := v.rt.NewObject()
+		s := v.kvsSnapshot()
 		if s == nil {
 			s = &kvs.Snapshot{}
 		}
@@ -85,18 +72,27 @@ func (v *vm) cloudFrontNatives(set func(string, func(goja.FunctionCall) goja.Val
 		_ = m.Set("lastUpdatedDateTime", s.Updated.UTC().Format(time.RFC3339))
 		_ = m.Set("keyCount", len(s.Data))
 		return m
-	})
-	set("edgeLocation", func(goja.FunctionCall) goja.Value {
+	}},
+	{name: "edgeLocation", only: RuntimeCloudFrontJS2, fn: func(v *vm, _ goja.FunctionCall) goja.Value {
 		if v.cf.stage != hooks.ViewerRequest {
 			return goja.Undefined()
 		}
-		l := rt.NewObject()
+		o := &v.p.opts
+		l := v.rt.NewObject()
 		_ = l.Set("name", o.EdgeLocation.Name)
 		_ = l.Set("serverIp", o.EdgeLocation.ServerIP)
 		_ = l.Set("region", o.EdgeLocation.Region)
 		return l
-	})
-	set("cfOrigin", v.cfOrigin)
+	}},
+	{name: "cfOrigin", only: RuntimeCloudFrontJS2, fn: (*vm).cfOrigin},
+}
+
+// kvsSnapshot returns the current contents of the function's store, nil when it has none.
+func (v *vm) kvsSnapshot() *kvs.Snapshot {
+	if o := &v.p.opts; o.KVS != nil && o.KVS.Snapshot != nil {
+		return o.KVS.Snapshot()
+	}
+	return nil
 }
 
 // LoadKeyValueStore reads a store in CloudFront's import format for an offline run (verge fn

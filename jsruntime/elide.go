@@ -34,7 +34,7 @@ func elideAsync(p *program) (*program, *vm) {
 	if p.script != nil {
 		return p, nil
 	}
-	v, err := newVM(p)
+	v, err := newVM(p, true)
 	if err != nil {
 		return p, nil
 	}
@@ -65,7 +65,7 @@ func elideAsync(p *program) (*program, *vm) {
 		return keep()
 	}
 	q.asyncElided = true
-	w, err := newVM(q)
+	w, err := newVM(q, true)
 	if err != nil {
 		return keep()
 	}

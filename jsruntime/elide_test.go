@@ -40,7 +40,7 @@ func TestElideAsync(t *testing.T) {
 				t.Fatalf("elided %v, want %v", q.asyncElided, tc.want)
 			}
 			if tc.want {
-				v, err := newVM(q)
+				v, err := newVM(q, true)
 				if err != nil {
 					t.Fatal(err)
 				}

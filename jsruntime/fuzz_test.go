@@ -19,7 +19,7 @@ func testVM(t testing.TB) *vm {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := newVM(p)
+	v, err := newVM(p, false)
 	if err != nil {
 		t.Fatal(err)
 	}

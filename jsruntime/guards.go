@@ -29,7 +29,9 @@ func (v *vm) installGuards(maxString int64) error {
 		}
 		panic(e)
 	}
-	strProto := rt.Get("String").ToObject(rt).Get("prototype").ToObject(rt)
+	// String.prototype as a string's wrapper has it: reading the global String would build the
+	// constructor and its static methods in every runtime.
+	strProto := rt.ToValue("").ToObject(rt).Prototype()
 	guardString := func(name string, size func(s goja.String, n float64) float64) error {
 		orig, ok := goja.AssertFunction(strProto.Get(name))
 		if !ok {
@@ -119,7 +121,8 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 	rt := v.rt
 	var user goja.Callable // the replacer function of the running call, if any
 	calls := 0
-	replacer := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+	var replacer goja.Value // made on the first call: many functions never stringify
+	guard := func(c goja.FunctionCall) goja.Value {
 		calls++
 		if calls&63 == 0 && v.cur != nil && time.Now().After(v.cur.deadline) {
 			// Interrupted here, not only by the alarm, whose timer may not have run yet on a
@@ -137,7 +140,7 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 			panic(err)
 		}
 		return r
-	})
+	}
 	fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 		rep := call.Argument(1)
 		if o, ok := rep.(*goja.Object); ok && o.ClassName() == "Array" {
@@ -146,6 +149,9 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 				panic(err)
 			}
 			return res
+		}
+		if replacer == nil {
+			replacer = rt.ToValue(guard)
 		}
 		prev := user
 		user, _ = goja.AssertFunction(rep)

@@ -20,23 +20,33 @@ import (
 	nodeurl "github.com/dop251/goja_nodejs/url"
 )
 
-// newNatives builds the object of Go helpers the embedded JS modules call. Everything it
-// exposes is a plain function over copied values: no Go object reaches JS by reflection.
-func (v *vm) newNatives() *goja.Object {
-	rt := v.rt
-	n := rt.NewObject()
-	set := func(name string, f func(goja.FunctionCall) goja.Value) { _ = n.Set(name, f) }
+// nativeHelper is a Go helper the embedded JS modules call through their natives object.
+// Everything one exposes is a plain function over copied values: no Go object reaches JS by
+// reflection.
+type nativeHelper struct {
+	name string
+	fn   func(v *vm, c goja.FunctionCall) goja.Value
+	// only, when set, is the one runtime whose modules may call it: the others' natives
+	// object does not have it.
+	only string
+}
 
-	set("bufEncode", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(encodeBytes(bytesArg(rt, c.Argument(0)), c.Argument(1).String()))
-	})
-	set("bufDecode", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(rt.NewArrayBuffer(decodeString(c.Argument(0).String(), c.Argument(1).String())))
-	})
-	set("bufByteLength", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(byteLength(c.Argument(0).String(), c.Argument(1).String()))
-	})
-	set("newHash", func(c goja.FunctionCall) goja.Value {
+// nativeHelpers are the helpers of every runtime. They are shared: a runtime makes a
+// helper's function object only when its modules first read it (nativesObject), since a goja
+// function object is one of the larger things a runtime holds and most functions call few of
+// the helpers.
+var nativeHelpers = append([]nativeHelper{
+	{name: "bufEncode", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(encodeBytes(bytesArg(v.rt, c.Argument(0)), c.Argument(1).String()))
+	}},
+	{name: "bufDecode", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(v.rt.NewArrayBuffer(decodeString(c.Argument(0).String(), c.Argument(1).String())))
+	}},
+	{name: "bufByteLength", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(byteLength(c.Argument(0).String(), c.Argument(1).String()))
+	}},
+	{name: "newHash", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		rt := v.rt
 		alg := strings.ToLower(c.Argument(0).String())
 		mk := hashes[alg]
 		if mk == nil {
@@ -49,38 +59,102 @@ func (v *vm) newNatives() *goja.Object {
 			h = hmac.New(mk, append([]byte(nil), bytesArg(rt, k)...))
 		}
 		return hashObject(rt, h)
-	})
-	set("randomFill", func(c goja.FunctionCall) goja.Value {
-		_, _ = rand.Read(bytesArg(rt, c.Argument(0)))
+	}},
+	{name: "randomFill", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		_, _ = rand.Read(bytesArg(v.rt, c.Argument(0)))
 		return goja.Undefined()
-	})
-	set("timingSafeEqual", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(subtle.ConstantTimeCompare(bytesArg(rt, c.Argument(0)), bytesArg(rt, c.Argument(1))) == 1)
-	})
-	set("validUTF8", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(utf8.Valid(bytesArg(rt, c.Argument(0))))
-	})
-	set("lenientUnescape", func(c goja.FunctionCall) goja.Value {
-		return rt.ToValue(lenientUnescape(c.Argument(0).String()))
-	})
-	set("whatwgURL", func(goja.FunctionCall) goja.Value {
-		m := rt.NewObject()
-		_ = m.Set("exports", rt.NewObject())
-		nodeurl.Require(rt, m)
+	}},
+	{name: "timingSafeEqual", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(subtle.ConstantTimeCompare(bytesArg(v.rt, c.Argument(0)), bytesArg(v.rt, c.Argument(1))) == 1)
+	}},
+	{name: "validUTF8", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(utf8.Valid(bytesArg(v.rt, c.Argument(0))))
+	}},
+	{name: "lenientUnescape", fn: func(v *vm, c goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(lenientUnescape(c.Argument(0).String()))
+	}},
+	{name: "whatwgURL", fn: func(v *vm, _ goja.FunctionCall) goja.Value {
+		m := v.rt.NewObject()
+		_ = m.Set("exports", v.rt.NewObject())
+		nodeurl.Require(v.rt, m)
 		return m.Get("exports")
-	})
-	set("now", func(goja.FunctionCall) goja.Value { return rt.ToValue(time.Now().UnixMilli()) })
-	set("monoNanos", func(goja.FunctionCall) goja.Value { return rt.ToValue(time.Since(procStart).Nanoseconds()) })
-	set("cwd", func(goja.FunctionCall) goja.Value { return rt.ToValue("/var/task") })
-	set("log", func(c goja.FunctionCall) goja.Value {
+	}},
+	{name: "now", fn: func(v *vm, _ goja.FunctionCall) goja.Value { return v.rt.ToValue(time.Now().UnixMilli()) }},
+	{name: "monoNanos", fn: func(v *vm, _ goja.FunctionCall) goja.Value {
+		return v.rt.ToValue(time.Since(procStart).Nanoseconds())
+	}},
+	{name: "cwd", fn: func(v *vm, _ goja.FunctionCall) goja.Value { return v.rt.ToValue("/var/task") }},
+	{name: "log", fn: func(v *vm, c goja.FunctionCall) goja.Value {
 		v.logs.add(c.Argument(0).String(), c.Argument(1).String())
 		return goja.Undefined()
-	})
-	v.cloudFrontNatives(set)
-	set("timer", v.loop.jsSet)
-	set("clearTimer", v.loop.jsClear)
-	return n
+	}},
+	{name: "timer", fn: func(v *vm, c goja.FunctionCall) goja.Value { return v.loop.jsSet(c) }},
+	{name: "clearTimer", fn: func(v *vm, c goja.FunctionCall) goja.Value { return v.loop.jsClear(c) }},
+}, cloudFrontNatives...)
+
+// nativeIndex finds a helper in nativeHelpers by name.
+var nativeIndex = func() map[string]int {
+	m := make(map[string]int, len(nativeHelpers))
+	for i, h := range nativeHelpers {
+		m[h.name] = i
+	}
+	return m
+}()
+
+// nativesObject is one runtime's natives object, the argument through which the embedded
+// modules reach nativeHelpers: a goja.DynamicObject that makes a helper's function object on
+// its first read and keeps it. Only the embedded modules ever hold it, and they only read it.
+type nativesObject struct {
+	v   *vm
+	fns []goja.Value // by index in nativeHelpers; nil until first read
 }
+
+var _ goja.DynamicObject = (*nativesObject)(nil)
+
+// newNatives returns v's natives object.
+func (v *vm) newNatives() *goja.Object {
+	return v.rt.NewDynamicObject(&nativesObject{v: v, fns: make([]goja.Value, len(nativeHelpers))})
+}
+
+// lookup returns the index of the helper named key, if v's runtime has it.
+func (n *nativesObject) lookup(key string) (int, bool) {
+	i, ok := nativeIndex[key]
+	if !ok || nativeHelpers[i].only != "" && nativeHelpers[i].only != n.v.p.opts.Runtime {
+		return 0, false
+	}
+	return i, true
+}
+
+func (n *nativesObject) Get(key string) goja.Value {
+	i, ok := n.lookup(key)
+	if !ok {
+		return nil
+	}
+	if n.fns[i] == nil {
+		v, fn := n.v, nativeHelpers[i].fn
+		n.fns[i] = v.rt.ToValue(func(c goja.FunctionCall) goja.Value { return fn(v, c) })
+	}
+	return n.fns[i]
+}
+
+func (n *nativesObject) Has(key string) bool {
+	_, ok := n.lookup(key)
+	return ok
+}
+
+func (n *nativesObject) Keys() []string {
+	var keys []string
+	for _, h := range nativeHelpers {
+		if _, ok := n.lookup(h.name); ok {
+			keys = append(keys, h.name)
+		}
+	}
+	return keys
+}
+
+// Set and Delete refuse: the modules never change their natives.
+func (n *nativesObject) Set(string, goja.Value) bool { return false }
+func (n *nativesObject) Delete(string) bool          { return false }
 
 var procStart = time.Now()
 

@@ -19,7 +19,7 @@ func BenchmarkPhases(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, err := newVM(p)
+	v, err := newVM(p, false)
 	if err != nil {
 		b.Fatal(err)
 	}

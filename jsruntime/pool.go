@@ -39,7 +39,7 @@ func (pl *pool) warm() error {
 		if !need {
 			return nil
 		}
-		v, err := newVM(pl.p)
+		v, err := newVM(pl.p, false)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (pl *pool) get() (v *vm, cold bool, err error) {
 	if pl.onCold != nil {
 		pl.onCold()
 	}
-	v, err = newVM(pl.p)
+	v, err = newVM(pl.p, false)
 	if err != nil {
 		pl.mu.Lock()
 		pl.inUse--

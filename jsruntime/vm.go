@@ -19,7 +19,7 @@ type vm struct {
 	rt      *goja.Runtime
 	handler goja.Callable
 	// handlerVal is the handler as a value, and fnToString the Function.prototype.toString
-	// from before user code ran, for elideAsync.
+	// from before user code ran (kept only when newVM is asked to), for elideAsync.
 	handlerVal goja.Value
 	fnToString goja.Callable
 	arity      int // the handler's declared parameter count (callback style when >= 3)
@@ -49,8 +49,9 @@ type vm struct {
 var errTimeout = errors.New("timeout")
 
 // newVM creates a runtime, installs the built-ins and runs the function's module (its top-level
-// code, bounded by InitTimeout).
-func newVM(p *program) (_ *vm, err error) {
+// code, bounded by InitTimeout). With source, the runtime keeps what handlerSource needs
+// (elideAsync's runtimes): the pool's runtimes never read their handler's source.
+func newVM(p *program, source bool) (_ *vm, err error) {
 	rt := goja.New()
 	v := &vm{p: p, rt: rt}
 	v.alarm.rt = rt
@@ -91,7 +92,9 @@ func newVM(p *program) (_ *vm, err error) {
 	if err := v.guardRegexps(); err != nil {
 		return nil, err
 	}
-	v.captureToString()
+	if source {
+		v.captureToString()
+	}
 	if p.script != nil {
 		err = v.loadScript()
 	} else {
@@ -143,6 +146,8 @@ func (v *vm) installGlobals() error {
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.cff())
+	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
+	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}

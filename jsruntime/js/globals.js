@@ -10,13 +10,14 @@ function hidden(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-// lazy defines a global whose module loads on first use, so a runtime starts fast.
-function lazy(name, load) {
+// lazy defines a global whose module loads on first use (load(name)), so a runtime starts
+// fast.
+function lazy(name) {
   Object.defineProperty(global, name, {
     configurable: true,
     enumerable: false,
     get() {
-      const v = load();
+      const v = load(name);
       hidden(name, v);
       return v;
     },
@@ -24,48 +25,61 @@ function lazy(name, load) {
   });
 }
 
-const log = natives.log;
+// The natives are read where they are called, not kept in constants: a native's function object
+// is made on its first read (natives.go), and many functions never log or set a timer.
 const console = {
-  log: (...a) => log('INFO', format(...a)),
-  info: (...a) => log('INFO', format(...a)),
-  debug: (...a) => log('DEBUG', format(...a)),
-  warn: (...a) => log('WARN', format(...a)),
-  error: (...a) => log('ERROR', format(...a)),
-  trace: (...a) => log('TRACE', 'Trace: ' + format(...a)),
-  dir: (v) => log('INFO', require('internal/inspect').inspect(v)),
-  assert: (c, ...a) => { if (!c) log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
+  log: (...a) => natives.log('INFO', format(...a)),
+  info: (...a) => natives.log('INFO', format(...a)),
+  debug: (...a) => natives.log('DEBUG', format(...a)),
+  warn: (...a) => natives.log('WARN', format(...a)),
+  error: (...a) => natives.log('ERROR', format(...a)),
+  trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
+  dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
+  assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
   time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
-  table: (v) => log('INFO', format(v)),
+  table: (v) => natives.log('INFO', format(v)),
 };
 hidden('console', console);
 
-const timer = natives.timer;
-const clear = natives.clearTimer;
-// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number).
-class Timeout {
-  constructor(id) { this._id = id; }
-  ref() { return this; }
-  unref() { return this; }
-  hasRef() { return true; }
-  refresh() { return this; }
-  [Symbol.toPrimitive]() { return this._id; }
+// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
+// class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
+// comes from Go (opts.toPrimitive), not from the global Symbol, which user code may have
+// replaced by then (and reading it would build the Symbol constructor in every runtime).
+const toPrimitive = opts.toPrimitive;
+let Timeout;
+function timeout(id) {
+  if (Timeout === undefined) {
+    Timeout = class Timeout {
+      constructor(id) { this._id = id; }
+      ref() { return this; }
+      unref() { return this; }
+      hasRef() { return true; }
+      refresh() { return this; }
+      [toPrimitive]() { return this._id; }
+    };
+  }
+  return new Timeout(id);
 }
-const clearAny = (t) => { if (t !== undefined && t !== null) clear(typeof t === 'object' ? t._id : t); };
-hidden('setTimeout', (fn, ms, ...args) => new Timeout(timer(fn, ms, false, args)));
-hidden('setInterval', (fn, ms, ...args) => new Timeout(timer(fn, ms, true, args)));
-hidden('setImmediate', (fn, ...args) => new Timeout(timer(fn, 0, false, args)));
+const clearAny = (t) => { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); };
+hidden('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
+hidden('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
+hidden('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
 hidden('clearTimeout', clearAny);
 hidden('clearInterval', clearAny);
 hidden('clearImmediate', clearAny);
-const resolved = Promise.resolve();
+// resolved is a settled promise to queue microtasks on, made on the first call: an async
+// function's result is one, made by the intrinsic Promise whatever user code did to the global
+// (and naming the global would build it in every runtime).
+let resolved;
 function queueMicrotask(fn) {
   if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function. Received ' + typeof fn);
+  if (resolved === undefined) resolved = (async () => {})();
   resolved.then(() => fn());
 }
 hidden('queueMicrotask', queueMicrotask);
 hidden('global', global);
 
-const start = natives.now();
+const start = opts.start;
 const hrtime = (prev) => {
   const ns = natives.monoNanos();
   let s = Math.floor(ns / 1e9), n = ns % 1e9;
@@ -87,19 +101,33 @@ hidden('process', {
   hrtime,
   uptime: () => (natives.now() - start) / 1000,
   memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
-  emitWarning: (w) => log('WARN', String(w)),
+  emitWarning: (w) => natives.log('WARN', String(w)),
   on() { return this; }, once() { return this; }, off() { return this; },
   exit: () => { throw new Error('process.exit is not supported in an edge function'); },
 });
 
-lazy('Buffer', () => require('buffer').Buffer);
-lazy('URL', () => require('url').URL);
-lazy('URLSearchParams', () => require('url').URLSearchParams);
-lazy('TextEncoder', () => require('internal/text').TextEncoder);
-lazy('TextDecoder', () => require('internal/text').TextDecoder);
-lazy('crypto', () => require('crypto').webcrypto);
-lazy('atob', () => (s) => require('buffer').Buffer.from(String(s), 'base64').toString('latin1'));
-lazy('btoa', () => (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64'));
+// load returns the value of the lazy global name: one function rather than one closure per
+// global, as each closure is an object in every runtime.
+function load(name) {
+  switch (name) {
+    case 'Buffer': return require('buffer').Buffer;
+    case 'URL': return require('url').URL;
+    case 'URLSearchParams': return require('url').URLSearchParams;
+    case 'TextEncoder': return require('internal/text').TextEncoder;
+    case 'TextDecoder': return require('internal/text').TextDecoder;
+    case 'crypto': return require('crypto').webcrypto;
+    case 'atob': return (s) => require('buffer').Buffer.from(String(s), 'base64').toString('latin1');
+    case 'btoa': return (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64');
+  }
+}
+lazy('Buffer');
+lazy('URL');
+lazy('URLSearchParams');
+lazy('TextEncoder');
+lazy('TextDecoder');
+lazy('crypto');
+lazy('atob');
+lazy('btoa');
 
 // The allocation guards (String.prototype.repeat/padStart/padEnd, JSON.parse) are Go
 // functions installed after this prelude (installGuards in guards.go): a guard written here
@@ -112,8 +140,9 @@ if (!opts.allowEval) {
   hidden('eval', refuse);
   const ctors = [Function, Object.getPrototypeOf(async function () {}).constructor,
     Object.getPrototypeOf(function* () {}).constructor];
-  for (const C of ctors) {
-    Object.defineProperty(C.prototype, 'constructor', { value: refuse, writable: false, configurable: false });
+  // An indexed loop: for...of would build the array iterator's objects in every runtime.
+  for (let i = 0; i < ctors.length; i++) {
+    Object.defineProperty(ctors[i].prototype, 'constructor', { value: refuse, writable: false, configurable: false });
   }
   refuse.prototype = Function.prototype;
   hidden('Function', refuse);
