@@ -149,6 +149,8 @@ func TestCFFKVSNotAssociated(t *testing.T) {
 		"other": {jsruntime.RuntimeCloudFrontJS2, "var cf = require('cloudfront'); function handler(e) { cf.kvs('b'); return e.request }", "KVSNamespaceNotFound", &jsruntime.KeyValueStore{Name: "a"}},
 		"1.0":   {jsruntime.RuntimeCloudFrontJS1, "function handler(e) { require('cloudfront'); return e.request }", "cloudfront-js-2.0", nil},
 		"L@E":   {jsruntime.RuntimeLambdaEdge, "exports.handler = async (e) => { require('cloudfront'); return e.Records[0].cf.request }", "cloudfront-js-2.0", nil},
+		// The modules' test for 2.0 does not see what user code puts on Object.prototype.
+		"L@E, prototype": {jsruntime.RuntimeLambdaEdge, "Object.prototype.kvsName = () => 'x'; exports.handler = async (e) => { require('cloudfront'); return e.Records[0].cf.request }", "cloudfront-js-2.0", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, err := jsruntime.New(jsruntime.Options{Runtime: tt.runtime, Code: jsruntime.SingleFile(tt.src), KVS: tt.store})

@@ -41,3 +41,25 @@ exports.handler = async () => { let b; try { b = '' + (` + tc.expr + `) } catch 
 		})
 	}
 }
+
+// TestProcessEnvOrder: process.env lists the function's variables and Lambda's in one
+// (sorted) order in every runtime of the function, as Node lists its environment in one order.
+func TestProcessEnvOrder(t *testing.T) {
+	src := `exports.handler = async () => ({ status: '200', body: Object.keys(process.env).join(',') })`
+	want := "AWS_EXECUTION_ENV,AWS_LAMBDA_FUNCTION_MEMORY_SIZE,AWS_LAMBDA_FUNCTION_NAME,AWS_LAMBDA_FUNCTION_VERSION," +
+		"AWS_REGION,A_VAR,B_VAR,LAMBDA_TASK_ROOT,TZ,Z_VAR"
+	for i := range 8 {
+		f, err := New(Options{Code: SingleFile(src), Env: map[string]string{"Z_VAR": "z", "A_VAR": "a", "B_VAR": "b"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.Invoke(context.Background(), seedEvent(t, hooks.ViewerRequest))
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(res.Response.Body); got != want {
+			t.Fatalf("runtime %d: process.env's keys are %s, want %s", i, got, want)
+		}
+	}
+}

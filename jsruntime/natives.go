@@ -111,9 +111,13 @@ type nativesObject struct {
 
 var _ goja.DynamicObject = (*nativesObject)(nil)
 
-// newNatives returns v's natives object.
+// newNatives returns v's natives object. It has no prototype: a name it lacks (kvsName outside
+// CloudFront Functions 2.0) must read as undefined, not as whatever user code put on
+// Object.prototype, which would switch the modules that test for it.
 func (v *vm) newNatives() *goja.Object {
-	return v.rt.NewDynamicObject(&nativesObject{v: v, fns: make([]goja.Value, len(nativeHelpers))})
+	n := v.rt.NewDynamicObject(&nativesObject{v: v, fns: make([]goja.Value, len(nativeHelpers))})
+	_ = n.SetPrototype(nil)
+	return n
 }
 
 // lookup returns the index of the helper named key, if v's runtime has it.

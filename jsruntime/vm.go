@@ -3,6 +3,8 @@ package jsruntime
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -129,18 +131,20 @@ func (v *vm) installGlobals() error {
 	if mem <= 0 {
 		mem = 128
 	}
-	env := v.rt.NewObject()
-	for k, val := range o.Env {
-		_ = env.Set(k, val)
-	}
-	for k, val := range map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "us-east-1." + o.Name,
-		"AWS_LAMBDA_FUNCTION_VERSION": o.Version, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mem),
-		"LAMBDA_TASK_ROOT": taskRoot, "TZ": ":UTC", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x",
-	} {
-		if o.Runtime == RuntimeLambdaEdge {
-			_ = env.Set(k, val)
+	vars := maps.Clone(o.Env)
+	if o.Runtime == RuntimeLambdaEdge {
+		if vars == nil {
+			vars = map[string]string{}
 		}
+		maps.Copy(vars, map[string]string{
+			"AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "us-east-1." + o.Name,
+			"AWS_LAMBDA_FUNCTION_VERSION": o.Version, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mem),
+			"LAMBDA_TASK_ROOT": taskRoot, "TZ": ":UTC", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x",
+		})
+	}
+	env := v.rt.NewObject()
+	for _, k := range slices.Sorted(maps.Keys(vars)) { // in one order, for every runtime and run
+		_ = env.Set(k, vars[k])
 	}
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
