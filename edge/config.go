@@ -112,12 +112,12 @@ type ServerConfig struct {
 	// reports it. Default 1024.
 	MaxFunctionVersions int `yaml:"max_function_versions"`
 	// MaxFunctionWorkers caps the worker processes the node keeps running for uploaded
-	// functions, one per function, the spare not counted. Each holds its own runtime, about
-	// 6 MiB (bench/README.md measures them), so the cap bounds the memory functions take
-	// however many are deployed: starting one more ends the one called least recently among
-	// those with no call in flight, and a call to a function whose process was ended starts
-	// it again (2-3 ms). Default: 8 per processor (GOMAXPROCS), as the functions busy at once
-	// are bounded by the processors that run them.
+	// functions, one per function, the spare not counted. Each holds a Go runtime and heap of
+	// its own, so the cap bounds the memory functions take however many are deployed:
+	// starting one more ends the one called least recently among those with no call in
+	// flight, and a call to a function whose process was ended starts it again from the spare
+	// (bench/README.md measures both). Default: 8 per processor (GOMAXPROCS), as the functions
+	// busy at once are bounded by the processors that run them.
 	MaxFunctionWorkers int `yaml:"max_function_workers"`
 }
 

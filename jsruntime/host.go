@@ -27,8 +27,8 @@ import (
 // does, not a process start. Close stops the spares.
 //
 // A Workers may cap the processes its hosts keep running (see NewWorkers). Each holds its own
-// Go runtime and heap, about 6 MiB, so a node with a thousand functions cannot keep one for
-// each: past the cap, starting a process first ends the one called least recently among those
+// Go runtime and heap, so a node with a thousand functions cannot keep one for each (see
+// bench/README.md): past the cap, starting a process first ends the one called least recently among those
 // with nothing in flight. Its programs stay attached, and the next call to one of them starts
 // the host again from the spare and loads them: a compile, not a process start.
 type Workers struct {
