@@ -50,7 +50,8 @@ func keepDescriptorsFromWorkers() error {
 //   - rlimits: no files written (RLIMIT_FSIZE 0), no core dumps, few descriptors;
 //   - seccomp (all threads, SECCOMP_FILTER_FLAG_TSYNC): no execve, fork or new processes
 //     (clone without CLONE_THREAD), no sockets, no ptrace or process_vm_*, no file opened,
-//     and none created, removed, renamed or changed; a refused call fails with EPERM;
+//     and none created, removed, renamed or changed, no signal or limit for another
+//     process, nor any other call that reaches one; a refused call fails with EPERM;
 //   - Landlock, when the kernel can apply it to every thread (ABI 8, TSYNC): no file system
 //     access, no TCP bind or connect.
 //

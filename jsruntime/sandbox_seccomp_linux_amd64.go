@@ -1,6 +1,8 @@
 package jsruntime
 
 import (
+	"fmt"
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,9 +16,8 @@ func seccomp() error {
 	const (
 		offNr   = 0
 		offArch = 4
-		offArg0 = 16 // low 32 bits of args[0] (little-endian)
+		offArg0 = 16 // low 32 bits of args[0] (little-endian): a pid_t, as the kernel reads it
 	)
-	deny := unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
 	denied := []uint32{unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_FORK, unix.SYS_VFORK,
 		unix.SYS_SOCKET, unix.SYS_SOCKETPAIR, unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_LISTEN,
 		unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_PTRACE, unix.SYS_PROCESS_VM_READV,
@@ -38,40 +39,110 @@ func seccomp() error {
 		unix.SYS_CHOWN, unix.SYS_FCHOWN, unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_UTIME,
 		unix.SYS_UTIMES, unix.SYS_UTIMENSAT, unix.SYS_FUTIMESAT, unix.SYS_SETXATTR,
 		unix.SYS_LSETXATTR, unix.SYS_FSETXATTR, unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR,
-		unix.SYS_FREMOVEXATTR}
-	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
-	jeq := func(k uint32, jt, jf uint8) unix.SockFilter {
-		return unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: k, Jt: jt, Jf: jf}
+		unix.SYS_FREMOVEXATTR,
+		// Nothing that reaches another process: the node and the other workers run as the
+		// same user, so without this a worker could kill the node, take its descriptors
+		// (pidfd_getfd: its listening sockets), or slow it (priorities, CPU affinity).
+		unix.SYS_TKILL, unix.SYS_PIDFD_OPEN, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD,
+		unix.SYS_PROCESS_MADVISE, unix.SYS_PROCESS_MRELEASE, unix.SYS_KCMP, unix.SYS_SETPRIORITY,
+		unix.SYS_IOPRIO_SET, unix.SYS_SCHED_SETAFFINITY, unix.SYS_SCHED_SETSCHEDULER,
+		unix.SYS_SCHED_SETPARAM, unix.SYS_SCHED_SETATTR, unix.SYS_MIGRATE_PAGES, unix.SYS_MOVE_PAGES}
+	// The signals the Go runtime sends go to its own process (kill, tgkill): those are allowed
+	// only with this process's id. prlimit64 also takes 0 for this process.
+	selfOnly := []uint32{unix.SYS_KILL, unix.SYS_TGKILL, unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO}
+	self := uint32(os.Getpid())
+
+	ld := func(off uint32) bpfInsn {
+		return bpfInsn{f: unix.SockFilter{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off}}
 	}
-	n := len(denied)
-	prog := []unix.SockFilter{
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArch),
-		jeq(unix.AUDIT_ARCH_X86_64, 1, 0),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_KILL_PROCESS),
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offNr),
+	ret := func(k uint32) bpfInsn { return bpfInsn{f: unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: k}} }
+	jeq := func(k uint32, jt, jf string) bpfInsn {
+		return bpfInsn{f: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: k}, jt: jt, jf: jf}
+	}
+	label := func(name string) bpfInsn { return bpfInsn{label: name} }
+
+	prog := []bpfInsn{
+		ld(offArch), jeq(unix.AUDIT_ARCH_X86_64, "", "kill"),
+		ld(offNr),
 		// The x32 ABI's numbers carry bit 30 under the same architecture: refuse them all,
 		// or x32's execve and socket would pass.
-		{Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: x32SyscallBit, Jt: uint8(n + 5)},
+		{f: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: x32SyscallBit}, jt: "deny"},
 	}
-	// Layout after the five instructions above: the denied numbers (each jumping to the deny
-	// return), clone3 (ENOSYS, so callers fall back to clone), clone (allowed for threads
-	// only), then the deny and allow returns.
-	for i, nr := range denied {
-		prog = append(prog, jeq(nr, uint8(n-i+4), 0))
+	for _, nr := range denied {
+		prog = append(prog, jeq(nr, "deny", ""))
+	}
+	for _, nr := range selfOnly {
+		prog = append(prog, jeq(nr, "self", ""))
 	}
 	prog = append(prog,
-		jeq(unix.SYS_CLONE3, 0, 1),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS)),
-		jeq(unix.SYS_CLONE, 0, 3),
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArg0),
-		unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, K: unix.CLONE_THREAD, Jt: 1},
-		stmt(unix.BPF_RET|unix.BPF_K, deny),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),
+		jeq(unix.SYS_PRLIMIT64, "self or 0", ""),
+		jeq(unix.SYS_CLONE3, "enosys", ""), // callers fall back to clone
+		jeq(unix.SYS_CLONE, "clone", ""),
+		ret(unix.SECCOMP_RET_ALLOW),
+		label("clone"), ld(offArg0), // threads only: no new process
+		bpfInsn{f: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, K: unix.CLONE_THREAD}, jt: "allow", jf: "deny"},
+		label("self or 0"), ld(offArg0), jeq(0, "allow", "self?"),
+		label("self"), ld(offArg0),
+		label("self?"), jeq(self, "allow", "deny"),
+		label("enosys"), ret(unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS)),
+		label("deny"), ret(unix.SECCOMP_RET_ERRNO|uint32(unix.EPERM)),
+		label("kill"), ret(unix.SECCOMP_RET_KILL_PROCESS),
+		label("allow"), ret(unix.SECCOMP_RET_ALLOW),
 	)
-	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	filter, err := assembleBPF(prog)
+	if err != nil {
+		return err
+	}
+	fp := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC,
 		uintptr(unsafe.Pointer(&fp))); e != 0 {
 		return e
 	}
 	return nil
+}
+
+// bpfInsn is one classic BPF instruction whose jumps name their targets (labels), or, with
+// label set, the mark of a target: assembleBPF turns them into offsets, so that a filter can
+// grow without anyone counting instructions.
+type bpfInsn struct {
+	label  string
+	f      unix.SockFilter
+	jt, jf string // "" falls through to the next instruction
+}
+
+// assembleBPF resolves prog's labels into jump offsets. A label that is missing, behind its
+// jump or out of a jump's reach (255 instructions) is an error.
+func assembleBPF(prog []bpfInsn) ([]unix.SockFilter, error) {
+	at := map[string]int{}
+	n := 0
+	for _, in := range prog {
+		if in.label != "" {
+			at[in.label] = n
+		} else {
+			n++
+		}
+	}
+	out := make([]unix.SockFilter, 0, n)
+	for _, in := range prog {
+		if in.label != "" {
+			continue
+		}
+		f := in.f
+		for _, j := range []struct {
+			to  string
+			off *uint8
+		}{{in.jt, &f.Jt}, {in.jf, &f.Jf}} {
+			if j.to == "" {
+				continue
+			}
+			dst, ok := at[j.to]
+			d := dst - len(out) - 1
+			if !ok || d < 0 || d > 255 {
+				return nil, fmt.Errorf("seccomp filter: no jump from instruction %d to %q", len(out), j.to)
+			}
+			*j.off = uint8(d)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

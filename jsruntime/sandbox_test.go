@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"golang.org/x/sys/unix"
 )
 
 // procGone reports whether process pid has ended (gone, or a zombie not yet reaped).
@@ -162,13 +163,32 @@ func SandboxProbe(dir string) int {
 	try("utimes", os.Chtimes(f, time.Time{}, time.Unix(1, 0)))
 	_, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	try("socket", err)
+	// The parent: signal 0, reads, and its own affinity set back, so that nothing changes if
+	// a call is let through.
+	ppid := os.Getppid()
+	try("kill-parent", unix.Kill(ppid, 0))
+	try("tgkill-parent", unix.Tgkill(ppid, ppid, 0))
+	_, err = unix.PidfdOpen(ppid, 0)
+	try("pidfd-parent", err)
+	var lim unix.Rlimit
+	try("prlimit-parent", unix.Prlimit(ppid, unix.RLIMIT_NOFILE, nil, &lim))
+	var cpus unix.CPUSet
+	if err := unix.SchedGetaffinity(ppid, &cpus); err == nil {
+		try("setaffinity-parent", unix.SchedSetaffinity(ppid, &cpus))
+	}
+	// What the Go runtime does to itself still works.
+	try("kill-self", unix.Kill(os.Getpid(), 0))
+	try("tgkill-self", unix.Tgkill(os.Getpid(), unix.Gettid(), 0))
+	try("prlimit-self", unix.Prlimit(0, unix.RLIMIT_NOFILE, nil, &lim))
 	try("exec", syscall.Exec("/bin/true", []string{"true"}, nil)) // last: it ends the probe if allowed
 	return 0
 }
 
 // TestSandboxRefuses runs the sandbox in a child process and checks that code escaping the
 // engine there could neither read nor change a file, nor read its parent's environment, nor
-// open a socket or run a program, and that the file is intact after it tried.
+// open a socket or run a program, nor signal, limit or reach its parent (the node) in any
+// other way, while it can still signal itself as the Go runtime does; and that the file is
+// intact after it tried.
 func TestSandboxRefuses(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "f")
@@ -185,17 +205,21 @@ func TestSandboxRefuses(t *testing.T) {
 	if !strings.Contains(lines[0], "seccomp: on") {
 		t.Skipf("no seccomp here: %s", lines[0])
 	}
-	want := []string{"read", "read-parent-environ", "create", "truncate", "unlink", "rename", "chmod", "chown",
-		"mkdir", "symlink", "link", "utimes", "socket", "exec"}
+	want := map[string]string{"kill-self": "allowed", "tgkill-self": "allowed", "prlimit-self": "allowed"}
+	for _, name := range []string{"read", "read-parent-environ", "create", "truncate", "unlink", "rename", "chmod",
+		"chown", "mkdir", "symlink", "link", "utimes", "socket", "kill-parent", "tgkill-parent", "pidfd-parent",
+		"prlimit-parent", "setaffinity-parent", "exec"} {
+		want[name] = "EPERM"
+	}
 	got := map[string]string{}
 	for _, l := range lines[1:] {
 		if name, res, ok := strings.Cut(l, " "); ok {
 			got[name] = res
 		}
 	}
-	for _, name := range want {
-		if got[name] != "EPERM" {
-			t.Errorf("%s under the sandbox: %q, want EPERM", name, got[name])
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s under the sandbox: %q, want %s", name, got[name], w)
 		}
 	}
 	if b, err := os.ReadFile(f); err != nil || string(b) != "keep" {
