@@ -176,6 +176,10 @@ func SandboxProbe(dir string) int {
 	if err := unix.SchedGetaffinity(ppid, &cpus); err == nil {
 		try("setaffinity-parent", unix.SchedSetaffinity(ppid, &cpus))
 	}
+	_, err = unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	try("keyring", err)
+	_, err = unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	try("shmget", err)
 	// What the Go runtime does to itself still works.
 	try("kill-self", unix.Kill(os.Getpid(), 0))
 	try("tgkill-self", unix.Tgkill(os.Getpid(), unix.Gettid(), 0))
@@ -208,7 +212,7 @@ func TestSandboxRefuses(t *testing.T) {
 	want := map[string]string{"kill-self": "allowed", "tgkill-self": "allowed", "prlimit-self": "allowed"}
 	for _, name := range []string{"read", "read-parent-environ", "create", "truncate", "unlink", "rename", "chmod",
 		"chown", "mkdir", "symlink", "link", "utimes", "socket", "kill-parent", "tgkill-parent", "pidfd-parent",
-		"prlimit-parent", "setaffinity-parent", "exec"} {
+		"prlimit-parent", "setaffinity-parent", "keyring", "shmget", "exec"} {
 		want[name] = "EPERM"
 	}
 	got := map[string]string{}
