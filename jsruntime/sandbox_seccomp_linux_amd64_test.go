@@ -27,6 +27,7 @@ func TestAssembleBPF(t *testing.T) {
 	far = append(far, bpfInsn{label: "end"}, ret)
 	for name, prog := range map[string][]bpfInsn{
 		"missing":  {jeq("nowhere", ""), ret},
+		"twice":    {jeq("a", ""), {label: "a"}, ret, {label: "a"}, ret},
 		"backward": {{label: "top"}, ret, jeq("top", ""), ret},
 		"too far":  far,
 	} {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vergecdn/verge/hooks"
 	"golang.org/x/sys/unix"
@@ -176,6 +177,17 @@ func SandboxProbe(dir string) int {
 	if err := unix.SchedGetaffinity(ppid, &cpus); err == nil {
 		try("setaffinity-parent", unix.SchedSetaffinity(ppid, &cpus))
 	}
+	// A pipe's owner gets its I/O signal, which F_SETSIG would make SIGKILL.
+	var pfd [2]int
+	if err := unix.Pipe2(pfd[:], unix.O_CLOEXEC); err == nil {
+		try("setown-parent", errnoOf(unix.Syscall(unix.SYS_FCNTL, uintptr(pfd[0]), unix.F_SETOWN, uintptr(ppid))))
+		try("setsig", errnoOf(unix.Syscall(unix.SYS_FCNTL, uintptr(pfd[0]), unix.F_SETSIG, uintptr(unix.SIGKILL))))
+		p := int32(ppid)
+		try("ioctl-setown-parent", errnoOf(unix.Syscall(unix.SYS_IOCTL, uintptr(pfd[0]), 0x8901, uintptr(unsafe.Pointer(&p)))))
+	}
+	_, err = unix.OpenTree(unix.AT_FDCWD, dir, 0)
+	try("open_tree", err)
+	try("setxattrat", errnoOf(unix.Syscall6(unix.SYS_SETXATTRAT, 0, 0, 0, 0, 0, 0)))
 	_, err = unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
 	try("keyring", err)
 	_, err = unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
@@ -186,6 +198,14 @@ func SandboxProbe(dir string) int {
 	try("prlimit-self", unix.Prlimit(0, unix.RLIMIT_NOFILE, nil, &lim))
 	try("exec", syscall.Exec("/bin/true", []string{"true"}, nil)) // last: it ends the probe if allowed
 	return 0
+}
+
+// errnoOf is the error of a raw system call's results.
+func errnoOf(_, _ uintptr, e syscall.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
 }
 
 // TestSandboxRefuses runs the sandbox in a child process and checks that code escaping the
@@ -212,7 +232,8 @@ func TestSandboxRefuses(t *testing.T) {
 	want := map[string]string{"kill-self": "allowed", "tgkill-self": "allowed", "prlimit-self": "allowed"}
 	for _, name := range []string{"read", "read-parent-environ", "create", "truncate", "unlink", "rename", "chmod",
 		"chown", "mkdir", "symlink", "link", "utimes", "socket", "kill-parent", "tgkill-parent", "pidfd-parent",
-		"prlimit-parent", "setaffinity-parent", "keyring", "shmget", "exec"} {
+		"prlimit-parent", "setaffinity-parent", "setown-parent", "setsig", "ioctl-setown-parent", "open_tree",
+		"setxattrat", "keyring", "shmget", "exec"} {
 		want[name] = "EPERM"
 	}
 	got := map[string]string{}
