@@ -499,7 +499,7 @@ func (a *Activator) current(sl slot) hooks.Function {
 }
 
 // newFunction builds version t; share puts it in its function's worker process, otherwise it
-// gets one of its own.
+// gets one of its own, in a group of its own among the node's workers (so under their cap).
 func (a *Activator) newFunction(t registry.Target, minWarm int, share bool) (*jsruntime.Function, error) {
 	src, err := a.reg.Source(t.Code)
 	if err != nil {
@@ -507,7 +507,7 @@ func (a *Activator) newFunction(t registry.Target, minWarm int, share bool) (*js
 	}
 	o := a.options(t.Function, t.Version, t.Runtime, t.KVS, src, minWarm)
 	if !share {
-		o.Worker.Group = jsruntime.WorkerGroup{}
+		o.Worker.Group = a.workers.Group(t.Function + "\x00" + t.Version) // no function's name has a NUL
 	}
 	f, err := jsruntime.New(o)
 	if err != nil {

@@ -311,7 +311,7 @@ func (h *host) forget(w *workerProc) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.w == w {
-		h.w = nil
+		h.w, h.quickDeaths = nil, 0 // an end for room is not a crash
 	}
 	for _, p := range h.loaded {
 		p.CompareAndSwap(w, nil)

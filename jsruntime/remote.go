@@ -51,30 +51,45 @@ func newRemote(o Options, onCold func()) (*remote, error) {
 	// typed (SyntaxError), so a hostile upload can crash at most the worker.
 	r := &remote{o: o, onCold: onCold}
 	r.h, r.id = attachHost(o, &r.loaded)
-	if _, err := r.ready(context.Background(), time.Time{}); err != nil {
+	w, err := r.ready(context.Background(), time.Time{})
+	if err != nil {
 		r.close()
 		return nil, err
 	}
+	w.unpin()
 	return r, nil
 }
 
 // ready returns a live worker with the program loaded, starting the worker and loading the
 // program as needed. Neither holds a lock: callers wait for them until ctx is done or their
 // deadline (if not zero) passes, and the function's other users (stats, close) do not wait.
+// The worker is pinned (workerProc.pin), so that Workers.makeRoom does not end it before the
+// caller's call is registered: the caller unpins it then.
 func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, error) {
-	if w := r.loaded.Load(); w != nil && !w.isDead() {
+	if w := r.loaded.Load(); w != nil && w.pin() {
 		return w, nil
 	}
 	if err := r.checkOpen(); err != nil {
 		return nil, err
 	}
-	w, err := r.h.worker(ctx, deadline)
-	if err != nil {
-		return nil, err
+	var w *workerProc
+	// A worker ended for room between the host's answer and the pin is forgotten by the
+	// host, which starts another for the next try.
+	for try := 0; w == nil; try++ {
+		got, err := r.h.worker(ctx, deadline)
+		if err != nil {
+			return nil, err
+		}
+		if got.pin() {
+			w = got
+		} else if try == 2 {
+			return nil, fmt.Errorf("the worker process exited: %s", got.reason())
+		}
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
+		w.unpin()
 		return nil, r.closedError()
 	}
 	if r.loaded.Load() == w {
@@ -86,6 +101,7 @@ func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, er
 		if wait := time.Until(r.notBefore); wait > 0 {
 			err := r.lastErr
 			r.mu.Unlock()
+			w.unpin()
 			return nil, fmt.Errorf("%w (loading again in %v)", err, wait.Round(time.Millisecond))
 		}
 		ld = &programLoad{w: w, done: make(chan struct{})}
@@ -93,12 +109,16 @@ func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, er
 		go r.load(ld)
 	}
 	r.mu.Unlock()
-	return awaitDone(ctx, deadline, ld.done, "the function is still loading", func() (*workerProc, error) {
+	got, err := awaitDone(ctx, deadline, ld.done, "the function is still loading", func() (*workerProc, error) {
 		if ld.err != nil {
 			return nil, ld.err
 		}
 		return w, nil
 	})
+	if err != nil {
+		w.unpin()
+	}
+	return got, err
 }
 
 // load loads the program into ld.w, on its own goroutine so that no caller's wait bounds it.
@@ -159,7 +179,7 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 	}
 }
 
-// runOn runs c on w. retry is true when w turned out to have died before c reached it (a
+// runOn runs c on w, which ready pinned. retry is true when w turned out to have died before c reached it (a
 // worker that dies between invocations is noticed only by the next call, as nobody reads its
 // channel then): the caller starts a new worker and tries once more, as that death is not this
 // invocation's failure; out is the error to report if it does not. The call did not reach the
@@ -170,6 +190,7 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // that lies about it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id, ch := w.register()
+	w.unpin() // registered, the call keeps the worker from being ended for room
 	if ch == nil {
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, true
 	}

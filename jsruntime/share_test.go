@@ -561,3 +561,35 @@ func TestWorkersCapUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d calls", calls.Load())
 }
+
+// TestWorkersCapSparesPinned: a worker pinned by a caller about to register its call (between
+// ready and register, or during a load's start) is not ended for room; once unpinned, it is.
+func TestWorkersCapSparesPinned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := NewWorkers(1)
+	t.Cleanup(ws.Close)
+	fn := func(name string) *Function {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group = name, ws.Group(name)
+		return newShared(t, o)
+	}
+	a := fn("a")
+	wa := workerOf(t, a)
+	if !wa.pin() {
+		t.Fatal("a's live worker did not pin")
+	}
+	fn("b")
+	if wa.isDead() {
+		t.Fatal("a's pinned worker was ended for room")
+	}
+	wa.unpin()
+	fn("c")
+	if !wa.isDead() {
+		t.Fatal("a's worker, idle and unpinned, was not ended for room")
+	}
+	if wa.pin() {
+		t.Error("a worker ended for room pinned")
+	}
+}

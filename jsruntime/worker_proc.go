@@ -40,6 +40,7 @@ type workerProc struct {
 	pending map[uint64]chan wireResult
 	dead    bool
 	retired bool // dead because it was idle when its Workers needed room (retire), not a failure
+	pins    int  // callers about to register a call or load (pin), which retire waits for
 	ended   bool // the output reached its end and the process was reaped
 	why     string
 	stderr  tailBuffer
@@ -267,12 +268,30 @@ func (w *workerProc) isDead() bool {
 	return w.dead
 }
 
+// pin keeps the worker from being retired until unpin, and reports whether it is alive: a
+// caller pins the worker it is about to register a call or load on.
+func (w *workerProc) pin() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead {
+		return false
+	}
+	w.pins++
+	return true
+}
+
+func (w *workerProc) unpin() {
+	w.mu.Lock()
+	w.pins--
+	w.mu.Unlock()
+}
+
 // retire marks the worker dead, so that no call or load is registered on it any more, if
-// nothing is registered now, and reports whether it did. The caller then stops it.
+// nothing is registered or pinned now, and reports whether it did. The caller then stops it.
 func (w *workerProc) retire(why string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.dead || len(w.pending) > 0 {
+	if w.dead || len(w.pending) > 0 || w.pins > 0 {
 		return false
 	}
 	w.dead, w.retired, w.why = true, true, why
