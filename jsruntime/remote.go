@@ -182,12 +182,12 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // runOn runs c on w, which ready pinned. retry is true when w turned out to have died before c
 // reached it (a worker that dies between invocations is noticed only by the next call, as
 // nobody reads its channel then): the caller starts a new worker and tries once more, as that
-// death is not this invocation's failure; out is the error to report if it does not. The call did not reach the
-// worker if it was dead before the call was registered (killed, or retired by
-// Workers.makeRoom, after ready returned it), if it was gone before the whole call was in its
-// ring (syscall.EPIPE), or if it died without taking the call from its ring (while polling for
-// it, or parked on a doorbell that found it gone). The ring's tail is the worker's word; one
-// that lies about it wins one retry on a new worker.
+// death is not this invocation's failure; out is the error to report if it does not. The call
+// did not reach the worker if it was dead before the call was registered (killed after ready
+// returned it; the pin keeps Workers.makeRoom from retiring it), if it was gone before the
+// whole call was in its ring (syscall.EPIPE), or if it died without taking the call from its
+// ring (while polling for it, or parked on a doorbell that found it gone). The ring's tail is
+// the worker's word; one that lies about it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
 	id, ch := w.register()
 	w.unpin() // registered, the call keeps the worker from being ended for room
