@@ -160,11 +160,15 @@ func New(o Options) (*Activator, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	ws := jsruntime.NewWorkers(o.MaxWorkers)
+	if o.Metrics != nil {
+		o.Metrics.CountWorkers(ws)
+	}
 	return &Activator{
 		o: o, reg: o.Registry, log: o.Logger, logs: newLogBook(o.LogLines, o.Now),
 		report: map[slot]string{}, cache: map[key]*jsruntime.Function{}, runs: map[*jsruntime.Function]*running{},
 		failed: map[string]error{}, retiring: map[*running]struct{}{}, stop: make(chan struct{}), alone: map[key]bool{},
-		workers: jsruntime.NewWorkers(o.MaxWorkers),
+		workers: ws,
 	}, nil
 }
 

@@ -54,36 +54,47 @@ func NewWorkers(maxLive int) *Workers {
 	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}, maxLive: max(maxLive, 0)}
 }
 
+// Running returns how many processes the hosts run, spares not counted.
+func (ws *Workers) Running() int { return len(ws.running(nil)) }
+
+// runningHost is a host's live process, and when the host was last used.
+type runningHost struct {
+	h       *host
+	w       *workerProc
+	lastUse int64
+}
+
+// running returns the hosts' live processes, but except's.
+func (ws *Workers) running(except *host) []runningHost {
+	ws.mu.Lock()
+	hosts := make([]*host, 0, len(ws.hosts))
+	for _, h := range ws.hosts {
+		if h != except {
+			hosts = append(hosts, h)
+		}
+	}
+	ws.mu.Unlock()
+	var live []runningHost
+	for _, h := range hosts {
+		if w := h.current(); w != nil {
+			live = append(live, runningHost{h, w, h.lastUse.Load()})
+		}
+	}
+	return live
+}
+
 // makeRoom ends idle processes, those called least recently first, until at most maxLive run
 // counting started's, which has just started. Each is counted in started's Metrics.
 func (ws *Workers) makeRoom(started *host) {
 	if ws.maxLive == 0 {
 		return
 	}
-	ws.mu.Lock()
-	others := make([]*host, 0, len(ws.hosts))
-	for _, h := range ws.hosts {
-		if h != started {
-			others = append(others, h)
-		}
-	}
-	ws.mu.Unlock()
-	type running struct {
-		h       *host
-		w       *workerProc
-		lastUse int64
-	}
-	var live []running
-	for _, h := range others {
-		if w := h.current(); w != nil {
-			live = append(live, running{h, w, h.lastUse.Load()})
-		}
-	}
+	live := ws.running(started)
 	excess := len(live) + 1 - ws.maxLive
 	if excess <= 0 {
 		return
 	}
-	slices.SortFunc(live, func(a, b running) int { return cmp.Compare(a.lastUse, b.lastUse) })
+	slices.SortFunc(live, func(a, b runningHost) int { return cmp.Compare(a.lastUse, b.lastUse) })
 	for _, r := range live {
 		if excess == 0 {
 			break

@@ -3,6 +3,7 @@ package jsruntime
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,11 +21,14 @@ import (
 //	verge_function_cold_starts_total{function,version}                 runtimes created on demand
 //	verge_function_runtimes{function,version,state}                    state: in_use, idle (read at scrape time)
 //	verge_function_worker_reclaims_total                               worker processes ended for room (Workers)
+//	verge_function_workers                                             worker processes running (CountWorkers; read at scrape time)
 type Metrics struct {
 	duration *hotmetrics.HistogramVec // updated on every invocation: sharded
 	cold     *prometheus.CounterVec
 	poolDesc *prometheus.Desc
 	reclaims prometheus.Counter
+	workers  prometheus.GaugeFunc
+	counted  atomic.Pointer[Workers] // whose processes workers counts
 
 	mu   sync.Mutex
 	live map[*Function]struct{}
@@ -50,7 +54,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		live: map[*Function]struct{}{},
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}, m.reclaims} {
+	m.workers = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "verge_function_workers",
+		Help: "Worker processes running for functions, the spare not counted (compare server.max_function_workers).",
+	}, func() float64 {
+		if ws := m.counted.Load(); ws != nil {
+			return float64(ws.Running())
+		}
+		return 0
+	})
+	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}, m.reclaims, m.workers} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Join(errors.New("jsruntime: registering metrics"), err)
 		}
@@ -72,6 +85,9 @@ func (m *Metrics) observe(f *Function, s hooks.Stage, d time.Duration) {
 	}
 	o.Observe(d.Seconds())
 }
+
+// CountWorkers makes verge_function_workers count ws's processes (a node has one Workers).
+func (m *Metrics) CountWorkers(ws *Workers) { m.counted.Store(ws) }
 
 func (m *Metrics) coldStart(f *Function) { m.cold.WithLabelValues(f.opts.Name, f.opts.Version).Inc() }
 

@@ -463,6 +463,12 @@ func TestWorkersCap(t *testing.T) {
 		_ = m.reclaims.Write(&d)
 		return d.GetCounter().GetValue()
 	}
+	m.CountWorkers(ws)
+	running := func() float64 {
+		var d dto.Metric
+		_ = m.workers.Write(&d)
+		return d.GetGauge().GetValue()
+	}
 	fn := func(name string) *Function {
 		o := versionOpts(ws, "1")
 		o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
@@ -485,6 +491,9 @@ func TestWorkersCap(t *testing.T) {
 	if !ended(wb) || wa.isDead() || reclaimed() != 1 {
 		t.Fatalf("starting c: b's process ended %v (%s), a's dead %v, %v reclaimed; want b's ended only",
 			wb.isDead(), wb.reason(), wa.isDead(), reclaimed())
+	}
+	if n := running(); n != 2 {
+		t.Errorf("verge_function_workers is %v after starting c, want 2 (a's and c's)", n)
 	}
 	if rb := b.backend.(*remote); rb.h.current() != nil || rb.loaded.Load() != nil {
 		t.Error("b's host or program still holds the process ended for room: it is not collected until b's next call")
