@@ -48,10 +48,11 @@ func keepDescriptorsFromWorkers() error {
 // what the kernel allowed, for the node to log. Each layer is applied on its own; one the
 // kernel refuses is reported, not fatal:
 //   - rlimits: no files written (RLIMIT_FSIZE 0), no core dumps, few descriptors;
-//   - seccomp (all threads, SECCOMP_FILTER_FLAG_TSYNC): no execve, fork or new processes
-//     (clone without CLONE_THREAD), no sockets, no ptrace or process_vm_*, no file opened,
-//     and none created, removed, renamed or changed, no signal or limit for another
-//     process, nor any other call that reaches one; a refused call fails with EPERM;
+//   - seccomp (all threads, SECCOMP_FILTER_FLAG_TSYNC): an allowlist of what the worker uses
+//     once sandboxed, so no execve, fork or new processes (clone without CLONE_THREAD), no
+//     sockets, no ptrace or process_vm_*, no file opened, and none created, removed, renamed
+//     or changed, no signal or limit for another process, nor any other call that reaches
+//     one; a refused call fails with EPERM;
 //   - Landlock, when the kernel can apply it to every thread (ABI 8, TSYNC): no file system
 //     access, no TCP bind or connect.
 //

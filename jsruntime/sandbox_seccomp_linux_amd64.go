@@ -26,42 +26,40 @@ func seccomp() error {
 		offArg0 = 16 // low 32 bits of args[0] (little-endian): a pid_t, as the kernel reads it
 		offArg1 = 24 // low 32 bits of args[1]: fcntl's command, ioctl's request
 	)
-	denied := []uint32{unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_FORK, unix.SYS_VFORK,
-		unix.SYS_SOCKET, unix.SYS_SOCKETPAIR, unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_LISTEN,
-		unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_PTRACE, unix.SYS_PROCESS_VM_READV,
-		unix.SYS_PROCESS_VM_WRITEV, unix.SYS_MOUNT, unix.SYS_UMOUNT2, unix.SYS_CHROOT,
-		unix.SYS_PIVOT_ROOT, unix.SYS_UNSHARE, unix.SYS_SETNS, unix.SYS_KEXEC_LOAD, unix.SYS_INIT_MODULE,
-		unix.SYS_FINIT_MODULE, unix.SYS_BPF, unix.SYS_PERF_EVENT_OPEN, unix.SYS_USERFAULTFD,
-		// io_uring's operations (socket, connect, openat) are not system calls seccomp sees.
-		unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER,
-		// No file is opened once the sandbox is on (the worker's code and data come through
-		// its channel), so none is: not the node's secrets, its configuration or store, nor
-		// another process's /proc files (environ, mem). Where Landlock is missing, this is
-		// the only layer that keeps the file system from code that escaped the engine.
-		unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_OPENAT2, unix.SYS_CREAT, unix.SYS_OPEN_BY_HANDLE_AT,
-		unix.SYS_OPEN_TREE, unix.SYS_OPEN_TREE_ATTR, unix.SYS_USELIB,
-		// Nor is one changed by its path, or through a descriptor the worker holds.
-		unix.SYS_TRUNCATE, unix.SYS_FTRUNCATE, unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_RENAME,
-		unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
-		unix.SYS_LINK, unix.SYS_LINKAT, unix.SYS_SYMLINK, unix.SYS_SYMLINKAT, unix.SYS_MKNOD,
-		unix.SYS_MKNODAT, unix.SYS_CHMOD, unix.SYS_FCHMOD, unix.SYS_FCHMODAT, unix.SYS_FCHMODAT2,
-		unix.SYS_CHOWN, unix.SYS_FCHOWN, unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_UTIME,
-		unix.SYS_UTIMES, unix.SYS_UTIMENSAT, unix.SYS_FUTIMESAT, unix.SYS_SETXATTR,
-		unix.SYS_LSETXATTR, unix.SYS_FSETXATTR, unix.SYS_SETXATTRAT, unix.SYS_REMOVEXATTR,
-		unix.SYS_LREMOVEXATTR, unix.SYS_FREMOVEXATTR, unix.SYS_REMOVEXATTRAT, unix.SYS_FILE_SETATTR,
-		// Nothing that reaches another process: the node and the other workers run as the
-		// same user, so without this a worker could kill the node, take its descriptors
-		// (pidfd_getfd: its listening sockets), or slow it (priorities, CPU affinity).
-		unix.SYS_TKILL, unix.SYS_PIDFD_OPEN, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD,
-		unix.SYS_PROCESS_MADVISE, unix.SYS_PROCESS_MRELEASE, unix.SYS_KCMP, unix.SYS_SETPRIORITY,
-		unix.SYS_IOPRIO_SET, unix.SYS_SCHED_SETAFFINITY, unix.SYS_SCHED_SETSCHEDULER,
-		unix.SYS_SCHED_SETPARAM, unix.SYS_SCHED_SETATTR, unix.SYS_MIGRATE_PAGES, unix.SYS_MOVE_PAGES,
-		// Nor what the user's other processes share by name rather than by descriptor: kernel
-		// keyrings, System V and POSIX IPC, watches on files.
-		unix.SYS_KEYCTL, unix.SYS_ADD_KEY, unix.SYS_REQUEST_KEY, unix.SYS_SHMGET, unix.SYS_SHMAT,
-		unix.SYS_SHMCTL, unix.SYS_MSGGET, unix.SYS_MSGSND, unix.SYS_MSGRCV, unix.SYS_MSGCTL,
-		unix.SYS_SEMGET, unix.SYS_SEMOP, unix.SYS_SEMTIMEDOP, unix.SYS_SEMCTL, unix.SYS_MQ_OPEN,
-		unix.SYS_MQ_UNLINK, unix.SYS_INOTIFY_ADD_WATCH, unix.SYS_FANOTIFY_INIT, unix.SYS_FANOTIFY_MARK}
+	// Only what a worker uses once its sandbox is on is allowed: the Go runtime (and glibc's
+	// threads, in a cgo-enabled build) managing memory, threads, signals to itself, timers and
+	// polling; reads and writes on the descriptors it holds; the rest of its sandbox
+	// (Landlock, more filters). Every other call fails with EPERM, new kernel calls included.
+	// Among them, by design:
+	//   - every way to open a file, or to change one by its path or a descriptor: the
+	//     worker's code and data come through its channel, so it needs none, and where
+	//     Landlock is missing this is what keeps the node's configuration, store and secrets
+	//     (its /proc/<pid>/environ holds the admin tokens) from code that escaped the engine;
+	//   - sockets, new processes and programs (execve, fork, clone without CLONE_THREAD),
+	//     ptrace, process_vm_*, mounts and namespaces, bpf, io_uring (whose operations
+	//     seccomp does not see);
+	//   - everything that reaches another process: the node and the other workers run as the
+	//     same user, so a worker could otherwise kill the node (tkill, pidfd_send_signal),
+	//     take its descriptors (pidfd_getfd: its listening sockets) or slow it (priorities,
+	//     affinity), and what processes share by name (keyrings, System V and POSIX IPC,
+	//     file watches).
+	allowed := []uint32{
+		unix.SYS_READ, unix.SYS_WRITE, unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PREAD64,
+		unix.SYS_PWRITE64, unix.SYS_CLOSE, unix.SYS_FSTAT, unix.SYS_LSEEK, unix.SYS_DUP3,
+		unix.SYS_PIPE2, unix.SYS_EVENTFD2, unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_EPOLL_CREATE1,
+		unix.SYS_EPOLL_CTL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2,
+		unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MREMAP, unix.SYS_MADVISE,
+		unix.SYS_MINCORE, unix.SYS_BRK, unix.SYS_FUTEX, unix.SYS_FUTEX_WAITV, unix.SYS_SCHED_YIELD,
+		unix.SYS_SCHED_GETAFFINITY, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP,
+		unix.SYS_CLOCK_GETTIME, unix.SYS_CLOCK_GETRES, unix.SYS_GETTIMEOFDAY, unix.SYS_TIMER_CREATE,
+		unix.SYS_TIMER_SETTIME, unix.SYS_TIMER_GETTIME, unix.SYS_TIMER_DELETE, unix.SYS_SETITIMER,
+		unix.SYS_GETITIMER, unix.SYS_RT_SIGACTION, unix.SYS_RT_SIGPROCMASK, unix.SYS_RT_SIGRETURN,
+		unix.SYS_SIGALTSTACK, unix.SYS_RESTART_SYSCALL, unix.SYS_GETPID, unix.SYS_GETPPID,
+		unix.SYS_GETTID, unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID,
+		unix.SYS_GETRANDOM, unix.SYS_UNAME, unix.SYS_GETRLIMIT, unix.SYS_GETRUSAGE, unix.SYS_SYSINFO,
+		unix.SYS_ARCH_PRCTL, unix.SYS_PRCTL, unix.SYS_SET_TID_ADDRESS, unix.SYS_SET_ROBUST_LIST,
+		unix.SYS_RSEQ, unix.SYS_MEMBARRIER, unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_SECCOMP,
+		unix.SYS_LANDLOCK_CREATE_RULESET, unix.SYS_LANDLOCK_ADD_RULE, unix.SYS_LANDLOCK_RESTRICT_SELF}
 	// The signals the Go runtime sends go to its own process (kill, tgkill): those are allowed
 	// only with this process's id. prlimit64 also takes 0 for this process. A descriptor's
 	// owner gets its I/O signal, which F_SETSIG can make SIGKILL: fcntl and ioctl may not set
@@ -85,8 +83,8 @@ func seccomp() error {
 		// or x32's execve and socket would pass.
 		{f: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: x32SyscallBit}, jt: "deny"},
 	}
-	for _, nr := range denied {
-		prog = append(prog, jeq(nr, "deny", ""))
+	for _, nr := range allowed {
+		prog = append(prog, jeq(nr, "allow", ""))
 	}
 	for _, nr := range selfOnly {
 		prog = append(prog, jeq(nr, "self", ""))
@@ -96,8 +94,7 @@ func seccomp() error {
 		jeq(unix.SYS_IOCTL, "ioctl", ""),
 		jeq(unix.SYS_PRLIMIT64, "self or 0", ""),
 		jeq(unix.SYS_CLONE3, "enosys", ""), // callers fall back to clone
-		jeq(unix.SYS_CLONE, "clone", ""),
-		ret(unix.SECCOMP_RET_ALLOW),
+		jeq(unix.SYS_CLONE, "clone", "deny"),
 		label("clone"), ld(offArg0), // threads only: no new process
 		bpfInsn{f: unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, K: unix.CLONE_THREAD}, jt: "allow", jf: "deny"},
 		label("fcntl"), ld(offArg1),
