@@ -107,7 +107,7 @@ func (g *MemoryGuard) watch() {
 	}
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
-	tripped := false // the last tick tripped
+	var lastTrip time.Time
 	for {
 		if g.running.Load() == 0 {
 			t.Stop()
@@ -124,16 +124,15 @@ func (g *MemoryGuard) watch() {
 		case <-t.C:
 		}
 		if !over() {
-			tripped = false
 			continue
 		}
-		if tripped {
-			// The sample counts garbage not swept yet, and what the runs stopped last tick
-			// left is garbage now: collect it before stopping anything again, or the next
-			// invocation trips on it (seen on a loaded box).
+		if time.Since(lastTrip) < time.Second {
+			// The sample counts garbage not swept yet, and what the runs stopped by a recent
+			// trip left becomes garbage only once their runtimes are dropped, which may be
+			// after the tick that followed the trip: collect before stopping anything again,
+			// or the next invocation, of any function, trips on it (seen on a loaded box).
 			runtime.GC()
 			if !over() {
-				tripped = false
 				continue
 			}
 		}
@@ -148,7 +147,7 @@ func (g *MemoryGuard) watch() {
 		g.mu.Unlock()
 		if n > 0 {
 			g.trips.Add(1)
+			lastTrip = time.Now()
 		}
-		tripped = n > 0
 	}
 }
