@@ -99,12 +99,11 @@ func (ws *Workers) makeRoom(started *host) {
 		if excess == 0 {
 			break
 		}
-		if r.w.retire(fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
+		if r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
 			excess--
 			if m := started.o.Metrics; m != nil {
 				m.reclaims.Inc()
 			}
-			r.h.forget(r.w)
 			ws.mu.Lock()
 			if ws.closed { // Close waits only for what began before it
 				go r.w.stop()
@@ -265,7 +264,7 @@ type host struct {
 	quickDeaths int
 	notBefore   time.Time
 	programs    uint64 // the last program id given out, under mu
-	// loaded is each attached program's remote.loaded, by program id, under mu (see forget).
+	// loaded is each attached program's remote.loaded, by program id, under mu (see retire).
 	loaded map[uint64]*atomic.Pointer[workerProc]
 	// lastUse is when a call last began, or the process last started, in Unix nanoseconds:
 	// Workers.makeRoom ends the least recent first.
@@ -315,18 +314,24 @@ func (h *host) newProgram(loaded *atomic.Pointer[workerProc]) uint64 {
 	return h.programs
 }
 
-// forget drops the references the host and its programs hold to w, a worker retired for
-// room, so that it is collected with its buffers and its channel's mapping now rather than
-// at each program's next call, which with a thousand functions may never come.
-func (h *host) forget(w *workerProc) {
+// retire ends w, an idle process of the host, for room (workerProc.retire), and reports
+// whether it did. Under the host's lock it also drops the references the host and its
+// programs hold to w: no caller of worker then sees it dead and counts a crash, and it is
+// collected with its buffers and its channel's mapping now rather than at each program's next
+// call, which with a thousand functions may never come.
+func (h *host) retire(w *workerProc, why string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !w.retire(why) {
+		return false
+	}
 	if h.w == w {
 		h.w, h.quickDeaths = nil, 0 // an end for room is not a crash
 	}
 	for _, p := range h.loaded {
 		p.CompareAndSwap(w, nil)
 	}
+	return true
 }
 
 // release detaches program id; the last one stops the process (its calls in flight finish
@@ -410,7 +415,7 @@ func awaitDone(ctx context.Context, deadline time.Time, done <-chan struct{}, la
 // h.mu.
 func (h *host) backOff() error {
 	if h.w != nil {
-		if time.Since(h.w.started) < time.Second && !h.w.wasRetired() {
+		if time.Since(h.w.started) < time.Second {
 			h.quickDeaths++
 		} else {
 			h.quickDeaths = 0

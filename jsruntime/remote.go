@@ -189,8 +189,7 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // ring (while polling for it, or parked on a doorbell that found it gone). The ring's tail is
 // the worker's word; one that lies about it wins one retry on a new worker.
 func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, retry bool) {
-	id, ch := w.register()
-	w.unpin() // registered, the call keeps the worker from being ended for room
+	id, ch := w.claim()
 	if ch == nil {
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: the worker process exited: %s", c.ev.Stage, w.reason())}, true
 	}

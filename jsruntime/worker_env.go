@@ -32,10 +32,8 @@ func workerEnv(o Options) []string {
 	}
 	// GORACE keeps race runs of the tests working. (No GOCOVERDIR: the sandbox lets a worker
 	// write no file, coverage data included.)
-	for _, k := range []string{"GORACE"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
+	if v, ok := os.LookupEnv("GORACE"); ok {
+		env = append(env, "GORACE="+v)
 	}
 	return append(env, o.Worker.Env...)
 }

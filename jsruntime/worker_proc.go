@@ -39,7 +39,6 @@ type workerProc struct {
 	mu      sync.Mutex
 	pending map[uint64]chan wireResult
 	dead    bool
-	retired bool // dead because it was idle when its Workers needed room (retire), not a failure
 	pins    int  // callers about to register a call or load (pin), which retire waits for
 	ended   bool // the output reached its end and the process was reaped
 	why     string
@@ -201,15 +200,28 @@ func (w *workerProc) unload(program uint64) {
 // register allocates the id of a call or load and the channel its reply arrives on; ch is nil
 // when the process is dead.
 func (w *workerProc) register() (id uint64, ch chan wireResult) {
-	id = w.nextID.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.registerLocked()
+}
+
+func (w *workerProc) registerLocked() (id uint64, ch chan wireResult) {
+	id = w.nextID.Add(1)
 	if w.dead {
 		return id, nil
 	}
 	ch = make(chan wireResult, 1)
 	w.pending[id] = ch
 	return id, ch
+}
+
+// claim is register for a caller that pinned w, whose pin it drops in the same step: once
+// registered, the call keeps w from being retired.
+func (w *workerProc) claim() (id uint64, ch chan wireResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pins--
+	return w.registerLocked()
 }
 
 func (w *workerProc) unregister(id uint64) {
@@ -294,14 +306,8 @@ func (w *workerProc) retire(why string) bool {
 	if w.dead || len(w.pending) > 0 || w.pins > 0 {
 		return false
 	}
-	w.dead, w.retired, w.why = true, true, why
+	w.dead, w.why = true, why
 	return true
-}
-
-func (w *workerProc) wasRetired() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.retired
 }
 
 func (w *workerProc) reason() string {
