@@ -149,13 +149,18 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
-	_ = opts.Set("cff", o.cff())
+	_ = opts.Set("byteStrings", o.Runtime == RuntimeCloudFrontJS1)
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
-	if _, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts); err != nil {
+	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)
+	if err != nil {
 		return fmt.Errorf("jsruntime: globals: %w", err)
 	}
-	return nil
+	load, ok := goja.AssertFunction(res)
+	if !ok {
+		return errors.New("jsruntime: globals: the prelude returned no loader")
+	}
+	return v.installLazyGlobals(load)
 }
 
 // maxStringLength is the longest string the guards let JS build: Node's limit (2^29-24 UTF-16

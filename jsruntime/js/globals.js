@@ -1,50 +1,16 @@
-// globals.js: the per-runtime prelude. It installs Node's globals (console, timers,
-// queueMicrotask, process, Buffer, URL, TextEncoder, crypto) and refuses eval unless allowed.
-// Called once per runtime as (global, natives, require, opts).
+// globals.js: the per-runtime prelude. It returns load, which makes Node's globals (console,
+// timers, queueMicrotask, process, Buffer, URL, TextEncoder, crypto) on their first read
+// (lazyglobals.go), and refuses eval unless allowed. Called once per runtime as
+// (global, natives, require, opts).
 'use strict';
-// console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
-// runtime (bench/README.md), and many functions never log.
-const format = (...a) => require('internal/inspect').format(...a);
-
 function hidden(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-// lazy defines a global whose module loads on first use (load(name)), so a runtime starts
-// fast.
-function lazy(name) {
-  Object.defineProperty(global, name, {
-    configurable: true,
-    enumerable: false,
-    get() {
-      const v = load(name);
-      hidden(name, v);
-      return v;
-    },
-    set(v) { hidden(name, v); },
-  });
-}
-
-// The natives are read where they are called, not kept in constants: a native's function object
-// is made on its first read (natives.go), and many functions never log or set a timer.
-const console = {
-  log: (...a) => natives.log('INFO', format(...a)),
-  info: (...a) => natives.log('INFO', format(...a)),
-  debug: (...a) => natives.log('DEBUG', format(...a)),
-  warn: (...a) => natives.log('WARN', format(...a)),
-  error: (...a) => natives.log('ERROR', format(...a)),
-  trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
-  dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
-  assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
-  time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
-  table: (v) => natives.log('INFO', format(v)),
-};
-hidden('console', console);
-
-// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
-// class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
-// comes from Go (opts.toPrimitive), not from the global Symbol, which user code may have
-// replaced by then (and reading it would build the Symbol constructor in every runtime).
+// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). Its
+// Symbol.toPrimitive comes from Go (opts.toPrimitive), not from the global Symbol, which user
+// code may have replaced by then (and reading it would build the Symbol constructor in every
+// runtime).
 const toPrimitive = opts.toPrimitive;
 let Timeout;
 function timeout(id) {
@@ -60,13 +26,7 @@ function timeout(id) {
   }
   return new Timeout(id);
 }
-const clearAny = (t) => { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); };
-hidden('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
-hidden('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
-hidden('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
-hidden('clearTimeout', clearAny);
-hidden('clearInterval', clearAny);
-hidden('clearImmediate', clearAny);
+function clearAny(t) { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); }
 // resolved is a settled promise to queue microtasks on, made on the first call: an async
 // function's result is one, made by the intrinsic Promise whatever user code did to the global
 // (and naming the global would build it in every runtime).
@@ -76,40 +36,70 @@ function queueMicrotask(fn) {
   if (resolved === undefined) resolved = (async () => {})();
   resolved.then(() => fn());
 }
-hidden('queueMicrotask', queueMicrotask);
-hidden('global', global);
 
 const start = opts.start;
-const hrtime = (prev) => {
-  const ns = natives.monoNanos();
-  let s = Math.floor(ns / 1e9), n = ns % 1e9;
-  if (prev) { s -= prev[0]; n -= prev[1]; if (n < 0) { s--; n += 1e9; } }
-  return [s, n];
-};
-hrtime.bigint = () => BigInt(natives.monoNanos());
-hidden('process', {
-  env: opts.env,
-  version: 'v20.0.0',
-  versions: { node: '20.0.0' },
-  platform: 'linux',
-  arch: 'x64',
-  argv: ['/var/lang/bin/node'],
-  pid: 1,
-  release: { name: 'node' },
-  cwd: () => '/var/task',
-  nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
-  hrtime,
-  uptime: () => (natives.now() - start) / 1000,
-  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
-  emitWarning: (w) => natives.log('WARN', String(w)),
-  on() { return this; }, once() { return this; }, off() { return this; },
-  exit: () => { throw new Error('process.exit is not supported in an edge function'); },
-});
+function makeProcess() {
+  const hrtime = (prev) => {
+    const ns = natives.monoNanos();
+    let s = Math.floor(ns / 1e9), n = ns % 1e9;
+    if (prev) { s -= prev[0]; n -= prev[1]; if (n < 0) { s--; n += 1e9; } }
+    return [s, n];
+  };
+  hrtime.bigint = () => BigInt(natives.monoNanos());
+  return {
+    env: opts.env,
+    version: 'v20.0.0',
+    versions: { node: '20.0.0' },
+    platform: 'linux',
+    arch: 'x64',
+    argv: ['/var/lang/bin/node'],
+    pid: 1,
+    release: { name: 'node' },
+    cwd: () => '/var/task',
+    nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
+    hrtime,
+    uptime: () => (natives.now() - start) / 1000,
+    memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+    emitWarning: (w) => natives.log('WARN', String(w)),
+    on() { return this; }, once() { return this; }, off() { return this; },
+    exit: () => { throw new Error('process.exit is not supported in an edge function'); },
+  };
+}
 
-// load returns the value of the lazy global name: one function rather than one closure per
-// global, as each closure is an object in every runtime.
+// console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
+// runtime (bench/README.md), and many functions never log. The natives are read where they
+// are called, not kept in constants: a native's function object is made on its first read
+// (natives.go).
+const format = (...a) => require('internal/inspect').format(...a);
+function makeConsole() {
+  return {
+    log: (...a) => natives.log('INFO', format(...a)),
+    info: (...a) => natives.log('INFO', format(...a)),
+    debug: (...a) => natives.log('DEBUG', format(...a)),
+    warn: (...a) => natives.log('WARN', format(...a)),
+    error: (...a) => natives.log('ERROR', format(...a)),
+    trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
+    dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
+    assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
+    time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
+    table: (v) => natives.log('INFO', format(v)),
+  };
+}
+
+hidden('global', global);
+
+// load returns the value of Node's global name, made when code first reads it (lazyglobals.go
+// names them, and defines each on the global object once made): most functions use few of
+// them, and every object made here is in every warm runtime.
 function load(name) {
   switch (name) {
+    case 'console': return makeConsole();
+    case 'process': return makeProcess();
+    case 'setTimeout': return (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args));
+    case 'setInterval': return (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args));
+    case 'setImmediate': return (fn, ...args) => timeout(natives.timer(fn, 0, false, args));
+    case 'clearTimeout': case 'clearInterval': case 'clearImmediate': return clearAny;
+    case 'queueMicrotask': return queueMicrotask;
     case 'Buffer': return require('buffer').Buffer;
     case 'URL': return require('url').URL;
     case 'URLSearchParams': return require('url').URLSearchParams;
@@ -120,14 +110,6 @@ function load(name) {
     case 'btoa': return (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64');
   }
 }
-lazy('Buffer');
-lazy('URL');
-lazy('URLSearchParams');
-lazy('TextEncoder');
-lazy('TextDecoder');
-lazy('crypto');
-lazy('atob');
-lazy('btoa');
 
 // The allocation guards (String.prototype.repeat/padStart/padEnd, JSON.parse) are Go
 // functions installed after this prelude (installGuards in guards.go): a guard written here
@@ -149,8 +131,9 @@ if (!opts.allowEval) {
 }
 
 // CloudFront Functions runtime 1.0's byte-string helpers (a "byte string" holds one byte per
-// UTF-16 unit). Runtime 2.0 removed them; having them does not break 2.0 code.
-if (opts.cff) {
+// UTF-16 unit). Runtime 2.0 removed them, so a 2.0 function that uses one fails here as on
+// CloudFront (and its runtimes are the smaller for it).
+if (opts.byteStrings) {
   const bytesToStr = (u8) => { let s = ''; for (let i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; };
   const strToBytes = (s) => { const u8 = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i) & 255; return u8; };
   const def = (o, name, fn) => Object.defineProperty(o, name, { value: fn, writable: true, configurable: true, enumerable: false });
@@ -172,3 +155,4 @@ if (opts.cff) {
     return natives.bufEncode(strToBytes(String(this).slice(start, end)), 'utf8');
   });
 }
+return load;
