@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side cache-hit benchmark: Verge vs nginx proxy_cache, same origin, same box, same wrk.
 #
-#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js js-up js-up-uri sendpath
+#   bash bench/run.sh [scenario...]      scenarios: 1k 100k 256k 1m js js-up js-up-uri mem busy sendpath
 #                                        (default: 1k 100k js, the issues' three)
 #
 #   1k, 100k, 256k, 1m
@@ -16,6 +16,11 @@
 #             MEM_COUNTS functions (a new node for each count), then the time of a call to a
 #             function whose worker the node ended for room (server.max_function_workers)
 #             and to one whose worker runs
+#   busy      many uploaded functions busy at once: for each of BUSY_COUNTS, a node with that
+#             many viewer-request functions (functions/any-to-1k.js: 1 KiB hits), deployed as
+#             for mem, under wrk calling them in turn, round robin: req/s, errors, worker
+#             processes at the end, and those ended for room during the run, with
+#             MEM_WORKERS as the cap. No nginx run
 #   js-up-uri a viewer-request function rewriting /page to /1k.bin (functions/rewrite-uri.js),
 #             uploaded as for js-up, vs nginx + njs js_set and rewrite (the /page location)
 #   js-up     the same function uploaded as a user would (verge fn deploy, publish, associate
@@ -35,7 +40,8 @@
 #   VERGE_BIN       use this verge binary instead of building ./cmd/verge
 #   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
 #   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes)
-#   MEM_WORKERS [8 per CPU, the node's default]  server.max_function_workers for the mem scenario
+#   MEM_WORKERS [8 per CPU, the node's default]  server.max_function_workers for mem and busy
+#   BUSY_COUNTS [8 32 100]  functions called at once in the busy scenario
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
 #
@@ -63,12 +69,13 @@ die() {
 (($# > 0)) || set -- 1k 100k js
 for s in "$@"; do
 	case $s in
-	1k | 100k | 256k | 1m | js | js-up | js-up-uri | mem | sendpath) ;;
-	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up js-up-uri mem sendpath)" ;;
+	1k | 100k | 256k | 1m | js | js-up | js-up-uri | mem | busy | sendpath) ;;
+	*) die "unknown scenario '$s' (want: 1k 100k 256k 1m js js-up js-up-uri mem busy sendpath)" ;;
 	esac
 done
 SENDPATH_MODES=${SENDPATH_MODES:-writev more separate cork}
 MEM_COUNTS=${MEM_COUNTS:-10 100}
+BUSY_COUNTS=${BUSY_COUNTS:-8 32 100}
 SENDPATH_SIZES=${SENDPATH_SIZES:-100k 256k 1m}
 for m in $SENDPATH_MODES; do
 	[[ " writev more separate cork " == *" $m "* ]] || die "SENDPATH_MODES: unknown mode '$m' (want: writev more separate cork)"
@@ -496,32 +503,39 @@ mem_call_ms() { # PATH: the wall time of one request to Verge, in milliseconds
 		awk '{ printf "%.2f", $1 * 1000 }'
 }
 
-MEM_ROWS=() MEM_CALLS=()
+MEM_ROWS=() MEM_CALLS=() BUSY_ROWS=()
 MEM_WORKERS=${MEM_WORKERS:-$((8 * $(nproc)))}
+start_many() { # NAME N FILE: starts Verge (VERGE_PID...) with N uploaded functions of FILE's code, on /fI/* each, run once
+	local name=$1 n=$2 file=$3 conf="$TMP/mem/verge-$1.yaml" i # start_verge writes its copy to $TMP
+	mkdir -p "$TMP/mem"
+	{
+		sed '/^behaviors:/,$d' "$BENCH/verge.yaml"
+		printf 'server:\n  max_function_versions: %d\n  max_function_workers: %d\n' "$((n + 16))" "$MEM_WORKERS"
+		echo "behaviors:"
+		for ((i = 1; i <= n; i++)); do
+			printf '  - path: "/f%d/*"\n    origin: origin\n' "$i"
+		done
+		printf '  - path: "*"\n    origin: origin\n'
+	} >"$conf"
+	start_verge "$name" "$conf" || die "verge did not start with $conf"
+	fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >/dev/null; }
+	log "$name: deploying $n functions through the CLI"
+	for ((i = 1; i <= n; i++)); do
+		fn deploy "f$i" --file "$file" --runtime lambda-edge || die "verge fn deploy f$i failed"
+		fn publish "f$i" || die "verge fn publish f$i failed"
+		fn associate "/f$i/*" viewer-request "f$i:1" || die "verge fn associate f$i failed"
+	done
+	for ((i = 1; i <= n; i++)); do
+		curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # a 404 from the origin will do: the function ran
+	done
+}
+reclaims() { # the node's verge_function_worker_reclaims_total
+	curl -fsS --max-time 5 "http://$VERGE_ADMIN/metrics" | awk '$1 == "verge_function_worker_reclaims_total" { print $2 + 0 }'
+}
+
 if has mem; then
 	for n in $MEM_COUNTS; do
-		mkdir -p "$TMP/mem"
-		conf="$TMP/mem/verge-mem-$n.yaml" # start_verge writes its copy to $TMP
-		{
-			sed '/^behaviors:/,$d' "$BENCH/verge.yaml"
-			printf 'server:\n  max_function_versions: %d\n  max_function_workers: %d\n' "$((n + 16))" "$MEM_WORKERS"
-			echo "behaviors:"
-			for ((i = 1; i <= n; i++)); do
-				printf '  - path: "/f%d/*"\n    origin: origin\n' "$i"
-			done
-			printf '  - path: "*"\n    origin: origin\n'
-		} >"$conf"
-		start_verge "verge-mem-$n" "$conf" || die "verge did not start with $conf"
-		fn() { "$TMP/verge" fn "$@" --admin "http://$VERGE_ADMIN" >/dev/null; }
-		log "mem: deploying $n functions through the CLI"
-		for ((i = 1; i <= n; i++)); do
-			fn deploy "f$i" --file "$BENCH/functions/rewrite-uri.js" --runtime lambda-edge || die "verge fn deploy f$i failed"
-			fn publish "f$i" || die "verge fn publish f$i failed"
-			fn associate "/f$i/*" viewer-request "f$i:1" || die "verge fn associate f$i failed"
-		done
-		for ((i = 1; i <= n; i++)); do
-			curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$VERGE_PORT/f$i/x" || true # the origin answers 404: the function ran
-		done
+		start_many "verge-mem-$n" "$n" "$BENCH/functions/rewrite-uri.js"
 		want=$((n < MEM_WORKERS ? n + 1 : MEM_WORKERS + 1)) # one per function up to the cap, and the spare
 		for ((i = 0; i < 600; i++)); do # workers start, and end for room, in the background
 			mapfile -t workers < <(pgrep -P "$VERGE_PID")
@@ -543,6 +557,25 @@ if has mem; then
 			warm+=("$(mem_call_ms "/f$n/x")")
 		done
 		MEM_CALLS+=("| $n | ${cold[*]:-none ended} | ${warm[*]} |")
+		stop "$VERGE_PID"
+	done
+fi
+
+if has busy; then
+	for n in $BUSY_COUNTS; do
+		start_many "verge-busy-$n" "$n" "$BENCH/functions/any-to-1k.js"
+		lua="$TMP/busy-$n.lua"
+		printf 'local i = 0\nrequest = function() i = i + 1; return wrk.format("GET", "/f" .. (i %% %d + 1) .. "/x") end\n' "$n" >"$lua"
+		wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$lua" "http://127.0.0.1:$VERGE_PORT/" >/dev/null
+		r0=$(reclaims)
+		out="$OUT/busy-$n.txt"
+		printf '%s\n' "wrk -t$THREADS -c$CONNS -d$DURATION -s $lua http://127.0.0.1:$VERGE_PORT/" >>"$OUT/commands.txt"
+		wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$lua" "http://127.0.0.1:$VERGE_PORT/" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
+		r1=$(reclaims)
+		mapfile -t workers < <(pgrep -P "$VERGE_PID")
+		BUSY_ROWS+=("$(printf '| %d | %s | %s | %d | %d |' "$n" "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$out")" \
+			"$(awk '/Non-2xx|Socket errors/ { e = e $0 " " } END { print e ? e : "0" }' "$out")" "${#workers[@]}" "$((r1 - r0))")")
+		log "busy: ${BUSY_ROWS[-1]}"
 		stop "$VERGE_PID"
 	done
 fi
@@ -603,6 +636,12 @@ stop "$ORIGIN_PID"
 		printf '\nmem: calls, ms (curl time_total, five each): to a function whose worker was ended for room (cap %d), then to one whose worker runs\n\n' "$MEM_WORKERS"
 		printf '| functions | ended for room | running |\n|---:|---|---|\n'
 		printf '%s\n' "${MEM_CALLS[@]}"
+	fi
+	if ((${#BUSY_ROWS[@]})); then
+		printf '\nbusy: N uploaded functions called in turn under wrk -t%s -c%s -d%s, server.max_function_workers %d (worker processes include the spare)\n\n' \
+			"$THREADS" "$CONNS" "$DURATION" "$MEM_WORKERS"
+		printf '| functions | req/s | errors | workers at the end | ended for room during the run |\n|---:|---:|---|---:|---:|\n'
+		printf '%s\n' "${BUSY_ROWS[@]}"
 	fi
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"
 	printf '\nCommands (measured runs, in order):\n'

@@ -28,9 +28,16 @@ import (
 //
 // A Workers may cap the processes its hosts keep running (see NewWorkers). Each holds its own
 // Go runtime and heap, so a node with a thousand functions cannot keep one for each (see
-// bench/README.md): past the cap, starting a process first ends the one called least recently among those
-// with nothing in flight. Its programs stay attached, and the next call to one of them starts
-// the host again from the spare and loads them: a compile, not a process start.
+// bench/README.md). Past the cap, processes idle for roomIdle are ended, those called least
+// recently first: when one starts, and then every roomIdle while more than the cap run. Their
+// programs stay attached, and the next call to one of them starts the host again from the
+// spare and loads them: a compile, not a process start.
+//
+// A process called within roomIdle is ended only past roomBurst times the cap. Ending busy
+// functions' processes to start others' is a loop whose pace is the process start: more busy
+// functions than processes leave the node serving a few hundred requests a second
+// (`bench/run.sh busy`). So while more functions than the cap are busy, the node runs more
+// processes, up to the burst bound, and comes back to the cap once they are idle.
 type Workers struct {
 	mu      sync.Mutex
 	hosts   map[hostKey]*host
@@ -38,7 +45,20 @@ type Workers struct {
 	closed  bool
 	bg      sync.WaitGroup // spare starts and the stops of processes ended for room
 	maxLive int            // the cap on hosts' processes; 0: none
+	// idleForRoom is roomIdle; tests shorten it (0: any process with no call in flight).
+	idleForRoom time.Duration
+	trim        *time.Timer // the next shed, while more than maxLive run
+	shedding    sync.Mutex  // one shed at a time, so that each counts what the others ended
 }
+
+const (
+	// roomIdle is how long a process must have had no call to be ended for room.
+	roomIdle = 2 * time.Second
+	// roomBurst bounds the processes run past the cap: roomBurst times it at most.
+	roomBurst = 4
+	// minTrimEvery bounds how often a Workers over its cap looks again.
+	minTrimEvery = 100 * time.Millisecond
+)
 
 // spare is the idle worker kept for one set of process settings.
 type spare struct {
@@ -47,11 +67,12 @@ type spare struct {
 }
 
 // NewWorkers returns an empty set of shared worker processes whose hosts keep at most maxLive
-// processes running at once, spares not counted (no cap if maxLive <= 0). The cap is kept when
-// a process starts; while every running process has a call in flight, it is exceeded until
-// the next start.
+// processes running once idle, spares not counted (no cap if maxLive <= 0). While more
+// functions than that were called within the last roomIdle, or have a call in flight, more
+// run: up to roomBurst times maxLive, or more while all of those have calls in flight.
 func NewWorkers(maxLive int) *Workers {
-	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}, maxLive: max(maxLive, 0)}
+	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}, maxLive: max(maxLive, 0),
+		idleForRoom: roomIdle}
 }
 
 // Running returns how many processes the hosts run, spares not counted.
@@ -83,25 +104,32 @@ func (ws *Workers) running(except *host) []runningHost {
 	return live
 }
 
-// makeRoom ends idle processes, those called least recently first, until at most maxLive run
-// counting started's, which has just started. Each is counted in started's Metrics.
-func (ws *Workers) makeRoom(started *host) {
+// shed ends processes with no call in flight, those called least recently first, while more
+// than maxLive run (counting started's, if not nil): those idle for idleForRoom, and any past
+// roomBurst times maxLive. If more than maxLive still run, it looks again later.
+func (ws *Workers) shed(started *host) {
 	if ws.maxLive == 0 {
 		return
 	}
+	ws.shedding.Lock()
+	defer ws.shedding.Unlock()
 	live := ws.running(started)
-	excess := len(live) + 1 - ws.maxLive
-	if excess <= 0 {
+	n := len(live)
+	if started != nil {
+		n++
+	}
+	if n <= ws.maxLive {
 		return
 	}
 	slices.SortFunc(live, func(a, b runningHost) int { return cmp.Compare(a.lastUse, b.lastUse) })
+	idleSince := time.Now().Add(-ws.idleForRoom).UnixNano()
 	for _, r := range live {
-		if excess == 0 {
-			break
+		if n <= ws.maxLive || r.lastUse > idleSince && n <= roomBurst*ws.maxLive {
+			break // the rest were called more recently still
 		}
 		if r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
-			excess--
-			if m := started.o.Metrics; m != nil {
+			n--
+			if m := r.h.o.Metrics; m != nil {
 				m.reclaims.Inc()
 			}
 			ws.mu.Lock()
@@ -113,6 +141,18 @@ func (ws *Workers) makeRoom(started *host) {
 			ws.mu.Unlock()
 		}
 	}
+	if n > ws.maxLive {
+		ws.mu.Lock()
+		if !ws.closed && ws.trim == nil {
+			ws.trim = time.AfterFunc(max(ws.idleForRoom, minTrimEvery), func() {
+				ws.mu.Lock()
+				ws.trim = nil
+				ws.mu.Unlock()
+				ws.shed(nil)
+			})
+		}
+		ws.mu.Unlock()
+	}
 }
 
 // Close stops the spare workers and keeps none from then on, and waits for the processes ended
@@ -120,6 +160,10 @@ func (ws *Workers) makeRoom(started *host) {
 func (ws *Workers) Close() {
 	ws.mu.Lock()
 	ws.closed = true
+	if ws.trim != nil {
+		ws.trim.Stop()
+		ws.trim = nil
+	}
 	var idle []*workerProc
 	for _, sp := range ws.spares {
 		if sp.w != nil {
@@ -267,7 +311,7 @@ type host struct {
 	// loaded is each attached program's remote.loaded, by program id, under mu (see retire).
 	loaded map[uint64]*atomic.Pointer[workerProc]
 	// lastUse is when a call last began, or the process last started, in Unix nanoseconds:
-	// Workers.makeRoom ends the least recent first.
+	// Workers.shed ends the least recent first.
 	lastUse atomic.Int64
 }
 
@@ -453,7 +497,7 @@ func (h *host) start(st *workerStart) {
 		w.stop()
 		w, err = nil, errors.New("the worker was stopped")
 	case err == nil && h.workers != nil:
-		h.workers.makeRoom(h)
+		h.workers.shed(h)
 	}
 	st.w, st.err = w, err
 	close(st.done)

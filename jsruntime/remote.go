@@ -63,7 +63,7 @@ func newRemote(o Options, onCold func()) (*remote, error) {
 // ready returns a live worker with the program loaded, starting the worker and loading the
 // program as needed. Neither holds a lock: callers wait for them until ctx is done or their
 // deadline (if not zero) passes, and the function's other users (stats, close) do not wait.
-// The worker is pinned (workerProc.pin), so that Workers.makeRoom does not end it before the
+// The worker is pinned (workerProc.pin), so that Workers.shed does not end it before the
 // caller's call is registered: the caller unpins it then.
 func (r *remote) ready(ctx context.Context, deadline time.Time) (*workerProc, error) {
 	if w := r.loaded.Load(); w != nil && w.pin() {
@@ -184,7 +184,7 @@ func (r *remote) run(ctx context.Context, c *call) outcome {
 // nobody reads its channel then): the caller starts a new worker and tries once more, as that
 // death is not this invocation's failure; out is the error to report if it does not. The call
 // did not reach the worker if it was dead before the call was registered (killed after ready
-// returned it; the pin keeps Workers.makeRoom from retiring it), if it was gone before the
+// returned it; the pin keeps Workers.shed from retiring it), if it was gone before the
 // whole call was in its ring (syscall.EPIPE), or if it died without taking the call from its
 // ring (while polling for it, or parked on a doorbell that found it gone). The ring's tail is
 // the worker's word; one that lies about it wins one retry on a new worker.

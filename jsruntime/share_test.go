@@ -453,6 +453,7 @@ func TestWorkersCap(t *testing.T) {
 		t.Skip("starts worker processes")
 	}
 	ws := NewWorkers(2)
+	ws.idleForRoom = 0 // any process with no call in flight may go (TestWorkersCapBurst: the age)
 	t.Cleanup(ws.Close)
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -535,6 +536,66 @@ func TestWorkersCap(t *testing.T) {
 	}
 }
 
+// TestWorkersCapBurst: a process called within idleForRoom is not ended for room, so while
+// more functions than the cap are busy the node runs more processes rather than ending busy
+// ones (which would leave each call waiting for a process start); once they are idle it comes
+// back to the cap by itself; and past roomBurst times the cap it ends the least recently called
+// process however recent.
+func TestWorkersCapBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reclaimed := func() float64 {
+		var d dto.Metric
+		_ = m.reclaims.Write(&d)
+		return d.GetCounter().GetValue()
+	}
+	fn := func(ws *Workers, name string) *Function {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
+		return newShared(t, o)
+	}
+
+	ws := NewWorkers(1)
+	ws.idleForRoom = 300 * time.Millisecond
+	t.Cleanup(ws.Close)
+	a := fn(ws, "a")
+	wa := workerOf(t, a)
+	b := fn(ws, "b")
+	wb := workerOf(t, b)
+	if wa.isDead() || reclaimed() != 0 {
+		t.Fatalf("starting b ended a's process, called %v ago: %s", time.Since(time.Unix(0, a.backend.(*remote).h.lastUse.Load())), wa.reason())
+	}
+	poll.Until(t, 10*time.Second, "a's process, idle, ended for room", wa.isDead)
+	if wb.isDead() || ws.Running() != 1 || reclaimed() != 1 {
+		t.Fatalf("after the trim: b's process dead %v, %d running, %v reclaimed; want b's only, 1 reclaimed", wb.isDead(), ws.Running(), reclaimed())
+	}
+	if err := wantBody(t, a, "/", "v1"); err != nil {
+		t.Fatalf("a after its process was ended: %v", err)
+	}
+
+	burst := NewWorkers(1)
+	burst.idleForRoom = time.Minute
+	t.Cleanup(burst.Close)
+	var procs []*workerProc
+	for _, name := range []string{"c", "d", "e", "f", "g"} {
+		procs = append(procs, workerOf(t, fn(burst, name)))
+	}
+	poll.Until(t, 10*time.Second, "c's process ended past the burst bound", procs[0].isDead)
+	for i, w := range procs[1:] {
+		if w.isDead() {
+			t.Errorf("process %d of the burst ended: %s", i+1, w.reason())
+		}
+	}
+	if n := burst.Running(); n != roomBurst {
+		t.Errorf("%d processes run, want %d (the burst bound for a cap of 1)", n, roomBurst)
+	}
+}
+
 // TestWorkersCapUnderLoad: calls to three functions from four goroutines, under a cap of one
 // process, keep ending each other's processes, and none of them fails: a call never reaches a
 // process ended for room, and one that finds its process ended starts another.
@@ -543,6 +604,7 @@ func TestWorkersCapUnderLoad(t *testing.T) {
 		t.Skip("starts worker processes")
 	}
 	ws := NewWorkers(1)
+	ws.idleForRoom = 0
 	t.Cleanup(ws.Close)
 	var fns []*Function
 	for _, name := range []string{"a", "b", "c"} {
@@ -578,6 +640,7 @@ func TestWorkersCapSparesPinned(t *testing.T) {
 		t.Skip("starts worker processes")
 	}
 	ws := NewWorkers(1)
+	ws.idleForRoom = 0
 	t.Cleanup(ws.Close)
 	fn := func(name string) *Function {
 		o := versionOpts(ws, "1")
