@@ -63,3 +63,25 @@ func TestProcessEnvOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyGlobalsFrozen: where code froze the global object before it read Node's globals made
+// on first read (as hardening code does), each still reads as one value. The expected body is
+// what Node prints for the same expressions; for TextEncoder and atob, which Node then fails to
+// define, Verge answers as for the others.
+func TestLazyGlobalsFrozen(t *testing.T) {
+	src := `Object.freeze(globalThis);
+exports.handler = async () => ({ status: '200', body: [typeof Buffer, Buffer === Buffer, process === process, typeof process.env, Object.isFrozen(globalThis),
+  TextEncoder === TextEncoder, atob === atob].join(',') });`
+	f, err := New(Options{Code: SingleFile(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := f.Invoke(context.Background(), seedEvent(t, hooks.ViewerRequest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(res.Response.Body), "function,true,true,object,true,true,true"; got != want {
+		t.Fatalf("body %q, want %q", got, want)
+	}
+}

@@ -28,6 +28,13 @@ func TestRegexpTimeoutThrows(t *testing.T) {
 		{"times out", `return String(` + catastrophic + `.test('a'.repeat(32) + 'b'))`, ""},
 		{"times out in try", `try { return String(` + catastrophic + `.test('a'.repeat(32) + 'b')) } catch (e) { return 'caught' }`, ""},
 		{"times out in replace", `return ('a'.repeat(32) + 'b').replace(` + catastrophic + `, 'x')`, ""},
+		{"times out in exec", `return String(` + catastrophic + `.exec('a'.repeat(32) + 'b'))`, ""},
+		{"times out in match", `return String(('a'.repeat(32) + 'b').match(` + catastrophic + `))`, ""},
+		{"times out in a global match", `return String(('a'.repeat(32) + 'b').match(/^(?:(a+)+\1c|a+b)$/g))`, ""},
+		{"times out in matchAll", `return String([...('a'.repeat(32) + 'b').matchAll(/^(?:(a+)+\1c|a+b)$/g)].length)`, ""},
+		{"times out in search", `return String(('a'.repeat(32) + 'b').search(` + catastrophic + `))`, ""},
+		{"times out in split", `return String(('a'.repeat(32) + 'b').split(` + catastrophic + `).length)`, ""},
+		{"times out in a string pattern", `return String(('a'.repeat(32) + 'b').match('^(?:(a+)+\\1c|a+b)$'))`, ""},
 		{"short input", `return String(` + catastrophic + `.test('a'.repeat(12) + 'b'))`, "true"},
 		{"slow callback", `return 'ab'.replace(/a/, () => { const t = Date.now(); while (Date.now() - t < 150) {} return 'x' })`, "xb"},
 	}

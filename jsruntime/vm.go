@@ -149,7 +149,7 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("allowEval", o.AllowEval)
-	_ = opts.Set("byteStrings", o.Runtime == RuntimeCloudFrontJS1)
+	_ = opts.Set("cff", o.cff())
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)
@@ -160,7 +160,77 @@ func (v *vm) installGlobals() error {
 	if !ok {
 		return errors.New("jsruntime: globals: the prelude returned no loader")
 	}
-	return v.installLazyGlobals(load)
+	return v.defineLazyGlobals(load)
+}
+
+// lazyGlobal is one of Node's globals that a runtime makes on its first read, with globals.js's
+// load: most functions use few of them, and whatever a runtime makes in advance is in every
+// warm runtime of every function. Each is an accessor of the global object until then, with
+// the attributes Node 20 gives it (Node has most of them as accessors too).
+type lazyGlobal struct {
+	name       string
+	enumerable bool
+	// stays: the property stays an accessor once made, its getter answering what was made or
+	// assigned last (Node's process, Buffer and crypto). Otherwise the getter and the setter
+	// put a data property in its place.
+	stays bool
+}
+
+var lazyGlobals = []lazyGlobal{
+	{name: "process", stays: true},
+	{name: "Buffer", stays: true},
+	// Node 20's crypto has no setter, but a CloudFront function's `var crypto = require('crypto')`
+	// assigns the global (a script's top-level var), which must work.
+	{name: "crypto", enumerable: true, stays: true},
+	{name: "TextEncoder"},
+	{name: "TextDecoder"},
+	{name: "atob", enumerable: true},
+	{name: "btoa", enumerable: true},
+	{name: "URL"}, // data properties in Node, made in advance
+	{name: "URLSearchParams"},
+}
+
+// defineLazyGlobals defines each of lazyGlobals on the global object. The accessors are Go
+// functions: a goja function object made from Go is smaller than a JS closure.
+func (v *vm) defineLazyGlobals(load goja.Callable) error {
+	global := v.rt.GlobalObject()
+	flag := func(b bool) goja.Flag {
+		if b {
+			return goja.FLAG_TRUE
+		}
+		return goja.FLAG_FALSE
+	}
+	for _, g := range lazyGlobals {
+		var val goja.Value // what was made or assigned, for an accessor that stays
+		replace := func(x goja.Value) error {
+			return global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, flag(g.enumerable))
+		}
+		get := v.rt.ToValue(func(goja.FunctionCall) goja.Value {
+			if val != nil {
+				return val
+			}
+			made, err := load(goja.Undefined(), v.rt.ToValue(g.name))
+			if err != nil {
+				panic(err) // thrown into the code that read the name (an interrupt stays one)
+			}
+			if g.stays || replace(made) != nil { // a frozen global object keeps the accessor
+				val = made
+			}
+			return made
+		})
+		set := v.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			if g.stays {
+				val = c.Argument(0)
+			} else if err := replace(c.Argument(0)); err != nil {
+				panic(err)
+			}
+			return goja.Undefined()
+		})
+		if err := global.DefineAccessorProperty(g.name, get, set, goja.FLAG_TRUE, flag(g.enumerable)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxStringLength is the longest string the guards let JS build: Node's limit (2^29-24 UTF-16

@@ -1,16 +1,41 @@
-// globals.js: the per-runtime prelude. It returns load, which makes Node's globals (console,
-// timers, queueMicrotask, process, Buffer, URL, TextEncoder, crypto) on their first read
-// (lazyglobals.go), and refuses eval unless allowed. Called once per runtime as
-// (global, natives, require, opts).
+// globals.js: the per-runtime prelude. It installs Node's globals (console, timers,
+// queueMicrotask) and refuses eval unless allowed, and returns load, which makes the others
+// (process, Buffer, URL, TextEncoder, crypto...) on their first read. Called once per runtime
+// as (global, natives, require, opts).
 'use strict';
+// console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
+// runtime (bench/README.md), and many functions never log.
+const format = (...a) => require('internal/inspect').format(...a);
+
+// hidden and shown define a global as Node 20 does: console, eval and Function are not
+// enumerable, the timers, queueMicrotask and global are.
 function hidden(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
 }
+function shown(name, value) {
+  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: true });
+}
 
-// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). Its
-// Symbol.toPrimitive comes from Go (opts.toPrimitive), not from the global Symbol, which user
-// code may have replaced by then (and reading it would build the Symbol constructor in every
-// runtime).
+// The natives are read where they are called, not kept in constants: a native's function object
+// is made on its first read (natives.go), and many functions never log or set a timer.
+const console = {
+  log: (...a) => natives.log('INFO', format(...a)),
+  info: (...a) => natives.log('INFO', format(...a)),
+  debug: (...a) => natives.log('DEBUG', format(...a)),
+  warn: (...a) => natives.log('WARN', format(...a)),
+  error: (...a) => natives.log('ERROR', format(...a)),
+  trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
+  dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
+  assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
+  time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
+  table: (v) => natives.log('INFO', format(v)),
+};
+hidden('console', console);
+
+// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
+// class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
+// comes from Go (opts.toPrimitive), not from the global Symbol, which user code may have
+// replaced by then (and reading it would build the Symbol constructor in every runtime).
 const toPrimitive = opts.toPrimitive;
 let Timeout;
 function timeout(id) {
@@ -26,7 +51,13 @@ function timeout(id) {
   }
   return new Timeout(id);
 }
-function clearAny(t) { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); }
+const clearAny = (t) => { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); };
+shown('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
+shown('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
+shown('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
+shown('clearTimeout', clearAny);
+shown('clearInterval', clearAny);
+shown('clearImmediate', clearAny);
 // resolved is a settled promise to queue microtasks on, made on the first call: an async
 // function's result is one, made by the intrinsic Promise whatever user code did to the global
 // (and naming the global would build it in every runtime).
@@ -36,7 +67,11 @@ function queueMicrotask(fn) {
   if (resolved === undefined) resolved = (async () => {})();
   resolved.then(() => fn());
 }
+shown('queueMicrotask', queueMicrotask);
+shown('global', global);
 
+// process is made on its first read, as Buffer is: Node has both as accessors of the global
+// object, and few functions read either.
 const start = opts.start;
 function makeProcess() {
   const hrtime = (prev) => {
@@ -66,40 +101,12 @@ function makeProcess() {
   };
 }
 
-// console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
-// runtime (bench/README.md), and many functions never log. The natives are read where they
-// are called, not kept in constants: a native's function object is made on its first read
-// (natives.go).
-const format = (...a) => require('internal/inspect').format(...a);
-function makeConsole() {
-  return {
-    log: (...a) => natives.log('INFO', format(...a)),
-    info: (...a) => natives.log('INFO', format(...a)),
-    debug: (...a) => natives.log('DEBUG', format(...a)),
-    warn: (...a) => natives.log('WARN', format(...a)),
-    error: (...a) => natives.log('ERROR', format(...a)),
-    trace: (...a) => natives.log('TRACE', 'Trace: ' + format(...a)),
-    dir: (v) => natives.log('INFO', require('internal/inspect').inspect(v)),
-    assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
-    time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
-    table: (v) => natives.log('INFO', format(v)),
-  };
-}
-
-hidden('global', global);
-
-// load returns the value of Node's global name, made when code first reads it (lazyglobals.go
-// names them, and defines each on the global object once made): most functions use few of
-// them, and every object made here is in every warm runtime.
+// load returns the value of Node's global name, which the runtime makes on its first read
+// (lazyGlobals in vm.go defines an accessor for each, in Go, and calls this): one function,
+// rather than closures per global, as each closure is an object in every runtime.
 function load(name) {
   switch (name) {
-    case 'console': return makeConsole();
     case 'process': return makeProcess();
-    case 'setTimeout': return (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args));
-    case 'setInterval': return (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args));
-    case 'setImmediate': return (fn, ...args) => timeout(natives.timer(fn, 0, false, args));
-    case 'clearTimeout': case 'clearInterval': case 'clearImmediate': return clearAny;
-    case 'queueMicrotask': return queueMicrotask;
     case 'Buffer': return require('buffer').Buffer;
     case 'URL': return require('url').URL;
     case 'URLSearchParams': return require('url').URLSearchParams;
@@ -109,6 +116,7 @@ function load(name) {
     case 'atob': return (s) => require('buffer').Buffer.from(String(s), 'base64').toString('latin1');
     case 'btoa': return (s) => require('buffer').Buffer.from(String(s), 'latin1').toString('base64');
   }
+  throw new Error('jsruntime: globals.js makes no global ' + name);
 }
 
 // The allocation guards (String.prototype.repeat/padStart/padEnd, JSON.parse) are Go
@@ -131,9 +139,8 @@ if (!opts.allowEval) {
 }
 
 // CloudFront Functions runtime 1.0's byte-string helpers (a "byte string" holds one byte per
-// UTF-16 unit). Runtime 2.0 removed them, so a 2.0 function that uses one fails here as on
-// CloudFront (and its runtimes are the smaller for it).
-if (opts.byteStrings) {
+// UTF-16 unit). Runtime 2.0 removed them; having them does not break 2.0 code.
+if (opts.cff) {
   const bytesToStr = (u8) => { let s = ''; for (let i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; };
   const strToBytes = (s) => { const u8 = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i) & 255; return u8; };
   const def = (o, name, fn) => Object.defineProperty(o, name, { value: fn, writable: true, configurable: true, enumerable: false });
