@@ -52,9 +52,9 @@ type Options struct {
 	// cap, the association that needs another keeps its previous target (or answers 503) and
 	// is listed by Failures. Default 64.
 	MaxVersions int
-	// MaxWorkers caps the worker processes running at once (see jsruntime.NewWorkers): past
-	// it, the function called least recently with nothing in flight loses its process until
-	// its next call. 0: no cap.
+	// MaxWorkers caps the worker processes kept once idle (see jsruntime.NewWorkers): past it,
+	// the functions not called for a while lose their processes until their next calls. 0: no
+	// cap.
 	MaxWorkers int
 	// Metrics records invocations; share the node's. nil: none.
 	Metrics *jsruntime.Metrics

@@ -111,13 +111,14 @@ type ServerConfig struct {
 	// association beyond the cap keeps its previous target, or answers 503, and the deploy
 	// reports it. Default 1024.
 	MaxFunctionVersions int `yaml:"max_function_versions"`
-	// MaxFunctionWorkers caps the worker processes the node keeps running for uploaded
-	// functions, one per function, the spare not counted. Each holds a Go runtime and heap of
-	// its own, so the cap bounds the memory functions take however many are deployed:
-	// starting one more ends the one called least recently among those with no call in
-	// flight, and a call to a function whose process was ended starts it again from the spare
-	// (bench/README.md measures both). Default: 8 per processor (GOMAXPROCS), as the functions
-	// busy at once are bounded by the processors that run them.
+	// MaxFunctionWorkers caps the worker processes the node keeps for uploaded functions once
+	// they are idle, one per function, the spare not counted. Each holds a Go runtime and heap
+	// of its own, so the cap bounds the memory idle functions take however many are deployed:
+	// past it, the processes of functions not called for 2 s are ended, and a call to one of
+	// them starts it again from the spare (bench/README.md measures both). While more functions
+	// than the cap are busy, up to 4 times as many run (see jsruntime.NewWorkers): size the
+	// memory for that. Default: 8 per processor (GOMAXPROCS), as the functions busy at once
+	// are bounded by the processors that run them.
 	MaxFunctionWorkers int `yaml:"max_function_workers"`
 }
 

@@ -54,7 +54,8 @@ type Workers struct {
 const (
 	// roomIdle is how long a process must have had no call to be ended for room.
 	roomIdle = 2 * time.Second
-	// roomBurst bounds the processes run past the cap: roomBurst times it at most.
+	// roomBurst bounds the processes called within roomIdle that run past the cap: roomBurst
+	// times it at most (those with a call in flight are never ended, so they may make more).
 	roomBurst = 4
 	// minTrimEvery bounds how often a Workers over its cap looks again.
 	minTrimEvery = 100 * time.Millisecond
@@ -76,7 +77,7 @@ func NewWorkers(maxLive int) *Workers {
 }
 
 // Running returns how many processes the hosts run, spares not counted.
-func (ws *Workers) Running() int { return len(ws.running(nil)) }
+func (ws *Workers) Running() int { return len(ws.running()) }
 
 // runningHost is a host's live process, and when the host was last used.
 type runningHost struct {
@@ -85,14 +86,12 @@ type runningHost struct {
 	lastUse int64
 }
 
-// running returns the hosts' live processes, but except's.
-func (ws *Workers) running(except *host) []runningHost {
+// running returns the hosts' live processes.
+func (ws *Workers) running() []runningHost {
 	ws.mu.Lock()
 	hosts := make([]*host, 0, len(ws.hosts))
 	for _, h := range ws.hosts {
-		if h != except {
-			hosts = append(hosts, h)
-		}
+		hosts = append(hosts, h)
 	}
 	ws.mu.Unlock()
 	var live []runningHost
@@ -105,27 +104,36 @@ func (ws *Workers) running(except *host) []runningHost {
 }
 
 // shed ends processes with no call in flight, those called least recently first, while more
-// than maxLive run (counting started's, if not nil): those idle for idleForRoom, and any past
-// roomBurst times maxLive. If more than maxLive still run, it looks again later.
+// than maxLive run: those idle for idleForRoom, and any past roomBurst times maxLive. If more
+// than maxLive still run, it looks again when the next of them will have been idle that long.
+// started, if not nil, has just started its process, which counts but is not ended: its
+// caller is about to load and call it.
 func (ws *Workers) shed(started *host) {
 	if ws.maxLive == 0 {
 		return
 	}
 	ws.shedding.Lock()
 	defer ws.shedding.Unlock()
-	live := ws.running(started)
+	live := ws.running()
 	n := len(live)
-	if started != nil {
-		n++
-	}
 	if n <= ws.maxLive {
 		return
 	}
 	slices.SortFunc(live, func(a, b runningHost) int { return cmp.Compare(a.lastUse, b.lastUse) })
 	idleSince := time.Now().Add(-ws.idleForRoom).UnixNano()
+	next := minTrimEvery // until the next look, if more than maxLive still run
 	for _, r := range live {
-		if n <= ws.maxLive || r.lastUse > idleSince && n <= roomBurst*ws.maxLive {
-			break // the rest were called more recently still
+		if n <= ws.maxLive {
+			break
+		}
+		if r.h == started {
+			continue
+		}
+		if r.lastUse > idleSince && n <= roomBurst*ws.maxLive {
+			// The rest were called more recently still: look again when this one has been
+			// idle for idleForRoom.
+			next = max(next, time.Duration(r.lastUse-idleSince))
+			break
 		}
 		if r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
 			n--
@@ -144,11 +152,14 @@ func (ws *Workers) shed(started *host) {
 	if n > ws.maxLive {
 		ws.mu.Lock()
 		if !ws.closed && ws.trim == nil {
-			ws.trim = time.AfterFunc(max(ws.idleForRoom, minTrimEvery), func() {
+			ws.trim = time.AfterFunc(next, func() {
 				ws.mu.Lock()
 				ws.trim = nil
+				closed := ws.closed
 				ws.mu.Unlock()
-				ws.shed(nil)
+				if !closed {
+					ws.shed(nil)
+				}
 			})
 		}
 		ws.mu.Unlock()
@@ -310,8 +321,8 @@ type host struct {
 	programs    uint64 // the last program id given out, under mu
 	// loaded is each attached program's remote.loaded, by program id, under mu (see retire).
 	loaded map[uint64]*atomic.Pointer[workerProc]
-	// lastUse is when a call last began, or the process last started, in Unix nanoseconds:
-	// Workers.shed ends the least recent first.
+	// lastUse is when a call last began or ended, or the process last started, in Unix
+	// nanoseconds: Workers.shed ends the least recent first.
 	lastUse atomic.Int64
 }
 

@@ -56,7 +56,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	m.workers = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "verge_function_workers",
-		Help: "Worker processes running for functions, the spare not counted (compare server.max_function_workers).",
+		Help: "Worker processes running for functions, the spare not counted (compare server.max_function_workers, which a burst of busy functions may exceed up to 4 times).",
 	}, func() float64 {
 		if ws := m.counted.Load(); ws != nil {
 			return float64(ws.Running())

@@ -167,6 +167,9 @@ func (r *remote) closedError() error {
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
 	r.h.lastUse.Store(c.start.UnixNano())
+	// And when it ends: a process is idle (Workers.shed) from its last call's end, however
+	// long that call ran.
+	defer func() { r.h.lastUse.Store(time.Now().UnixNano()) }()
 	for attempt := 0; ; attempt++ {
 		w, err := r.ready(ctx, c.deadline)
 		if err != nil {

@@ -561,7 +561,7 @@ func TestWorkersCapBurst(t *testing.T) {
 	}
 
 	ws := NewWorkers(1)
-	ws.idleForRoom = 300 * time.Millisecond
+	ws.idleForRoom = time.Second
 	t.Cleanup(ws.Close)
 	a := fn(ws, "a")
 	wa := workerOf(t, a)
@@ -594,6 +594,32 @@ func TestWorkersCapBurst(t *testing.T) {
 	if n := burst.Running(); n != roomBurst {
 		t.Errorf("%d processes run, want %d (the burst bound for a cap of 1)", n, roomBurst)
 	}
+}
+
+// TestWorkersCapSlowCall: a process is idle from the end of its last call, not its start: a
+// call longer than idleForRoom leaves its process kept when another starts right after it.
+func TestWorkersCapSlowCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := NewWorkers(1)
+	ws.idleForRoom = time.Second
+	t.Cleanup(ws.Close)
+	fn := func(name string) *Function {
+		o := versionOpts(ws, "1")
+		o.Name, o.Worker.Group = name, ws.Group(name)
+		return newShared(t, o)
+	}
+	a := fn("a")
+	if err := wantBody(t, a, "/slow", "v1"); err != nil { // 1.5 s
+		t.Fatal(err)
+	}
+	wa := workerOf(t, a)
+	fn("b")
+	if wa.isDead() {
+		t.Fatalf("starting b ended a's process, whose 1.5 s call had just ended: %s", wa.reason())
+	}
+	poll.Until(t, 10*time.Second, "a's process ended once idle", wa.isDead)
 }
 
 // TestWorkersCapUnderLoad: calls to three functions from four goroutines, under a cap of one
