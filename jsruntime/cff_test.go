@@ -71,6 +71,34 @@ func TestLogSink(t *testing.T) {
 	}
 }
 
+// TestCFFTopLevelVar: a CloudFront function's top-level var of a Node global (a script's, so a
+// global binding) keeps the global, as Node's vm.runInThisContext does ("function,object,
+// function,object"), and `var crypto = require('crypto')` gets the module, where Node 20,
+// whose global crypto has no setter, would keep WebCrypto.
+func TestCFFTopLevelVar(t *testing.T) {
+	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
+		f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Code: jsruntime.SingleFile(`
+var URL; var console; var Buffer; var process; var crypto = require('crypto');
+function handler(event) {
+  event.request.headers['x-v'] = { value: [typeof URL, typeof console, typeof Buffer, typeof process, typeof crypto.createHash].join() };
+  return event.request;
+}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
+		ev, _ := jsruntime.ParseEvent(b, "")
+		res, err := f.Invoke(context.Background(), ev)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res.Request.Headers.Get("x-v"), "function,object,function,object,function"; got != want {
+			t.Errorf("%s: x-v = %q, want %q", rt, got, want)
+		}
+	}
+}
+
 func TestCFFByteStrings(t *testing.T) {
 	f, err := jsruntime.New(jsruntime.Options{Runtime: jsruntime.RuntimeCloudFrontFunctions, Code: jsruntime.SingleFile(`
 var crypto = require('crypto');
