@@ -444,6 +444,27 @@ func BenchmarkNewFunction(b *testing.B) {
 	}
 }
 
+// capMetrics returns new Metrics and a reader of their count of processes ended for room.
+func capMetrics(t *testing.T) (*Metrics, func() float64) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, func() float64 {
+		var d dto.Metric
+		_ = m.reclaims.Write(&d)
+		return d.GetCounter().GetValue()
+	}
+}
+
+// groupFn returns version 1 of function name, alone in its group of ws, recording to m if not
+// nil.
+func groupFn(t *testing.T, ws *Workers, name string, m *Metrics) *Function {
+	o := versionOpts(ws, "1")
+	o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
+	return newShared(t, o)
+}
+
 // TestWorkersCap: past its cap, a Workers ends the process of the function called least
 // recently among those with no call in flight, and only that one. The function whose process
 // was ended answers its next call from a new one; processes ended young for room do not count
@@ -455,26 +476,14 @@ func TestWorkersCap(t *testing.T) {
 	ws := NewWorkers(2)
 	ws.idleForRoom = 0 // any process with no call in flight may go (TestWorkersCapBurst: the age)
 	t.Cleanup(ws.Close)
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reclaimed := func() float64 {
-		var d dto.Metric
-		_ = m.reclaims.Write(&d)
-		return d.GetCounter().GetValue()
-	}
+	m, reclaimed := capMetrics(t)
 	m.CountWorkers(ws)
 	running := func() float64 {
 		var d dto.Metric
 		_ = m.workers.Write(&d)
 		return d.GetGauge().GetValue()
 	}
-	fn := func(name string) *Function {
-		o := versionOpts(ws, "1")
-		o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
-		return newShared(t, o)
-	}
+	fn := func(name string) *Function { return groupFn(t, ws, name, m) }
 	ended := func(w *workerProc) bool {
 		select {
 		case <-w.done:
@@ -545,20 +554,8 @@ func TestWorkersCapBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reclaimed := func() float64 {
-		var d dto.Metric
-		_ = m.reclaims.Write(&d)
-		return d.GetCounter().GetValue()
-	}
-	fn := func(ws *Workers, name string) *Function {
-		o := versionOpts(ws, "1")
-		o.Name, o.Worker.Group, o.Metrics = name, ws.Group(name), m
-		return newShared(t, o)
-	}
+	m, reclaimed := capMetrics(t)
+	fn := func(ws *Workers, name string) *Function { return groupFn(t, ws, name, m) }
 
 	ws := NewWorkers(1)
 	ws.idleForRoom = time.Second
@@ -605,11 +602,7 @@ func TestWorkersCapSlowCall(t *testing.T) {
 	ws := NewWorkers(1)
 	ws.idleForRoom = time.Second
 	t.Cleanup(ws.Close)
-	fn := func(name string) *Function {
-		o := versionOpts(ws, "1")
-		o.Name, o.Worker.Group = name, ws.Group(name)
-		return newShared(t, o)
-	}
+	fn := func(name string) *Function { return groupFn(t, ws, name, nil) }
 	a := fn("a")
 	if err := wantBody(t, a, "/slow", "v1"); err != nil { // 1.5 s
 		t.Fatal(err)
@@ -634,9 +627,7 @@ func TestWorkersCapUnderLoad(t *testing.T) {
 	t.Cleanup(ws.Close)
 	var fns []*Function
 	for _, name := range []string{"a", "b", "c"} {
-		o := versionOpts(ws, "1")
-		o.Name, o.Worker.Group = name, ws.Group(name)
-		fns = append(fns, newShared(t, o))
+		fns = append(fns, groupFn(t, ws, name, nil))
 	}
 	until := time.Now().Add(1500 * time.Millisecond)
 	var calls, failed atomic.Int64
@@ -668,11 +659,7 @@ func TestWorkersCapSparesPinned(t *testing.T) {
 	ws := NewWorkers(1)
 	ws.idleForRoom = 0
 	t.Cleanup(ws.Close)
-	fn := func(name string) *Function {
-		o := versionOpts(ws, "1")
-		o.Name, o.Worker.Group = name, ws.Group(name)
-		return newShared(t, o)
-	}
+	fn := func(name string) *Function { return groupFn(t, ws, name, nil) }
 	a := fn("a")
 	wa := workerOf(t, a)
 	if !wa.pin() {
