@@ -36,7 +36,7 @@ func (v *vm) cffEventFromSource(src []byte, ev *hooks.Event) (goja.Value, error)
 	if req, ok := root.Get("request").(*goja.Object); ok {
 		ensure(req, "querystring", "headers", "cookies")
 		qs := ev.Request.QueryString
-		_ = req.DefineDataProperty("rawQueryString", v.rt.ToValue(func(goja.FunctionCall) goja.Value { return v.rt.ToValue(qs) }),
+		_ = req.DefineDataProperty("rawQueryString", builtin(v.rt, "rawQueryString", 0, func(goja.FunctionCall) goja.Value { return v.rt.ToValue(qs) }),
 			goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
 	if resp, ok := root.Get("response").(*goja.Object); ok && ev.Stage == hooks.ViewerResponse {

@@ -37,7 +37,7 @@ func (v *vm) installGuards(maxString int64) error {
 		if !ok {
 			return errors.New("jsruntime: String.prototype." + name + " is missing")
 		}
-		fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		fn := builtin(rt, name, 1, func(call goja.FunctionCall) goja.Value {
 			if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
 				panic(rt.NewTypeError("String.prototype." + name + " called on null or undefined"))
 			}
@@ -92,7 +92,7 @@ func (v *vm) installGuards(maxString int64) error {
 		return errors.New("jsruntime: JSON.parse is missing")
 	}
 	maxDepth := v.p.opts.MaxCallDepth
-	fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+	fn := builtin(rt, "parse", 2, func(call goja.FunctionCall) goja.Value {
 		text := call.Argument(0).ToString()
 		if jsonDepth(text.String()) > maxDepth {
 			throwRange("Maximum call stack size exceeded")
@@ -107,6 +107,16 @@ func (v *vm) installGuards(maxString int64) error {
 		return err
 	}
 	return v.guardStringify(jsonObj)
+}
+
+// builtin returns fn as a JS function with the name and length a built-in of that name has:
+// goja names a Go function after its Go symbol, which stack traces and inspect would show, and
+// gives it length 0.
+func builtin(rt *goja.Runtime, name string, length int, fn func(goja.FunctionCall) goja.Value) *goja.Object {
+	o := rt.ToValue(fn).(*goja.Object)
+	_ = o.DefineDataProperty("name", rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	_ = o.DefineDataProperty("length", rt.ToValue(length), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	return o
 }
 
 // guardStringify makes JSON.stringify stop at the invocation's deadline. goja's stringify is
@@ -141,7 +151,7 @@ func (v *vm) guardStringify(jsonObj *goja.Object) error {
 		}
 		return r
 	}
-	fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+	fn := builtin(rt, "stringify", 3, func(call goja.FunctionCall) goja.Value {
 		rep := call.Argument(1)
 		if o, ok := rep.(*goja.Object); ok && o.ClassName() == "Array" {
 			res, err := v.stringify(jsonObj, call.Argument(0), rep, call.Argument(2))

@@ -29,7 +29,7 @@ import (
 // A Workers may cap the processes its hosts keep running (see NewWorkers). Each holds its own
 // Go runtime and heap, so a node with a thousand functions cannot keep one for each (see
 // bench/README.md). Past the cap, processes idle for roomIdle are ended, those called least
-// recently first: when one starts, and then every roomIdle while more than the cap run. Their
+// recently first: when one starts, and again as the next reaches roomIdle without a call. Their
 // programs stay attached, and the next call to one of them starts the host again from the
 // spare and loads them: a compile, not a process start.
 //

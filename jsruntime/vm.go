@@ -201,24 +201,30 @@ func (v *vm) defineLazyGlobals(load goja.Callable) error {
 		return goja.FLAG_FALSE
 	}
 	for _, g := range lazyGlobals {
-		var val goja.Value // what was made or assigned, for an accessor that stays
+		// val is what was made (once) or, for an accessor that stays, assigned last. placed: a
+		// data property has taken the accessor's place, which a getter kept by code from
+		// before must not overwrite.
+		var val goja.Value
+		placed := false
 		replace := func(x goja.Value) error {
-			return global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, flag(g.enumerable))
+			err := global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, flag(g.enumerable))
+			placed = placed || err == nil
+			return err
 		}
-		get := v.rt.ToValue(func(goja.FunctionCall) goja.Value {
-			if val != nil {
-				return val
-			}
-			made, err := load(goja.Undefined(), v.rt.ToValue(g.name))
-			if err != nil {
-				panic(err) // thrown into the code that read the name (an interrupt stays one)
-			}
-			if g.stays || replace(made) != nil { // a frozen global object keeps the accessor
+		get := builtin(v.rt, "get "+g.name, 0, func(goja.FunctionCall) goja.Value {
+			if val == nil {
+				made, err := load(goja.Undefined(), v.rt.ToValue(g.name))
+				if err != nil {
+					panic(err) // thrown into the code that read the name (an interrupt stays one)
+				}
 				val = made
 			}
-			return made
+			if !g.stays && !placed {
+				_ = replace(val) // a frozen global object keeps the accessor, answering val
+			}
+			return val
 		})
-		set := v.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		set := builtin(v.rt, "set "+g.name, 1, func(c goja.FunctionCall) goja.Value {
 			if g.stays {
 				val = c.Argument(0)
 			} else if err := replace(c.Argument(0)); err != nil {

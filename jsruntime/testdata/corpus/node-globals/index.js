@@ -9,13 +9,22 @@ exports.handler = async (event) => {
   const kind = (name) => { const d = Object.getOwnPropertyDescriptor(globalThis, name); return d ? (d.get ? 'accessor' : 'data') + (d.enumerable ? '+e' : '') + (d.configurable ? '+c' : '') : 'none'; };
   out.push(['own', globalThis.hasOwnProperty('process'), globalThis.hasOwnProperty('Buffer'), globalThis.hasOwnProperty('console'), kind('process'), kind('Buffer'), kind('console')]);
   out.push(['in', 'Buffer' in globalThis, 'TextDecoder' in globalThis, 'nope' in globalThis]);
+  // Assigned before any read: a data property, enumerable as the accessor was.
+  globalThis.atob = 'x';
+  out.push(['assign-unread', atob, kind('atob'), Object.keys(globalThis).includes('atob')]);
+  // A getter kept from before the first read answers one value, and does not undo an assignment.
+  const getDecoder = Object.getOwnPropertyDescriptor(globalThis, 'TextDecoder').get;
+  const decoder = getDecoder();
+  globalThis.TextDecoder = 5;
+  out.push(['kept-getter', decoder === getDecoder(), TextDecoder]);
+  globalThis.TextDecoder = decoder;
   out.push(['typeof', typeof setTimeout, typeof queueMicrotask, typeof URL, typeof URLSearchParams, typeof TextEncoder, typeof TextDecoder,
     typeof crypto, typeof atob, typeof btoa, typeof process, typeof Buffer, typeof console]);
   out.push(['after-read', kind('process'), kind('Buffer'), kind('TextDecoder'), kind('crypto'), kind('atob'), kind('URL')]);
   out.push(['enumerable'].concat(['setTimeout', 'clearImmediate', 'queueMicrotask', 'global', 'console', 'process', 'btoa'].map((n) => globalThis.propertyIsEnumerable(n))));
-  // Assigned before any read, then deleted: gone, and never enumerable.
+  // Assigned after a read, then deleted: gone.
   globalThis.btoa = 'x';
-  out.push(['assign-unread', btoa, Object.keys(globalThis).includes('btoa')]);
+  out.push(['assign-read', btoa, Object.keys(globalThis).includes('btoa')]);
   delete globalThis.btoa;
   out.push(['delete-assigned', typeof btoa, 'btoa' in globalThis]);
   // Deleted after a read: gone.
@@ -30,8 +39,11 @@ exports.handler = async (event) => {
   await new Promise((resolve) => setTimeout(resolve, 1));
   out.push(['patched', proto === globalThis, calls]);
   try { nope; } catch (e) { out.push(['missing', e.name, e.message]); }
+  // The built-ins Verge guards from Go keep their names and lengths.
+  out.push(['names'].concat([String.prototype.repeat, String.prototype.padStart, String.prototype.padEnd, JSON.parse, JSON.stringify,
+    RegExp.prototype.exec, RegExp.prototype.test, RegExp.prototype[Symbol.matchAll], Object.getPrototypeOf('a'.matchAll(/a/g)).next].map((f) => f.name + '/' + f.length)));
   console.log(JSON.stringify(out));
-  for (const name of ['btoa', 'TextEncoder', 'setTimeout']) if (saved[name]) Object.defineProperty(globalThis, name, saved[name]);
+  for (const name of ['atob', 'btoa', 'TextEncoder', 'TextDecoder', 'setTimeout']) if (saved[name]) Object.defineProperty(globalThis, name, saved[name]);
 
   console.log(typeof process.hrtime(), process.platform, new URL('https://a.example/b?c=d').searchParams.get('c'));
   return event.Records[0].cf.request;
