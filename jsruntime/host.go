@@ -105,7 +105,8 @@ func (ws *Workers) running() []runningHost {
 
 // shed ends processes with no call in flight, those called least recently first, while more
 // than maxLive run: those idle for idleForRoom, and any past roomBurst times maxLive. If more
-// than maxLive still run, it looks again when the next of them will have been idle that long.
+// than maxLive still run, it looks again when the next of them will have been idle that long
+// (or, past the bound, soon: a call in flight there may end any time).
 // started, if not nil, has just started its process, which counts but is not ended: its
 // caller is about to load and call it.
 func (ws *Workers) shed(started *host) {
@@ -121,38 +122,48 @@ func (ws *Workers) shed(started *host) {
 	}
 	slices.SortFunc(live, func(a, b runningHost) int { return cmp.Compare(a.lastUse, b.lastUse) })
 	idleSince := time.Now().Add(-ws.idleForRoom).UnixNano()
-	next := minTrimEvery // until the next look, if more than maxLive still run
+	// wait is until the next look, if more than maxLive still run: a process with a call in
+	// flight is idle for idleForRoom that long after the call ends, at the soonest.
+	wait := ws.idleForRoom
 	for _, r := range live {
+		burst := n > roomBurst*ws.maxLive
 		if n <= ws.maxLive {
 			break
 		}
 		if r.h == started {
 			continue
 		}
-		if r.lastUse > idleSince && n <= roomBurst*ws.maxLive {
+		if r.lastUse > idleSince && !burst {
 			// The rest were called more recently still: look again when this one has been
 			// idle for idleForRoom.
-			next = max(next, time.Duration(r.lastUse-idleSince))
+			wait = min(wait, time.Duration(r.lastUse-idleSince))
 			break
 		}
-		if r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
-			n--
-			if m := r.h.o.Metrics; m != nil {
-				m.reclaims.Inc()
-			}
-			ws.mu.Lock()
-			if ws.closed { // Close waits only for what began before it
-				go r.w.stop()
-			} else {
-				ws.bg.Go(r.w.stop)
-			}
-			ws.mu.Unlock()
+		if r.h.lastUse.Load() > idleSince && !burst {
+			continue // a call ended since running() read it
 		}
+		if !r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
+			if burst {
+				wait = minTrimEvery // a call in flight past the bound: it goes once the call ends
+			}
+			continue
+		}
+		n--
+		if m := r.h.o.Metrics; m != nil {
+			m.reclaims.Inc()
+		}
+		ws.mu.Lock()
+		if ws.closed { // Close waits only for what began before it
+			go r.w.stop()
+		} else {
+			ws.bg.Go(r.w.stop)
+		}
+		ws.mu.Unlock()
 	}
 	if n > ws.maxLive {
 		ws.mu.Lock()
 		if !ws.closed && ws.trim == nil {
-			ws.trim = time.AfterFunc(next, func() {
+			ws.trim = time.AfterFunc(max(wait, minTrimEvery), func() {
 				ws.mu.Lock()
 				ws.trim = nil
 				closed := ws.closed

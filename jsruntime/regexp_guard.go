@@ -13,7 +13,11 @@ import (
 var errRegexpTimeout = errors.New("regular expression timeout")
 
 // regexpSlack is how much earlier than its nominal timeout the backtracking engine may give
-// up: its clock counts in ticks of about a millisecond.
+// up, by the clock the guard reads. The engine's deadline is its own clock's last reading plus
+// the timeout plus that clock's period (100 ms), and a goroutine moves the clock on every
+// period, so the engine stops up to two periods late and never early, unless that goroutine
+// was held up for more than a period; the slack covers the rounding of its ticks (about a
+// millisecond).
 const regexpSlack = 3 * time.Millisecond
 
 // guardRegexps makes a regular expression that runs out of time end the invocation instead of

@@ -167,9 +167,6 @@ func (r *remote) closedError() error {
 
 func (r *remote) run(ctx context.Context, c *call) outcome {
 	r.h.lastUse.Store(c.start.UnixNano())
-	// And when it ends: a process is idle (Workers.shed) from its last call's end, however
-	// long that call ran.
-	defer func() { r.h.lastUse.Store(time.Now().UnixNano()) }()
 	for attempt := 0; ; attempt++ {
 		w, err := r.ready(ctx, c.deadline)
 		if err != nil {
@@ -199,6 +196,10 @@ func (r *remote) runOn(ctx context.Context, w *workerProc, c *call) (_ outcome, 
 	r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
 	defer w.unregister(id)
+	// A process is idle (Workers.shed) from its last call's end, however long that call ran:
+	// noted before the call is unregistered, so that no shed finds it neither in flight nor
+	// recent.
+	defer func() { r.h.lastUse.Store(time.Now().UnixNano()) }()
 	until := c.deadline.Add(r.o.Worker.Grace)
 	end, err := w.sendCall(&wireCall{ID: id, Program: r.id, Event: c.ev, Deadline: c.deadline.UnixNano(), RequestID: c.id(), WantJSON: c.wantJSON}, r.o.KVS, until)
 	switch {
