@@ -169,6 +169,7 @@ type ringReader struct {
 	skipped int // reads that parked without polling since the score reached 0
 	eof     bool
 	rings   [64]byte // doorbell bytes read at once
+	yield   func()   // between polls: runtime.Gosched unless set (see politeYield)
 }
 
 const (
@@ -186,7 +187,7 @@ var errDoorbellFlood = errors.New("jsruntime: worker channel: woken again and ag
 var _ io.Reader = (*ringReader)(nil)
 
 func newRingReader(r ring, bell *os.File, spin time.Duration) *ringReader {
-	return &ringReader{r: r, bell: bell, spin: spin, score: spinScoreMax}
+	return &ringReader{r: r, bell: bell, spin: spin, score: spinScoreMax, yield: runtime.Gosched}
 }
 
 func (rr *ringReader) Read(p []byte) (int, error) {
@@ -208,7 +209,7 @@ func (rr *ringReader) Read(p []byte) (int, error) {
 				} else if time.Since(start) >= rr.spin {
 					poll, timedOut = false, true
 				}
-				runtime.Gosched()
+				rr.yield()
 				continue
 			case wakes >= maxEmptyWakes:
 				err = errDoorbellFlood
@@ -228,6 +229,23 @@ func (rr *ringReader) Read(p []byte) (int, error) {
 			rr.skipped++
 		}
 		return n, err
+	}
+}
+
+// politeYield returns a yield between polls for a reader that is its process's only busy
+// goroutine, as a worker's is: runtime.Gosched returns at once there, so polling holds the
+// processor against other processes that need it (the node, the other workers). Every eighth
+// poll gives the processor up to them (sched_yield, which returns at once when none waits): on
+// a loaded box several busy functions serve more, and a lone connection's round trips are a
+// little slower; giving it up at every poll made them much slower (bench/README.md).
+func politeYield() func() {
+	n := 0
+	return func() {
+		if n++; n%8 == 0 {
+			_, _, _ = syscall.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			return
+		}
+		runtime.Gosched()
 	}
 }
 

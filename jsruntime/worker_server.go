@@ -86,7 +86,9 @@ func workerChannel() (io.Reader, io.Writer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return newRingReader(ringAt(reg, ringCalls), stdin, workerSpin), w, nil
+	rr := newRingReader(ringAt(reg, ringCalls), stdin, workerSpin)
+	rr.yield = politeYield()
+	return rr, w, nil
 }
 
 // workerServer serves calls on long-lived goroutines: one of them at a time reads the next
