@@ -47,8 +47,9 @@ type Workers struct {
 	maxLive int            // the cap on hosts' processes; 0: none
 	// idleForRoom is roomIdle; tests shorten it (0: any process with no call in flight).
 	idleForRoom time.Duration
-	trim        *time.Timer // the next shed, while more than maxLive run
-	shedding    sync.Mutex  // one shed at a time, so that each counts what the others ended
+	trim        *time.Timer // the next shed, while more than maxLive run, due at trimAt
+	trimAt      time.Time
+	shedding    sync.Mutex // one shed at a time, so that each counts what the others ended
 }
 
 const (
@@ -139,10 +140,9 @@ func (ws *Workers) shed(started *host) {
 			wait = min(wait, time.Duration(r.lastUse-idleSince))
 			break
 		}
-		if r.h.lastUse.Load() > idleSince && !burst {
-			continue // a call ended since running() read it
-		}
-		if !r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)) {
+		// A call may have begun or ended since running() read lastUse: retire looks again.
+		idle := func() bool { return burst || r.h.lastUse.Load() <= idleSince }
+		if !r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive), idle) {
 			if burst {
 				wait = minTrimEvery // a call in flight past the bound: it goes once the call ends
 			}
@@ -161,20 +161,34 @@ func (ws *Workers) shed(started *host) {
 		ws.mu.Unlock()
 	}
 	if n > ws.maxLive {
-		ws.mu.Lock()
-		if !ws.closed && ws.trim == nil {
-			ws.trim = time.AfterFunc(max(wait, minTrimEvery), func() {
-				ws.mu.Lock()
-				ws.trim = nil
-				closed := ws.closed
-				ws.mu.Unlock()
-				if !closed {
-					ws.shed(nil)
-				}
-			})
-		}
-		ws.mu.Unlock()
+		ws.lookAgain(time.Now().Add(max(wait, minTrimEvery)))
 	}
+}
+
+// lookAgain makes the next shed run by at, unless the Workers is closed. A look already due
+// earlier stands; one due later is brought forward.
+func (ws *Workers) lookAgain(at time.Time) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.closed || ws.trim != nil && !at.Before(ws.trimAt) {
+		return
+	}
+	if ws.trim != nil {
+		ws.trim.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(time.Until(at), func() {
+		ws.mu.Lock()
+		if ws.trim == t {
+			ws.trim = nil
+		}
+		closed := ws.closed
+		ws.mu.Unlock()
+		if !closed {
+			ws.shed(nil)
+		}
+	})
+	ws.trim, ws.trimAt = t, at
 }
 
 // Close stops the spare workers and keeps none from then on, and waits for the processes ended
@@ -380,15 +394,15 @@ func (h *host) newProgram(loaded *atomic.Pointer[workerProc]) uint64 {
 	return h.programs
 }
 
-// retire ends w, an idle process of the host, for room (workerProc.retire), and reports
+// retire ends w, an idle process of the host, for room (workerProc.retire, idle included), and reports
 // whether it did. Under the host's lock it also drops the references the host and its
 // programs hold to w: no caller of worker then sees it dead and counts a crash, and it is
 // collected with its buffers and its channel's mapping now rather than at each program's next
 // call, which with a thousand functions may never come.
-func (h *host) retire(w *workerProc, why string) bool {
+func (h *host) retire(w *workerProc, why string, idle func() bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !w.retire(why) {
+	if !w.retire(why, idle) {
 		return false
 	}
 	if h.w == w {

@@ -15,9 +15,9 @@ var errRegexpTimeout = errors.New("regular expression timeout")
 // regexpSlack is how much earlier than its nominal timeout the backtracking engine may give
 // up, by the clock the guard reads. The engine's deadline is its own clock's last reading plus
 // the timeout plus that clock's period (100 ms), and a goroutine moves the clock on every
-// period, so the engine stops up to two periods late and never early, unless that goroutine
-// was held up for more than a period; the slack covers the rounding of its ticks (about a
-// millisecond).
+// period: the engine stops up to two periods late, and early only by as much as that
+// goroutine ran late on its period. The slack covers its ticks' rounding and a few
+// milliseconds of such lateness; a goroutine held up longer lets a timeout read as no match.
 const regexpSlack = 3 * time.Millisecond
 
 // guardRegexps makes a regular expression that runs out of time end the invocation instead of

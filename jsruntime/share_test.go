@@ -615,6 +615,30 @@ func TestWorkersCapSlowCall(t *testing.T) {
 	poll.Until(t, 10*time.Second, "a's process ended once idle", wa.isDead)
 }
 
+// TestWorkersLookAgain: a look due earlier than the one armed brings it forward (past the
+// burst bound a call in flight may end any time), one due later leaves it, and a closed
+// Workers arms none.
+func TestWorkersLookAgain(t *testing.T) {
+	ws := NewWorkers(1)
+	now := time.Now()
+	ws.lookAgain(now.Add(time.Hour))
+	ws.lookAgain(now.Add(time.Minute))
+	ws.lookAgain(now.Add(2 * time.Hour))
+	ws.mu.Lock()
+	at, armed := ws.trimAt, ws.trim != nil
+	ws.mu.Unlock()
+	if !armed || !at.Equal(now.Add(time.Minute)) {
+		t.Fatalf("next look armed %v, at %v from now; want in a minute", armed, at.Sub(now))
+	}
+	ws.Close()
+	ws.lookAgain(now.Add(time.Second))
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.trim != nil {
+		t.Error("a closed Workers armed a look")
+	}
+}
+
 // TestWorkersCapUnderLoad: calls to three functions from four goroutines, under a cap of one
 // process, keep ending each other's processes, and none of them fails: a call never reaches a
 // process ended for room, and one that finds its process ended starts another.

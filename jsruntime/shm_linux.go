@@ -2,9 +2,14 @@ package jsruntime
 
 import (
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// yieldProcessor gives the processor up to other processes (sched_yield), returning at once
+// when none waits.
+func yieldProcessor() { _, _, _ = syscall.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // sharedFile returns an anonymous memory file of size bytes (memfd), closed on exec: a worker
 // gets it only as one of exec's ExtraFiles. It is sealed at that size: a file shrunk under a

@@ -2,7 +2,14 @@
 
 package jsruntime
 
-import "os"
+import (
+	"os"
+	"runtime"
+)
+
+// yieldProcessor yields to the process's other goroutines only: elsewhere politeYield is
+// runtime.Gosched.
+func yieldProcessor() { runtime.Gosched() }
 
 // sharedFile returns a file of size bytes that nobody else can open: a temporary file, removed
 // at once (Linux uses a memfd).

@@ -232,17 +232,18 @@ func (rr *ringReader) Read(p []byte) (int, error) {
 	}
 }
 
-// politeYield returns a yield between polls for a reader that is its process's only busy
-// goroutine, as a worker's is: runtime.Gosched returns at once there, so polling holds the
-// processor against other processes that need it (the node, the other workers). Every eighth
-// poll gives the processor up to them (sched_yield, which returns at once when none waits): on
-// a loaded box several busy functions serve more, and a lone connection's round trips are a
-// little slower; giving it up at every poll made them much slower (bench/README.md).
+// politeYield returns a yield between polls for a worker's reader. runtime.Gosched yields only
+// to the worker's own goroutines (a call it runs meanwhile), on its one processor, so polling
+// holds that processor against other processes that need it: the node, the other workers.
+// Every eighth poll gives it up to them (yieldProcessor, which returns at once when none
+// waits): on a loaded box several busy functions serve more, and a lone connection's round
+// trips are a little slower; giving it up at every poll made them much slower
+// (bench/README.md).
 func politeYield() func() {
 	n := 0
 	return func() {
 		if n++; n%8 == 0 {
-			_, _, _ = syscall.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			yieldProcessor()
 			return
 		}
 		runtime.Gosched()

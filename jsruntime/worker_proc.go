@@ -299,11 +299,14 @@ func (w *workerProc) unpin() {
 }
 
 // retire marks the worker dead, so that no call or load is registered on it any more, if
-// nothing is registered or pinned now, and reports whether it did. The caller then stops it.
-func (w *workerProc) retire(why string) bool {
+// nothing is registered or pinned now and idle says so, and reports whether it did. idle runs
+// under the worker's lock, after the registrations are looked at: a call notes its end before
+// it unregisters, under that lock, so idle sees the end of any call the check did not see in
+// flight. The caller then stops the worker.
+func (w *workerProc) retire(why string, idle func() bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.dead || len(w.pending) > 0 || w.pins > 0 {
+	if w.dead || len(w.pending) > 0 || w.pins > 0 || !idle() {
 		return false
 	}
 	w.dead, w.why = true, why
