@@ -127,10 +127,10 @@ func (ws *Workers) shed(started *host) {
 	// flight is idle for idleForRoom that long after the call ends, at the soonest.
 	wait := ws.idleForRoom
 	for _, r := range live {
-		burst := n > roomBurst*ws.maxLive
 		if n <= ws.maxLive {
 			break
 		}
+		burst := n > roomBurst*ws.maxLive
 		if r.h == started {
 			continue
 		}

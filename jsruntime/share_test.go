@@ -465,6 +465,15 @@ func groupFn(t *testing.T, ws *Workers, name string, m *Metrics) *Function {
 	return newShared(t, o)
 }
 
+// cappedWorkers returns a Workers keeping maxLive processes once idle for idle, closed when
+// the test ends.
+func cappedWorkers(t *testing.T, maxLive int, idle time.Duration) *Workers {
+	ws := NewWorkers(maxLive)
+	ws.idleForRoom = idle
+	t.Cleanup(ws.Close)
+	return ws
+}
+
 // TestWorkersCap: past its cap, a Workers ends the process of the function called least
 // recently among those with no call in flight, and only that one. The function whose process
 // was ended answers its next call from a new one; processes ended young for room do not count
@@ -473,9 +482,7 @@ func TestWorkersCap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ws := NewWorkers(2)
-	ws.idleForRoom = 0 // any process with no call in flight may go (TestWorkersCapBurst: the age)
-	t.Cleanup(ws.Close)
+	ws := cappedWorkers(t, 2, 0) // any process with no call in flight may go (TestWorkersCapBurst: the age)
 	m, reclaimed := capMetrics(t)
 	m.CountWorkers(ws)
 	running := func() float64 {
@@ -557,9 +564,7 @@ func TestWorkersCapBurst(t *testing.T) {
 	m, reclaimed := capMetrics(t)
 	fn := func(ws *Workers, name string) *Function { return groupFn(t, ws, name, m) }
 
-	ws := NewWorkers(1)
-	ws.idleForRoom = time.Second
-	t.Cleanup(ws.Close)
+	ws := cappedWorkers(t, 1, time.Second)
 	a := fn(ws, "a")
 	wa := workerOf(t, a)
 	b := fn(ws, "b")
@@ -575,9 +580,7 @@ func TestWorkersCapBurst(t *testing.T) {
 		t.Fatalf("a after its process was ended: %v", err)
 	}
 
-	burst := NewWorkers(1)
-	burst.idleForRoom = time.Minute
-	t.Cleanup(burst.Close)
+	burst := cappedWorkers(t, 1, time.Minute)
 	var procs []*workerProc
 	for _, name := range []string{"c", "d", "e", "f", "g"} {
 		procs = append(procs, workerOf(t, fn(burst, name)))
@@ -599,9 +602,7 @@ func TestWorkersCapSlowCall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ws := NewWorkers(1)
-	ws.idleForRoom = time.Second
-	t.Cleanup(ws.Close)
+	ws := cappedWorkers(t, 1, time.Second)
 	fn := func(name string) *Function { return groupFn(t, ws, name, nil) }
 	a := fn("a")
 	if err := wantBody(t, a, "/slow", "v1"); err != nil { // 1.5 s
@@ -646,9 +647,7 @@ func TestWorkersCapUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ws := NewWorkers(1)
-	ws.idleForRoom = 0
-	t.Cleanup(ws.Close)
+	ws := cappedWorkers(t, 1, 0)
 	var fns []*Function
 	for _, name := range []string{"a", "b", "c"} {
 		fns = append(fns, groupFn(t, ws, name, nil))
@@ -680,9 +679,7 @@ func TestWorkersCapSparesPinned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ws := NewWorkers(1)
-	ws.idleForRoom = 0
-	t.Cleanup(ws.Close)
+	ws := cappedWorkers(t, 1, 0)
 	fn := func(name string) *Function { return groupFn(t, ws, name, nil) }
 	a := fn("a")
 	wa := workerOf(t, a)

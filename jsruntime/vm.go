@@ -194,12 +194,6 @@ var lazyGlobals = []lazyGlobal{
 // functions: a goja function object made from Go is smaller than a JS closure.
 func (v *vm) defineLazyGlobals(load goja.Callable) error {
 	global := v.rt.GlobalObject()
-	flag := func(b bool) goja.Flag {
-		if b {
-			return goja.FLAG_TRUE
-		}
-		return goja.FLAG_FALSE
-	}
 	for _, g := range lazyGlobals {
 		// val is what was made (once) or, for an accessor that stays, assigned last. placed: a
 		// data property has taken the accessor's place, which a getter kept by code from
@@ -207,7 +201,7 @@ func (v *vm) defineLazyGlobals(load goja.Callable) error {
 		var val goja.Value
 		placed := false
 		replace := func(x goja.Value) error {
-			err := global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, flag(g.enumerable))
+			err := global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.ToFlag(g.enumerable))
 			placed = placed || err == nil
 			return err
 		}
@@ -232,7 +226,7 @@ func (v *vm) defineLazyGlobals(load goja.Callable) error {
 			}
 			return goja.Undefined()
 		})
-		if err := global.DefineAccessorProperty(g.name, get, set, goja.FLAG_TRUE, flag(g.enumerable)); err != nil {
+		if err := global.DefineAccessorProperty(g.name, get, set, goja.FLAG_TRUE, goja.ToFlag(g.enumerable)); err != nil {
 			return err
 		}
 	}
