@@ -120,12 +120,14 @@ func TestStaleWhileRevalidateInBackground(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	o.hang.Store(false)
+	// The origin hangs until the background fetch has reached it: on a loaded machine it may
+	// get there only after every stale answer is out.
 	select { // the one background fetch goes on
 	case o.release <- struct{}{}:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no background revalidation reached the origin")
 	}
+	o.hang.Store(false)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r := n.get(t, "/w")
