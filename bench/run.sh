@@ -573,8 +573,12 @@ if has busy; then
 		wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$lua" "http://127.0.0.1:$VERGE_PORT/" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
 		r1=$(reclaims)
 		mapfile -t workers < <(pgrep -P "$VERGE_PID")
-		BUSY_ROWS+=("$(printf '| %d | %s | %s | %d | %d |' "$n" "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$out")" \
-			"$(awk '/Non-2xx|Socket errors/ { e = e $0 " " } END { print e ? e : "0" }' "$out")" "${#workers[@]}" "$((r1 - r0))")")
+		w_busy=$(mem_kib Pss "${workers[@]}")
+		sleep 1.5 # a worker gives its free heap back 1 s after its last call (procScaler.rest)
+		w_rest=$(mem_kib Pss "${workers[@]}")
+		BUSY_ROWS+=("$(printf '| %d | %s | %s | %d | %d | %.0f | %.0f |' "$n" "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$out")" \
+			"$(awk '/Non-2xx|Socket errors/ { e = e $0 " " } END { print e ? e : "0" }' "$out")" "${#workers[@]}" "$((r1 - r0))" \
+			"$((w_busy / 1024))" "$((w_rest / 1024))")")
 		log "busy: ${BUSY_ROWS[-1]}"
 		stop "$VERGE_PID"
 	done
@@ -640,7 +644,7 @@ stop "$ORIGIN_PID"
 	if ((${#BUSY_ROWS[@]})); then
 		printf '\nbusy: N uploaded functions called in turn under wrk -t%s -c%s -d%s, server.max_function_workers %d (worker processes include the spare)\n\n' \
 			"$THREADS" "$CONNS" "$DURATION" "$MEM_WORKERS"
-		printf '| functions | req/s | errors | workers at the end | ended for room during the run |\n|---:|---:|---|---:|---:|\n'
+		printf '| functions | req/s | errors | workers at the end | ended for room during the run | their PSS MiB at the end | 1.5 s later |\n|---:|---:|---|---:|---:|---:|---:|\n'
 		printf '%s\n' "${BUSY_ROWS[@]}"
 	fi
 	((OTHERS_MAX < 10)) || printf 'WARNING: other processes took up to %d%% of the CPUs during a run: compare rounds, rerun on a quiet box.\n' "$OTHERS_MAX"

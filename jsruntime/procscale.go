@@ -17,30 +17,44 @@ import (
 // it samples only while calls come: an idle worker is not woken, and goes back to one
 // processor. The worker is started with GOMAXPROCS=1 (workerEnv), which also turns off the Go
 // runtime's own updates of it (from the CPU quota).
+//
+// Since it knows when the worker falls idle, it also runs rest once the worker has seen no
+// call nor load for restAfter: the worker gives its free heap back to the OS then (a worker
+// runs at GOGC 400, so its heap holds several times its live runtimes in garbage, which the
+// runtime's own scavenger keeps while it stays under the memory limit).
 type procScaler struct {
-	max      int
-	interval time.Duration
-	cpu      func() time.Duration // the CPU time used so far (processCPU)
-	calls    atomic.Int64         // calls started since the last sample
-	wake     chan struct{}        // capacity 1: a call started after a sample that saw none
-	stop     chan struct{}
-	done     chan struct{}
+	max       int
+	interval  time.Duration
+	cpu       func() time.Duration // the CPU time used so far (processCPU)
+	restAfter time.Duration
+	rest      func()
+	calls     atomic.Int64  // calls started since the last sample
+	wake      chan struct{} // capacity 1: a call started after a sample that saw none
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 // procScaleInterval is how often a busy worker measures its CPU.
 const procScaleInterval = 100 * time.Millisecond
 
+// workerRestAfter is how long a worker waits without calls or loads before it gives its
+// free heap back to the OS (procScaler.rest): long enough that a worker with steady traffic
+// never pays for the collection it forces, short enough that a burst's garbage does not stay.
+const workerRestAfter = time.Second
+
 // startProcScaler sets this process to one processor and starts adapting it to the CPU time
-// cpu reports, up to maxProcs. Close stops it.
-func startProcScaler(maxProcs int, interval time.Duration, cpu func() time.Duration) *procScaler {
+// cpu reports, up to maxProcs, and calling rest once the process has been idle for
+// restAfter (at start too: it has just loaded the built-in modules). Close stops it.
+func startProcScaler(maxProcs int, interval time.Duration, cpu func() time.Duration, restAfter time.Duration, rest func()) *procScaler {
 	runtime.GOMAXPROCS(1)
-	s := &procScaler{max: max(maxProcs, 1), interval: interval, cpu: cpu,
+	s := &procScaler{max: max(maxProcs, 1), interval: interval, cpu: cpu, restAfter: restAfter, rest: rest,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
 }
 
-// called counts a call; the first one after an idle sample wakes the scaler.
+// called counts a call (or a load, which leaves garbage as calls do); the first one after an
+// idle sample wakes the scaler.
 func (s *procScaler) called() {
 	if s.calls.Add(1) == 1 {
 		select {
@@ -58,12 +72,18 @@ func (s *procScaler) Close() {
 func (s *procScaler) run() {
 	defer close(s.done)
 	procs := 1
-	t := time.NewTimer(s.interval)
-	t.Stop()
+	t := time.NewTimer(s.restAfter)
 	for {
-		select { // idle: wait for a call
+		select { // idle: wait for a call, resting once if none comes for restAfter
 		case <-s.stop:
 			return
+		case <-t.C:
+			s.rest()
+			select {
+			case <-s.stop:
+				return
+			case <-s.wake:
+			}
 		case <-s.wake:
 		}
 		start, cpu0 := time.Now(), s.cpu()
@@ -91,6 +111,7 @@ func (s *procScaler) run() {
 			procs = 1
 			runtime.GOMAXPROCS(1)
 		}
+		t.Reset(s.restAfter - s.interval) // one idle interval has passed already
 	}
 }
 

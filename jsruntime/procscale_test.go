@@ -65,7 +65,7 @@ func TestProcScaler(t *testing.T) {
 		last = now
 		return used
 	}
-	s := startProcScaler(4, 5*time.Millisecond, cpu)
+	s := startProcScaler(4, 5*time.Millisecond, cpu, time.Hour, func() {})
 	defer s.Close()
 	if n := runtime.GOMAXPROCS(0); n != 1 {
 		t.Fatalf("GOMAXPROCS = %d after start, want 1", n)
@@ -101,4 +101,34 @@ func TestProcScaler(t *testing.T) {
 	close(stopCalls)
 	<-callsDone
 	want(1, "idle")
+}
+
+// TestProcScalerRests: the scaler runs rest once the process has been idle for restAfter, at
+// start and after each run of calls, never while calls keep coming, and once per idle spell.
+func TestProcScalerRests(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	const restAfter = 300 * time.Millisecond
+	var rests atomic.Int32
+	s := startProcScaler(1, 5*time.Millisecond, func() time.Duration { return 0 }, restAfter, func() { rests.Add(1) })
+	defer s.Close()
+	want := func(n int32, what string) {
+		t.Helper()
+		poll.Until(t, 10*time.Second, fmt.Sprintf("%d rests (%s)", n, what), func() bool { return rests.Load() == n })
+	}
+	want(1, "idle since the start")
+	time.Sleep(2 * restAfter)
+	if n := rests.Load(); n != 1 {
+		t.Fatalf("%d rests in one idle spell, want 1", n)
+	}
+	for end := time.Now().Add(2 * restAfter); time.Now().Before(end); {
+		s.called() // calls for longer than restAfter, 2 ms apart
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := rests.Load(); n != 1 {
+		t.Fatalf("%d rests while calls came, want 1", n)
+	}
+	want(2, "idle after the calls")
+	s.called() // one call wakes it for a sample and another rest
+	want(3, "idle after one call")
 }

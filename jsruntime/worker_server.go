@@ -45,7 +45,7 @@ func ServeWorker() int {
 	// The built-in modules are compiled once per process; compiled now, before the worker says
 	// it is ready, they cost a spare worker's first program nothing (see Workers).
 	_, _ = programs()
-	s := &workerServer{br: br, w: w, programs: map[uint64]*hostedProgram{}, procs: startProcScaler(in.MaxProcs, procScaleInterval, processCPU)}
+	s := &workerServer{br: br, w: w, programs: map[uint64]*hostedProgram{}, procs: startProcScaler(in.MaxProcs, procScaleInterval, processCPU, workerRestAfter, debug.FreeOSMemory)}
 	defer s.procs.Close()
 	if in.MemoryMB > 0 {
 		// Stop runaway allocation at a quarter of the address-space headroom, before RLIMIT_AS
@@ -201,6 +201,7 @@ func (s *workerServer) load(body []byte) {
 	if json.Unmarshal(body, &lf) != nil {
 		return
 	}
+	s.procs.called()
 	s.wg.Go(func() {
 		o := lf.Options.options()
 		o.Isolation = InProcess
