@@ -15,7 +15,8 @@
 #             CLI and run once: PSS and RSS of the node and its worker processes, for each of
 #             MEM_COUNTS functions (a new node for each count), then the time of a call to a
 #             function whose worker the node ended for room (server.max_function_workers)
-#             and to one whose worker runs
+#             and to one whose worker runs, then the memory once every worker has gone
+#             MEM_IDLE without a call (server.function_worker_idle) and was ended
 #   busy      many uploaded functions busy at once: for each of BUSY_COUNTS, a node with that
 #             many viewer-request functions (functions/any-to-1k.js: 1 KiB hits), deployed as
 #             for mem, under wrk calling them in turn, round robin: req/s, errors, worker
@@ -41,6 +42,7 @@
 #   SENDPATH_MODES [writev more separate cork]   SENDPATH_SIZES [100k 256k 1m]
 #   MEM_COUNTS [10 100]  functions deployed for the mem scenario (1000 takes minutes)
 #   MEM_WORKERS [8 per CPU, the node's default]  server.max_function_workers for mem and busy
+#   MEM_IDLE [10s]  server.function_worker_idle for mem (the node's default is 15m)
 #   BUSY_COUNTS [8 32 100]  functions called at once in the busy scenario
 #   PROFILE=1       also save a CPU profile of Verge during each measured run (OUT/*.pprof;
 #                   `go tool pprof -top OUT/verge OUT/js-r1-verge.pprof`)
@@ -503,14 +505,16 @@ mem_call_ms() { # PATH: the wall time of one request to Verge, in milliseconds
 		awk '{ printf "%.2f", $1 * 1000 }'
 }
 
-MEM_ROWS=() MEM_CALLS=() BUSY_ROWS=()
+MEM_ROWS=() MEM_CALLS=() MEM_IDLE_ROWS=() BUSY_ROWS=()
 MEM_WORKERS=${MEM_WORKERS:-$((8 * $(nproc)))}
-start_many() { # NAME N FILE: starts Verge (VERGE_PID...) with N uploaded functions of FILE's code, on /fI/* each, run once
-	local name=$1 n=$2 file=$3 conf="$TMP/mem/verge-$1.yaml" i # start_verge writes its copy to $TMP
+MEM_IDLE=${MEM_IDLE:-10s}
+start_many() { # NAME N FILE [SERVER_YAML]: starts Verge (VERGE_PID...) with N uploaded functions of FILE's code, on /fI/* each, run once
+	local name=$1 n=$2 file=$3 extra=${4:-} conf="$TMP/mem/verge-$1.yaml" i # start_verge writes its copy to $TMP
 	mkdir -p "$TMP/mem"
 	{
 		sed '/^behaviors:/,$d' "$BENCH/verge.yaml"
 		printf 'server:\n  max_function_versions: %d\n  max_function_workers: %d\n' "$((n + 16))" "$MEM_WORKERS"
+		[[ -z $extra ]] || printf '  %s\n' "$extra"
 		echo "behaviors:"
 		for ((i = 1; i <= n; i++)); do
 			printf '  - path: "/f%d/*"\n    origin: origin\n' "$i"
@@ -535,7 +539,7 @@ reclaims() { # the node's verge_function_worker_reclaims_total
 
 if has mem; then
 	for n in $MEM_COUNTS; do
-		start_many "verge-mem-$n" "$n" "$BENCH/functions/rewrite-uri.js"
+		start_many "verge-mem-$n" "$n" "$BENCH/functions/rewrite-uri.js" "function_worker_idle: $MEM_IDLE"
 		want=$((n < MEM_WORKERS ? n + 1 : MEM_WORKERS + 1)) # one per function up to the cap, and the spare
 		for ((i = 0; i < 600; i++)); do # workers start, and end for room, in the background
 			mapfile -t workers < <(pgrep -P "$VERGE_PID")
@@ -557,6 +561,17 @@ if has mem; then
 			warm+=("$(mem_call_ms "/f$n/x")")
 		done
 		MEM_CALLS+=("| $n | ${cold[*]:-none ended} | ${warm[*]} |")
+		for ((i = 0; i < 1200; i++)); do # MEM_IDLE after the last call, the workers end: the spare is left
+			mapfile -t workers < <(pgrep -P "$VERGE_PID")
+			((${#workers[@]} == 1)) && break
+			sleep 0.1
+		done
+		((${#workers[@]} == 1)) || log "mem: WARNING: ${#workers[@]} worker processes after MEM_IDLE + 2 min, want the spare"
+		node_pss=$(mem_kib Pss "$VERGE_PID") node_rss=$(mem_kib Rss "$VERGE_PID")
+		w_pss=$(mem_kib Pss "${workers[@]}") w_rss=$(mem_kib Rss "${workers[@]}")
+		MEM_IDLE_ROWS+=("$(printf '| %d | %d | %.0f | %.0f | %.0f | %.0f |' "$n" "${#workers[@]}" \
+			"$((node_pss / 1024))" "$((w_pss / 1024))" "$(((node_pss + w_pss) / 1024))" "$(((node_rss + w_rss) / 1024))")")
+		log "mem: idle: ${MEM_IDLE_ROWS[-1]}"
 		stop "$VERGE_PID"
 	done
 fi
@@ -640,6 +655,9 @@ stop "$ORIGIN_PID"
 		printf '\nmem: calls, ms (curl time_total, five each): to a function whose worker was ended for room (cap %d), then to one whose worker runs\n\n' "$MEM_WORKERS"
 		printf '| functions | ended for room | running |\n|---:|---|---|\n'
 		printf '%s\n' "${MEM_CALLS[@]}"
+		printf '\nmem: the same nodes once every worker went %s without a call (server.function_worker_idle) and was ended\n\n' "$MEM_IDLE"
+		printf '| functions | workers | node PSS MiB | workers PSS MiB | total PSS MiB | total RSS MiB |\n|---:|---:|---:|---:|---:|---:|\n'
+		printf '%s\n' "${MEM_IDLE_ROWS[@]}"
 	fi
 	if ((${#BUSY_ROWS[@]})); then
 		printf '\nbusy: N uploaded functions called in turn under wrk -t%s -c%s -d%s, server.max_function_workers %d (worker processes include the spare)\n\n' \

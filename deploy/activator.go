@@ -56,6 +56,10 @@ type Options struct {
 	// the functions not called for a while lose their processes until their next calls. 0: no
 	// cap.
 	MaxWorkers int
+	// MaxWorkerIdle is how long a function's worker process may go without a call before it
+	// is ended, under the cap too (see jsruntime.NewWorkers); the next call starts it again.
+	// 0: never.
+	MaxWorkerIdle time.Duration
 	// Metrics records invocations; share the node's. nil: none.
 	Metrics *jsruntime.Metrics
 	// Logger receives operational logs. Default: discard.
@@ -160,7 +164,7 @@ func New(o Options) (*Activator, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	ws := jsruntime.NewWorkers(o.MaxWorkers)
+	ws := jsruntime.NewWorkers(o.MaxWorkers, o.MaxWorkerIdle)
 	if o.Metrics != nil {
 		o.Metrics.CountWorkers(ws)
 	}

@@ -87,19 +87,19 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults: %+v / %+v", cfg, b)
 	}
 	if cfg.Server.GCPercent != 400 || cfg.Server.MemoryLimit != 2*256<<20+512<<20 || cfg.Server.MaxFunctionVersions != 1024 ||
-		cfg.Server.MaxFunctionWorkers != 8*runtime.GOMAXPROCS(0) {
-		t.Fatalf("server defaults: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d",
-			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers)
+		cfg.Server.MaxFunctionWorkers != 8*runtime.GOMAXPROCS(0) || cfg.Server.FunctionWorkerIdle.Std() != 15*time.Minute {
+		t.Fatalf("server defaults: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d, function_worker_idle %v",
+			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers, cfg.Server.FunctionWorkerIdle.Std())
 	}
-	cfg, err = ParseConfig("gc.yaml", []byte("cache: {max_size: 1GiB}\nserver: {gc_percent: -1, max_function_versions: 1200, max_function_workers: 8}\n"+
+	cfg, err = ParseConfig("gc.yaml", []byte("cache: {max_size: 1GiB}\nserver: {gc_percent: -1, max_function_versions: 1200, max_function_workers: 8, function_worker_idle: 90s}\n"+
 		"origins: [{id: a, url: http://127.0.0.1:9}]\nbehaviors: [{path: \"*\"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Server.GCPercent != -1 || cfg.Server.MemoryLimit != 2<<30+512<<20 || cfg.Server.MaxFunctionVersions != 1200 ||
-		cfg.Server.MaxFunctionWorkers != 8 {
-		t.Fatalf("server settings: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d",
-			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers)
+		cfg.Server.MaxFunctionWorkers != 8 || cfg.Server.FunctionWorkerIdle.Std() != 90*time.Second {
+		t.Fatalf("server settings: gc_percent %d, memory_limit %d, max_function_versions %d, max_function_workers %d, function_worker_idle %v",
+			cfg.Server.GCPercent, cfg.Server.MemoryLimit, cfg.Server.MaxFunctionVersions, cfg.Server.MaxFunctionWorkers, cfg.Server.FunctionWorkerIdle.Std())
 	}
 }
 

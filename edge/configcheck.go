@@ -198,6 +198,7 @@ func (c *Config) applyDefaults() {
 	if s.MaxFunctionWorkers <= 0 {
 		s.MaxFunctionWorkers = 8 * runtime.GOMAXPROCS(0)
 	}
+	defDur(&s.FunctionWorkerIdle, 15*time.Minute)
 }
 
 // QuickStart is the configuration of `verge serve --origin URL`: one origin, one default

@@ -38,6 +38,10 @@ import (
 // functions than processes leave the node serving a few hundred requests a second
 // (`bench/run.sh busy`). So while more functions than the cap are busy, the node runs more
 // processes, up to the burst bound, and comes back to the cap once they are idle.
+//
+// Under the cap too, a process not called for maxIdle is ended, if set: a function called
+// once an hour need not hold a process and its heap between its calls, and its next call
+// costs a compile in the spare, as after an end for room.
 type Workers struct {
 	mu      sync.Mutex
 	hosts   map[hostKey]*host
@@ -45,6 +49,7 @@ type Workers struct {
 	closed  bool
 	bg      sync.WaitGroup // spare starts and the stops of processes ended for room
 	maxLive int            // the cap on hosts' processes; 0: none
+	maxIdle time.Duration  // how long a process may go without a call; 0: for ever
 	// idleForRoom is roomIdle; tests shorten it (0: any process with no call in flight).
 	idleForRoom time.Duration
 	trim        *time.Timer // the next shed, while more than maxLive run, due at trimAt
@@ -71,10 +76,11 @@ type spare struct {
 // NewWorkers returns an empty set of shared worker processes whose hosts keep at most maxLive
 // processes running once idle, spares not counted (no cap if maxLive <= 0). While more
 // functions than that were called within the last roomIdle, or have a call in flight, more
-// run: up to roomBurst times maxLive, or more while all of those have calls in flight.
-func NewWorkers(maxLive int) *Workers {
+// run: up to roomBurst times maxLive, or more while all of those have calls in flight. A
+// process that has had no call for maxIdle is ended whatever the count (never if maxIdle <= 0).
+func NewWorkers(maxLive int, maxIdle time.Duration) *Workers {
 	return &Workers{hosts: map[hostKey]*host{}, spares: map[hostKey]*spare{}, maxLive: max(maxLive, 0),
-		idleForRoom: roomIdle}
+		maxIdle: max(maxIdle, 0), idleForRoom: roomIdle}
 }
 
 // Running returns how many processes the hosts run, spares not counted.
@@ -104,21 +110,29 @@ func (ws *Workers) running() []runningHost {
 	return live
 }
 
-// shed ends processes with no call in flight, those called least recently first, while more
-// than maxLive run: those idle for idleForRoom, and any past roomBurst times maxLive. If more
-// than maxLive still run, it looks again when the next of them will have been idle that long
-// (or, past the bound, soon: a call in flight there may end any time).
+// shed ends the processes that have had no call for maxIdle, and then, while more than
+// maxLive run, processes with no call in flight, those called least recently first: those idle
+// for idleForRoom, and any past roomBurst times maxLive. It looks again when the next process
+// will have been idle for maxIdle, and, if more than maxLive still run, when the next of them
+// will have been idle for idleForRoom (or, past the bound, soon: a call in flight there may
+// end any time).
 // started, if not nil, has just started its process, which counts but is not ended: its
 // caller is about to load and call it.
 func (ws *Workers) shed(started *host) {
-	if ws.maxLive == 0 {
+	if ws.maxLive == 0 && ws.maxIdle == 0 {
 		return
 	}
 	ws.shedding.Lock()
 	defer ws.shedding.Unlock()
 	live := ws.running()
+	if ws.maxIdle > 0 {
+		var next time.Duration
+		if live, next = ws.endIdle(live, started); next > 0 {
+			ws.lookAgain(time.Now().Add(max(next, minTrimEvery)))
+		}
+	}
 	n := len(live)
-	if n <= ws.maxLive {
+	if ws.maxLive == 0 || n <= ws.maxLive {
 		return
 	}
 	slices.SortFunc(live, func(a, b runningHost) int { return cmp.Compare(a.lastUse, b.lastUse) })
@@ -126,6 +140,7 @@ func (ws *Workers) shed(started *host) {
 	// wait is until the next look, if more than maxLive still run: a process with a call in
 	// flight is idle for idleForRoom that long after the call ends, at the soonest.
 	wait := ws.idleForRoom
+	why := fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive)
 	for _, r := range live {
 		if n <= ws.maxLive {
 			break
@@ -141,28 +156,70 @@ func (ws *Workers) shed(started *host) {
 			break
 		}
 		// A call may have begun or ended since running() read lastUse: retire looks again.
-		idle := func() bool { return burst || r.h.lastUse.Load() <= idleSince }
-		if !r.h.retire(r.w, fmt.Sprintf("ended to keep the node under its %d worker processes; the next call starts it again", ws.maxLive), idle) {
+		if !ws.end(r, why, func() bool { return burst || r.h.lastUse.Load() <= idleSince }, endForRoom) {
 			if burst {
 				wait = minTrimEvery // a call in flight past the bound: it goes once the call ends
 			}
 			continue
 		}
 		n--
-		if m := r.h.o.Metrics; m != nil {
-			m.reclaims.Inc()
-		}
-		ws.mu.Lock()
-		if ws.closed { // Close waits only for what began before it
-			go r.w.stop()
-		} else {
-			ws.bg.Go(r.w.stop)
-		}
-		ws.mu.Unlock()
 	}
 	if n > ws.maxLive {
 		ws.lookAgain(time.Now().Add(max(wait, minTrimEvery)))
 	}
+}
+
+// endIdle ends the processes of live that have had no call for maxIdle, but started's, and
+// returns the others, with the time until the next of them will have had none for maxIdle (0
+// if none is left).
+func (ws *Workers) endIdle(live []runningHost, started *host) ([]runningHost, time.Duration) {
+	since := time.Now().Add(-ws.maxIdle).UnixNano()
+	why := fmt.Sprintf("ended after %v without a call; the next call starts it again", ws.maxIdle)
+	kept := live[:0]
+	var next time.Duration
+	for _, r := range live {
+		if r.h != started && r.lastUse <= since &&
+			ws.end(r, why, func() bool { return r.h.lastUse.Load() <= since }, endForIdle) {
+			continue
+		}
+		kept = append(kept, r)
+		// One with a call in flight since before the cut is looked at again soon.
+		if d := max(time.Duration(r.h.lastUse.Load()-since), minTrimEvery); next == 0 || d < next {
+			next = d
+		}
+	}
+	return kept, next
+}
+
+// endReason says why Workers.end ended a process, for its metric.
+type endReason uint8
+
+const (
+	endForRoom endReason = iota
+	endForIdle
+)
+
+// end ends r's process if idle holds under the process's lock (see host.retire), counts it,
+// and reports whether it did.
+func (ws *Workers) end(r runningHost, why string, idle func() bool, reason endReason) bool {
+	if !r.h.retire(r.w, why, idle) {
+		return false
+	}
+	if m := r.h.o.Metrics; m != nil {
+		if reason == endForIdle {
+			m.idleEnds.Inc()
+		} else {
+			m.reclaims.Inc()
+		}
+	}
+	ws.mu.Lock()
+	if ws.closed { // Close waits only for what began before it
+		go r.w.stop()
+	} else {
+		ws.bg.Go(r.w.stop)
+	}
+	ws.mu.Unlock()
+	return true
 }
 
 // lookAgain makes the next shed run by at, unless the Workers is closed. A look already due

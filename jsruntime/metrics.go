@@ -21,12 +21,14 @@ import (
 //	verge_function_cold_starts_total{function,version}                 runtimes created on demand
 //	verge_function_runtimes{function,version,state}                    state: in_use, idle (read at scrape time)
 //	verge_function_worker_reclaims_total                               worker processes ended for room (Workers)
+//	verge_function_worker_idle_ends_total                              worker processes ended after going without calls (Workers)
 //	verge_function_workers                                             worker processes running (CountWorkers; read at scrape time)
 type Metrics struct {
 	duration *hotmetrics.HistogramVec // updated on every invocation: sharded
 	cold     *prometheus.CounterVec
 	poolDesc *prometheus.Desc
 	reclaims prometheus.Counter
+	idleEnds prometheus.Counter
 	workers  prometheus.GaugeFunc
 	counted  atomic.Pointer[Workers] // whose processes workers counts
 
@@ -52,6 +54,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "verge_function_worker_reclaims_total",
 			Help: "Idle worker processes ended to keep the node under its cap on them; the function's next call starts one again.",
 		}),
+		idleEnds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "verge_function_worker_idle_ends_total",
+			Help: "Worker processes ended after going without a call for server.function_worker_idle; the function's next call starts one again.",
+		}),
 		live: map[*Function]struct{}{},
 	}
 	m.workers = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -63,7 +69,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 		return 0
 	})
-	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}, m.reclaims, m.workers} {
+	for _, c := range []prometheus.Collector{m.duration, m.cold, poolCollector{m}, m.reclaims, m.idleEnds, m.workers} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Join(errors.New("jsruntime: registering metrics"), err)
 		}

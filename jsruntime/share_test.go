@@ -31,7 +31,7 @@ func versionOpts(ws *Workers, version string) Options {
 
 // newWorkers returns a Workers whose spare workers stop when the test ends.
 func newWorkers(t testing.TB) *Workers {
-	ws := NewWorkers(0)
+	ws := NewWorkers(0, 0)
 	t.Cleanup(ws.Close)
 	return ws
 }
@@ -450,11 +450,13 @@ func capMetrics(t *testing.T) (*Metrics, func() float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, func() float64 {
-		var d dto.Metric
-		_ = m.reclaims.Write(&d)
-		return d.GetCounter().GetValue()
-	}
+	return m, func() float64 { return counterValue(m.reclaims) }
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var d dto.Metric
+	_ = c.Write(&d)
+	return d.GetCounter().GetValue()
 }
 
 // groupFn returns version 1 of function name, alone in its group of ws, recording to m if not
@@ -468,7 +470,7 @@ func groupFn(t *testing.T, ws *Workers, name string, m *Metrics) *Function {
 // cappedWorkers returns a Workers keeping maxLive processes once idle for idle, closed when
 // the test ends.
 func cappedWorkers(t *testing.T, maxLive int, idle time.Duration) *Workers {
-	ws := NewWorkers(maxLive)
+	ws := NewWorkers(maxLive, 0)
 	ws.idleForRoom = idle
 	t.Cleanup(ws.Close)
 	return ws
@@ -616,11 +618,64 @@ func TestWorkersCapSlowCall(t *testing.T) {
 	poll.Until(t, 10*time.Second, "a's process ended once idle", wa.isDead)
 }
 
+// TestWorkersIdleEnd: with maxIdle set and no cap, a process that goes maxIdle without a
+// call is ended, and counted as such; one called meanwhile is kept, and so is one whose call
+// in flight lasts longer than maxIdle, until it has been idle that long after the call. The
+// function's next call starts its process again.
+func TestWorkersIdleEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	const maxIdle = time.Second
+	ws := NewWorkers(0, maxIdle)
+	t.Cleanup(ws.Close)
+	m, reclaimed := capMetrics(t)
+	a, b, c := groupFn(t, ws, "a", m), groupFn(t, ws, "b", m), groupFn(t, ws, "c", m)
+	wa, wb, wc := workerOf(t, a), workerOf(t, b), workerOf(t, c)
+	slow := make(chan error, 1)
+	go func() { slow <- wantBody(t, c, "/slow", "v1") }() // 1.5 s
+	for end := time.Now().Add(maxIdle * 5 / 2); time.Now().Before(end); {
+		if err := wantBody(t, a, "/", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		select {
+		case err := <-slow: // c's call ended; its process outlived it
+			if err != nil {
+				t.Fatalf("c's call: %v", err)
+			}
+			if wc.isDead() {
+				t.Fatalf("c's process ended during its 1.5 s call: %s", wc.reason())
+			}
+			slow = nil
+		default:
+		}
+	}
+	if slow != nil {
+		t.Fatal("c's 1.5 s call did not end in 2.5 s")
+	}
+	if !wb.isDead() || wa.isDead() {
+		t.Fatalf("after %v: b's process (never called) dead %v, a's (called every 20 ms) dead %v (%s); want b's only",
+			maxIdle*5/2, wb.isDead(), wa.isDead(), wa.reason())
+	}
+	poll.Until(t, 10*time.Second, "every process ended once idle", func() bool { return ws.Running() == 0 })
+	if !wa.isDead() || !wc.isDead() || counterValue(m.idleEnds) != 3 || reclaimed() != 0 {
+		t.Fatalf("a's dead %v, c's %v, %v ended idle, %v for room; want 3 and 0",
+			wa.isDead(), wc.isDead(), counterValue(m.idleEnds), reclaimed())
+	}
+	if err := wantBody(t, b, "/", "v1"); err != nil {
+		t.Fatalf("b after its process was ended: %v", err)
+	}
+	if n := ws.Running(); n != 1 {
+		t.Fatalf("%d processes after b's call, want 1", n)
+	}
+}
+
 // TestWorkersLookAgain: a look due earlier than the one armed brings it forward (past the
 // burst bound a call in flight may end any time), one due later leaves it, and a closed
 // Workers arms none.
 func TestWorkersLookAgain(t *testing.T) {
-	ws := NewWorkers(1)
+	ws := NewWorkers(1, 0)
 	now := time.Now()
 	ws.lookAgain(now.Add(time.Hour))
 	ws.lookAgain(now.Add(time.Minute))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/vergecdn/verge/admin"
 	"github.com/vergecdn/verge/cluster"
@@ -86,7 +87,8 @@ func openLifecycle(cfg *edge.Config, metrics *jsruntime.Metrics, log *slog.Logge
 		return nil, err
 	}
 	act, err := deploy.New(deploy.Options{Registry: reg, InProcess: o.InProcess, Worker: o.Worker, Metrics: metrics, Logger: log,
-		KVS: stores, MaxVersions: cfg.Server.MaxFunctionVersions, MaxWorkers: cfg.Server.MaxFunctionWorkers})
+		KVS: stores, MaxVersions: cfg.Server.MaxFunctionVersions, MaxWorkers: cfg.Server.MaxFunctionWorkers,
+		MaxWorkerIdle: time.Duration(cfg.Server.FunctionWorkerIdle)})
 	if err != nil {
 		stores.Close()
 		reg.Close()
