@@ -561,12 +561,12 @@ if has mem; then
 			warm+=("$(mem_call_ms "/f$n/x")")
 		done
 		MEM_CALLS+=("| $n | ${cold[*]:-none ended} | ${warm[*]} |")
-		for ((i = 0; i < 1200; i++)); do # MEM_IDLE after the last call, the workers end: the spare is left
+		for ((i = 0; i < 9000; i++)); do # MEM_IDLE after the last call, the workers end: the spare is left
 			mapfile -t workers < <(pgrep -P "$VERGE_PID")
 			((${#workers[@]} == 1)) && break
 			sleep 0.1
 		done
-		((${#workers[@]} == 1)) || log "mem: WARNING: ${#workers[@]} worker processes after MEM_IDLE + 2 min, want the spare"
+		((${#workers[@]} == 1)) || log "mem: WARNING: ${#workers[@]} worker processes after 15 min, want the spare (is MEM_IDLE longer?)"
 		node_pss=$(mem_kib Pss "$VERGE_PID") node_rss=$(mem_kib Rss "$VERGE_PID")
 		w_pss=$(mem_kib Pss "${workers[@]}") w_rss=$(mem_kib Rss "${workers[@]}")
 		MEM_IDLE_ROWS+=("$(printf '| %d | %d | %.0f | %.0f | %.0f | %.0f |' "$n" "${#workers[@]}" \

@@ -123,7 +123,8 @@ type ServerConfig struct {
 	// FunctionWorkerIdle is how long an uploaded function's worker process may go without a
 	// call before the node ends it, under MaxFunctionWorkers too: a function called once an
 	// hour holds no process between its calls, and its next call starts its worker again from
-	// the spare (a compile, about 2 ms more for that request). Default 15m.
+	// the spare (a compile, about 2 ms more for that request). Default (or 0) 15m; at least 2s.
+	// To keep workers for as long as their functions are deployed, give a long one (8760h).
 	FunctionWorkerIdle Duration `yaml:"function_worker_idle"`
 }
 

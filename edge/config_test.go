@@ -33,6 +33,7 @@ func TestConfigErrors(t *testing.T) {
 		{"wrong type in a flow mapping", "origins: [{id: a, url: http://x, max_conns: lots}]\n", "bad.yaml:1: origins[0].max_conns: cannot unmarshal !!str `lots`", ""},
 		{"wrong type, long value", "origins:\n  - id: a\n    max_conns: a-great-many\n", "bad.yaml:3: origins[0].max_conns: cannot unmarshal !!str `a-great...`", ""},
 		{"bad size", "cache:\n  max_size: lots\n", `bad.yaml:2: cache.max_size: invalid size "lots"`, ""},
+		{"worker idle too short", "server:\n  function_worker_idle: 500ms\norigins: [{id: a, url: http://x}]\nbehaviors: [{path: \"*\"}]\n", `server.function_worker_idle: 500ms: want at least 2s`, ""},
 		{"no behaviors", "origins: [{id: a, url: http://x}]\n", "behaviors: at least the default behavior", ""},
 		{"unknown origin", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    origin: b\n", `bad.yaml:4: behaviors[0].origin: unknown origin "b"`, ""},
 		{"bad origin url", "origins:\n  - id: a\n    url: ftp://x\nbehaviors: [{path: \"*\"}]\n", `bad.yaml:3: origins[0].url: "ftp://x"`, ""},

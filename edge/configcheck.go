@@ -31,6 +31,9 @@ func (c *Config) lineErr(line int, field, format string, args ...any) error {
 	return fmt.Errorf("config: %s: %s: %s", loc, field, fmt.Sprintf(format, args...))
 }
 
+// minFunctionWorkerIdle is the shortest server.function_worker_idle accepted.
+const minFunctionWorkerIdle = 2 * time.Second
+
 // validate fills in defaults and refuses a configuration the node could not run.
 func (c *Config) validate() error {
 	c.applyDefaults()
@@ -41,6 +44,9 @@ func (c *Config) validate() error {
 	}
 	if c.AccessLog == "" {
 		c.AccessLog = "stdout"
+	}
+	if d := c.Server.FunctionWorkerIdle.Std(); d < minFunctionWorkerIdle {
+		return c.fieldErr(nil, "", "server.function_worker_idle", "%v: want at least %v (a shorter one ends and restarts the worker of a function called every few seconds)", d, minFunctionWorkerIdle)
 	}
 	origins := map[string]bool{}
 	for i := range c.Origins {

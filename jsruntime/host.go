@@ -47,12 +47,12 @@ type Workers struct {
 	hosts   map[hostKey]*host
 	spares  map[hostKey]*spare // by spareKey
 	closed  bool
-	bg      sync.WaitGroup // spare starts and the stops of processes ended for room
+	bg      sync.WaitGroup // spare starts and the stops of processes ended (shed)
 	maxLive int            // the cap on hosts' processes; 0: none
 	maxIdle time.Duration  // how long a process may go without a call; 0: for ever
 	// idleForRoom is roomIdle; tests shorten it (0: any process with no call in flight).
 	idleForRoom time.Duration
-	trim        *time.Timer // the next shed, while more than maxLive run, due at trimAt
+	trim        *time.Timer // the next shed, while more than maxLive run or maxIdle is set, due at trimAt
 	trimAt      time.Time
 	shedding    sync.Mutex // one shed at a time, so that each counts what the others ended
 }
@@ -63,7 +63,7 @@ const (
 	// roomBurst bounds the processes called within roomIdle that run past the cap: roomBurst
 	// times it at most (those with a call in flight are never ended, so they may make more).
 	roomBurst = 4
-	// minTrimEvery bounds how often a Workers over its cap looks again.
+	// minTrimEvery bounds how often a Workers looks again (see shed).
 	minTrimEvery = 100 * time.Millisecond
 )
 
@@ -248,8 +248,8 @@ func (ws *Workers) lookAgain(at time.Time) {
 	ws.trim, ws.trimAt = t, at
 }
 
-// Close stops the spare workers and keeps none from then on, and waits for the processes ended
-// for room to exit. The hosts are not affected: each stops with the last Function that uses it.
+// Close stops the spare workers and keeps none from then on, and waits for the processes shed
+// ended to exit. The hosts are not affected: each stops with the last Function that uses it.
 func (ws *Workers) Close() {
 	ws.mu.Lock()
 	ws.closed = true
@@ -451,8 +451,8 @@ func (h *host) newProgram(loaded *atomic.Pointer[workerProc]) uint64 {
 	return h.programs
 }
 
-// retire ends w, an idle process of the host, for room (workerProc.retire, idle included), and reports
-// whether it did. Under the host's lock it also drops the references the host and its
+// retire ends w, an idle process of the host, for room or for being idle (workerProc.retire,
+// idle included), and reports whether it did. Under the host's lock it also drops the references the host and its
 // programs hold to w: no caller of worker then sees it dead and counts a crash, and it is
 // collected with its buffers and its channel's mapping now rather than at each program's next
 // call, which with a thousand functions may never come.
@@ -463,7 +463,7 @@ func (h *host) retire(w *workerProc, why string, idle func() bool) bool {
 		return false
 	}
 	if h.w == w {
-		h.w, h.quickDeaths = nil, 0 // an end for room is not a crash
+		h.w, h.quickDeaths = nil, 0 // an end for room or idleness is not a crash
 	}
 	for _, p := range h.loaded {
 		p.CompareAndSwap(w, nil)

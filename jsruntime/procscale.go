@@ -18,18 +18,20 @@ import (
 // processor. The worker is started with GOMAXPROCS=1 (workerEnv), which also turns off the Go
 // runtime's own updates of it (from the CPU quota).
 //
-// Since it knows when the worker falls idle, it also runs rest once the worker has seen no
-// call nor load for restAfter: the worker gives its free heap back to the OS then (a worker
-// runs at GOGC 400, so its heap holds several times its live runtimes in garbage, which the
-// runtime's own scavenger keeps while it stays under the memory limit).
+// Since it knows when the worker falls idle, it also runs rest once the worker has had no
+// work (a call, a load or an unload) in flight, begun nor ended, for restAfter: the worker
+// gives its free heap back to the OS then (a worker runs at GOGC 400, so its heap holds several
+// times its live runtimes in garbage, which the runtime's own scavenger keeps while it stays
+// under the memory limit).
 type procScaler struct {
 	max       int
 	interval  time.Duration
 	cpu       func() time.Duration // the CPU time used so far (processCPU)
 	restAfter time.Duration
 	rest      func()
-	calls     atomic.Int64  // calls started since the last sample
-	wake      chan struct{} // capacity 1: a call started after a sample that saw none
+	events    atomic.Int64  // work begun or ended since the last sample
+	inFlight  atomic.Int64  // work begun and not ended
+	wake      chan struct{} // capacity 1: work began or ended after a sample that saw none
 	stop      chan struct{}
 	done      chan struct{}
 }
@@ -39,7 +41,7 @@ const procScaleInterval = 100 * time.Millisecond
 
 // workerRestAfter is how long a worker waits without calls or loads before it gives its
 // free heap back to the OS (procScaler.rest): long enough that a worker with steady traffic
-// never pays for the collection it forces, short enough that a burst's garbage does not stay.
+// does not pay for the collection it forces, short enough that a burst's garbage does not stay.
 const workerRestAfter = time.Second
 
 // startProcScaler sets this process to one processor and starts adapting it to the CPU time
@@ -53,10 +55,20 @@ func startProcScaler(maxProcs int, interval time.Duration, cpu func() time.Durat
 	return s
 }
 
-// called counts a call (or a load, which leaves garbage as calls do); the first one after an
-// idle sample wakes the scaler.
-func (s *procScaler) called() {
-	if s.calls.Add(1) == 1 {
+// begin counts the start of a call, a load or an unload; end counts its end. Each is
+// activity, and the first after an idle sample wakes the scaler.
+func (s *procScaler) begin() {
+	s.inFlight.Add(1)
+	s.note()
+}
+
+func (s *procScaler) end() {
+	s.inFlight.Add(-1)
+	s.note()
+}
+
+func (s *procScaler) note() {
+	if s.events.Add(1) == 1 {
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -74,11 +86,13 @@ func (s *procScaler) run() {
 	procs := 1
 	t := time.NewTimer(s.restAfter)
 	for {
-		select { // idle: wait for a call, resting once if none comes for restAfter
+		select { // idle: wait for work, resting once if none begins nor ends for restAfter
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.rest()
+			if s.inFlight.Load() == 0 { // else its end wakes the scaler, and the rest is later
+				s.rest()
+			}
 			select {
 			case <-s.stop:
 				return
@@ -105,13 +119,13 @@ func (s *procScaler) run() {
 				procs = n
 				runtime.GOMAXPROCS(n)
 			}
-			busy = s.calls.Swap(0) > 0
+			busy = s.events.Swap(0) > 0
 		}
 		if procs > 1 { // idle: back to one, as at the start
 			procs = 1
 			runtime.GOMAXPROCS(1)
 		}
-		t.Reset(s.restAfter - s.interval) // one idle interval has passed already
+		t.Reset(max(s.restAfter-s.interval, 0)) // one idle interval has passed already
 	}
 }
 

@@ -79,7 +79,8 @@ func TestProcScaler(t *testing.T) {
 			case <-stopCalls:
 				return
 			case <-time.After(time.Millisecond):
-				s.called()
+				s.begin()
+				s.end()
 			}
 		}
 	}()
@@ -103,32 +104,62 @@ func TestProcScaler(t *testing.T) {
 	want(1, "idle")
 }
 
-// TestProcScalerRests: the scaler runs rest once the process has been idle for restAfter, at
-// start and after each run of calls, never while calls keep coming, and once per idle spell.
+// TestProcScalerRests: the scaler runs rest once the process has had no work begun or ended
+// for restAfter, at start and after each run of work, never sooner, never while work keeps
+// coming or is in flight, and once per idle spell.
 func TestProcScalerRests(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 	const restAfter = 300 * time.Millisecond
-	var rests atomic.Int32
-	s := startProcScaler(1, 5*time.Millisecond, func() time.Duration { return 0 }, restAfter, func() { rests.Add(1) })
+	var mu sync.Mutex
+	var rests []time.Time
+	last := time.Now() // no later than the last work begun or ended
+	s := startProcScaler(1, 5*time.Millisecond, func() time.Duration { return 0 }, restAfter, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		rests = append(rests, time.Now())
+	})
 	defer s.Close()
-	want := func(n int32, what string) {
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(rests)
+	}
+	want := func(n int, what string) {
 		t.Helper()
-		poll.Until(t, 10*time.Second, fmt.Sprintf("%d rests (%s)", n, what), func() bool { return rests.Load() == n })
+		poll.Until(t, 10*time.Second, fmt.Sprintf("%d rests (%s)", n, what), func() bool { return count() == n })
+		mu.Lock()
+		defer mu.Unlock()
+		if gap := rests[n-1].Sub(last); gap < restAfter {
+			t.Fatalf("rest %d (%s) came %v after the last work, want at least %v", n, what, gap, restAfter)
+		}
+	}
+	work := func() { // one short call; last is read before, so that it is no later than the end
+		last = time.Now()
+		s.begin()
+		s.end()
 	}
 	want(1, "idle since the start")
 	time.Sleep(2 * restAfter)
-	if n := rests.Load(); n != 1 {
+	if n := count(); n != 1 {
 		t.Fatalf("%d rests in one idle spell, want 1", n)
 	}
 	for end := time.Now().Add(2 * restAfter); time.Now().Before(end); {
-		s.called() // calls for longer than restAfter, 2 ms apart
+		work() // calls for longer than restAfter, 2 ms apart
 		time.Sleep(2 * time.Millisecond)
 	}
-	if n := rests.Load(); n != 1 {
+	if n := count(); n != 1 {
 		t.Fatalf("%d rests while calls came, want 1", n)
 	}
 	want(2, "idle after the calls")
-	s.called() // one call wakes it for a sample and another rest
+	work()
 	want(3, "idle after one call")
+	s.begin() // a call longer than restAfter: no rest during it, one restAfter after its end
+	time.Sleep(3 * restAfter)
+	if n := count(); n != 3 {
+		t.Fatalf("%d rests during a long call, want 3", n)
+	}
+	last = time.Now()
+	s.end()
+	want(4, "idle after a long call")
 }

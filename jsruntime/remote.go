@@ -142,6 +142,8 @@ func (r *remote) load(ld *programLoad) {
 		r.notBefore = time.Now().Add(retryDelay(r.loadFails))
 	} else {
 		r.loadFails, r.lastErr, r.notBefore = 0, nil, time.Time{}
+		// A version just loaded is about to be called: the process is not idle (Workers.shed).
+		r.h.lastUse.Store(time.Now().UnixNano())
 	}
 	r.mu.Unlock()
 	if err == nil && closed {

@@ -630,33 +630,38 @@ func TestWorkersIdleEnd(t *testing.T) {
 	ws := NewWorkers(0, maxIdle)
 	t.Cleanup(ws.Close)
 	m, reclaimed := capMetrics(t)
-	a, b, c := groupFn(t, ws, "a", m), groupFn(t, ws, "b", m), groupFn(t, ws, "c", m)
-	wa, wb, wc := workerOf(t, a), workerOf(t, b), workerOf(t, c)
-	slow := make(chan error, 1)
-	go func() { slow <- wantBody(t, c, "/slow", "v1") }() // 1.5 s
-	for end := time.Now().Add(maxIdle * 5 / 2); time.Now().Before(end); {
-		if err := wantBody(t, a, "/", "v1"); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-		select {
-		case err := <-slow: // c's call ended; its process outlived it
-			if err != nil {
-				t.Fatalf("c's call: %v", err)
+	a := groupFn(t, ws, "a", m)
+	wa := workerOf(t, a)
+	stop, calling := make(chan struct{}), make(chan error, 1)
+	go func() { // a is called every 20 ms from its start until stop
+		for {
+			select {
+			case <-stop:
+				calling <- nil
+				return
+			case <-time.After(20 * time.Millisecond):
+				if err := wantBody(t, a, "/", "v1"); err != nil {
+					calling <- err
+					return
+				}
 			}
-			if wc.isDead() {
-				t.Fatalf("c's process ended during its 1.5 s call: %s", wc.reason())
-			}
-			slow = nil
-		default:
 		}
+	}()
+	b, c := groupFn(t, ws, "b", m), groupFn(t, ws, "c", m)
+	wb, wc := workerOf(t, b), workerOf(t, c)
+	if err := wantBody(t, c, "/slow", "v1"); err != nil { // 1.5 s
+		t.Fatal(err)
 	}
-	if slow != nil {
-		t.Fatal("c's 1.5 s call did not end in 2.5 s")
+	if wc.isDead() {
+		t.Fatalf("c's process ended during its 1.5 s call: %s", wc.reason())
 	}
-	if !wb.isDead() || wa.isDead() {
-		t.Fatalf("after %v: b's process (never called) dead %v, a's (called every 20 ms) dead %v (%s); want b's only",
-			maxIdle*5/2, wb.isDead(), wa.isDead(), wa.reason())
+	poll.Until(t, 10*time.Second, "b's process (never called) ended", wb.isDead)
+	close(stop)
+	if err := <-calling; err != nil {
+		t.Fatalf("a's calls: %v", err)
+	}
+	if wa.isDead() {
+		t.Fatalf("a's process, called every 20 ms, ended: %s", wa.reason())
 	}
 	poll.Until(t, 10*time.Second, "every process ended once idle", func() bool { return ws.Running() == 0 })
 	if !wa.isDead() || !wc.isDead() || counterValue(m.idleEnds) != 3 || reclaimed() != 0 {
@@ -669,6 +674,30 @@ func TestWorkersIdleEnd(t *testing.T) {
 	if n := ws.Running(); n != 1 {
 		t.Fatalf("%d processes after b's call, want 1", n)
 	}
+}
+
+// TestWorkersIdleEndLoad: a version loaded into a process counts as a use: the process is
+// not ended maxIdle after its last call if a load came since.
+func TestWorkersIdleEndLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	const maxIdle = time.Second
+	ws := NewWorkers(0, maxIdle)
+	t.Cleanup(ws.Close)
+	v1 := newShared(t, versionOpts(ws, "1"))
+	w := workerOf(t, v1)
+	time.Sleep(maxIdle * 7 / 10)
+	loaded := time.Now()
+	v2 := newShared(t, versionOpts(ws, "2")) // loads into the same process
+	if workerOf(t, v2) != w {
+		t.Fatal("version 2 got a process of its own")
+	}
+	time.Sleep(maxIdle / 2) // past maxIdle from the start, within it from the load
+	if w.isDead() && time.Since(loaded) < maxIdle {
+		t.Fatalf("the process was ended %v after a version was loaded into it: %s", time.Since(loaded), w.reason())
+	}
+	poll.Until(t, 10*time.Second, "the process ended once idle", w.isDead)
 }
 
 // TestWorkersLookAgain: a look due earlier than the one armed brings it forward (past the
