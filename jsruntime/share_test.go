@@ -239,13 +239,12 @@ func TestSharedWorkerCloseLetsCallsFinish(t *testing.T) {
 	ws := newWorkers(t)
 	v1, v2 := newShared(t, versionOpts(ws, "1")), newShared(t, versionOpts(ws, "2"))
 	done := make(chan error, 1)
+	w := workerOf(t, v1)
+	before := w.out.r.head.Load()
 	go func() { done <- wantBody(t, v1, "/slow", "v1") }()
-	for a, _ := v1.Stats(); a == 0; a, _ = v1.Stats() {
-		time.Sleep(time.Millisecond)
-	}
-	// Counted in flight before it is written: give the worker time to read it (the call
+	// Counted in flight before it is written: wait until the worker has taken it (the call
 	// takes 1.5 s), as the activator closes a version only once its calls are done.
-	time.Sleep(200 * time.Millisecond)
+	waitTaken(t, w, before)
 	v1.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("the call in flight at Close: %v", err)
