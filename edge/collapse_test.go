@@ -46,11 +46,7 @@ func TestCollapsedMisses(t *testing.T) {
 				}()
 			}
 			// Let the requests pile up behind the first, then let the origin answer.
-			deadline := time.Now().Add(5 * time.Second)
-			for o.hits.Load() < 1 && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			time.Sleep(100 * time.Millisecond)
+			waitCollapsed(t, len(replies))
 			close(gate)
 			wg.Wait()
 			for i, r := range replies {
@@ -176,11 +172,7 @@ func TestCollapsedFollowersOfAFailedLeader(t *testing.T) {
 			replies[i] = n.get(t, "/f")
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for f.arrived.Load() < viewers && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // from the viewer-request function to the flight: a few calls
+	waitCollapsed(t, viewers) // the leader held in its origin-request function, the others behind it
 	close(f.release)
 	wg.Wait()
 	failed := 0
