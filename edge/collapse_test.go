@@ -3,14 +3,18 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vergecdn/verge/hooks"
+	"github.com/vergecdn/verge/internal/poll"
 	"github.com/vergecdn/verge/origin"
 )
 
@@ -42,11 +46,7 @@ func TestCollapsedMisses(t *testing.T) {
 				}()
 			}
 			// Let the requests pile up behind the first, then let the origin answer.
-			deadline := time.Now().Add(5 * time.Second)
-			for o.hits.Load() < 1 && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			time.Sleep(100 * time.Millisecond)
+			waitCollapsed(t, len(replies))
 			close(gate)
 			wg.Wait()
 			for i, r := range replies {
@@ -118,10 +118,9 @@ func TestCollapsedFailureCountedOnce(t *testing.T) {
 			codes[i] = n.get(t, "/down").StatusCode
 		}()
 	}
-	for o.hits.Load() < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+	// Every viewer must have joined the one flight before it fails: a viewer that arrived
+	// after would start a second fetch, rightly counted a second time.
+	waitCollapsed(t, len(codes))
 	close(gate)
 	wg.Wait()
 	for _, c := range codes {
@@ -173,11 +172,7 @@ func TestCollapsedFollowersOfAFailedLeader(t *testing.T) {
 			replies[i] = n.get(t, "/f")
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for f.arrived.Load() < viewers && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // from the viewer-request function to the flight: a few calls
+	waitCollapsed(t, viewers) // the leader held in its origin-request function, the others behind it
 	close(f.release)
 	wg.Wait()
 	failed := 0
@@ -258,4 +253,29 @@ func TestSharedFailure(t *testing.T) {
 			t.Errorf("sharedFailure(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
+}
+
+// waitCollapsed waits until want requests are in a collapsed miss (Server.miss's flight): the
+// leader fetching and its followers waiting for it. A request that reaches the flight only
+// after its leader is done starts a flight of its own, so a test of what followers share lets
+// the leader finish only once they are all in. The goroutine dump is the one place a request
+// waiting in singleflight shows.
+func waitCollapsed(t *testing.T, want int) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	collapsed := func() int {
+		n := runtime.Stack(buf, true)
+		for n == len(buf) {
+			buf = make([]byte, 2*len(buf))
+			n = runtime.Stack(buf, true)
+		}
+		got := 0
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, "singleflight.(*Group).Do(") && strings.Contains(g, "edge.(*Server).miss(") {
+				got++
+			}
+		}
+		return got
+	}
+	poll.Until(t, 20*time.Second, fmt.Sprintf("%d requests in one collapsed miss", want), func() bool { return collapsed() >= want })
 }

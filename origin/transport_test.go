@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 // interimRecord is one interim response as an Interim saw it.
@@ -212,12 +214,22 @@ func TestFetchInterimStreamRelease(t *testing.T) {
 	}
 
 	resp = start("/stall")
+	// The stream is taken before the reader starts: CloseBodyStream clears it from resp.
+	stream := resp.BodyStream()
 	read := make(chan error, 1)
 	go func() {
-		_, err := io.ReadAll(resp.BodyStream())
+		_, err := io.ReadAll(stream)
 		read <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // the read is blocked on the missing "cd"
+	// Closed while a Read holds the stream (blocked on the missing "cd", or about to be).
+	sb := stream.(*streamBody)
+	poll.Until(t, 10*time.Second, "a Read to hold the stream", func() bool {
+		if sb.mu.TryLock() {
+			sb.mu.Unlock()
+			return false
+		}
+		return true
+	})
 	resp.CloseBodyStream()
 	select {
 	case err := <-read:
