@@ -105,61 +105,84 @@ func TestProcScaler(t *testing.T) {
 }
 
 // TestProcScalerRests: the scaler runs rest once the process has had no work begun or ended
-// for restAfter, at start and after each run of work, never sooner, never while work keeps
-// coming or is in flight, and once per idle spell.
+// for restAfter, at start and after each run of work, never sooner, never while work is in
+// flight, and once per idle spell. It checks those rules over every rest, so that a test
+// goroutine held up for longer than restAfter (a legitimate idle spell) does not fail it.
 func TestProcScalerRests(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 	const restAfter = 300 * time.Millisecond
 	var mu sync.Mutex
 	var rests []time.Time
-	last := time.Now() // no later than the last work begun or ended
+	works := []time.Time{time.Now()} // the start, then each begin and end, read before it happens
 	s := startProcScaler(1, 5*time.Millisecond, func() time.Duration { return 0 }, restAfter, func() {
 		mu.Lock()
 		defer mu.Unlock()
 		rests = append(rests, time.Now())
 	})
 	defer s.Close()
-	count := func() int {
+	note := func() {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(rests)
+		works = append(works, time.Now())
 	}
-	want := func(n int, what string) {
-		t.Helper()
-		poll.Until(t, 10*time.Second, fmt.Sprintf("%d rests (%s)", n, what), func() bool { return count() == n })
-		mu.Lock()
-		defer mu.Unlock()
-		if gap := rests[n-1].Sub(last); gap < restAfter {
-			t.Fatalf("rest %d (%s) came %v after the last work, want at least %v", n, what, gap, restAfter)
-		}
-	}
-	work := func() { // one short call; last is read before, so that it is no later than the end
-		last = time.Now()
+	work := func() { // one short call
+		note()
 		s.begin()
 		s.end()
 	}
-	want(1, "idle since the start")
-	time.Sleep(2 * restAfter)
-	if n := count(); n != 1 {
-		t.Fatalf("%d rests in one idle spell, want 1", n)
+	// rested waits for a rest after the last work, then checks every rest so far: each came
+	// restAfter or more after the work before it, with work between any two.
+	rested := func(what string) {
+		t.Helper()
+		mu.Lock()
+		lastWork := works[len(works)-1]
+		mu.Unlock()
+		poll.Until(t, 10*time.Second, "a rest "+what, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(rests) > 0 && rests[len(rests)-1].After(lastWork)
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		for i, r := range rests {
+			before, between := works[0], false
+			for _, w := range works {
+				if w.Before(r) {
+					before = w
+					between = between || i > 0 && w.After(rests[i-1])
+				}
+			}
+			if gap := r.Sub(before); gap < restAfter {
+				t.Fatalf("rest %d came %v after the work before it, want at least %v", i+1, gap, restAfter)
+			}
+			if i > 0 && !between {
+				t.Fatalf("rests %d and %d with no work between them", i, i+1)
+			}
+		}
 	}
+	rested("idle since the start")
+	time.Sleep(2 * restAfter) // a second rest now would have no work before it
 	for end := time.Now().Add(2 * restAfter); time.Now().Before(end); {
 		work() // calls for longer than restAfter, 2 ms apart
 		time.Sleep(2 * time.Millisecond)
 	}
-	if n := count(); n != 1 {
-		t.Fatalf("%d rests while calls came, want 1", n)
-	}
-	want(2, "idle after the calls")
+	rested("after the calls")
 	work()
-	want(3, "idle after one call")
+	rested("after one call")
+	began := time.Now()
+	note()
 	s.begin() // a call longer than restAfter: no rest during it, one restAfter after its end
 	time.Sleep(3 * restAfter)
-	if n := count(); n != 3 {
-		t.Fatalf("%d rests during a long call, want 3", n)
-	}
-	last = time.Now()
+	note()
+	ended := time.Now()
 	s.end()
-	want(4, "idle after a long call")
+	rested("after a long call")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range rests {
+		if r.After(began) && r.Before(ended) {
+			t.Fatalf("a rest %v into a call of %v", r.Sub(began), ended.Sub(began))
+		}
+	}
 }
