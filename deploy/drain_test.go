@@ -129,16 +129,9 @@ func moveAlias(t *testing.T, a *Activator, reg *registry.Store, v int) {
 // DrainDelay; an idle replaced version closes at the swap.
 func TestReplacedVersionClosesWhenIdle(t *testing.T) {
 	for i, ms := range callLengths {
-		a, reg, tb := started(t, Options{DrainDelay: time.Hour}, answer("one", ms), answer("two", 0), answer("three", 0))
-		f1 := onlyVersion(t, a)
-		got := inFlight(t, tb.last(), f1)
-		moveAlias(t, a, reg, 2)
-		attached, draining := a.Stats()
-		if !stillInFlight(t, f1, i, got) {
+		a, reg, tb, got, ok := swapDuringCall(t, Options{DrainDelay: time.Hour}, i, ms)
+		if !ok {
 			continue
-		}
-		if attached != 1 || draining != 1 {
-			t.Fatalf("during the call: %d attached, %d draining; want 1, 1", attached, draining)
 		}
 		if v := <-got; v != "one" {
 			t.Fatalf("the call in flight answered %q, want it to finish on version one", v)
@@ -200,16 +193,9 @@ func TestCallAfterCloseRunsCurrent(t *testing.T) {
 // association keeps its previous target and Failures reports it.
 func TestMaxVersions(t *testing.T) {
 	for i, ms := range callLengths {
-		a, reg, tb := started(t, Options{DrainDelay: time.Hour, MaxVersions: 2}, answer("one", ms), answer("two", 0), answer("three", 0))
-		f1 := onlyVersion(t, a)
-		got := inFlight(t, tb.last(), f1)
-		moveAlias(t, a, reg, 2)
-		attached, draining := a.Stats()
-		if !stillInFlight(t, f1, i, got) {
+		a, reg, tb, got, ok := swapDuringCall(t, Options{DrainDelay: time.Hour, MaxVersions: 2}, i, ms)
+		if !ok {
 			continue
-		}
-		if attached != 1 || draining != 1 {
-			t.Fatalf("after the first move: %d attached, %d draining; want 1, 1", attached, draining)
 		}
 		moveAlias(t, a, reg, 3) // at the cap: version one closes, its call goes on
 		if attached, draining := a.Stats(); attached != 1 || draining > 1 {
@@ -236,6 +222,26 @@ func TestMaxVersions(t *testing.T) {
 		}
 		return
 	}
+}
+
+// swapDuringCall starts an Activator with o and versions one (answering after the i-th of
+// callLengths, ms), two and three, calls one, and moves the alias to two during the call: then
+// one drains. ok is false if the call ended before the stats were read (see stillInFlight):
+// the caller goes on to a longer call.
+func swapDuringCall(t *testing.T, o Options, i, ms int) (a *Activator, reg *registry.Store, tb *tables, got <-chan string, ok bool) {
+	t.Helper()
+	a, reg, tb = started(t, o, answer("one", ms), answer("two", 0), answer("three", 0))
+	f1 := onlyVersion(t, a)
+	got = inFlight(t, tb.last(), f1)
+	moveAlias(t, a, reg, 2)
+	attached, draining := a.Stats()
+	if !stillInFlight(t, f1, i, got) {
+		return a, reg, tb, got, false
+	}
+	if attached != 1 || draining != 1 {
+		t.Fatalf("during the call, after the move to two: %d attached, %d draining; want 1, 1", attached, draining)
+	}
+	return a, reg, tb, got, true
 }
 
 // onlyVersion returns the one version a has built.

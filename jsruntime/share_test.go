@@ -627,17 +627,24 @@ func TestWorkersCapSlowCall(t *testing.T) {
 	poll.Until(t, 10*time.Second, "a's process ended once idle", wa.isDead)
 }
 
+// idleEndWorkers returns a Workers with no cap that ends processes idle for maxIdle, closed
+// when the test ends (which it skips with -short: it starts worker processes).
+func idleEndWorkers(t *testing.T, maxIdle time.Duration) *Workers {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	ws := NewWorkers(0, maxIdle)
+	t.Cleanup(ws.Close)
+	return ws
+}
+
 // TestWorkersIdleEnd: with maxIdle set and no cap, a process that goes maxIdle without a
 // call is ended, and counted as such; one called meanwhile is kept, and so is one whose call
 // in flight lasts longer than maxIdle, until it has been idle that long after the call. The
 // function's next call starts its process again.
 func TestWorkersIdleEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts worker processes")
-	}
 	const maxIdle = time.Second
-	ws := NewWorkers(0, maxIdle)
-	t.Cleanup(ws.Close)
+	ws := idleEndWorkers(t, maxIdle)
 	m, reclaimed := capMetrics(t)
 	a := groupFn(t, ws, "a", m)
 	wa := workerOf(t, a)
@@ -688,12 +695,8 @@ func TestWorkersIdleEnd(t *testing.T) {
 // TestWorkersIdleEndLoad: a version loaded into a process counts as a use: the process is
 // not ended maxIdle after its last call if a load came since.
 func TestWorkersIdleEndLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts worker processes")
-	}
 	const maxIdle = time.Second
-	ws := NewWorkers(0, maxIdle)
-	t.Cleanup(ws.Close)
+	ws := idleEndWorkers(t, maxIdle)
 	v1 := newShared(t, versionOpts(ws, "1"))
 	w := workerOf(t, v1)
 	time.Sleep(maxIdle * 7 / 10)
