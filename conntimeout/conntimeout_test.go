@@ -156,7 +156,9 @@ func TestSlowHeadersCutAtReadTimeout(t *testing.T) {
 // A connection that keeps working is never cut, however long it lives, and a handler slower
 // than the read timeout still gets its answer out.
 func TestBusyConnectionAndSlowHandlerSurvive(t *testing.T) {
-	const short = 150 * time.Millisecond
+	// The client's pause between requests is a twentieth of the timeouts: a test goroutine
+	// held up for the rest (380 ms) on a loaded machine would be rightly cut.
+	const short = 400 * time.Millisecond
 	addr, _, _ := serve(t, Timeouts{Read: short, Write: short, Idle: short}, func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Path()) == "/slow" {
 			time.Sleep(3 * short)
@@ -169,7 +171,7 @@ func TestBusyConnectionAndSlowHandlerSurvive(t *testing.T) {
 		if r := roundTrip(t, c, br); string(r.Body()) != "ok" {
 			t.Fatalf("body %q", r.Body())
 		}
-		time.Sleep(short / 5)
+		time.Sleep(short / 20)
 	}
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
@@ -288,7 +290,7 @@ func TestManyConnections(t *testing.T) {
 // The sweeper stops when the last connection closes and starts again with the next: a
 // connection accepted after a quiet spell is not cut early.
 func TestQuietSpell(t *testing.T) {
-	const read = 300 * time.Millisecond
+	const read = time.Second // the request comes read/3 after the dial: 667 ms to spare
 	addr, k, _ := serve(t, Timeouts{Read: read, Write: read, Idle: read}, nil)
 	c := dial(t, addr)
 	roundTrip(t, c, bufio.NewReader(c))

@@ -127,11 +127,11 @@ func TestStreamPacedByReadTimeout(t *testing.T) {
 	const piece = "0123456789"
 	for _, tt := range []struct {
 		name  string
-		gap   time.Duration // between pieces; read_timeout is 400 ms
+		gap   time.Duration // between pieces; read_timeout is 600 ms
 		whole bool
 	}{
-		{"keeps coming for 3x read_timeout", 100 * time.Millisecond, true},
-		{"stalls for longer than read_timeout", 900 * time.Millisecond, false},
+		{"keeps coming for 2x read_timeout", 100 * time.Millisecond, true},
+		{"stalls for longer than read_timeout", 1500 * time.Millisecond, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +147,7 @@ func TestStreamPacedByReadTimeout(t *testing.T) {
 					}
 				}
 			})
-			n := startNode(t, "origins: [{id: o, url: ORIGIN, read_timeout: 400ms}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+			n := startNode(t, "origins: [{id: o, url: ORIGIN, read_timeout: 600ms}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
 			var b []byte
 			resp, err := n.client.Get("http://" + n.Addr() + "/s") // a stall before the header is flushed: EOF
 			if err == nil {
@@ -168,8 +168,8 @@ func TestStreamPacedByReadTimeout(t *testing.T) {
 func TestStoredBodyBoundedAsAWhole(t *testing.T) {
 	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
-		w.Header().Set("Content-Length", "120")
-		for range 12 {
+		w.Header().Set("Content-Length", "300")
+		for range 30 { // 3 s in all, each piece well within read_timeout
 			io.WriteString(w, "0123456789")
 			w.(http.Flusher).Flush()
 			select {
@@ -182,8 +182,8 @@ func TestStoredBodyBoundedAsAWhole(t *testing.T) {
 	n := startNode(t, "origins: [{id: o, url: ORIGIN, connect_timeout: 100ms, read_timeout: 300ms}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
 	start := time.Now()
 	r := n.get(t, "/slow")
-	if r.StatusCode != http.StatusGatewayTimeout || time.Since(start) > time.Second {
-		t.Fatalf("after %v: status %d, want a 504 at about 0.4 s", time.Since(start), r.StatusCode)
+	if r.StatusCode != http.StatusGatewayTimeout || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %v: status %d, want a 504 at about 0.4 s, long before the body's 3 s", time.Since(start), r.StatusCode)
 	}
 	if n.Store().Purge(cache.Purge{Pattern: "all"}) != 0 {
 		t.Fatal("a body cut off was stored")
