@@ -452,10 +452,10 @@ func (h *host) newProgram(loaded *atomic.Pointer[workerProc]) uint64 {
 }
 
 // retire ends w, an idle process of the host, for room or for being idle (workerProc.retire,
-// idle included), and reports whether it did. Under the host's lock it also drops the references the host and its
-// programs hold to w: no caller of worker then sees it dead and counts a crash, and it is
-// collected with its buffers and its channel's mapping now rather than at each program's next
-// call, which with a thousand functions may never come.
+// idle included), and reports whether it did. Under the host's lock it also drops the
+// references the host and its programs hold to w: no caller of worker then sees it dead and
+// counts a crash, and it is collected with its buffers and its channel's mapping now rather
+// than at each program's next call, which with a thousand functions may never come.
 func (h *host) retire(w *workerProc, why string, idle func() bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

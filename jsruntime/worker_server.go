@@ -326,10 +326,6 @@ func restHeap() func() {
 	var last uint64
 	return func() {
 		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
-			debug.FreeOSMemory()
-			return
-		}
 		if now := sample[0].Value.Uint64(); now-last >= restMinGarbage {
 			debug.FreeOSMemory()
 			last = now
