@@ -2,6 +2,7 @@ package jsruntime_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -160,5 +161,56 @@ exports.handler = async (e, ctx) => {
 	want := []entry{{first, "line"}, {first, "id " + first}, {second, "kept " + first}, {second, "line"}, {second, "id " + second}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("logs\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestEvalInCloudFrontFunctions: CloudFront Functions refuse every way to compile code from a
+// string, as CloudFront does, with Node's message for code generation that is disallowed.
+// (Lambda@Edge functions have eval and new Function, as in Node: corpus/eval-and-function.)
+func TestEvalInCloudFrontFunctions(t *testing.T) {
+	b, err := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := jsruntime.ParseEvent(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ways := map[string]string{
+		"eval":                     `eval('1')`,
+		"indirect eval":            `(0, eval)('1')`,
+		"new Function":             `new Function('return 1')()`,
+		"Function":                 `Function('return 1')()`,
+		"a function's constructor": `(function () {}).constructor('return 1')()`,
+		"generator constructor":    `Object.getPrototypeOf(function* () {}).constructor('yield 1')()`,
+	}
+	const want = "EvalError: Code generation from strings disallowed for this context"
+	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
+		cases := maps.Clone(ways)
+		if rt == jsruntime.RuntimeCloudFrontJS2 { // 1.0 refuses async functions at deploy
+			cases["async function constructor"] = `Object.getPrototypeOf(async function () {}).constructor('return 1')()`
+		}
+		for name, expr := range cases {
+			t.Run(rt+"/"+name, func(t *testing.T) {
+				f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Code: jsruntime.SingleFile(`
+function handler(event) {
+  var r = 'no error';
+  try { ` + expr + `; } catch (e) { r = e.name + ': ' + e.message; }
+  event.request.headers['x-e'] = { value: r };
+  return event.request;
+}`)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				res, err := f.Invoke(context.Background(), ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := res.Request.Headers.Get("x-e"); got != want {
+					t.Errorf("x-e = %q, want %q", got, want)
+				}
+			})
+		}
 	}
 }

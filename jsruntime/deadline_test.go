@@ -41,9 +41,11 @@ func TestWorkerDeadlinesFromOutside(t *testing.T) {
 	if d := time.Since(start); hooks.KindOf(err) != hooks.Timeout || d > 2*time.Second {
 		t.Fatalf("after %v: %v; want a timeout at 0.5 s + grace", d, err)
 	}
+	// The watchdog killed it before the invocation returned; its exit is awaited here, with room
+	// for a loaded machine to tear down a race-instrumented process.
 	select {
 	case <-w.done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("the stuck worker was not killed")
 	}
 

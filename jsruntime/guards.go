@@ -13,29 +13,50 @@ import (
 // and padEnd refuse a result longer than maxStringLength with Node's RangeError, JSON.parse
 // refuses text that nests deeper than MaxCallDepth (goja's parser recurses per level), and
 // JSON.stringify stops at the deadline (guardStringify). The checks read nothing
-// user code can replace: the originals and the RangeError constructor are held here, and the
-// arguments are converted once, here, and passed on converted, so a valueOf or toString with
-// side effects cannot answer one thing to the check and another to the built-in.
+// user code can replace: the originals are held here, the RangeError comes from goja's own
+// constructor (throwRange), and the arguments are converted once, here, and passed on
+// converted, so a valueOf or toString with side effects cannot answer one thing to the check
+// and another to the built-in.
 func (v *vm) installGuards(maxString int64) error {
 	rt := v.rt
-	rangeError, ok := goja.AssertConstructor(rt.Get("RangeError"))
-	if !ok {
-		return errors.New("jsruntime: no RangeError constructor")
+	// String.prototype as a string's wrapper has it: reading the global String would build the
+	// constructor and its static methods in every runtime.
+	strProto := rt.ToValue("").ToObject(rt).Prototype()
+	original := func(name string) (goja.Callable, error) {
+		fn, ok := goja.AssertFunction(strProto.Get(name))
+		if !ok {
+			return nil, errors.New("jsruntime: String.prototype." + name + " is missing")
+		}
+		return fn, nil
 	}
+	repeat, err := original("repeat")
+	if err != nil {
+		return err
+	}
+	// throwRange throws a RangeError with msg. It is made by goja's own constructor, whatever
+	// code did to the global RangeError: the original repeat throws one for a negative count,
+	// and its message is then replaced. Made so on a throw, rather than by a constructor held
+	// here, it spares every runtime the RangeError and Error constructors and prototypes that
+	// reading the global builds.
 	throwRange := func(msg string) {
-		e, err := rangeError(nil, rt.ToValue(msg))
-		if err != nil {
+		_, err := repeat(rt.ToValue(""), rt.ToValue(-1))
+		var ex *goja.Exception
+		if !errors.As(err, &ex) {
+			panic(rt.NewGoError(errors.New("jsruntime: String.prototype.repeat took a negative count")))
+		}
+		e, ok := ex.Value().(*goja.Object)
+		if !ok {
+			panic(ex)
+		}
+		if err := e.DefineDataProperty("message", rt.ToValue(msg), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			panic(err)
 		}
 		panic(e)
 	}
-	// String.prototype as a string's wrapper has it: reading the global String would build the
-	// constructor and its static methods in every runtime.
-	strProto := rt.ToValue("").ToObject(rt).Prototype()
 	guardString := func(name string, size func(s goja.String, n float64) float64) error {
-		orig, ok := goja.AssertFunction(strProto.Get(name))
-		if !ok {
-			return errors.New("jsruntime: String.prototype." + name + " is missing")
+		orig, err := original(name)
+		if err != nil {
+			return err
 		}
 		fn := builtin(rt, name, 1, func(call goja.FunctionCall) goja.Value {
 			if goja.IsUndefined(call.This) || goja.IsNull(call.This) {

@@ -107,8 +107,6 @@ type Options struct {
 	// process the engine's cut-off is process-wide, set by the first function created, and a
 	// function whose RegexpTimeout is longer is stopped at that cut-off (still an error).
 	RegexpTimeout time.Duration
-	// AllowEval enables eval and new Function. Default false: both throw EvalError.
-	AllowEval bool
 	// Env is process.env inside the function. Lambda's reserved variables are added.
 	Env map[string]string
 	// Logger receives one record per failed invocation. Default: discard.

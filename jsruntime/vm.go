@@ -148,7 +148,6 @@ func (v *vm) installGlobals() error {
 	}
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
-	_ = opts.Set("allowEval", o.AllowEval)
 	_ = opts.Set("cff", o.cff())
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
@@ -186,7 +185,10 @@ var lazyGlobals = []lazyGlobal{
 	{name: "TextDecoder"},
 	{name: "atob", enumerable: true},
 	{name: "btoa", enumerable: true},
-	{name: "URL"}, // data properties in Node, made in advance
+	// console, URL and URLSearchParams: data properties in Node, made in advance (console is one
+	// of the larger globals, and many functions never log).
+	{name: "console"},
+	{name: "URL"},
 	{name: "URLSearchParams"},
 }
 

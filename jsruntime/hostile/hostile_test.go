@@ -70,6 +70,8 @@ func TestHostile(t *testing.T) {
 		{"one huge buffer", `exports.handler = async () => new Uint8Array(2 ** 31 - 1).length`, 503},
 		{"unbounded array", `exports.handler = async () => { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)) }`, 503},
 		{"deep JSON.parse", `exports.handler = async () => JSON.parse('['.repeat(3e6))`, 503},
+		{"deeply nested eval", `exports.handler = async () => eval('['.repeat(3e6))`, 503}, // past the upload's nesting cap
+		{"deeply nested new Function", `exports.handler = async () => new Function('return ' + '('.repeat(3e6))()`, 503},
 		{"deep JSON.stringify", `exports.handler = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; return JSON.stringify(o) }`, 503},
 		{"infinite recursion", `const f = (n) => f(n + 1) + 1; exports.handler = async () => f(0)`, 503},
 		{"catastrophic regex loop", `exports.handler = async () => { const s = 'a'.repeat(40) + 'b'; for (;;) /^(a+)+$/.test(s) }`, 503},

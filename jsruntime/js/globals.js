@@ -1,14 +1,14 @@
-// globals.js: the per-runtime prelude. It installs Node's globals (console, timers,
-// queueMicrotask) and refuses eval unless allowed, and returns load, which makes the others
-// (process, Buffer, URL, TextEncoder, crypto...) on their first read. Called once per runtime
+// globals.js: the per-runtime prelude. It installs Node's timers and queueMicrotask, refuses
+// eval in CloudFront Functions, and returns load, which makes the other globals (console,
+// process, Buffer, URL, TextEncoder, crypto...) on their first read. Called once per runtime
 // as (global, natives, require, opts).
 'use strict';
 // console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
 // runtime (bench/README.md), and many functions never log.
 const format = (...a) => require('internal/inspect').format(...a);
 
-// hidden and shown define a global as Node 20 does: console, eval and Function are not
-// enumerable, the timers, queueMicrotask and global are.
+// hidden and shown define a global as Node 20 does: eval and Function are not enumerable, the
+// timers, queueMicrotask and global are.
 function hidden(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
 }
@@ -18,7 +18,7 @@ function shown(name, value) {
 
 // The natives are read where they are called, not kept in constants: a native's function object
 // is made on its first read (natives.go), and many functions never log or set a timer.
-const console = {
+const makeConsole = () => ({
   log: (...a) => natives.log('INFO', format(...a)),
   info: (...a) => natives.log('INFO', format(...a)),
   debug: (...a) => natives.log('DEBUG', format(...a)),
@@ -29,8 +29,7 @@ const console = {
   assert: (c, ...a) => { if (!c) natives.log('ERROR', 'Assertion failed' + (a.length ? ': ' + format(...a) : '')); },
   time: () => {}, timeEnd: () => {}, timeLog: () => {}, group: () => {}, groupEnd: () => {},
   table: (v) => natives.log('INFO', format(v)),
-};
-hidden('console', console);
+});
 
 // Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
 // class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
@@ -106,6 +105,7 @@ function makeProcess() {
 // rather than closures per global, as each closure is an object in every runtime.
 function load(name) {
   switch (name) {
+    case 'console': return makeConsole();
     case 'process': return makeProcess();
     case 'Buffer': return require('buffer').Buffer;
     case 'URL': return require('url').URL;
@@ -123,7 +123,12 @@ function load(name) {
 // functions installed after this prelude (installGuards in guards.go): a guard written here
 // would read globals that user code can replace.
 
-if (!opts.allowEval) {
+// Lambda@Edge runs on Node, where eval and new Function work (bundled code reaches globalThis
+// with Function('return this')(), libraries compile templates and schemas with it). CloudFront
+// Functions refuse both, and so does Verge for them. Refusing means patching the constructor
+// of every kind of function, which builds the generator and async function prototypes in each
+// runtime, so Lambda@Edge runtimes are spared it.
+if (opts.cff) {
   const refuse = function () {
     throw new EvalError('Code generation from strings disallowed for this context');
   };
