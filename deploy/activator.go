@@ -536,6 +536,7 @@ func (a *Activator) options(name, version, runtime, store string, src registry.S
 	o.Worker.Group = a.workers.Group(name)
 	if a.o.InProcess {
 		o.Isolation = jsruntime.InProcess
+		o.RefuseEval = true // see jsruntime.Options.RefuseEval
 	}
 	if store != "" && a.o.KVS != nil {
 		o.KVS = &jsruntime.KeyValueStore{Name: store, Snapshot: a.o.KVS.Source(store)}

@@ -177,18 +177,22 @@ func TestEvalInCloudFrontFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ways := map[string]string{
-		"eval":                     `eval('1')`,
-		"indirect eval":            `(0, eval)('1')`,
-		"new Function":             `new Function('return 1')()`,
-		"Function":                 `Function('return 1')()`,
-		"a function's constructor": `(function () {}).constructor('return 1')()`,
-		"generator constructor":    `Object.getPrototypeOf(function* () {}).constructor('yield 1')()`,
+		"eval":                                `eval('1')`,
+		"indirect eval":                       `(0, eval)('1')`,
+		"new Function":                        `new Function('return 1')()`,
+		"Function":                            `Function('return 1')()`,
+		"a function's constructor":            `(function () {}).constructor('return 1')()`,
+		"generator constructor":               `Object.getPrototypeOf(function* () {}).constructor('yield 1')()`,
+		"bound Function":                      `Function.prototype.bind.call(Function, null)('return 1')()`,
+		"Reflect.construct":                   `Reflect.construct(Function, ['return 1'])()`,
+		"Function.prototype.constructor.call": `Function.prototype.constructor.call(null, 'return 1')()`,
 	}
 	const want = "EvalError: Code generation from strings disallowed for this context"
 	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
 		cases := maps.Clone(ways)
 		if rt == jsruntime.RuntimeCloudFrontJS2 { // 1.0 refuses async functions at deploy
 			cases["async function constructor"] = `Object.getPrototypeOf(async function () {}).constructor('return 1')()`
+			cases["a class's constructor"] = `(class {}).constructor('return 1')()`
 		}
 		for name, expr := range cases {
 			t.Run(rt+"/"+name, func(t *testing.T) {

@@ -26,8 +26,8 @@
 // bound memory and Interrupt does not stop native built-ins, so the runtime adds guards as
 // defence in depth: String repeat/padStart/padEnd refuse results over Node's limit (lowered to
 // MemoryMB/8 characters), JSON.parse pre-scans nesting depth, sources are capped in size and
-// bracket nesting at upload, eval and new Function are off in CloudFront Functions (Lambda@Edge
-// has them, as Node does), pending timers are capped.
+// bracket nesting at upload, eval and new Function are off in CloudFront Functions and under
+// Options.RefuseEval (Lambda@Edge otherwise has them, as Node does), pending timers are capped.
 //
 // Memory is guarded at two levels. A MemoryGuard (Options.MemoryGuard) samples the Go heap
 // every few milliseconds and interrupts the invocations it covers when the heap passes its

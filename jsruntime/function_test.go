@@ -108,6 +108,39 @@ func TestFailures(t *testing.T) {
 	}
 }
 
+// TestRefuseEval: with Options.RefuseEval (code in the node's process), a Lambda@Edge function
+// has no way to compile code from a string; without it, it has them as in Node
+// (corpus/eval-and-function).
+func TestRefuseEval(t *testing.T) {
+	ev := loadEvent(t, "lambda-edge-viewer-request.json")
+	for name, expr := range map[string]string{
+		"eval":                       `eval('1')`,
+		"indirect eval":              `(0, eval)('1')`,
+		"new Function":               `new Function('return 1')()`,
+		"an arrow's constructor":     `(() => 1).constructor('return 1')()`,
+		"generator constructor":      `Object.getPrototypeOf(function* () {}).constructor('yield 1')()`,
+		"async function constructor": `Object.getPrototypeOf(async function () {}).constructor('return 1')()`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := `exports.handler = async () => { let b = 'no error'; try { ` + expr + ` } catch (e) { b = e.name + ': ' + e.message } return { status: '200', body: b } }`
+			for _, refuse := range []bool{true, false} {
+				f := newFn(t, src, func(o *jsruntime.Options) { o.RefuseEval = refuse })
+				res, err := f.Invoke(context.Background(), ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := "no error"
+				if refuse {
+					want = "EvalError: Code generation from strings disallowed for this context"
+				}
+				if got := string(res.Response.Body); got != want {
+					t.Errorf("RefuseEval %v: %q, want %q", refuse, got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestWarmStateAndFreshAfterFatal(t *testing.T) {
 	f := newFn(t, `let n = 0;
 exports.handler = async (e) => {

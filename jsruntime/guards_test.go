@@ -85,3 +85,41 @@ exports.handler = async () => ({ status: '200', body: [typeof Buffer, Buffer ===
 		t.Fatalf("body %q, want %q", got, want)
 	}
 }
+
+// TestLazyGlobalsAssigned: an assignment to a global made on first read behaves as one to
+// Node's data property: through an object that inherits from the global object (or another
+// receiver) it makes the receiver's own property; on a sealed global object it takes effect,
+// read or not. Before its first read console is an accessor here (a data property in Node),
+// with Node's attributes once read. The expected body is what Node prints for the same code.
+func TestLazyGlobalsAssigned(t *testing.T) {
+	src := `exports.handler = async () => {
+  const kind = (n) => { const d = Object.getOwnPropertyDescriptor(globalThis, n); return (d.get ? 'accessor' : 'data' + (d.writable ? '+w' : '')) + (d.enumerable ? '+e' : '') + (d.configurable ? '+c' : ''); };
+  const r = [kind('console')];
+  const o = Object.create(globalThis); o.console = 7;
+  r.push(['receiver', typeof console, Object.prototype.hasOwnProperty.call(o, 'console'), o.console, kind('console')]);
+  const p = {}; Reflect.set(globalThis, 'URL', 9, p);
+  r.push(['reflect', typeof URL, p.URL]);
+  Object.seal(globalThis);
+  URLSearchParams = 1;
+  r.push(['seal-assign-unread', typeof URLSearchParams]);
+  console.log; console = 2;
+  r.push(['seal-assign-read', typeof console]);
+  console = { log: () => {} };
+  r.push(['seal-assign-again', typeof console.log]);
+  return { status: '200', body: JSON.stringify(r) };
+};`
+	f, err := New(Options{Code: SingleFile(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := f.Invoke(context.Background(), seedEvent(t, hooks.ViewerRequest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Node 20 prints "data+w+c" for the first and the fifth entries' console.
+	want := `["accessor+c",["receiver","object",true,7,"data+w+c"],["reflect","function",9],["seal-assign-unread","number"],["seal-assign-read","number"],["seal-assign-again","function"]]`
+	if got := string(res.Response.Body); got != want {
+		t.Fatalf("body %s\nwant %s", got, want)
+	}
+}

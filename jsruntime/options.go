@@ -107,6 +107,12 @@ type Options struct {
 	// process the engine's cut-off is process-wide, set by the first function created, and a
 	// function whose RegexpTimeout is longer is stopped at that cut-off (still an error).
 	RegexpTimeout time.Duration
+	// RefuseEval makes eval and new Function throw EvalError in a Lambda@Edge function, which
+	// otherwise has them as in Node (CloudFront Functions always refuse them). Set it for code
+	// run in the node's own process: code compiled at run time escapes the nesting cap applied
+	// to sources, and goja's parser, which ignores the deadline, recurses once per level, so one
+	// string could stall the process or exhaust its stack. In a worker that only ends the worker.
+	RefuseEval bool
 	// Env is process.env inside the function. Lambda's reserved variables are added.
 	Env map[string]string
 	// Logger receives one record per failed invocation. Default: discard.

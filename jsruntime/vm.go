@@ -149,6 +149,7 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("cff", o.cff())
+	_ = opts.Set("refuseEval", o.cff() || o.RefuseEval)
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)
@@ -185,8 +186,9 @@ var lazyGlobals = []lazyGlobal{
 	{name: "TextDecoder"},
 	{name: "atob", enumerable: true},
 	{name: "btoa", enumerable: true},
-	// console, URL and URLSearchParams: data properties in Node, made in advance (console is one
-	// of the larger globals, and many functions never log).
+	// console, URL and URLSearchParams are data properties in Node, made at its start. Here they
+	// too are made on the first read: console is among the larger globals, and many functions
+	// never log.
 	{name: "console"},
 	{name: "URL"},
 	{name: "URLSearchParams"},
@@ -221,10 +223,22 @@ func (v *vm) defineLazyGlobals(load goja.Callable) error {
 			return val
 		})
 		set := builtin(v.rt, "set "+g.name, 1, func(c goja.FunctionCall) goja.Value {
+			x := c.Argument(0)
 			if g.stays {
-				val = c.Argument(0)
-			} else if err := replace(c.Argument(0)); err != nil {
-				panic(err)
+				val = x
+				return goja.Undefined()
+			}
+			// Node's property is a writable data property, so an assignment through an object
+			// that inherits from the global object (or Reflect.set with another receiver)
+			// makes the receiver's own property and leaves the global alone.
+			if o, ok := c.This.(*goja.Object); ok && o != global {
+				if err := o.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+					panic(err)
+				}
+				return goja.Undefined()
+			}
+			if replace(x) != nil {
+				val = x // a sealed or frozen global object keeps the accessor, answering x
 			}
 			return goja.Undefined()
 		})

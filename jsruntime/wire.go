@@ -81,6 +81,7 @@ type wireOptions struct {
 	MaxNesting             int
 	MaxLogBytes            int
 	RegexpTimeout          time.Duration
+	RefuseEval             bool
 	Env                    map[string]string
 }
 
@@ -88,14 +89,14 @@ func toWire(o Options) wireOptions {
 	return wireOptions{Name: o.Name, Version: o.Version, Runtime: o.Runtime, Code: o.Code, Limits: o.Limits,
 		MinWarm: o.MinWarm, MaxConcurrency: o.MaxConcurrency, IdleTimeout: o.IdleTimeout, InitTimeout: o.InitTimeout,
 		MaxCallDepth: o.MaxCallDepth, MaxSourceBytes: o.MaxSourceBytes, MaxNesting: o.MaxNesting,
-		MaxLogBytes: o.MaxLogBytes, RegexpTimeout: o.RegexpTimeout, Env: o.Env}
+		MaxLogBytes: o.MaxLogBytes, RegexpTimeout: o.RegexpTimeout, RefuseEval: o.RefuseEval, Env: o.Env}
 }
 
 func (w wireOptions) options() Options {
 	return Options{Name: w.Name, Version: w.Version, Runtime: w.Runtime, Code: w.Code, Limits: w.Limits,
 		MinWarm: w.MinWarm, MaxConcurrency: w.MaxConcurrency, IdleTimeout: w.IdleTimeout, InitTimeout: w.InitTimeout,
 		MaxCallDepth: w.MaxCallDepth, MaxSourceBytes: w.MaxSourceBytes, MaxNesting: w.MaxNesting,
-		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, Env: w.Env}
+		MaxLogBytes: w.MaxLogBytes, RegexpTimeout: w.RegexpTimeout, RefuseEval: w.RefuseEval, Env: w.Env}
 }
 
 // wireCall and wireResult are the call and result frames (binary, see wirecodec.go).

@@ -60,6 +60,7 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	}
 	if iso == jsruntime.InProcess {
 		o.MemoryGuard = l.memoryGuard()
+		o.RefuseEval = true // see jsruntime.Options.RefuseEval
 	}
 	if fc.KVS != "" && l.kvs != nil {
 		o.KVS = &jsruntime.KeyValueStore{Name: fc.KVS, Snapshot: l.kvs.Source(fc.KVS)}

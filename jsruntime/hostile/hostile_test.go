@@ -61,24 +61,26 @@ func TestHostile(t *testing.T) {
 	tests := []struct {
 		name   string
 		src    string
-		status int // the viewer status: 502 validation, 503 everything else
+		status int    // the viewer status: 502 validation, 503 everything else
+		msg    string // if set, what the error must say
 	}{
-		{"while true", `exports.handler = async () => { while (true) {} }`, 503},
-		{"while true in try/catch", `exports.handler = async () => { for (;;) { try { while (true) {} } catch (e) {} finally { continue } } }`, 503},
-		{"x.repeat(2**33)", `exports.handler = async () => 'x'.repeat(2 ** 33)`, 503},
-		{"string doubling", `exports.handler = async () => { let s = 'x'; for (;;) s += s }`, 503},
-		{"one huge buffer", `exports.handler = async () => new Uint8Array(2 ** 31 - 1).length`, 503},
-		{"unbounded array", `exports.handler = async () => { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)) }`, 503},
-		{"deep JSON.parse", `exports.handler = async () => JSON.parse('['.repeat(3e6))`, 503},
-		{"deeply nested eval", `exports.handler = async () => eval('['.repeat(3e6))`, 503}, // past the upload's nesting cap
-		{"deeply nested new Function", `exports.handler = async () => new Function('return ' + '('.repeat(3e6))()`, 503},
-		{"deep JSON.stringify", `exports.handler = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; return JSON.stringify(o) }`, 503},
-		{"infinite recursion", `const f = (n) => f(n + 1) + 1; exports.handler = async () => f(0)`, 503},
-		{"catastrophic regex loop", `exports.handler = async () => { const s = 'a'.repeat(40) + 'b'; for (;;) /^(a+)+$/.test(s) }`, 503},
-		{"never settles", `exports.handler = () => new Promise(() => {})`, 502},
-		{"never settles with a timer", `exports.handler = () => new Promise(() => setInterval(() => {}, 10))`, 503},
-		{"huge response", `exports.handler = async () => ({ status: '200', body: 'x'.repeat(1 << 20) })`, 502},
-		{"tampering", `exports.handler = async (e) => { Object.prototype.status = '999'; Array.prototype.map = null; JSON.stringify = () => '{}'; return null }`, 502},
+		{"while true", `exports.handler = async () => { while (true) {} }`, 503, ""},
+		{"while true in try/catch", `exports.handler = async () => { for (;;) { try { while (true) {} } catch (e) {} finally { continue } } }`, 503, ""},
+		{"x.repeat(2**33)", `exports.handler = async () => 'x'.repeat(2 ** 33)`, 503, ""},
+		{"string doubling", `exports.handler = async () => { let s = 'x'; for (;;) s += s }`, 503, ""},
+		{"one huge buffer", `exports.handler = async () => new Uint8Array(2 ** 31 - 1).length`, 503, ""},
+		{"unbounded array", `exports.handler = async () => { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)) }`, 503, ""},
+		{"deep JSON.parse", `exports.handler = async () => JSON.parse('['.repeat(3e6))`, 503, ""},
+		// Code compiled at run time escapes the upload's nesting cap: it ends only its worker.
+		{"deeply nested eval", `exports.handler = async () => eval('['.repeat(3e6))`, 503, "worker process exited"},
+		{"deeply nested new Function", `exports.handler = async () => new Function('return ' + '('.repeat(3e6))()`, 503, "worker process exited"},
+		{"deep JSON.stringify", `exports.handler = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; return JSON.stringify(o) }`, 503, ""},
+		{"infinite recursion", `const f = (n) => f(n + 1) + 1; exports.handler = async () => f(0)`, 503, ""},
+		{"catastrophic regex loop", `exports.handler = async () => { const s = 'a'.repeat(40) + 'b'; for (;;) /^(a+)+$/.test(s) }`, 503, ""},
+		{"never settles", `exports.handler = () => new Promise(() => {})`, 502, ""},
+		{"never settles with a timer", `exports.handler = () => new Promise(() => setInterval(() => {}, 10))`, 503, ""},
+		{"huge response", `exports.handler = async () => ({ status: '200', body: 'x'.repeat(1 << 20) })`, 502, ""},
+		{"tampering", `exports.handler = async (e) => { Object.prototype.status = '999'; Array.prototype.map = null; JSON.stringify = () => '{}'; return null }`, 502, ""},
 	}
 	good := processFn(t, "good", healthy, 2*time.Second)
 	goodEv := event(t, "viewer-response")
@@ -113,6 +115,9 @@ func TestHostile(t *testing.T) {
 				}
 				if got := hooks.KindOf(err).Status(); got != tt.status {
 					t.Errorf("round %d: status %d, want %d (%v)", round, got, tt.status, err)
+				}
+				if !strings.Contains(err.Error(), tt.msg) {
+					t.Errorf("round %d: %v, want it to say %q", round, err, tt.msg)
 				}
 				if d := time.Since(start); d > 30*time.Second {
 					t.Errorf("round %d: took %v", round, d)

@@ -125,10 +125,11 @@ function load(name) {
 
 // Lambda@Edge runs on Node, where eval and new Function work (bundled code reaches globalThis
 // with Function('return this')(), libraries compile templates and schemas with it). CloudFront
-// Functions refuse both, and so does Verge for them. Refusing means patching the constructor
-// of every kind of function, which builds the generator and async function prototypes in each
-// runtime, so Lambda@Edge runtimes are spared it.
-if (opts.cff) {
+// Functions refuse both, and so does Verge for them and for code run in the node's own process
+// (Options.RefuseEval). Refusing means patching the constructor of every kind of function,
+// which builds the generator and async function prototypes in each runtime, so the others are
+// spared it.
+if (opts.refuseEval) {
   const refuse = function () {
     throw new EvalError('Code generation from strings disallowed for this context');
   };
