@@ -94,6 +94,11 @@ func newVM(p *program, source bool) (_ *vm, err error) {
 	if err := v.guardRegexps(); err != nil {
 		return nil, err
 	}
+	if p.opts.cff() || p.opts.RefuseEval {
+		if err := refuseCodeGeneration(rt); err != nil {
+			return nil, err
+		}
+	}
 	if source {
 		v.captureToString()
 	}
@@ -149,7 +154,6 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("cff", o.cff())
-	_ = opts.Set("refuseEval", o.cff() || o.RefuseEval)
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)

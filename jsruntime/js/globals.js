@@ -1,17 +1,12 @@
-// globals.js: the per-runtime prelude. It installs Node's timers and queueMicrotask, refuses
-// eval in CloudFront Functions, and returns load, which makes the other globals (console,
-// process, Buffer, URL, TextEncoder, crypto...) on their first read. Called once per runtime
-// as (global, natives, require, opts).
+// globals.js: the per-runtime prelude. It installs Node's timers and queueMicrotask, and returns
+// load, which makes the other globals (console, process, Buffer, URL, TextEncoder, crypto...)
+// on their first read. Called once per runtime as (global, natives, require, opts).
 'use strict';
 // console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
 // runtime (bench/README.md), and many functions never log.
 const format = (...a) => require('internal/inspect').format(...a);
 
-// hidden and shown define a global as Node 20 does: eval and Function are not enumerable, the
-// timers, queueMicrotask and global are.
-function hidden(name, value) {
-  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
-}
+// shown defines a global as Node 20 does the timers, queueMicrotask and global: enumerable.
 function shown(name, value) {
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: true });
 }
@@ -122,27 +117,6 @@ function load(name) {
 // The allocation guards (String.prototype.repeat/padStart/padEnd, JSON.parse) are Go
 // functions installed after this prelude (installGuards in guards.go): a guard written here
 // would read globals that user code can replace.
-
-// Lambda@Edge runs on Node, where eval and new Function work (bundled code reaches globalThis
-// with Function('return this')(), libraries compile templates and schemas with it). CloudFront
-// Functions refuse both, and so does Verge for them and for code run in the node's own process
-// (Options.RefuseEval). Refusing means patching the constructor of every kind of function,
-// which builds the generator and async function prototypes in each runtime, so the others are
-// spared it.
-if (opts.refuseEval) {
-  const refuse = function () {
-    throw new EvalError('Code generation from strings disallowed for this context');
-  };
-  hidden('eval', refuse);
-  const ctors = [Function, Object.getPrototypeOf(async function () {}).constructor,
-    Object.getPrototypeOf(function* () {}).constructor];
-  // An indexed loop: for...of would build the array iterator's objects in every runtime.
-  for (let i = 0; i < ctors.length; i++) {
-    Object.defineProperty(ctors[i].prototype, 'constructor', { value: refuse, writable: false, configurable: false });
-  }
-  refuse.prototype = Function.prototype;
-  hidden('Function', refuse);
-}
 
 // CloudFront Functions runtime 1.0's byte-string helpers (a "byte string" holds one byte per
 // UTF-16 unit). Runtime 2.0 removed them; having them does not break 2.0 code.
