@@ -15,9 +15,15 @@ import (
 // it runs for a minute past any deadline unless guardStringify stops it.
 const deepStringify = `let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; JSON.stringify(o);`
 
-// nativeStuck is the same with a property-list replacer, which guardStringify passes on
-// unguarded: native code that only the node, killing the worker, can stop.
-const nativeStuck = `let o = {}; for (let i = 0; i < 1e5; i++) o = {o}; JSON.stringify(o, ['o']);`
+// deepObject builds the object, and nativeStuck stringifies it with a property-list replacer,
+// which guardStringify passes on unguarded: native code that only the node, killing the worker,
+// can stop. They are apart so that a test can build the object at init, as the loop can be
+// interrupted: a worker slowed down enough by a loaded machine was still in the loop at the
+// deadline, and ended the invocation itself.
+const (
+	deepObject  = `let o = {}; for (let i = 0; i < 1e5; i++) o = {o};`
+	nativeStuck = `JSON.stringify(o, ['o']);`
+)
 
 // TestWorkerDeadlinesFromOutside: an invocation stuck in a native built-in that ignores the
 // runtime's interrupt is answered with a timeout at its deadline, and its worker is killed by
@@ -28,7 +34,7 @@ func TestWorkerDeadlinesFromOutside(t *testing.T) {
 		t.Skip("starts worker processes")
 	}
 	wo := WorkerOptions{Command: []string{os.Args[0]}, Env: []string{WorkerEnv + "=1"}, Grace: 300 * time.Millisecond}
-	f, err := New(Options{Code: SingleFile(`exports.handler = async () => { ` + nativeStuck + ` return null }`),
+	f, err := New(Options{Code: SingleFile(deepObject + `exports.handler = async () => { ` + nativeStuck + ` return null }`),
 		Isolation: Process, Limits: hooks.Limits{Timeout: 500 * time.Millisecond}, Worker: wo})
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +47,9 @@ func TestWorkerDeadlinesFromOutside(t *testing.T) {
 	if d := time.Since(start); hooks.KindOf(err) != hooks.Timeout || d > 2*time.Second {
 		t.Fatalf("after %v: %v; want a timeout at 0.5 s + grace", d, err)
 	}
+	if !strings.Contains(w.reason(), "watchdog") {
+		t.Errorf("the worker's end: %q, want the watchdog's", w.reason())
+	}
 	// The watchdog killed it before the invocation returned; its exit is awaited here, with room
 	// for a loaded machine to tear down a race-instrumented process.
 	select {
@@ -50,9 +59,11 @@ func TestWorkerDeadlinesFromOutside(t *testing.T) {
 	}
 
 	start = time.Now()
-	_, err = New(Options{Code: SingleFile(nativeStuck + `exports.handler = async () => null`), Isolation: Process,
-		InitTimeout: 500 * time.Millisecond, Worker: wo})
-	if d := time.Since(start); err == nil || !strings.Contains(err.Error(), "took longer than") || d > 3*time.Second {
+	// The loop before the stuck call has 1.5 s (it takes milliseconds): a slowed worker must not
+	// be interrupted in it rather than stuck after it.
+	_, err = New(Options{Code: SingleFile(deepObject + nativeStuck + `exports.handler = async () => null`), Isolation: Process,
+		InitTimeout: 1500 * time.Millisecond, Worker: wo})
+	if d := time.Since(start); err == nil || !strings.Contains(err.Error(), "took longer than") || d > 5*time.Second {
 		t.Fatalf("init after %v: %v", d, err)
 	}
 }
