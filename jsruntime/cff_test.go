@@ -78,30 +78,20 @@ func TestLogSink(t *testing.T) {
 // whose global crypto has no setter, would keep WebCrypto.
 func TestCFFTopLevelVar(t *testing.T) {
 	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
-		f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Code: jsruntime.SingleFile(`
+		got := cffRequestHeader(t, rt, `
 var URL; var console; var Buffer; var process; var crypto = require('crypto');
 function handler(event) {
   event.request.headers['x-v'] = { value: [typeof URL, typeof console, typeof Buffer, typeof process, typeof crypto.createHash].join() };
   return event.request;
-}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
-		ev, _ := jsruntime.ParseEvent(b, "")
-		res, err := f.Invoke(context.Background(), ev)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := res.Request.Headers.Get("x-v"), "function,object,function,object,function"; got != want {
+}`, "x-v")
+		if want := "function,object,function,object,function"; got != want {
 			t.Errorf("%s: x-v = %q, want %q", rt, got, want)
 		}
 	}
 }
 
 func TestCFFByteStrings(t *testing.T) {
-	f, err := jsruntime.New(jsruntime.Options{Runtime: jsruntime.RuntimeCloudFrontFunctions, Code: jsruntime.SingleFile(`
+	got := cffRequestHeader(t, jsruntime.RuntimeCloudFrontFunctions, `
 var crypto = require('crypto');
 function handler(event) {
   var sig = String.bytesFrom('aGk', 'base64url');
@@ -109,18 +99,8 @@ function handler(event) {
     crypto.createHmac('sha256', 'k').update('x').digest('base64url').length].join('|');
   event.request.headers['x-v'] = { value: v };
   return event.request;
-}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, _ := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
-	ev, _ := jsruntime.ParseEvent(b, "")
-	res, err := f.Invoke(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := res.Request.Headers.Get("x-v"), "hi|hi|2|é|bc||43"; got != want {
+}`, "x-v")
+	if want := "hi|hi|2|é|bc||43"; got != want {
 		t.Fatalf("x-v = %q, want %q", got, want)
 	}
 }
@@ -168,14 +148,6 @@ exports.handler = async (e, ctx) => {
 // string, as CloudFront does, with Node's message for code generation that is disallowed.
 // (Lambda@Edge functions have eval and new Function, as in Node: corpus/eval-and-function.)
 func TestEvalInCloudFrontFunctions(t *testing.T) {
-	b, err := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := jsruntime.ParseEvent(b, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ways := map[string]string{
 		"eval":                                `eval('1')`,
 		"indirect eval":                       `(0, eval)('1')`,
@@ -196,25 +168,36 @@ func TestEvalInCloudFrontFunctions(t *testing.T) {
 		}
 		for name, expr := range cases {
 			t.Run(rt+"/"+name, func(t *testing.T) {
-				f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Code: jsruntime.SingleFile(`
+				got := cffRequestHeader(t, rt, `
 function handler(event) {
   var r = 'no error';
-  try { ` + expr + `; } catch (e) { r = e.name + ': ' + e.message; }
+  try { `+expr+`; } catch (e) { r = e.name + ': ' + e.message; }
   event.request.headers['x-e'] = { value: r };
   return event.request;
-}`)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				res, err := f.Invoke(context.Background(), ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := res.Request.Headers.Get("x-e"); got != want {
+}`, "x-e")
+				if got != want {
 					t.Errorf("x-e = %q, want %q", got, want)
 				}
 			})
 		}
 	}
+}
+
+// cffRequestHeader runs a CloudFront function of runtime rt in process on the minimal
+// viewer-request event and returns header name of the request it returns.
+func cffRequestHeader(t *testing.T, rt, src, name string) string {
+	t.Helper()
+	f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Code: jsruntime.SingleFile(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := f.Invoke(context.Background(), loadEvent(t, "cff-test-function-minimal-viewer-request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Request == nil {
+		t.Fatal("no request")
+	}
+	return res.Request.Headers.Get(name)
 }
