@@ -202,55 +202,70 @@ var lazyGlobals = []lazyGlobal{
 // functions: a goja function object made from Go is smaller than a JS closure.
 func (v *vm) defineLazyGlobals(load goja.Callable) error {
 	global := v.rt.GlobalObject()
-	for _, g := range lazyGlobals {
-		// val is what was made (once) or, for an accessor that stays, assigned last. placed: a
-		// data property has taken the accessor's place, which a getter kept by code from
-		// before must not overwrite.
-		var val goja.Value
-		placed := false
-		replace := func(x goja.Value) error {
-			err := global.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.ToFlag(g.enumerable))
-			placed = placed || err == nil
-			return err
-		}
-		get := builtin(v.rt, "get "+g.name, 0, func(goja.FunctionCall) goja.Value {
-			if val == nil {
-				made, err := load(goja.Undefined(), v.rt.ToValue(g.name))
-				if err != nil {
-					panic(err) // thrown into the code that read the name (an interrupt stays one)
-				}
-				val = made
-			}
-			if !g.stays && !placed {
-				_ = replace(val) // a frozen global object keeps the accessor, answering val
-			}
-			return val
-		})
-		set := builtin(v.rt, "set "+g.name, 1, func(c goja.FunctionCall) goja.Value {
-			x := c.Argument(0)
-			if g.stays {
-				val = x
-				return goja.Undefined()
-			}
-			// Node's property is a writable data property, so an assignment through an object
-			// that inherits from the global object (or Reflect.set with another receiver)
-			// makes the receiver's own property and leaves the global alone.
-			if o, ok := c.This.(*goja.Object); ok && o != global {
-				if err := o.DefineDataProperty(g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-					panic(err)
-				}
-				return goja.Undefined()
-			}
-			if replace(x) != nil {
-				val = x // a sealed or frozen global object keeps the accessor, answering x
-			}
-			return goja.Undefined()
-		})
+	for i := range lazyGlobals {
+		l := &lazyValue{g: &lazyGlobals[i], rt: v.rt, load: load}
+		g := l.g
+		get := builtin(v.rt, "get "+g.name, 0, l.get)
+		set := builtin(v.rt, "set "+g.name, 1, l.set)
 		if err := global.DefineAccessorProperty(g.name, get, set, goja.FLAG_TRUE, goja.ToFlag(g.enumerable)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lazyValue is one lazy global of one runtime: its accessors' state, in one allocation.
+type lazyValue struct {
+	g    *lazyGlobal
+	rt   *goja.Runtime
+	load goja.Callable
+	val  goja.Value // what was made (once) or, for an accessor that stays, assigned last
+	// placed: a data property has taken the accessor's place, which a getter kept by code from
+	// before must not overwrite. stuck: the global object refused it (sealed or frozen, which
+	// cannot be undone), so reads no longer try.
+	placed, stuck bool
+}
+
+func (l *lazyValue) replace(x goja.Value) error {
+	err := l.rt.GlobalObject().DefineDataProperty(l.g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.ToFlag(l.g.enumerable))
+	l.placed = l.placed || err == nil
+	l.stuck = err != nil
+	return err
+}
+
+func (l *lazyValue) get(goja.FunctionCall) goja.Value {
+	if l.val == nil {
+		made, err := l.load(goja.Undefined(), l.rt.ToValue(l.g.name))
+		if err != nil {
+			panic(err) // thrown into the code that read the name (an interrupt stays one)
+		}
+		l.val = made
+	}
+	if !l.g.stays && !l.placed && !l.stuck {
+		_ = l.replace(l.val) // a frozen global object keeps the accessor, answering val
+	}
+	return l.val
+}
+
+func (l *lazyValue) set(c goja.FunctionCall) goja.Value {
+	x := c.Argument(0)
+	if l.g.stays {
+		l.val = x
+		return goja.Undefined()
+	}
+	// Node's property is a writable data property, so an assignment through an object that
+	// inherits from the global object (or Reflect.set with another receiver) makes the
+	// receiver's own property and leaves the global alone.
+	if o, ok := c.This.(*goja.Object); ok && o != l.rt.GlobalObject() {
+		if err := o.DefineDataProperty(l.g.name, x, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			panic(err)
+		}
+		return goja.Undefined()
+	}
+	if l.replace(x) != nil {
+		l.val = x // a sealed or frozen global object keeps the accessor, answering x
+	}
+	return goja.Undefined()
 }
 
 // maxStringLength is the longest string the guards let JS build: Node's limit (2^29-24 UTF-16
