@@ -42,7 +42,7 @@ func (v *vm) installGuards(maxString int64) error {
 		_, err := repeat(rt.ToValue(""), rt.ToValue(-1))
 		var ex *goja.Exception
 		if !errors.As(err, &ex) {
-			panic(rt.NewGoError(errors.New("jsruntime: String.prototype.repeat took a negative count")))
+			panic(rt.NewGoError(errors.New("jsruntime: String.prototype.repeat did not throw for a negative count")))
 		}
 		e, ok := ex.Value().(*goja.Object)
 		if !ok {
