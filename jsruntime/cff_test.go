@@ -105,6 +105,28 @@ function handler(event) {
 	}
 }
 
+// TestCFFByteStringsByRuntime: runtime 1.0 has the byte-string helpers; 2.0, as at CloudFront,
+// has none unless its code names one (TestCFFByteStrings: code written for Verge's
+// cloudfront-functions, which had them, keeps working). The names here are built at run time.
+func TestCFFByteStringsByRuntime(t *testing.T) {
+	src := `
+function handler(event) {
+  var names = ['to' + 'Bytes', 'from' + 'Bytes', 'to' + 'UTF8', 'from' + 'UTF8'];
+  var v = [typeof String['bytes' + 'From']];
+  for (var i = 0; i < names.length; i++) v.push(typeof ''[names[i]]);
+  event.request.headers['x-v'] = { value: v.join() };
+  return event.request;
+}`
+	for rt, want := range map[string]string{
+		jsruntime.RuntimeCloudFrontJS1: "function,function,function,function,function",
+		jsruntime.RuntimeCloudFrontJS2: "undefined,undefined,undefined,undefined,undefined",
+	} {
+		if got := cffRequestHeader(t, rt, src, "x-v"); got != want {
+			t.Errorf("%s: %q, want %q", rt, got, want)
+		}
+	}
+}
+
 // The request id a function's logs are filed under is the context.awsRequestId it saw, one
 // per invocation, also when it is read only after the log line, and a context kept past its
 // invocation keeps its id.

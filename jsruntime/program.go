@@ -25,13 +25,15 @@ const taskRoot = "/var/task"
 // the options, the module registry (which caches every file's compiled *goja.Program after its
 // first require), or the compiled script of a CloudFront function.
 type program struct {
-	opts    Options
-	files   map[string]string // absolute path under taskRoot -> source
-	dir     string            // Code.Dir
-	entry   string            // absolute path of the entry file
-	reg     *require.Registry
-	script  *goja.Program // CloudFront Functions only
-	natives sync.Map      // *goja.Runtime -> *goja.Object
+	opts   Options
+	files  map[string]string // absolute path under taskRoot -> source
+	dir    string            // Code.Dir
+	entry  string            // absolute path of the entry file
+	reg    *require.Registry
+	script *goja.Program // CloudFront Functions only
+	// byteStrings: the runtimes get CloudFront Functions 1.0's byte-string helpers (globals.js).
+	byteStrings bool
+	natives     sync.Map // *goja.Runtime -> *goja.Object
 	// asyncElided: the handler was compiled without its async keyword (elideAsync), so its
 	// return value settles the invocation.
 	asyncElided bool
@@ -89,6 +91,7 @@ func compile(o Options) (*program, error) {
 			return nil, err
 		}
 		p.script = prg
+		p.byteStrings = o.Runtime == RuntimeCloudFrontJS1 || namesByteStrings(files[p.entry])
 	} else {
 		// Parse every JS file once now, so a syntax error fails the deployment rather than the
 		// first request; the registry compiles (and caches) each module on first require.
@@ -305,4 +308,20 @@ func regexpEnd(src string, i int) int {
 		}
 	}
 	return i
+}
+
+// byteStringHelpers are the names of CloudFront Functions 1.0's byte-string helpers.
+var byteStringHelpers = []string{"bytesFrom", "toBytes", "fromBytes", "toUTF8", "fromUTF8"}
+
+// namesByteStrings reports whether src names one of the byte-string helpers. Runtime 2.0 has
+// none of them at CloudFront; here a 2.0 script that names one (code written for Verge's
+// cloudfront-functions, which had them) gets them, and the others are spared their cost in
+// every runtime. A name built at run time is not seen: that code gets 2.0's TypeError.
+func namesByteStrings(src string) bool {
+	for _, name := range byteStringHelpers {
+		if strings.Contains(src, name) {
+			return true
+		}
+	}
+	return false
 }

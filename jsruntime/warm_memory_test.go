@@ -18,6 +18,7 @@ func BenchmarkWarmRuntimeHeap(b *testing.B) {
 	for _, c := range []struct{ name, runtime, src string }{
 		{"lambda-edge", "", `exports.handler = async (event) => { const r = event.Records[0].cf.request; if (r.uri === '/page') r.uri = '/1k.bin'; return r; };`},
 		{"cloudfront-js-2.0", jsruntime.RuntimeCloudFrontJS2, `function handler(event) { return event.request; }`},
+		{"cloudfront-js-1.0", jsruntime.RuntimeCloudFrontJS1, `function handler(event) { return event.request; }`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			const extra = 100
