@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,15 +37,46 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
+// freeAddr returns a loopback address with a port that was free a moment ago, for a verge
+// process to listen on. The port is below the kernel's range of ephemeral ports: one from that
+// range (a listener on port 0) could be taken, between this check and verge's bind, as the
+// local port of any connection or port-0 listener on the machine, as one was in CI ("bind:
+// address already in use"). Below it only a fixed bind can take it, and this process hands
+// each port out once.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", nextPort()))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port below the ephemeral range")
+	return ""
+}
+
+// ports hands out the ports below the ephemeral range in turn, from a random start.
+var ports struct {
+	once   sync.Once
+	lo, n  int
+	handed atomic.Int64
+}
+
+func nextPort() int {
+	ports.once.Do(func() {
+		ports.lo, ports.n = 10000, 22768 // below Linux's default ephemeral range, 32768-60999
+		if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+			var low int
+			if _, err := fmt.Sscan(string(b), &low); err == nil && low > ports.lo+1000 {
+				ports.n = low - ports.lo
+			}
+		}
+		ports.handed.Store(rand.Int64N(int64(ports.n)))
+	})
+	return ports.lo + int(ports.handed.Add(1)%int64(ports.n))
 }
 
 // proc is a running `verge serve`.
