@@ -279,7 +279,15 @@ func TestInvokeAndCheck(t *testing.T) {
 	if err := e.act.Check("f", "", "", registry.Source{Files: map[string]string{"index.js": "throw new Error('boom')"}, Entry: "index.js"}); err == nil {
 		t.Fatal("a module that throws at load passed the check")
 	}
+	// Uploaded code run in this process (InProcess) has no eval (jsruntime.Options.RefuseEval);
+	// in a worker it has (TestProcessIsolation).
+	if err := e.act.Check("f", "", "", registry.Source{Files: map[string]string{"index.js": evalAtLoad}, Entry: "index.js"}); err == nil || !strings.Contains(err.Error(), "EvalError") {
+		t.Fatalf("a module compiling code at load, in process: %v, want EvalError", err)
+	}
 }
+
+// evalAtLoad is a module that compiles code from a string as it loads.
+const evalAtLoad = "const one = new Function('return 1')(); exports.handler = async (e) => e.Records[0].cf.request;"
 
 // TestProcessIsolation runs an association in a worker process, as uploaded code runs by
 // default.
@@ -287,6 +295,9 @@ func TestProcessIsolation(t *testing.T) {
 	exe, _ := os.Executable()
 	e := start(t, deploy.Options{Worker: jsruntime.WorkerOptions{Command: []string{exe}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
 	e.deploy(t, "p", "proc")
+	if err := e.act.Check("f", "", "", registry.Source{Files: map[string]string{"index.js": evalAtLoad}, Entry: "index.js"}); err != nil {
+		t.Fatalf("a module compiling code at load, in a worker: %v", err)
+	}
 	if _, err := e.reg.Associate("t", registry.Association{Behavior: "/api/*", Event: "viewer-response", Function: "p", Qualifier: "1"}); err != nil {
 		t.Fatal(err)
 	}
