@@ -316,7 +316,7 @@ func unwrapMsg(err error) string {
 
 // restMinGarbage is the least a worker must have allocated since its last rest for the
 // next to run: a function called about once a restAfter would otherwise pay a full collection
-// (about 1.5 ms of CPU on a 6 MiB heap) before each call for a few kilobytes of garbage.
+// before each call for a few kilobytes of garbage (bench/README.md, the workers' rest).
 const restMinGarbage = 1 << 20
 
 // restHeap returns the worker's rest (procScaler): a collection that gives the free heap back
