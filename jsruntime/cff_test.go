@@ -105,24 +105,26 @@ function handler(event) {
 	}
 }
 
-// TestCFFByteStringsByRuntime: runtime 1.0 has the byte-string helpers; 2.0, as at CloudFront,
-// has none unless its code names one (TestCFFByteStrings: code written for Verge's
-// cloudfront-functions, which had them, keeps working). The names here are built at run time.
-func TestCFFByteStringsByRuntime(t *testing.T) {
-	src := `
-function handler(event) {
+// TestCFFByteStringsByName: in both runtimes the byte-string helpers are there for code that
+// names one of them, which gets them all, and for no other code (a name built at run time is
+// not seen). Runtime 1.0 has them at CloudFront, 2.0 has none.
+func TestCFFByteStringsByName(t *testing.T) {
+	const probe = `
   var names = ['to' + 'Bytes', 'from' + 'Bytes', 'to' + 'UTF8', 'from' + 'UTF8'];
   var v = [typeof String['bytes' + 'From']];
   for (var i = 0; i < names.length; i++) v.push(typeof ''[names[i]]);
   event.request.headers['x-v'] = { value: v.join() };
   return event.request;
 }`
-	for rt, want := range map[string]string{
-		jsruntime.RuntimeCloudFrontJS1: "function,function,function,function,function",
-		jsruntime.RuntimeCloudFrontJS2: "undefined,undefined,undefined,undefined,undefined",
-	} {
-		if got := cffRequestHeader(t, rt, src, "x-v"); got != want {
-			t.Errorf("%s: %q, want %q", rt, got, want)
+	cases := []struct{ name, head, want string }{
+		{"names none", "", "undefined,undefined,undefined,undefined,undefined"},
+		{"names toUTF8", "if (!event) ''.toUTF8();", "function,function,function,function,function"},
+	}
+	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
+		for _, c := range cases {
+			if got := cffRequestHeader(t, rt, "function handler(event) {"+c.head+probe, "x-v"); got != c.want {
+				t.Errorf("%s, code that %s: %q, want %q", rt, c.name, got, c.want)
+			}
 		}
 	}
 }

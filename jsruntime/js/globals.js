@@ -119,7 +119,7 @@ function load(name) {
 // would read globals that user code can replace.
 
 // CloudFront Functions runtime 1.0's byte-string helpers (a "byte string" holds one byte per
-// UTF-16 unit): for 1.0, and for 2.0 code that names one (program.go, namesByteStrings).
+// UTF-16 unit): for code that names one (program.go, namesByteStrings).
 if (opts.byteStrings) {
   const bytesToStr = (u8) => { let s = ''; for (let i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return s; };
   const strToBytes = (s) => { const u8 = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i) & 255; return u8; };
