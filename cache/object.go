@@ -118,8 +118,7 @@ type Response struct {
 //
 // Stored headers leave out the hop-by-hop fields, Age (recomputed on every
 // hit), Set-Cookie (a cached response must not hand one viewer's cookie to
-// another) and CDN-Cache-Control (RFC 9213: meant for this cache, not for
-// viewers).
+// another) and the fields meant for this cache only (ForThisCache).
 func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 	o := &Object{
 		Path:   path,
@@ -161,7 +160,7 @@ func NewObject(path string, resp *Response, ttl time.Duration) *Object {
 		case strings.EqualFold(h.Name, "Cache-Tag"):
 			o.Tags = appendList(o.Tags, strings.SplitSeq(h.Value, ","), false)
 		}
-		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") || strings.EqualFold(h.Name, "CDN-Cache-Control") {
+		if isHopByHop(h.Name, connection) || strings.EqualFold(h.Name, "Set-Cookie") || ForThisCache(h.Name) {
 			continue
 		}
 		o.Headers = append(o.Headers, h)
@@ -208,6 +207,15 @@ var hopByHop = []string{
 	"Proxy-Authenticate",
 	"Proxy-Authentication-Info",
 	"Proxy-Authorization",
+}
+
+// ForThisCache reports whether an origin's response field speaks to this cache and is never
+// passed on to viewers: CDN-Cache-Control (RFC 9213), and the purge tags Surrogate-Key and
+// Cache-Tag, which name the object for "tag:" purges and would tell any viewer how the site
+// groups its content (other CDNs strip them too).
+func ForThisCache(name string) bool {
+	return strings.EqualFold(name, "CDN-Cache-Control") || strings.EqualFold(name, "Surrogate-Key") ||
+		strings.EqualFold(name, "Cache-Tag")
 }
 
 func isHopByHop(name string, connection []string) bool {

@@ -101,8 +101,6 @@ func TestNewObject(t *testing.T) {
 			"X-CamelCase: kept",
 			"Vary: Accept-Encoding, USER-agent",
 			"Vary: accept-encoding , Accept",
-			"Surrogate-Key: home  product-1\tproduct-2",
-			"Cache-Tag: product-1, blog,,",
 			"Cache-Control: public, max-age=60",
 		),
 		Body:       []byte("hello"),

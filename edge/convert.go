@@ -195,8 +195,8 @@ func writeStored(dst *fasthttp.Response, status int, headers []cache.Header, bod
 		if strings.EqualFold(h.Name, "Content-Length") {
 			continue // fasthttp frames the body itself
 		}
-		if strings.EqualFold(h.Name, "CDN-Cache-Control") {
-			continue // this cache's own (RFC 9213); NewObject leaves it out of stored objects
+		if cache.ForThisCache(h.Name) {
+			continue // NewObject leaves these out of stored objects, too
 		}
 		dst.Header.Add(h.Name, h.Value)
 	}

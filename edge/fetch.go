@@ -291,6 +291,9 @@ func (s *Server) refresh(ctx *fasthttp.RequestCtx, b *behavior, st *reqState, re
 		RequestTime: notModified.RequestTime, ResponseTime: notModified.ResponseTime}, ttl)
 	obj.Body = stale.Body // immutable, shared with the stale object
 	obj.Host = stale.Host
+	if len(obj.Tags) == 0 { // the 304 named none; the stored fields that did are not kept
+		obj.Tags = stale.Tags
+	}
 	if store {
 		obj.Wire, obj.WireSize = wireHeader(s.undated, obj.Status, obj.Headers)
 		st.vkey = cache.Insert(s.store, st.key, &st.view, obj, st.vkey)

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/cache"
 )
 
 // TestUnsafeMethodInvalidates is RFC 9111 4.4: a successful unsafe request invalidates its
@@ -97,5 +100,40 @@ func TestCDNCacheControl(t *testing.T) {
 		if r.Header.Get("CDN-Cache-Control") != "" || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s: viewer got CDN-Cache-Control %q, Cache-Control %q", want, r.Header.Get("CDN-Cache-Control"), r.Header.Get("Cache-Control"))
 		}
+	}
+}
+
+// TestPurgeTagsStayWithTheCache: an origin's Surrogate-Key and Cache-Tag name the object for
+// "tag:" purges and never reach a viewer, on a miss, a hit or a refresh; a 304 that names no
+// tags keeps the object's.
+func TestPurgeTagsStayWithTheCache(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Surrogate-Key", "news front")
+		w.Header().Set("Cache-Tag", "sport")
+		io.WriteString(w, "page")
+	})
+	n := startNode(t, "origins: [{id: o, url: ORIGIN}]\nbehaviors: [{path: \"*\"}]\n", o.URL, nil)
+	for i, want := range []string{"Miss", "Hit", "RefreshHit"} {
+		if want == "RefreshHit" {
+			n.clock.advance(61 * time.Second)
+		}
+		r := n.get(t, "/t")
+		r.expect(t, 200, want+" from verge")
+		if r.Header.Get("Surrogate-Key") != "" || r.Header.Get("Cache-Tag") != "" || r.body != "page" {
+			t.Fatalf("request %d (%s): Surrogate-Key %q, Cache-Tag %q, body %q", i, want,
+				r.Header.Get("Surrogate-Key"), r.Header.Get("Cache-Tag"), r.body)
+		}
+	}
+	for _, tag := range []string{"tag:front", "tag:sport"} {
+		if got := n.Store().Purge(cache.Purge{Pattern: tag}); got != 1 {
+			t.Fatalf("purge %s after the refresh removed %d objects, want 1", tag, got)
+		}
+		n.get(t, "/t").expect(t, 200, "Miss from verge")
 	}
 }
