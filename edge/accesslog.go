@@ -9,7 +9,7 @@ import (
 )
 
 // logAccess writes one JSON access-log line for the request in ctx.
-func (s *Server) logAccess(ctx *fasthttp.RequestCtx, b *behavior, out outcome, elapsed time.Duration) {
+func (s *Server) logAccess(ctx *fasthttp.RequestCtx, behavior string, out outcome, elapsed time.Duration) {
 	s.access.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("client", ctx.RemoteIP().String()),
 		slog.String("method", string(ctx.Method())),
@@ -18,7 +18,7 @@ func (s *Server) logAccess(ctx *fasthttp.RequestCtx, b *behavior, out outcome, e
 		slog.Int("status", ctx.Response.StatusCode()),
 		slog.Int("bytes", bodyBytes(&ctx.Response)),
 		slog.String("cache", out.word()),
-		slog.String("behavior", b.id),
+		slog.String("behavior", behavior),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("user_agent", string(ctx.UserAgent())),
 	)

@@ -82,7 +82,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	elapsed := s.since(st.now)
 	s.metrics.request(out, ctx.Response.StatusCode(), elapsed.Seconds())
 	if s.access != nil {
-		s.logAccess(ctx, b, out, elapsed)
+		s.logAccess(ctx, b.id, out, elapsed)
 	}
 	st.reset()
 	statePool.Put(st)
@@ -121,6 +121,9 @@ func (s *Server) recoverPanic(ctx *fasthttp.RequestCtx) {
 // serve runs the pipeline for one request and says how it was answered.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *reqState) outcome {
 	if out, done := s.refusePlainHTTP(ctx, b, st.tls); done {
+		return out
+	}
+	if out, done := refuseLongURI(ctx); done {
 		return out
 	}
 	if bind := b.fns[hooks.ViewerRequest]; bind != nil {

@@ -158,12 +158,13 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	// fasthttp's per-request deadlines cost (the package says why).
 	s.viewer = &fasthttp.Server{
 		Handler:                       s.handle,
+		ErrorHandler:                  s.refuseUnreadable,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: true,
 		CloseOnShutdown:               true,
 		MaxRequestBodySize:            int(cfg.Server.MaxRequestBodySize),
-		ReadBufferSize:                16 << 10,
+		ReadBufferSize:                viewerReadBuffer,
 		Logger:                        fasthttpLogger{s.log},
 	}
 	conntimeout.Enforce(s.viewer, conntimeout.Timeouts{
@@ -174,6 +175,10 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
+
+// viewerReadBuffer bounds a viewer request's line and header fields together: a longer head
+// gets a 431 (refuseUnreadable).
+const viewerReadBuffer = 16 << 10
 
 // Start binds the viewer and admin addresses and serves them in the background.
 func (s *Server) Start() error {

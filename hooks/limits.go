@@ -20,6 +20,11 @@ type Limits struct {
 // MaxURIBytes bounds a URI plus its query string, as CloudFront does.
 const MaxURIBytes = 8192
 
+// URIFits reports whether a URI of uri bytes with a query string of query bytes is within
+// MaxURIBytes: what a function's result must keep to, and what the edge asks of a request
+// before any function sees it.
+func URIFits(uri, query int) bool { return uri+query < MaxURIBytes }
+
 // DefaultLimits returns Lambda@Edge's limits for a stage.
 func DefaultLimits(s Stage) Limits {
 	if s.IsViewer() {

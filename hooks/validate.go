@@ -58,8 +58,8 @@ func validateRequest(d Dialect, s Stage, in, out *Request, lim Limits) error {
 	if i := strings.IndexFunc(out.QueryString, func(r rune) bool { return isCTLOrSpace(r) || r == '#' }); i >= 0 {
 		return Errorf(Validation, "%s: querystring has a space, control character or '#' at byte %d", s, i)
 	}
-	if n := len(out.URI) + len(out.QueryString); n >= MaxURIBytes {
-		return Errorf(Validation, "%s: uri and querystring are %d bytes, the limit is %d", s, n, MaxURIBytes-1)
+	if !URIFits(len(out.URI), len(out.QueryString)) {
+		return Errorf(Validation, "%s: uri and querystring are %d bytes, the limit is %d", s, len(out.URI)+len(out.QueryString), MaxURIBytes-1)
 	}
 	if err := checkHeaderChanges(d, s, in.Headers, out.Headers); err != nil {
 		return err
