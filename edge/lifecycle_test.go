@@ -197,8 +197,9 @@ func TestViewerTimeouts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("want an error answer before the close, got %v", err)
 		}
-		if resp.StatusCode != 400 || !resp.Close {
-			t.Fatalf("got %d (close %v), want 400 and a close", resp.StatusCode, resp.Close)
+		if resp.StatusCode != 408 || !resp.Close || resp.Header.Get("X-Cache") != "Error from verge" {
+			t.Fatalf("got %d (close %v, X-Cache %q), want 408 Request Timeout, a close and X-Cache",
+				resp.StatusCode, resp.Close, resp.Header.Get("X-Cache"))
 		}
 	})
 }
