@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -188,5 +189,28 @@ func TestConfigPathsRelativeToFile(t *testing.T) {
 				t.Errorf("access_log = %q, want %q", cfg.AccessLog, tt.accessLog)
 			}
 		})
+	}
+}
+
+// TestQuickStartFile: configs/quickstart.yaml, which says it is what `verge serve --origin`
+// runs, is QuickStart's configuration.
+func TestQuickStartFile(t *testing.T) {
+	file, err := LoadConfig("../configs/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file's data: ./data is resolved against the file's directory.
+	quick, err := QuickStart("http://127.0.0.1:9000", "127.0.0.1:8080", "127.0.0.1:8081", file.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As JSON: the exported settings, through pointers, without the parser's bookkeeping.
+	a, errA := json.Marshal(file)
+	b, errB := json.Marshal(quick)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if string(a) != string(b) {
+		t.Fatalf("configs/quickstart.yaml:\n%s\nQuickStart:\n%s", a, b)
 	}
 }
