@@ -119,7 +119,7 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 	if errors.As(err, &fe) {
 		return s.failFunction(ctx, fe.bind, fe.err)
 	}
-	status, reason := s.originFailed(ctx, err)
+	status, reason := s.originFailed(ctx, err, 0)
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(status)
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
@@ -129,8 +129,9 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) outcome {
 }
 
 // originFailed counts and logs an origin failure, once per collapsed flight (by its leader),
-// and returns the status and reason the viewer is told.
-func (s *Server) originFailed(ctx *fasthttp.RequestCtx, err error) (status int, reason string) {
+// and returns the status and reason the viewer is told. stale is the status of the stale
+// object that answers instead (0: none), which the log line gives as the viewer's.
+func (s *Server) originFailed(ctx *fasthttp.RequestCtx, err error, stale int) (status int, reason string) {
 	var shared *sharedError
 	leader := !errors.As(err, &shared)
 	status, reason = http.StatusBadGateway, "error"
@@ -142,8 +143,12 @@ func (s *Server) originFailed(ctx *fasthttp.RequestCtx, err error) (status int, 
 		}
 	}
 	if leader {
-		s.log.LogAttrs(context.Background(), slog.LevelWarn, "origin failed", slog.String("path", string(ctx.Path())),
-			slog.Int("status", status), slog.String("error", err.Error()))
+		msg, logged := "origin failed", status
+		if stale != 0 {
+			msg, logged = "origin failed; served stale", stale
+		}
+		s.log.LogAttrs(context.Background(), slog.LevelWarn, msg, slog.String("path", string(ctx.Path())),
+			slog.Int("status", logged), slog.String("error", err.Error()))
 	}
 	return status, reason
 }

@@ -37,7 +37,7 @@ func (s *Server) serveStaleOnError(ctx *fasthttp.RequestCtx, b *behavior, st *re
 	if !s.staleOnError(b, st, err) {
 		return false
 	}
-	s.originFailed(ctx, err)
+	s.originFailed(ctx, err, st.stale.Status)
 	ctx.Response.Reset()
 	s.writeHit(ctx, st, st.stale)
 	return true

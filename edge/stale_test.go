@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -147,7 +148,8 @@ func TestStaleWhileRevalidateInBackground(t *testing.T) {
 	}
 }
 
-// TestStaleAnswerLogged: the access log says an answer was stale, as X-Cache does.
+// TestStaleAnswerLogged: the access log says an answer was stale, as X-Cache does, and the
+// operational log's warning about the origin gives the status the viewer got.
 func TestStaleAnswerLogged(t *testing.T) {
 	o := newFlakyOrigin(t, "max-age=60, stale-if-error=300")
 	cfg, err := ParseConfig("log.yaml", []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\norigins: [{id: o, url: "+o.URL+"}]\nbehaviors: [{path: \"*\"}]\n"))
@@ -155,8 +157,8 @@ func TestStaleAnswerLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	var buf syncBuffer
-	s, err := New(cfg, Deps{AccessLog: &buf, Now: clk.now})
+	var buf, ops syncBuffer
+	s, err := New(cfg, Deps{AccessLog: &buf, Logger: slog.New(slog.NewJSONHandler(&ops, nil)), Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +182,9 @@ func TestStaleAnswerLogged(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], `"cache":"StaleHit"`) || !strings.Contains(lines[1], `"status":200`) {
 		t.Fatalf("access log:\n%s", buf.String())
+	}
+	if !strings.Contains(ops.String(), `"msg":"origin failed; served stale","path":"/l","status":200,"error":"origin answered 503"`) {
+		t.Fatalf("operational log:\n%s", ops.String())
 	}
 }
 
