@@ -1,5 +1,8 @@
 // viewer-request (CloudFront Functions): send German-speaking countries to the /de/ site.
-// The cloudfront-viewer-country header is set by the edge (from the viewer's address).
+// CloudFront sets cloudfront-viewer-country from the viewer's address. Verge has no geolocation
+// database and sets no such header: here it comes from whatever is in front of Verge (a load
+// balancer that geolocates), or from the viewer itself, who can send any value. Good enough
+// for a convenience redirect; never use it to grant or deny access.
 function handler(event) {
   var request = event.request;
   var country = request.headers['cloudfront-viewer-country'];
