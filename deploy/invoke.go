@@ -89,7 +89,7 @@ func (a *Activator) Invoke(ctx context.Context, name, qualifier string, event []
 	}
 	err = inv.Err
 	if err == nil {
-		err = hooks.Validate(dialect(t.Runtime), ev, inv.Result, hooks.Limits{}.WithDefaults(ev.Stage))
+		err = hooks.Validate(dialect(t.Runtime), ev, inv.Result, hooks.Limits{}.WithDefaults(dialect(t.Runtime), ev.Stage))
 	}
 	if err != nil {
 		s := err.Error()

@@ -70,7 +70,7 @@ type binding struct {
 // bind completes b (name, version, dialect, fn and includeBody set) for stage: its limits with
 // timeout (0: the stage's default) and whether fn times itself.
 func bind(b *binding, stage hooks.Stage, timeout time.Duration) *binding {
-	b.limits = hooks.Limits{Timeout: timeout}.WithDefaults(stage)
+	b.limits = hooks.Limits{Timeout: timeout}.WithDefaults(b.dialect, stage)
 	_, b.selfTimed = b.fn.(hooks.SelfTimed)
 	return b
 }

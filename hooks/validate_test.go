@@ -118,7 +118,7 @@ func TestValidate(t *testing.T) {
 			} else {
 				resp = ev.Response.Clone()
 			}
-			err := Validate(tt.dialect, ev, tt.edit(req, resp), DefaultLimits(tt.stage))
+			err := Validate(tt.dialect, ev, tt.edit(req, resp), DefaultLimits(tt.dialect, tt.stage))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -136,7 +136,7 @@ func TestValidateLeavesInputAlone(t *testing.T) {
 	before := ev.Request.Clone()
 	out := ev.Request.Clone()
 	out.Headers.Set("X-New", "1")
-	if err := Validate(LambdaEdge, ev, Result{Request: out}, DefaultLimits(ViewerRequest)); err != nil {
+	if err := Validate(LambdaEdge, ev, Result{Request: out}, DefaultLimits(LambdaEdge, ViewerRequest)); err != nil {
 		t.Fatal(err)
 	}
 	if len(ev.Request.Headers) != len(before.Headers) {
@@ -148,7 +148,7 @@ func TestValidateOriginUnchangedOrSwitched(t *testing.T) {
 	configured := &Origin{Custom: &CustomOrigin{DomainName: "::1", Port: 81, Protocol: "http", ReadTimeout: 90}}
 	in := &Event{Stage: OriginRequest, Request: baseRequest()}
 	in.Request.Origin = configured
-	lim := DefaultLimits(OriginRequest)
+	lim := DefaultLimits(LambdaEdge, OriginRequest)
 
 	same := in.Request.Clone()
 	same.Origin.Custom.CustomHeaders = Headers{} // empty, not nil: still the same origin

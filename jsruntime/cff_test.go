@@ -2,11 +2,14 @@ package jsruntime_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
@@ -50,7 +53,7 @@ func TestCFFMultiValue(t *testing.T) {
 			if got := res.Request.Headers.Get("cookie"); got != "Cookie1=value1; Cookie2=value2; cookie_consent=true; cookiemv=value3; cookiemv=value4" {
 				t.Fatalf("cookie = %q", got)
 			}
-			if err := hooks.Validate(hooks.CloudFrontFunctions, ev, res, hooks.DefaultLimits(ev.Stage)); err != nil {
+			if err := hooks.Validate(hooks.CloudFrontFunctions, ev, res, hooks.DefaultLimits(hooks.CloudFrontFunctions, ev.Stage)); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -129,9 +132,10 @@ func TestCFFByteStringsByName(t *testing.T) {
 	}
 }
 
-// The request id a function's logs are filed under is the context.awsRequestId it saw, one
-// per invocation, also when it is read only after the log line, and a context kept past its
-// invocation keeps its id.
+// TestLogSinkRequestID: an invocation's console lines are filed under its event's CloudFront
+// request id (the viewer's X-Amz-Cf-Id), and, for an event without one, under the
+// context.awsRequestId it saw: one per invocation, also when read only after the log line, and
+// a context kept past its invocation keeps its id.
 func TestLogSinkRequestID(t *testing.T) {
 	type entry struct{ id, msg string }
 	var got []entry
@@ -149,20 +153,25 @@ exports.handler = async (e, ctx) => {
 			}
 		}
 	})
-	for range 2 {
-		if _, err := f.Invoke(context.Background(), loadEvent(t, "lambda-edge-viewer-request.json")); err != nil {
+	withCF := loadEvent(t, "lambda-edge-viewer-request.json")
+	cfID := withCF.Config.RequestID
+	without := *withCF
+	without.Config.RequestID = ""
+	for _, ev := range []*hooks.Event{&without, &without, withCF} {
+		if _, err := f.Invoke(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	if len(got) != 5 {
+	if len(got) != 8 || cfID == "" {
 		t.Fatalf("logs %+v", got)
 	}
-	first, second := got[0].id, got[2].id
-	if !uuid.MatchString(first) || !uuid.MatchString(second) || first == second {
-		t.Fatalf("request ids %q and %q: want two different v4 UUIDs", first, second)
+	first, second, third := got[0].id, got[2].id, strings.TrimPrefix(got[7].msg, "id ")
+	if !uuid.MatchString(first) || !uuid.MatchString(second) || !uuid.MatchString(third) || first == second || second == third {
+		t.Fatalf("request ids %q, %q and %q: want three different v4 UUIDs", first, second, third)
 	}
-	want := []entry{{first, "line"}, {first, "id " + first}, {second, "kept " + first}, {second, "line"}, {second, "id " + second}}
+	want := []entry{{first, "line"}, {first, "id " + first}, {second, "kept " + first}, {second, "line"}, {second, "id " + second},
+		{cfID, "kept " + second}, {cfID, "line"}, {cfID, "id " + third}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("logs\n%+v\nwant\n%+v", got, want)
 	}
@@ -224,4 +233,43 @@ func cffRequestHeader(t *testing.T, rt, src, name string) string {
 		t.Fatal("no request")
 	}
 	return res.Request.Headers.Get(name)
+}
+
+// TestCFFTimeLimit: a CloudFront Function that never ends is stopped at
+// hooks.CloudFrontFunctionsTimeout, in both runtimes and with either isolation, not after
+// Lambda@Edge's 5 s; a healthy one is not cut short.
+func TestCFFTimeLimit(t *testing.T) {
+	ev := loadEvent(t, "cff-test-function-minimal-viewer-request.json")
+	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
+		for _, iso := range []jsruntime.Isolation{jsruntime.InProcess, jsruntime.Process} {
+			t.Run(fmt.Sprintf("%s/%v", rt, iso), func(t *testing.T) {
+				f, err := jsruntime.New(jsruntime.Options{Runtime: rt, Isolation: iso, Code: jsruntime.SingleFile(
+					`function handler(event) { if (event.request.uri === '/loop') { while (true) {} } return event.request; }`),
+					Worker: jsruntime.WorkerOptions{Command: []string{os.Args[0]}, Env: []string{jsruntime.WorkerEnv + "=1"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if _, err := f.Invoke(context.Background(), ev); err != nil {
+					t.Fatalf("a healthy call failed: %v", err)
+				}
+				loop := *ev
+				req := *ev.Request
+				req.URI = "/loop"
+				loop.Request = &req
+				start := time.Now()
+				_, err = f.Invoke(context.Background(), &loop)
+				took := time.Since(start)
+				if hooks.KindOf(err) != hooks.Timeout {
+					t.Fatalf("got %v, want a timeout", err)
+				}
+				if took < hooks.CloudFrontFunctionsTimeout || took > 2*time.Second {
+					t.Fatalf("stopped after %v, want about %v", took, hooks.CloudFrontFunctionsTimeout)
+				}
+				if got := hooks.CloudFrontFunctions.ResultType(hooks.KindOf(err)); got != "FunctionExecutionError" {
+					t.Fatalf("X-Cache's result type %q, want FunctionExecutionError", got)
+				}
+			})
+		}
+	}
 }

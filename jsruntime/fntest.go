@@ -112,7 +112,7 @@ func RunTest(ctx context.Context, o TestOptions) (TestReport, error) {
 	}
 	err = inv.Err
 	if err == nil {
-		err = hooks.Validate(f.opts.dialect(), ev, inv.Result, f.opts.Limits.WithDefaults(ev.Stage))
+		err = hooks.Validate(f.opts.dialect(), ev, inv.Result, f.opts.Limits.WithDefaults(f.opts.dialect(), ev.Stage))
 	}
 	if err != nil {
 		s := err.Error()
@@ -128,7 +128,7 @@ func (f *Function) invokeSource(ctx context.Context, ev *hooks.Event, src []byte
 	if f.opts.cff() && !ev.Stage.IsViewer() {
 		return Invocation{Err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
 	}
-	lim := f.opts.Limits.WithDefaults(ev.Stage)
+	lim := f.opts.Limits.WithDefaults(f.opts.dialect(), ev.Stage)
 	out := f.backend.run(ctx, &call{ev: ev, lim: lim, deadline: start.Add(lim.Timeout), start: start, wantJSON: true, source: src})
 	return Invocation{Result: out.result, Output: out.output, Logs: out.logs, Duration: time.Since(start), Err: out.err}
 }

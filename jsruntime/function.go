@@ -105,7 +105,7 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 	if f.opts.cff() && !ev.Stage.IsViewer() {
 		return outcome{err: hooks.Errorf(hooks.Execution, "%s: CloudFront Functions run at viewer stages only", ev.Stage)}
 	}
-	lim := f.opts.Limits.WithDefaults(ev.Stage)
+	lim := f.opts.Limits.WithDefaults(f.opts.dialect(), ev.Stage)
 	deadline := start.Add(lim.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		if deadline.Sub(d) > time.Millisecond {
@@ -120,7 +120,7 @@ func (f *Function) run(ctx context.Context, ev *hooks.Event, wantJSON bool) outc
 		m.observe(f, ev.Stage, elapsed)
 	}
 	if f.opts.LogSink != nil && len(out.logs) > 0 {
-		f.opts.LogSink(f.opts.Name, f.opts.Version, c.id(), out.logs)
+		f.opts.LogSink(f.opts.Name, f.opts.Version, c.logID(), out.logs)
 	}
 	// A failure is the caller's to log and report (the edge does, once, with validation
 	// failures too): it is in out.err.

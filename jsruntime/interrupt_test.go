@@ -22,11 +22,11 @@ func TestGuardAfterInvocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := v.invoke(context.Background(), &call{ev: ev, lim: hooks.Limits{}.WithDefaults(ev.Stage), deadline: time.Now().Add(time.Second)}); out.err != nil {
+	if out := v.invoke(context.Background(), &call{ev: ev, lim: hooks.Limits{}.WithDefaults(hooks.LambdaEdge, ev.Stage), deadline: time.Now().Add(time.Second)}); out.err != nil {
 		t.Fatal(out.err)
 	}
 	v.rt.Interrupt(errMemory) // what MemoryGuard.watch does to a vm still in its set
-	if out := v.invoke(context.Background(), &call{ev: ev, lim: hooks.Limits{}.WithDefaults(ev.Stage), deadline: time.Now().Add(time.Second)}); out.err != nil {
+	if out := v.invoke(context.Background(), &call{ev: ev, lim: hooks.Limits{}.WithDefaults(hooks.LambdaEdge, ev.Stage), deadline: time.Now().Add(time.Second)}); out.err != nil {
 		t.Fatalf("the next invocation failed: %v", out.err)
 	}
 	l.pool.put(v, false)

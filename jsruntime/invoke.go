@@ -30,6 +30,18 @@ func (c *call) id() string {
 	return c.requestID
 }
 
+// logID is the id an invocation's console lines are filed under (Options.LogSink): the
+// CloudFront request id its event carries, which the viewer gets as X-Amz-Cf-Id and under which
+// the node files the function's failures too, so that a response, its function's console
+// lines and its error can be matched; else (an event without one: `verge fn invoke`, tests)
+// context.awsRequestId.
+func (c *call) logID() string {
+	if id := c.ev.Config.RequestID; id != "" {
+		return id
+	}
+	return c.id()
+}
+
 // outcome is one invocation's output. discard means the vm must not be reused.
 type outcome struct {
 	result  hooks.Result

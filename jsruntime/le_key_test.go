@@ -35,7 +35,7 @@ exports.handler = (event, context, callback) => {
 		}}}
 	res, err := f.Invoke(context.Background(), ev)
 	if err == nil {
-		err = hooks.Validate(hooks.LambdaEdge, ev, res, hooks.Limits{}.WithDefaults(ev.Stage))
+		err = hooks.Validate(hooks.LambdaEdge, ev, res, hooks.Limits{}.WithDefaults(hooks.LambdaEdge, ev.Stage))
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -117,8 +117,9 @@ type Options struct {
 	Env map[string]string
 	// Logger receives one record per failed invocation. Default: discard.
 	Logger *slog.Logger
-	// LogSink, if set, receives each invocation's console output. It must not block and must
-	// not retain lines after returning.
+	// LogSink, if set, receives each invocation's console output, under the event's
+	// CloudFront request id (else context.awsRequestId). It must not block and must not retain
+	// lines after returning.
 	LogSink func(fn, version, requestID string, lines []LogLine)
 	// Metrics, if set, records invocations (see NewMetrics). Share one per registry.
 	Metrics *Metrics

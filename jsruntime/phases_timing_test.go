@@ -42,7 +42,7 @@ func BenchmarkPhases(b *testing.B) {
 		}
 	})
 	b.Run("invoke", func(b *testing.B) {
-		lim := hooks.DefaultLimits(ev.Stage)
+		lim := hooks.DefaultLimits(hooks.LambdaEdge, ev.Stage)
 		for b.Loop() {
 			out := v.invoke(context.Background(), &call{ev: ev, lim: lim, deadline: time.Now().Add(time.Second), requestID: "x"})
 			if out.err != nil {

@@ -275,7 +275,7 @@ func (s *workerServer) serve(c *wireCall, p *hostedProgram) {
 	if p == nil {
 		out = outcome{err: hooks.Errorf(hooks.Execution, "%s: program %d is not loaded in this worker", c.Event.Stage, c.Program)}
 	} else {
-		lim := p.f.opts.Limits.WithDefaults(c.Event.Stage)
+		lim := p.f.opts.Limits.WithDefaults(p.f.opts.dialect(), c.Event.Stage)
 		cl := &call{ev: c.Event, lim: lim, deadline: time.Unix(0, c.Deadline), requestID: c.RequestID, wantJSON: c.WantJSON}
 		var v *vm
 		var err error

@@ -107,7 +107,7 @@ func TestHostile(t *testing.T) {
 				start := time.Now()
 				res, err := f.Invoke(context.Background(), ev)
 				if err == nil {
-					lim := hooks.DefaultLimits(ev.Stage)
+					lim := hooks.DefaultLimits(hooks.LambdaEdge, ev.Stage)
 					err = hooks.Validate(hooks.LambdaEdge, ev, res, lim)
 				}
 				if err == nil {
