@@ -57,6 +57,8 @@ func TestConfigErrors(t *testing.T) {
 		{"a sequence where a string goes", "origins: [{id: a, url: [x]}]\n", "bad.yaml:1: cannot unmarshal !!seq: want a single value", "origins[0].id"},
 		{"a repeated key", "origins: [{id: a, url: http://x, url: http://y}]\n", `bad.yaml:1: origins[0].url: mapping key "url" already defined`, ""},
 		{"an alias to a bad value", "origins: [{id: a, url: &u http://x, read_timeout: *u}]\n", `bad.yaml:1: invalid duration "http://x"`, "origins[0].url"},
+		{"a misspelt event name", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer-requst: f\n", "bad.yaml:5: behaviors[0].functions.viewer-requst: unknown event type (did you mean viewer-request?)", ""},
+		{"an unknown event name", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      on-miss: f\n", "bad.yaml:5: behaviors[0].functions.on-miss: unknown event type (want viewer-request, origin-request, origin-response or viewer-response)", "did you mean"},
 		{"a dotted event name", "origins: [{id: a, url: http://x}]\nbehaviors:\n  - path: \"*\"\n    functions:\n      viewer.request: f\n", "bad.yaml:5: behaviors[0].functions.viewer.request: unknown event type", ""},
 	}
 	for _, tt := range tests {

@@ -151,7 +151,15 @@ func (c *Config) validateBehavior(i int, origins map[string]bool) error {
 	for event, a := range b.Functions {
 		f := fmt.Sprintf("%s.functions.%s", field, event)
 		if _, err := hooks.ParseStage(event); err != nil {
-			return c.lineErr(keyLine(b.node, "functions", event), f, "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)")
+			msg := "unknown event type (want viewer-request, origin-request, origin-response or viewer-response)"
+			names := make([]string, len(hooks.Stages))
+			for i, st := range hooks.Stages {
+				names[i] = st.String()
+			}
+			if s := closest(event, names); s != "" {
+				msg = fmt.Sprintf("unknown event type (did you mean %s?)", s)
+			}
+			return c.lineErr(keyLine(b.node, "functions", event), f, "%s", msg)
 		}
 		if a.Function == "" {
 			return c.fieldErr(a.node, "function", f, "function name required")
