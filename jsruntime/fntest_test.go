@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vergecdn/verge/jsruntime"
 )
@@ -44,7 +45,10 @@ func TestCFFFrozenClockAndAWSShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev, _ := os.ReadFile("testdata/events/cff-test-function-minimal-viewer-request.json")
-	rep, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{File: file, Event: ev, Runtime: jsruntime.RuntimeCloudFrontFunctions})
+	// The loop lets the clock move (it takes a few ms, ten times that under the race detector:
+	// past CloudFront Functions' default limit, hence the timeout).
+	rep, err := jsruntime.RunTest(context.Background(), jsruntime.TestOptions{File: file, Event: ev,
+		Runtime: jsruntime.RuntimeCloudFrontFunctions, Timeout: 5 * time.Second})
 	if err != nil || rep.Error != nil {
 		t.Fatal(err, rep.Error)
 	}
