@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,13 @@ type node struct {
 
 func startNode(t *testing.T, dir, originURL string, tokens []admin.Token) *node {
 	t.Helper()
+	return startNodeWith(t, dir, originURL, tokens, deploy.Options{InProcess: true}, nil)
+}
+
+// startNodeWith is startNode with the activator's options o (Registry and DrainDelay are
+// set here) and the node's logs, if logs is not nil, written to it.
+func startNodeWith(t *testing.T, dir, originURL string, tokens []admin.Token, o deploy.Options, logs io.Writer) *node {
+	t.Helper()
 	cfg, err := edge.ParseConfig("t.yaml", []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 admin: 127.0.0.1:0
 origins: [{id: o, url: %s}]
@@ -47,11 +55,16 @@ behaviors:
 	if n.reg, err = registry.Open(registry.Options{Dir: dir, Limits: registry.Limits{Origin: 256 << 10, Viewer: 64 << 10}}); err != nil {
 		t.Fatal(err)
 	}
-	if n.act, err = deploy.New(deploy.Options{Registry: n.reg, InProcess: true, DrainDelay: 20 * time.Millisecond}); err != nil {
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	o.Registry, o.DrainDelay, o.Logger = n.reg, 20*time.Millisecond, logger
+	if n.act, err = deploy.New(o); err != nil {
 		t.Fatal(err)
 	}
 	var srv *edge.Server
-	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Behaviors: func() []string { return srv.Behaviors() }})
+	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Logger: logger, Behaviors: func() []string { return srv.Behaviors() }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,8 @@
 //	                                                   this node runs what its registry says (for F's associations)
 //	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
-// Errors are {"error": "..."} with 400 (bad input; a syntax error adds "file", "line" and
-// "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
+// Errors are {"error": "..."} with 400 (bad input, uploaded code that does not load; a
+// syntax error adds "file", "line" and "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
 package admin
 
 import (
@@ -138,9 +138,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // fail answers with err's status: registry kinds, a CompileError (400 with its position),
-// an oversized body (413), anything else 500.
+// a LoadError (400), an oversized body (413), anything else 500.
 func (a *api) fail(w http.ResponseWriter, err error) {
 	var ce *deploy.CompileError
+	var le *deploy.LoadError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ce):
@@ -148,6 +149,8 @@ func (a *api) fail(w http.ResponseWriter, err error) {
 			"error": fmt.Sprintf("syntax error in %s at line %d, column %d: %s", ce.File, ce.Line, ce.Column, ce.Message),
 			"file":  ce.File, "line": ce.Line, "column": ce.Column,
 		})
+	case errors.As(err, &le):
+		writeError(w, http.StatusBadRequest, le.Error())
 	case errors.As(err, &mbe):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: the body is over the limit of %d bytes", mbe.Limit))
 	case errors.Is(err, registry.ErrNotFound):

@@ -40,7 +40,12 @@ func newFnDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy NAME --file F | --dir D [--runtime R] [--kvs STORE]",
 		Short: "Create a function or update its $LATEST code",
-		Args:  cobra.ExactArgs(1),
+		Long: `Create a function or update its $LATEST code.
+
+The node compiles the code and runs its top-level code once before storing it: code that does
+not load (a syntax error, a throw or a loop at load, no handler, a construct the runtime
+refuses) is refused with a message saying why (400), and $LATEST keeps its previous code.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var pkg []byte
 			var err error
