@@ -10,6 +10,7 @@
 //	GET    /v1/functions/{name}                        a function, its versions, aliases, associations
 //	PUT    /v1/functions/{name}/code                   create or update $LATEST: body = JS file or zip;
 //	                                                   ?runtime=lambda-edge|cloudfront-js-1.0|cloudfront-js-2.0&entry=F&description=S&kvs=STORE
+//	                                                   (entry: a zip's handler file, or a single file's name, default index.js)
 //	DELETE /v1/functions/{name}                        delete (409 while associated)
 //	POST   /v1/functions/{name}/versions               publish $LATEST: body {"description": S} (optional)
 //	GET    /v1/functions/{name}/versions               list versions

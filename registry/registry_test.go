@@ -233,3 +233,34 @@ func TestOpenHeldDirectory(t *testing.T) {
 		t.Fatalf("second open of %s: %v", dir, err)
 	}
 }
+
+// TestSingleFileKeepsItsName: a single file uploaded under its own name is stored, published
+// and read back under it (so errors and stack traces name it), and code stored before names
+// were kept (Entry "index.js", or none) still reads back as index.js.
+func TestSingleFileKeepsItsName(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	f := must[registry.Function](t)(s.PutCode("alice", "named", registry.Upload{Package: []byte(hello), Entry: "handler.js"}))
+	if f.Latest.Entry != "handler.js" || f.Latest.Format != "js" {
+		t.Fatalf("stored code: %+v", f.Latest)
+	}
+	v := must[registry.Version](t)(func() (registry.Version, error) { v, _, err := s.Publish("alice", "named", ""); return v, err }())
+	s.Close()
+	s = open(t, dir)
+	for _, c := range []struct {
+		code registry.Code
+		want string
+	}{
+		{v.Code, "handler.js"},
+		{registry.Code{SHA256: v.Code.SHA256, Format: "js", Entry: "index.js"}, "index.js"},
+		{registry.Code{SHA256: v.Code.SHA256, Format: "js"}, "index.js"},
+	} {
+		src := must[registry.Source](t)(s.Source(c.code))
+		if src.Entry != c.want || src.Files[c.want] != hello || len(src.Files) != 1 {
+			t.Errorf("code %+v: entry %q, %d files; want %q", c.code, src.Entry, len(src.Files), c.want)
+		}
+	}
+	if _, err := s.PutCode("alice", "named", registry.Upload{Package: []byte(hello), Entry: "../x.js"}); !errors.Is(err, registry.ErrInvalid) {
+		t.Fatalf("an unsafe name: %v", err)
+	}
+}

@@ -44,7 +44,8 @@ type Code struct {
 	UnpackedSize int64 `json:"unpackedSize"`
 	// Format is "js" (one source file) or "zip".
 	Format string `json:"format"`
-	// Entry is the file whose exports hold the handler ("index.js" for a single file).
+	// Entry is the file whose exports hold the handler: for a single file, its name as
+	// uploaded (SingleFileName), "index.js" when none was given.
 	Entry string `json:"entry"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ refuses) is refused with a message saying why (400), and $LATEST keeps its previ
 				return err
 			}
 			q := url.Values{}
+			if base := filepath.Base(file); file != "" && entry == "" && !registry.IsZip(pkg) && registry.SingleFileName(base) {
+				entry = base // the node keeps the file's name: its errors and stack traces name it
+			}
 			for k, v := range map[string]string{"runtime": runtime, "entry": entry, "description": desc} {
 				if v != "" {
 					q.Set(k, v)
@@ -85,7 +89,7 @@ refuses) is refused with a message saying why (400), and $LATEST keeps its previ
 	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file, or a .zip package")
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory to package (zipped with all its files)")
 	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function), cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
-	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file)")
+	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file; a single file keeps its own name)")
 	cmd.Flags().StringVar(&desc, "description", "", "the function's description")
 	cmd.Flags().StringVar(&store, "kvs", "", "the KeyValueStore the function reads with cf.kvs() (cloudfront-js-2.0; \"\" removes it; default: unchanged)")
 	return cmd
