@@ -326,7 +326,8 @@ func TestFollowLogs(t *testing.T) {
 	o := origin(t)
 	n := startNode(t, t.TempDir(), o.URL, nil)
 	n.must(t, "PUT", "/v1/functions/f/code", versionFn("one"), 200)
-	n.must(t, "PUT", "/v1/associations/default/viewer-response", `{"function":"f"}`, 200)
+	n.must(t, "POST", "/v1/functions/f/versions", "", 201)
+	n.must(t, "PUT", "/v1/associations/default/viewer-response", `{"function":"f","qualifier":"1"}`, 200)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+n.srv.AdminAddr()+"/v1/functions/f/logs?follow=1", nil)
@@ -346,7 +347,7 @@ func TestFollowLogs(t *testing.T) {
 			t.Fatalf("stream ended after %d lines: %v", i, sc.Err())
 		}
 		var e deploy.LogEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Message != "served one" || e.Version != "$LATEST" {
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Message != "served one" || e.Version != "1" {
 			t.Fatalf("line %d: %s %v", i, sc.Bytes(), err)
 		}
 	}

@@ -24,6 +24,7 @@
 //	GET    /v1/functions/{name}/logs[?follow=1]        console lines (JSON; NDJSON stream with follow)
 //	GET    /v1/associations                            list associations
 //	PUT    /v1/associations/{behavior}/{event}         body {"function": F, "qualifier": Q, "includeBody": B}
+//	                                                   (Q: a version or an alias; $LATEST or none: 400)
 //	DELETE /v1/associations/{behavior}/{event}         BEHAVIOR is a path pattern (escape "/" as %2F) or "default"
 //	GET    /v1/audit[?after=SEQ&limit=N]               the audit log
 //	GET    /v1/deploy/status[?function=F]             {"revision", "applied", "settled", "current"}: whether

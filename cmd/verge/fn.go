@@ -199,7 +199,12 @@ func newFnAssociateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "associate BEHAVIOR EVENT NAME:QUALIFIER",
 		Short: `Run a function version or alias on a behavior's event (BEHAVIOR: its path pattern, or "default")`,
-		Args:  cobra.ExactArgs(3),
+		Long: `Run a function version or alias on a behavior's event (BEHAVIOR: its path pattern, or "default").
+
+QUALIFIER is a published version (NAME:3) or an alias (NAME:live). As on Lambda@Edge, $LATEST
+(or no qualifier) is refused: publish first (verge fn publish NAME), so that a deploy never goes
+live unpublished.`,
+		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, q, err := registry.ParseRef(args[2])
 			if err != nil {
