@@ -61,6 +61,9 @@ refuses) is refused with a message saying why (400), and $LATEST keeps its previ
 			if err != nil {
 				return err
 			}
+			if strings.EqualFold(filepath.Ext(file), ".zip") && !registry.IsZip(pkg) {
+				return fmt.Errorf("%s is not a valid zip archive (it does not start as one); give a .js file or a zip", file)
+			}
 			q := url.Values{}
 			if base := filepath.Base(file); file != "" && entry == "" && !registry.IsZip(pkg) && registry.SingleFileName(base) {
 				entry = base // the node keeps the file's name: its errors and stack traces name it
@@ -86,7 +89,7 @@ refuses) is refused with a message saying why (400), and $LATEST keeps its previ
 		},
 	}
 	cf.bind(cmd)
-	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file, or a .zip package")
+	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file (it keeps its name), or a .zip package")
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory to package (zipped with all its files)")
 	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function), cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
 	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file; a single file keeps its own name)")
