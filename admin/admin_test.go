@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,13 @@ type node struct {
 
 func startNode(t *testing.T, dir, originURL string, tokens []admin.Token) *node {
 	t.Helper()
+	return startNodeWith(t, dir, originURL, tokens, deploy.Options{InProcess: true}, nil)
+}
+
+// startNodeWith is startNode with the activator's options o (Registry and DrainDelay are
+// set here) and the node's logs, if logs is not nil, written to it.
+func startNodeWith(t *testing.T, dir, originURL string, tokens []admin.Token, o deploy.Options, logs io.Writer) *node {
+	t.Helper()
 	cfg, err := edge.ParseConfig("t.yaml", []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 admin: 127.0.0.1:0
 origins: [{id: o, url: %s}]
@@ -47,11 +55,16 @@ behaviors:
 	if n.reg, err = registry.Open(registry.Options{Dir: dir, Limits: registry.Limits{Origin: 256 << 10, Viewer: 64 << 10}}); err != nil {
 		t.Fatal(err)
 	}
-	if n.act, err = deploy.New(deploy.Options{Registry: n.reg, InProcess: true, DrainDelay: 20 * time.Millisecond}); err != nil {
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	o.Registry, o.DrainDelay, o.Logger = n.reg, 20*time.Millisecond, logger
+	if n.act, err = deploy.New(o); err != nil {
 		t.Fatal(err)
 	}
 	var srv *edge.Server
-	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Behaviors: func() []string { return srv.Behaviors() }})
+	h, err := admin.New(admin.Options{Registry: n.reg, Activator: n.act, Logger: logger, Behaviors: func() []string { return srv.Behaviors() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +326,8 @@ func TestFollowLogs(t *testing.T) {
 	o := origin(t)
 	n := startNode(t, t.TempDir(), o.URL, nil)
 	n.must(t, "PUT", "/v1/functions/f/code", versionFn("one"), 200)
-	n.must(t, "PUT", "/v1/associations/default/viewer-response", `{"function":"f"}`, 200)
+	n.must(t, "POST", "/v1/functions/f/versions", "", 201)
+	n.must(t, "PUT", "/v1/associations/default/viewer-response", `{"function":"f","qualifier":"1"}`, 200)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+n.srv.AdminAddr()+"/v1/functions/f/logs?follow=1", nil)
@@ -333,7 +347,7 @@ func TestFollowLogs(t *testing.T) {
 			t.Fatalf("stream ended after %d lines: %v", i, sc.Err())
 		}
 		var e deploy.LogEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Message != "served one" || e.Version != "$LATEST" {
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Message != "served one" || e.Version != "1" {
 			t.Fatalf("line %d: %s %v", i, sc.Bytes(), err)
 		}
 	}

@@ -10,6 +10,7 @@
 //	GET    /v1/functions/{name}                        a function, its versions, aliases, associations
 //	PUT    /v1/functions/{name}/code                   create or update $LATEST: body = JS file or zip;
 //	                                                   ?runtime=lambda-edge|cloudfront-js-1.0|cloudfront-js-2.0&entry=F&description=S&kvs=STORE
+//	                                                   (entry: a zip's handler file, or a single file's name, default index.js)
 //	DELETE /v1/functions/{name}                        delete (409 while associated)
 //	POST   /v1/functions/{name}/versions               publish $LATEST: body {"description": S} (optional)
 //	GET    /v1/functions/{name}/versions               list versions
@@ -23,14 +24,15 @@
 //	GET    /v1/functions/{name}/logs[?follow=1]        console lines (JSON; NDJSON stream with follow)
 //	GET    /v1/associations                            list associations
 //	PUT    /v1/associations/{behavior}/{event}         body {"function": F, "qualifier": Q, "includeBody": B}
+//	                                                   (Q: a version or an alias; $LATEST or none: 400)
 //	DELETE /v1/associations/{behavior}/{event}         BEHAVIOR is a path pattern (escape "/" as %2F) or "default"
 //	GET    /v1/audit[?after=SEQ&limit=N]               the audit log
 //	GET    /v1/deploy/status[?function=F]             {"revision", "applied", "settled", "current"}: whether
 //	                                                   this node runs what its registry says (for F's associations)
 //	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
-// Errors are {"error": "..."} with 400 (bad input; a syntax error adds "file", "line" and
-// "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
+// Errors are {"error": "..."} with 400 (bad input, uploaded code that does not load; a
+// syntax error adds "file", "line" and "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
 package admin
 
 import (
@@ -138,9 +140,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // fail answers with err's status: registry kinds, a CompileError (400 with its position),
-// an oversized body (413), anything else 500.
+// a LoadError (400), an oversized body (413), anything else 500.
 func (a *api) fail(w http.ResponseWriter, err error) {
 	var ce *deploy.CompileError
+	var le *deploy.LoadError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ce):
@@ -148,6 +151,8 @@ func (a *api) fail(w http.ResponseWriter, err error) {
 			"error": fmt.Sprintf("syntax error in %s at line %d, column %d: %s", ce.File, ce.Line, ce.Column, ce.Message),
 			"file":  ce.File, "line": ce.Line, "column": ce.Column,
 		})
+	case errors.As(err, &le):
+		writeError(w, http.StatusBadRequest, le.Error())
 	case errors.As(err, &mbe):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: the body is over the limit of %d bytes", mbe.Limit))
 	case errors.Is(err, registry.ErrNotFound):

@@ -1,11 +1,13 @@
 package admin
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"sort"
 	"strconv"
 
+	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -97,6 +99,12 @@ func (a *api) putCode(w http.ResponseWriter, r *http.Request) {
 	src, err := a.reg.Prepare(up)
 	if err == nil {
 		err = a.act.Check(name, up.Runtime, up.KVS, src)
+		var ce *deploy.CompileError
+		var le *deploy.LoadError
+		if errors.As(err, &ce) || errors.As(err, &le) {
+			// The uploader's mistake, answered to them: nothing the node's operator must act on.
+			a.log.Info("admin: upload refused: the code does not load", "function", name, "error", err.Error())
+		}
 	}
 	if err != nil {
 		a.fail(w, err)

@@ -25,6 +25,13 @@ func (c *Cluster) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/cache/purge", PurgeHandler(c.Purge, true))
 }
 
+// NotInFleet answers the cluster's member route on a node outside a fleet: 404 (what `verge fn
+// alias --wait` takes for "no fleet"), saying so rather than that the route does not exist.
+func NotInFleet(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusNotFound, "cluster: this node is not in a fleet: it was started without --gossip or --join "+
+		"(cluster.gossip, cluster.seeds in its configuration)")
+}
+
 func (c *Cluster) membersHandler(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"self": c.cfg.NodeName, "members": c.Members()})
 }
@@ -51,8 +58,12 @@ func PurgeHandler(purge func(p cache.Purge) (int, error), fleet bool) http.Handl
 		var req PurgeRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil || req.Pattern == "" {
+		if err := dec.Decode(&req); err != nil {
 			writeError(w, http.StatusBadRequest, "cluster: want a JSON body {\"pattern\": \"/path | /glob/* | tag:KEY | all\", \"host\": \"optional\", \"soft\": false}")
+			return
+		}
+		if req.Pattern == "" {
+			writeError(w, http.StatusBadRequest, "cluster: the pattern is empty: want a path (/a/b), a glob (/images/*), tag:KEY or all")
 			return
 		}
 		if _, err := req.Parse(); err != nil {

@@ -289,6 +289,8 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 			if builds || ks == nil { // not merely waiting on its previous target
 				failed[as.Behavior+" "+as.Event] = err
 			}
+		} else if as.Qualifier == registry.Latest {
+			a.reportOnce(st, sl, as, errLatestAssociation, slog.LevelWarn, "deploy: the association runs $LATEST, unpublished")
 		} else {
 			delete(a.report, sl)
 		}
@@ -332,6 +334,12 @@ func (a *Activator) sync(force bool) (failing bool, err error) {
 	a.mu.Unlock()
 	return failing, nil
 }
+
+// errLatestAssociation is why an association to $LATEST is worth a warning: the registry
+// refuses new ones (registry.Store.Associate), but those stored before, or replicated from a
+// node that still takes them, keep running as they did.
+var errLatestAssociation = errors.New("every deploy of the function goes live here at once; " +
+	"publish a version and associate it (NAME:3) or an alias (NAME:live): new associations to $LATEST are refused")
 
 // fallback is what slot sl runs while its association's target cannot run (err): the
 // previous function if there is one, otherwise edge.Unrunnable (503). builds reports that

@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/vergecdn/verge/jsruntime"
 )
@@ -32,3 +33,22 @@ func compileError(err error) *CompileError {
 	}
 	return &CompileError{File: se.File, Line: se.Line, Column: se.Column, Message: se.Message, Err: err}
 }
+
+// LoadError is uploaded code's failure to load other than a syntax error (see Check): the
+// upload is at fault, not the node.
+type LoadError struct {
+	Function string
+	Err      error // jsruntime.New's error
+}
+
+// Error says which function does not load and why, without the runtime's prefix and the
+// "NAME:check" it names the check's throwaway version with.
+func (e *LoadError) Error() string {
+	cause := e.Err
+	if u := errors.Unwrap(cause); u != nil {
+		cause = u
+	}
+	return "deploy: function " + e.Function + " does not load: " + strings.TrimPrefix(cause.Error(), "jsruntime: ")
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/vergecdn/verge/hooks"
@@ -11,9 +12,11 @@ import (
 )
 
 // Check compiles src as function name would run it, and loads it once (running its
-// top-level code, in a worker process unless InProcess), then discards it. A syntax error
-// is a *CompileError; any other failure to load is returned wrapped. store is the
-// KeyValueStore the function is associated with ("" for none).
+// top-level code, in a worker process unless InProcess), then discards it. A failure the
+// code causes is a *CompileError (a syntax error) or a *LoadError (anything else: a throw
+// or a loop at load, no handler, a construct the runtime refuses, a worker the code kills);
+// a failure of the node (a worker process that does not start) is any other error. store
+// is the KeyValueStore the function is associated with ("" for none).
 func (a *Activator) Check(name, runtime, store string, src registry.Source) error {
 	if runtime == "" {
 		runtime = registry.RuntimeLambdaEdge
@@ -28,7 +31,10 @@ func (a *Activator) Check(name, runtime, store string, src registry.Source) erro
 		if ce := compileError(err); ce != nil {
 			return ce
 		}
-		return fmt.Errorf("deploy: %w", err)
+		if errors.Is(err, jsruntime.ErrWorkerStart) {
+			return fmt.Errorf("deploy: checking function %s: %w", name, err)
+		}
+		return &LoadError{Function: name, Err: err}
 	}
 	return f.Close()
 }

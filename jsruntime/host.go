@@ -591,6 +591,8 @@ func (h *host) start(st *workerStart) {
 		w, err = nil, errors.New("the worker was stopped")
 	case err == nil && h.workers != nil:
 		h.workers.shed(h)
+	case err != nil:
+		err = &startError{err}
 	}
 	st.w, st.err = w, err
 	close(st.done)

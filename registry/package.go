@@ -79,10 +79,24 @@ func IsZip(pkg []byte) bool {
 	return bytes.HasPrefix(pkg, []byte("PK\x03\x04")) || bytes.HasPrefix(pkg, []byte("PK\x05\x06"))
 }
 
-// Unpack reads a package: a zip (detected by its magic bytes) or one JavaScript file, which
-// becomes "index.js". entry names the handler's file in a zip; empty means "index.js" if
-// present, else the only .js file. It enforces l's Unpacked and Files limits, reads no more
-// than the limits whatever the zip headers claim, and refuses unsafe or duplicate paths.
+// SingleFileName reports whether name may name the file of a single-file package: a base
+// name (no folder, not hidden, at most 255 bytes, no control characters) ending in .js, .cjs
+// or .mjs (the suffix chooses CommonJS or ES module as in Node). The CLI uploads a file under
+// its own name, so that errors and stack traces name the file the user wrote.
+func SingleFileName(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, ".js"), ".cjs"), ".mjs")
+	if base == name || base == "" || len(name) > 255 || strings.HasPrefix(name, ".") || !utf8.ValidString(name) {
+		return false
+	}
+	return !strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '/' || r == '\\' })
+}
+
+// Unpack reads a package: a zip (detected by its magic bytes) or one JavaScript file. entry
+// names the handler's file: in a zip, a path in it (empty means "index.js" if present, else
+// the only .js file); for a single file, the file's own name (SingleFileName; empty means
+// "index.js", the name of every single file stored before names were kept). It enforces l's
+// Unpacked and Files limits, reads no more than the limits whatever the zip headers claim,
+// and refuses unsafe or duplicate paths.
 func Unpack(pkg []byte, entry string, l Limits) (Source, error) {
 	l = l.WithDefaults()
 	if !IsZip(pkg) {
@@ -92,10 +106,13 @@ func Unpack(pkg []byte, entry string, l Limits) (Source, error) {
 		if int64(len(pkg)) > l.Unpacked {
 			return Source{}, &TooLargeError{What: "unpacked package", Size: int64(len(pkg)), Limit: l.Unpacked}
 		}
-		if entry != "" && entry != "index.js" {
-			return Source{}, invalid("entry %q: a single-file package's entry is index.js", entry)
+		if entry == "" {
+			entry = "index.js"
 		}
-		return Source{Files: map[string]string{"index.js": string(pkg)}, Entry: "index.js"}, nil
+		if !SingleFileName(entry) {
+			return Source{}, invalid("entry %q: a single file's name is a base name ending in .js, .cjs or .mjs", entry)
+		}
+		return Source{Files: map[string]string{entry: string(pkg)}, Entry: entry}, nil
 	}
 	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
 	if err != nil {

@@ -20,7 +20,13 @@ func TestUnpack(t *testing.T) {
 		entr  string
 	}{
 		{"single file", []byte(hello), "", nil, "index.js"},
-		{"single file, other entry", []byte(hello), "main.js", registry.ErrInvalid, ""},
+		{"single file named", []byte(hello), "syntax.js", nil, "syntax.js"},
+		{"single file named index.js", []byte(hello), "index.js", nil, "index.js"},
+		{"single file, module", []byte(hello), "h.mjs", nil, "h.mjs"},
+		{"single file in a folder", []byte(hello), "lib/main.js", registry.ErrInvalid, ""},
+		{"single file up a folder", []byte(hello), "../main.js", registry.ErrInvalid, ""},
+		{"single file, not JavaScript", []byte(hello), "main.txt", registry.ErrInvalid, ""},
+		{"single file, dot", []byte(hello), ".js", registry.ErrInvalid, ""},
 		{"binary", []byte{0xff, 0xfe, 0}, "", registry.ErrInvalid, ""},
 		{"zip with index", zipOf(t, map[string]string{"index.js": hello, "lib/a.js": "x"}), "", nil, "index.js"},
 		{"zip, one js", zipOf(t, map[string]string{"main.js": hello, "data.json": "{}"}), "", nil, "main.js"},
@@ -40,8 +46,8 @@ func TestUnpack(t *testing.T) {
 			if c.want == nil && err != nil || !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
-			if err == nil && src.Entry != c.entr {
-				t.Fatalf("entry %q, want %q", src.Entry, c.entr)
+			if err == nil && (src.Entry != c.entr || src.Files[src.Entry] == "") {
+				t.Fatalf("entry %q (files %v), want %q", src.Entry, len(src.Files), c.entr)
 			}
 		})
 	}
@@ -107,6 +113,8 @@ func FuzzUnpack(f *testing.F) {
 	f.Add(zipOf(f, map[string]string{"index.js": hello, "lib/x.js": "module.exports=1"}), "")
 	f.Add(zipOf(f, map[string]string{"a.js": hello}), "a.js")
 	f.Add([]byte(hello), "")
+	f.Add([]byte(hello), "handler.mjs")
+	f.Add([]byte(hello), "../a/b.js")
 	f.Add([]byte("PK\x03\x04"), "")
 	lim := registry.Limits{Unpacked: 64 << 10, Files: 16}
 	f.Fuzz(func(t *testing.T, pkg []byte, entry string) {
@@ -116,7 +124,8 @@ func FuzzUnpack(f *testing.F) {
 		}
 		total := 0
 		for name, s := range src.Files {
-			if strings.HasPrefix(name, "/") || strings.Contains(name, "..") && strings.Contains("/"+name+"/", "/../") {
+			if strings.HasPrefix(name, "/") || strings.Contains(name, "..") && strings.Contains("/"+name+"/", "/../") ||
+				!registry.IsZip(pkg) && !registry.SingleFileName(name) {
 				t.Fatalf("unsafe name %q", name)
 			}
 			total += len(s)

@@ -84,8 +84,10 @@ func TestLifecycle(t *testing.T) {
 		"unknown version":       s.DeleteVersion("x", "hello", 9),
 		"dissociate nothing":    s.Dissociate("x", "/nothing", "viewer-request"),
 		"alias to missing":      errOf(s.PutAlias("x", "hello", "beta", registry.AliasSpec{Version: 7})),
-		"associate missing fn":  errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "nope"})),
-		"associate bad event":   errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer", Function: "hello"})),
+		"associate missing fn":  errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "nope", Qualifier: "1"})),
+		"associate bad event":   errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer", Function: "hello", Qualifier: "1"})),
+		"associate unqualified": errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "hello"})),
+		"associate $LATEST":     errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "hello", Qualifier: "$LATEST"})),
 		"numeric alias refused": errOf(s.PutAlias("x", "hello", "12", registry.AliasSpec{Version: 1})),
 	} {
 		want := map[string]error{
@@ -94,7 +96,8 @@ func TestLifecycle(t *testing.T) {
 			"unknown function": registry.ErrNotFound, "unknown version": registry.ErrNotFound,
 			"dissociate nothing": registry.ErrNotFound, "alias to missing": registry.ErrNotFound,
 			"associate missing fn": registry.ErrNotFound, "associate bad event": registry.ErrInvalid,
-			"numeric alias refused": registry.ErrInvalid,
+			"numeric alias refused": registry.ErrInvalid, "associate unqualified": registry.ErrInvalid,
+			"associate $LATEST": registry.ErrInvalid,
 		}[name]
 		if !errors.Is(err, want) {
 			t.Errorf("%s: got %v, want %v", name, err, want)
@@ -173,13 +176,19 @@ func TestLimits(t *testing.T) {
 		{"bad runtime", errOf(s.PutCode("x", "f", registry.Upload{Runtime: "python", Package: []byte(hello)})), registry.ErrInvalid},
 		{"bad name", errOf(s.PutCode("x", "a/b", registry.Upload{Package: []byte(hello)})), registry.ErrInvalid},
 		{"big ok for upload", errOf(s.PutCode("x", "big", registry.Upload{Package: big})), nil},
-		{"big ok at origin", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "origin-request", Function: "big"})), nil},
-		{"big refused at viewer", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-request", Function: "big"})), registry.ErrTooLarge},
+		{"big published", publishErr(s, "big"), nil},
+		{"big ok at origin", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "origin-request", Function: "big", Qualifier: "1"})), nil},
+		{"big refused at viewer", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-request", Function: "big", Qualifier: "1"})), registry.ErrTooLarge},
 		{"small ok", errOf(s.PutCode("x", "small", registry.Upload{Package: []byte(hello)})), nil},
-		{"small at viewer", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "small"})), nil},
-		{"growing $LATEST under a viewer association", errOf(s.PutCode("x", "small", registry.Upload{Package: big})), registry.ErrTooLarge},
+		{"small published", publishErr(s, "small"), nil},
+		{"small aliased", errOf(s.PutAlias("x", "small", "live", registry.AliasSpec{Version: 1})), nil},
+		{"small at viewer", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "viewer-response", Function: "small", Qualifier: "live"})), nil},
+		{"growing $LATEST is free: no association runs it", errOf(s.PutCode("x", "small", registry.Upload{Package: big})), nil},
+		{"the grown code published", publishErr(s, "small"), nil},
+		{"moving the viewer alias onto it", errOf(s.PutAlias("x", "small", "live", registry.AliasSpec{Version: 2})), registry.ErrTooLarge},
 		{"cff", errOf(s.PutCode("x", "c", registry.Upload{Runtime: "cloudfront-functions", Package: []byte("function handler(e){return e.request}")})), nil},
-		{"cff at origin", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "origin-response", Function: "c"})), registry.ErrInvalid},
+		{"cff published", publishErr(s, "c"), nil},
+		{"cff at origin", errOf(s.Associate("x", registry.Association{Behavior: "default", Event: "origin-response", Function: "c", Qualifier: "1"})), registry.ErrInvalid},
 	}
 	for _, c := range cases {
 		if (c.want == nil && c.err != nil) || !errors.Is(c.err, c.want) {
@@ -187,9 +196,15 @@ func TestLimits(t *testing.T) {
 		}
 	}
 	st, _ := s.Snapshot()
-	if st.Functions["small"].Latest.Size != int64(len(hello)) {
-		t.Fatal("a refused upload changed $LATEST")
+	if st.Aliases["small"]["live"].Version != 1 {
+		t.Fatal("a refused alias move moved the alias")
 	}
+}
+
+// publishErr publishes name's $LATEST and returns the error.
+func publishErr(s *registry.Store, name string) error {
+	_, _, err := s.Publish("x", name, "")
+	return err
 }
 
 func TestConcurrentWrites(t *testing.T) {
@@ -231,5 +246,36 @@ func TestOpenHeldDirectory(t *testing.T) {
 	_, err := registry.Open(registry.Options{Dir: dir, LockTimeout: 50 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "another process") || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("second open of %s: %v", dir, err)
+	}
+}
+
+// TestSingleFileKeepsItsName: a single file uploaded under its own name is stored, published
+// and read back under it (so errors and stack traces name it), and code stored before names
+// were kept (Entry "index.js", or none) still reads back as index.js.
+func TestSingleFileKeepsItsName(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	f := must[registry.Function](t)(s.PutCode("alice", "named", registry.Upload{Package: []byte(hello), Entry: "handler.js"}))
+	if f.Latest.Entry != "handler.js" || f.Latest.Format != "js" {
+		t.Fatalf("stored code: %+v", f.Latest)
+	}
+	v := must[registry.Version](t)(func() (registry.Version, error) { v, _, err := s.Publish("alice", "named", ""); return v, err }())
+	s.Close()
+	s = open(t, dir)
+	for _, c := range []struct {
+		code registry.Code
+		want string
+	}{
+		{v.Code, "handler.js"},
+		{registry.Code{SHA256: v.Code.SHA256, Format: "js", Entry: "index.js"}, "index.js"},
+		{registry.Code{SHA256: v.Code.SHA256, Format: "js"}, "index.js"},
+	} {
+		src := must[registry.Source](t)(s.Source(c.code))
+		if src.Entry != c.want || src.Files[c.want] != hello || len(src.Files) != 1 {
+			t.Errorf("code %+v: entry %q, %d files; want %q", c.code, src.Entry, len(src.Files), c.want)
+		}
+	}
+	if _, err := s.PutCode("alice", "named", registry.Upload{Package: []byte(hello), Entry: "../x.js"}); !errors.Is(err, registry.ErrInvalid) {
+		t.Fatalf("an unsafe name: %v", err)
 	}
 }

@@ -100,10 +100,13 @@ func (s *Store) DeleteAlias(who, name, alias string) error {
 	return err
 }
 
-// Associate binds behavior's event type to function:qualifier (a version number, an alias
-// or $LATEST), replacing any previous binding. The package of every version it resolves to
-// must fit the event's limit (ErrTooLarge otherwise), and cloudfront-functions code binds
-// to viewer events only.
+// Associate binds behavior's event type to function:qualifier (a published version's
+// number or an alias), replacing any previous binding. $LATEST (or no qualifier) is refused
+// (ErrInvalid), as Lambda@Edge refuses it: every deploy would go live at once, unpublished.
+// Associations to $LATEST stored before this refusal (or replicated from a node that still
+// takes them) keep working; the activator warns about them. The package of every version it
+// resolves to must fit the event's limit (ErrTooLarge otherwise), and cloudfront-functions
+// code binds to viewer events only.
 func (s *Store) Associate(who string, a Association) (Association, error) {
 	behavior, err := NormalizeBehavior(a.Behavior)
 	if err != nil {
@@ -112,11 +115,12 @@ func (s *Store) Associate(who string, a Association) (Association, error) {
 	if _, err := ParseEvent(a.Event); err != nil {
 		return Association{}, err
 	}
-	if a.Qualifier == "" {
-		a.Qualifier = Latest
+	if a.Qualifier == "" || a.Qualifier == Latest {
+		return Association{}, invalid("function %s: an association needs a published version (%s:3) or an alias (%s:live), "+
+			"not $LATEST, which every deploy changes at once: publish $LATEST first (verge fn publish %s)", a.Function, a.Function, a.Function, a.Function)
 	}
 	if !ValidQualifier(a.Qualifier) {
-		return Association{}, invalid("qualifier %q: want a version number, an alias or $LATEST", a.Qualifier)
+		return Association{}, invalid("qualifier %q: want a version number or an alias", a.Qualifier)
 	}
 	a.Behavior = behavior
 	s.write.Lock()

@@ -207,21 +207,15 @@ func (st *State) AssociationsOf(name string) []Association {
 	return out
 }
 
-// Source reads and verifies a package's blob and unpacks it.
+// Source reads and verifies a package's blob and unpacks it with its Entry (for a single
+// file, its own name; "index.js" in registries written before names were kept).
 func (s *Store) Source(c Code) (Source, error) {
 	data, err := s.blobs.get(c.SHA256)
 	if err != nil {
 		return Source{}, err
 	}
-	return Unpack(data, entryArg(c), s.limits)
+	return Unpack(data, c.Entry, s.limits)
 }
 
 // Blob returns a package's bytes, verified against its sha256 (for peers, issue 5).
 func (s *Store) Blob(sum string) ([]byte, error) { return s.blobs.get(sum) }
-
-func entryArg(c Code) string {
-	if c.Format == "zip" {
-		return c.Entry
-	}
-	return ""
-}

@@ -44,7 +44,8 @@ type Code struct {
 	UnpackedSize int64 `json:"unpackedSize"`
 	// Format is "js" (one source file) or "zip".
 	Format string `json:"format"`
-	// Entry is the file whose exports hold the handler ("index.js" for a single file).
+	// Entry is the file whose exports hold the handler: for a single file, its name as
+	// uploaded (SingleFileName), "index.js" when none was given.
 	Entry string `json:"entry"`
 }
 
@@ -108,7 +109,8 @@ type Association struct {
 	// Event is CloudFront's event type name ("viewer-request", ...).
 	Event    string `json:"event"`
 	Function string `json:"function"`
-	// Qualifier is a version number, an alias name or Latest.
+	// Qualifier is a version number or an alias name (Latest only in associations stored
+	// before Associate refused it, which still run).
 	Qualifier   string `json:"qualifier"`
 	IncludeBody bool   `json:"includeBody,omitempty"`
 	// QualifierNode pins a numeric qualifier to the node that published that version (see

@@ -86,6 +86,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		// Outside a fleet, `verge cache purge` empties this node's cache only.
 		mux := http.NewServeMux()
 		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p cache.Purge) (int, error) { return fl.purge(p), nil }, false))
+		mux.HandleFunc("GET /v1/cluster/members", cluster.NotInFleet)
 		mux.Handle("/", lc.Handler)
 		fl.Handler = mux
 		return fl, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,12 @@ func newFnDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy NAME --file F | --dir D [--runtime R] [--kvs STORE]",
 		Short: "Create a function or update its $LATEST code",
-		Args:  cobra.ExactArgs(1),
+		Long: `Create a function or update its $LATEST code.
+
+The node compiles the code and runs its top-level code once before storing it: code that does
+not load (a syntax error, a throw or a loop at load, no handler, a construct the runtime
+refuses) is refused with a message saying why (400), and $LATEST keeps its previous code.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var pkg []byte
 			var err error
@@ -55,7 +61,13 @@ func newFnDeployCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if strings.EqualFold(filepath.Ext(file), ".zip") && !registry.IsZip(pkg) {
+				return fmt.Errorf("%s is not a valid zip archive (it does not start as one); give a .js file or a zip", file)
+			}
 			q := url.Values{}
+			if base := filepath.Base(file); file != "" && entry == "" && !registry.IsZip(pkg) && registry.SingleFileName(base) {
+				entry = base // the node keeps the file's name: its errors and stack traces name it
+			}
 			for k, v := range map[string]string{"runtime": runtime, "entry": entry, "description": desc} {
 				if v != "" {
 					q.Set(k, v)
@@ -77,10 +89,10 @@ func newFnDeployCmd() *cobra.Command {
 		},
 	}
 	cf.bind(cmd)
-	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file, or a .zip package")
+	cmd.Flags().StringVar(&file, "file", "", "one JavaScript file (it keeps its name), or a .zip package")
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory to package (zipped with all its files)")
 	cmd.Flags().StringVar(&runtime, "runtime", "", "lambda-edge (default for a new function), cloudfront-js-1.0 or cloudfront-js-2.0 (cloudfront-functions is an alias of 2.0)")
-	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file)")
+	cmd.Flags().StringVar(&entry, "entry", "", "the handler's file in a package (default index.js, or the only .js file; a single file keeps its own name)")
 	cmd.Flags().StringVar(&desc, "description", "", "the function's description")
 	cmd.Flags().StringVar(&store, "kvs", "", "the KeyValueStore the function reads with cf.kvs() (cloudfront-js-2.0; \"\" removes it; default: unchanged)")
 	return cmd
@@ -190,7 +202,12 @@ func newFnAssociateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "associate BEHAVIOR EVENT NAME:QUALIFIER",
 		Short: `Run a function version or alias on a behavior's event (BEHAVIOR: its path pattern, or "default")`,
-		Args:  cobra.ExactArgs(3),
+		Long: `Run a function version or alias on a behavior's event (BEHAVIOR: its path pattern, or "default").
+
+QUALIFIER is a published version (NAME:3) or an alias (NAME:live). As on Lambda@Edge, $LATEST
+(or no qualifier) is refused: publish first (verge fn publish NAME), so that a deploy never goes
+live unpublished.`,
+		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, q, err := registry.ParseRef(args[2])
 			if err != nil {

@@ -145,6 +145,8 @@ func TestFnVerbs(t *testing.T) {
 		{[]string{"deploy", "broken", "--file", bad}, "line 2, column 12", true, "-"},
 		{[]string{"get", "nope"}, "not found (404)", true, "-"},
 		{[]string{"associate", "default", "viewer-response", "hello:07"}, "qualifier", true, "-"},
+		{[]string{"associate", "default", "viewer-response", "hello"}, "publish $LATEST first (verge fn publish hello)", true, "-"},
+		{[]string{"associate", "default", "viewer-response", "hello:$LATEST"}, "a published version (hello:3) or an alias (hello:live)", true, "-"},
 		{[]string{"list", "--token", "wrong"}, "(401)", true, "-"},
 		{[]string{"list", "--admin", "http://127.0.0.1:1"}, "cannot reach the admin API", true, "-"},
 		{[]string{"dissociate", "default", "viewer-response"}, "dissociated default viewer-response", false, ""},

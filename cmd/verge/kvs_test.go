@@ -54,7 +54,8 @@ async function handler(event) {
 	}
 	must("kvs", "create", "site", "--file", imp)
 	must("fn", "deploy", "greet", "--file", code, "--runtime", "cloudfront-js-2.0", "--kvs", "site")
-	must("fn", "associate", "default", "viewer-response", "greet")
+	must("fn", "publish", "greet")
+	must("fn", "associate", "default", "viewer-response", "greet:1")
 	url := "http://" + listen + "/"
 	waitHeader(t, url, "X-Greeting", "hello/1")
 
@@ -122,7 +123,9 @@ func TestCorpusThroughANode(t *testing.T) {
 	must("kvs", "create", "keys", "--file", filepath.Join(jwt, "kvs.json"))
 	must("fn", "deploy", "redirects", "--file", filepath.Join(redirects, "index.js"), "--runtime", "cloudfront-js-2.0", "--kvs", "redirects")
 	must("fn", "deploy", "jwt", "--file", filepath.Join(jwt, "index.js"), "--runtime", "cloudfront-js-2.0", "--kvs", "keys")
-	must("fn", "associate", "default", "viewer-request", "redirects")
+	must("fn", "publish", "redirects")
+	must("fn", "publish", "jwt")
+	must("fn", "associate", "default", "viewer-request", "redirects:1")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	status := func(path, cookie string) (int, string) {
 		t.Helper()
@@ -163,7 +166,7 @@ func TestCorpusThroughANode(t *testing.T) {
 	}
 	readJSONFile(t, filepath.Join(jwt, "event.json"), &ev)
 	token := "token=" + ev.Request.Cookies["token"].Value
-	must("fn", "associate", "default", "viewer-request", "jwt")
+	must("fn", "associate", "default", "viewer-request", "jwt:1")
 	waitStatus("/x", token, http.StatusOK, "")
 	must("kvs", "put", "keys", "jwt-secret", "rotated")
 	waitStatus("/x", token, http.StatusUnauthorized, "")

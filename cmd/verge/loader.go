@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/vergecdn/verge/hooks"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/kvs"
+	"github.com/vergecdn/verge/registry"
 )
 
 // functionLoader loads the configuration's `functions:` entries with jsruntime. It keeps what
@@ -54,8 +56,13 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 	}
 	sum := sha256.Sum256(src)
 	version := hex.EncodeToString(sum[:6])
+	code := jsruntime.SingleFile(string(src))
+	if base := filepath.Base(path); path != "" && registry.SingleFileName(base) {
+		// The file keeps its name, as an upload does: errors and stack traces name it.
+		code = jsruntime.Code{Files: map[string]string{base: string(src)}, Entry: base}
+	}
 	o := jsruntime.Options{
-		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: jsruntime.SingleFile(string(src)),
+		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: code,
 		Isolation: iso, Metrics: l.metrics, Logger: l.log,
 	}
 	if iso == jsruntime.InProcess {
