@@ -663,8 +663,12 @@ func TestWorkersIdleEnd(t *testing.T) {
 			}
 		}
 	}()
-	b, c := groupFn(t, ws, "b", m), groupFn(t, ws, "c", m)
-	wb, wc := workerOf(t, b), workerOf(t, c)
+	// Each process is taken as soon as its function is made: b's, never called, may end while
+	// c's starts on a loaded machine.
+	b := groupFn(t, ws, "b", m)
+	wb := workerOf(t, b)
+	c := groupFn(t, ws, "c", m)
+	wc := workerOf(t, c)
 	if err := wantBody(t, c, "/slow", "v1"); err != nil { // 1.5 s
 		t.Fatal(err)
 	}
@@ -695,17 +699,19 @@ func TestWorkersIdleEnd(t *testing.T) {
 // TestWorkersIdleEndLoad: a version loaded into a process counts as a use: the process is
 // not ended maxIdle after its last call if a load came since.
 func TestWorkersIdleEndLoad(t *testing.T) {
-	const maxIdle = time.Second
+	// The load comes 0.4 maxIdle after the first version's, so that a slow start of the
+	// second version on a loaded machine still finds the process; the check 0.7 maxIdle later.
+	const maxIdle = 2 * time.Second
 	ws := idleEndWorkers(t, maxIdle)
 	v1 := newShared(t, versionOpts(ws, "1"))
 	w := workerOf(t, v1)
-	time.Sleep(maxIdle * 7 / 10)
+	time.Sleep(maxIdle * 4 / 10)
 	loaded := time.Now()
 	v2 := newShared(t, versionOpts(ws, "2")) // loads into the same process
 	if workerOf(t, v2) != w {
 		t.Fatal("version 2 got a process of its own")
 	}
-	time.Sleep(maxIdle / 2) // past maxIdle from the start, within it from the load
+	time.Sleep(maxIdle * 7 / 10) // past maxIdle from the start, within it from the load
 	if w.isDead() && time.Since(loaded) < maxIdle {
 		t.Fatalf("the process was ended %v after a version was loaded into it: %s", time.Since(loaded), w.reason())
 	}
