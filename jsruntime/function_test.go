@@ -327,6 +327,9 @@ func TestMetrics(t *testing.T) {
 	for range 2 {
 		_, _ = f.Invoke(context.Background(), ev)
 	}
+	// A second copy of the version, alive at once (one draining after a reload builds the same
+	// code again): one series per name and version, summed, or the scrape would fail.
+	newFn(t, `exports.handler = async () => null`, func(o *jsruntime.Options) { o.Metrics = m; o.Name = "m"; o.Version = "3" })
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +347,7 @@ func TestMetrics(t *testing.T) {
 	}
 	for key, want := range map[string]float64{
 		"verge_function_duration_seconds,event=viewer-request,function=m,version=3": 2,
-		"verge_function_runtimes,function=m,state=idle,version=3":                   1,
+		"verge_function_runtimes,function=m,state=idle,version=3":                   2,
 		"verge_function_runtimes,function=m,state=in_use,version=3":                 0,
 	} {
 		if got, ok := found[key]; !ok || got != want {

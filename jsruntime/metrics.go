@@ -109,7 +109,9 @@ func (m *Metrics) untrack(f *Function) {
 	m.mu.Unlock()
 }
 
-// poolCollector reports pool sizes of the live functions at scrape time.
+// poolCollector reports pool sizes of the live functions at scrape time, summed over the
+// functions that share a name and version: while one drains after a reload or a deploy built it
+// again, a scrape must not carry two series with the same labels (the registry refuses it).
 type poolCollector struct{ m *Metrics }
 
 func (c poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.poolDesc }
@@ -121,9 +123,16 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		fs = append(fs, f)
 	}
 	c.m.mu.Unlock()
+	type labels struct{ name, version string }
+	sums := make(map[labels][2]int, len(fs))
 	for _, f := range fs {
 		inUse, idle := f.Stats()
-		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(inUse), f.opts.Name, f.opts.Version, "in_use")
-		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(idle), f.opts.Name, f.opts.Version, "idle")
+		k := labels{f.opts.Name, f.opts.Version}
+		s := sums[k]
+		sums[k] = [2]int{s[0] + inUse, s[1] + idle}
+	}
+	for k, s := range sums {
+		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(s[0]), k.name, k.version, "in_use")
+		ch <- prometheus.MustNewConstMetric(c.m.poolDesc, prometheus.GaugeValue, float64(s[1]), k.name, k.version, "idle")
 	}
 }
