@@ -18,8 +18,14 @@ import (
 // FunctionLoader turns a `functions:` entry of the configuration into a runnable function. The
 // binary supplies it (the edge does not know the runtimes). path is fc.File resolved against the
 // configuration file's directory, or "" when the code is inline (fc.Source).
+//
+// Load may return a function it loaded before for the same code, which a reload then keeps
+// running. After each build of a pipeline, one that failed too, Keep is told the functions the
+// serving pipeline uses: the loader may close every other it loaded once the calls in flight on
+// the pipeline replaced are done.
 type FunctionLoader interface {
 	Load(fc FunctionConfig, path string) (Loaded, error)
+	Keep(inUse []Loaded)
 }
 
 // Loaded is a function ready to attach.
@@ -33,6 +39,7 @@ type Loaded struct {
 // builds a new one and swaps it in, and requests in flight finish on the one they started with.
 type pipeline struct {
 	cfg       *Config
+	loaded    []Loaded // the configuration's functions, from the FunctionLoader
 	behaviors []*behavior
 	origins   []*origin.Origin
 	adhoc     *origin.Set // origins that origin-request functions switch to
@@ -116,7 +123,7 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 		byID[oc.ID] = o
 		events[oc.ID] = originEvent(o.Config())
 	}
-	fns, err := loadFunctions(cfg, goFns, loader)
+	fns, err := p.loadFunctions(cfg, goFns, loader)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +160,9 @@ func buildPipeline(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 	return p, nil
 }
 
-// loadFunctions resolves every function name the configuration can refer to.
-func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (map[string]Loaded, error) {
+// loadFunctions resolves every function name the configuration can refer to, and notes in
+// p.loaded what the loader made.
+func (p *pipeline) loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) (map[string]Loaded, error) {
 	fns := map[string]Loaded{}
 	for _, name := range goFns.Names() {
 		f, _ := goFns.Lookup(name)
@@ -173,6 +181,7 @@ func loadFunctions(cfg *Config, goFns *hooks.GoRegistry, loader FunctionLoader) 
 			return nil, cfg.fieldErr(fc.node, "file", field, "%v", err)
 		}
 		fns[fc.Name] = l
+		p.loaded = append(p.loaded, l)
 	}
 	return fns, nil
 }

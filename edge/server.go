@@ -138,6 +138,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	}
 	p, err := buildPipeline(cfg, deps.GoFunctions, deps.Loader)
 	if err != nil {
+		s.keepFunctions(nil)
 		s.store.Close()
 		return nil, err
 	}
@@ -254,11 +255,13 @@ func (s *Server) Reload(cfg *Config) error {
 	}
 	p, err := buildPipeline(cfg, s.deps.GoFunctions, s.deps.Loader)
 	if err != nil {
+		s.keepFunctions(s.base)
 		return err
 	}
 	if s.tls != nil {
 		if err := s.tls.reload(cfg.TLS); err != nil {
 			p.close()
+			s.keepFunctions(s.base)
 			return err
 		}
 	}
@@ -267,8 +270,22 @@ func (s *Server) Reload(cfg *Config) error {
 	s.base = p
 	s.pipe.Store(p.withAttachments(s.attached))
 	prev.close()
+	s.keepFunctions(p)
 	s.log.Info("configuration reloaded", "file", cfg.file, "behaviors", len(p.behaviors))
 	return nil
+}
+
+// keepFunctions tells the loader which of its functions the serving pipeline p uses (none when
+// p is nil): it closes the others, those of a pipeline replaced or of a build that failed.
+func (s *Server) keepFunctions(p *pipeline) {
+	if s.deps.Loader == nil {
+		return
+	}
+	var inUse []Loaded
+	if p != nil {
+		inUse = p.loaded
+	}
+	s.deps.Loader.Keep(inUse)
 }
 
 // restartOnly renders the settings a reload cannot change, for comparison.

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,16 +21,33 @@ import (
 	"github.com/vergecdn/verge/registry"
 )
 
-// functionLoader loads the configuration's `functions:` entries with jsruntime. It keeps what
-// it loaded so that they can be closed at exit.
+// functionLoader loads the configuration's `functions:` entries with jsruntime. A reload
+// gets back the function it runs for code that did not change (same key), so that a SIGHUP
+// costs no new runtimes or worker processes; a function no pipeline uses any more (replaced,
+// removed, or loaded by a build that failed) is closed retireAfter (retireDelay) after the
+// reload.
 type functionLoader struct {
-	metrics *jsruntime.Metrics
-	log     *slog.Logger
-	kvs     *kvs.Stores // the stores functions[].kvs names; nil: none
-	mu      sync.Mutex
-	loaded  []*jsruntime.Function
-	guard   *jsruntime.MemoryGuard // for in-process functions; made with the first one
+	metrics     *jsruntime.Metrics
+	retireAfter time.Duration
+	log         *slog.Logger
+	kvs         *kvs.Stores // the stores functions[].kvs names; nil: none
+	mu          sync.Mutex
+	loaded      map[string]*jsruntime.Function // by the key Load makes of name, runtime, isolation, store and code
+	retired     map[string]*retiredFunction    // by the same key, until closed
+	guard       *jsruntime.MemoryGuard         // for in-process functions; made with the first one
 }
+
+// retiredFunction is a function no pipeline uses, left to the calls in flight on the pipeline
+// that did until its timer closes it.
+type retiredFunction struct {
+	f     *jsruntime.Function
+	timer *time.Timer
+}
+
+// retireDelay is how long a replaced function stays open: a request that began on the
+// pipeline before the reload may still reach it after its origin answers (origin read timeouts
+// are 30 s by default, function timeouts at most 30 s).
+const retireDelay = 2 * time.Minute
 
 var _ edge.FunctionLoader = (*functionLoader)(nil)
 
@@ -37,7 +56,8 @@ func newFunctionLoader(reg prometheus.Registerer, log *slog.Logger) (*functionLo
 	if err != nil {
 		return nil, err
 	}
-	return &functionLoader{metrics: m, log: log}, nil
+	return &functionLoader{metrics: m, log: log, retireAfter: retireDelay,
+		loaded: map[string]*jsruntime.Function{}, retired: map[string]*retiredFunction{}}, nil
 }
 
 // Load compiles a function file. Its version label is a prefix of the code's sha256, so a
@@ -61,6 +81,10 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 		// The file keeps its name, as an upload does: errors and stack traces name it.
 		code = jsruntime.Code{Files: map[string]string{base: string(src)}, Entry: base}
 	}
+	key := strings.Join([]string{fc.Name, fc.Runtime, iso.String(), fc.KVS, code.Entry, hex.EncodeToString(sum[:])}, "\x00")
+	if f := l.reuse(key); f != nil {
+		return edge.Loaded{Function: f, Dialect: hooks.DialectOf(fc.Runtime), Version: version}, nil
+	}
 	o := jsruntime.Options{
 		Name: fc.Name, Version: version, Runtime: fc.Runtime, Code: code,
 		Isolation: iso, Metrics: l.metrics, Logger: l.log,
@@ -77,9 +101,51 @@ func (l *functionLoader) Load(fc edge.FunctionConfig, path string) (edge.Loaded,
 		return edge.Loaded{}, err
 	}
 	l.mu.Lock()
-	l.loaded = append(l.loaded, f)
+	l.loaded[key] = f
 	l.mu.Unlock()
 	return edge.Loaded{Function: f, Dialect: hooks.DialectOf(fc.Runtime), Version: version}, nil
+}
+
+// reuse returns the function loaded for key, taking it back from retirement if need be, or
+// nil.
+func (l *functionLoader) reuse(key string) *jsruntime.Function {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.loaded[key]; f != nil {
+		return f
+	}
+	if r := l.retired[key]; r != nil && r.timer.Stop() {
+		delete(l.retired, key)
+		l.loaded[key] = r.f
+		return r.f
+	}
+	return nil
+}
+
+// Keep retires every loaded function not in inUse (edge.FunctionLoader).
+func (l *functionLoader) Keep(inUse []edge.Loaded) {
+	keep := make(map[hooks.Function]bool, len(inUse))
+	for _, u := range inUse {
+		keep[u.Function] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key, f := range l.loaded {
+		if keep[f] {
+			continue
+		}
+		delete(l.loaded, key)
+		r := &retiredFunction{f: f}
+		r.timer = time.AfterFunc(l.retireAfter, func() {
+			l.mu.Lock()
+			if l.retired[key] == r {
+				delete(l.retired, key)
+			}
+			l.mu.Unlock()
+			_ = f.Close()
+		})
+		l.retired[key] = r
+	}
 }
 
 // memoryGuard returns the guard shared by in-process functions, starting it on first use. It
@@ -103,12 +169,17 @@ func (l *functionLoader) memoryGuard() *jsruntime.MemoryGuard {
 // inProcessHeapLimit is the memory guard's limit when the node has no memory limit.
 const inProcessHeapLimit = 4 << 30
 
-// Close stops every loaded function's runtimes.
+// Close stops every loaded function's runtimes, retired ones included.
 func (l *functionLoader) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range l.loaded {
 		_ = f.Close()
+	}
+	for _, r := range l.retired {
+		if r.timer.Stop() {
+			_ = r.f.Close()
+		}
 	}
 	if l.guard != nil {
 		l.guard.Close()
