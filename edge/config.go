@@ -280,18 +280,19 @@ type FunctionConfig struct {
 	node *yaml.Node
 }
 
-// LoadConfig reads and validates a YAML configuration file.
-func LoadConfig(path string) (*Config, error) {
+// LoadConfig reads and validates a YAML configuration file (see ParseConfig).
+func LoadConfig(path string, adjust ...func(*Config)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseConfig(path, data)
+	return ParseConfig(path, data, adjust...)
 }
 
 // ParseConfig parses and validates YAML configuration. name is used in error messages, which
-// have the form "NAME:LINE: FIELD: problem".
-func ParseConfig(name string, data []byte) (*Config, error) {
+// have the form "NAME:LINE: FIELD: problem". Each adjust changes the configuration as read,
+// before it is validated (serve's flags that stand for fields, such as TLSFlags).
+func ParseConfig(name string, data []byte, adjust ...func(*Config)) (*Config, error) {
 	cfg := &Config{file: name}
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) == nil { // a syntax error is the decoder's to report
@@ -319,6 +320,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	case "", "stdout", "stderr", "off":
 	default:
 		cfg.AccessLog = cfg.relPath(cfg.AccessLog)
+	}
+	for _, a := range adjust {
+		a(cfg)
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -221,7 +221,9 @@ func (c *Config) applyDefaults() {
 // the whole query string; every header reaches the origin, whose Vary says which ones matter;
 // a request with Cookie or Authorization goes to the origin untouched and bypasses the cache
 // unless the answer says public or s-maxage.
-func QuickStart(originURL, listen, admin, data string) (*Config, error) {
+//
+// Each adjust changes the configuration before it is validated, as for ParseConfig.
+func QuickStart(originURL, listen, admin, data string, adjust ...func(*Config)) (*Config, error) {
 	c := &Config{
 		Listen: listen, Admin: admin, Data: data,
 		Origins: []OriginConfig{{ID: "origin", URL: originURL}},
@@ -229,6 +231,9 @@ func QuickStart(originURL, listen, admin, data string) (*Config, error) {
 			Cache:         CachePolicyConfig{QueryStrings: QueryStringsConfig{Mode: "all"}, HeuristicFreshness: true},
 			OriginRequest: OriginRequestConfig{Headers: NameList{All: true}, Cookies: NameList{All: true}}}},
 		file: "--origin",
+	}
+	for _, a := range adjust {
+		a(c)
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

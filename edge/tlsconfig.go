@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"errors"
 	"fmt"
 	"net"
 )
@@ -78,18 +77,18 @@ func (c *Config) validateTLS() error {
 	return nil
 }
 
-// SetTLSFlags applies serve's --tls-listen, --tls-cert and --tls-key (each "" when not
-// given): the address replaces tls.listen, and the certificate is served before the
-// configuration's. It checks the result as the configuration's own block is checked.
-func (c *Config) SetTLSFlags(listen, cert, key string) error {
-	if listen != "" {
-		c.TLS.Listen = listen
+// TLSFlags is serve's --tls-listen, --tls-cert and --tls-key (each "" when not given) as an
+// adjustment for LoadConfig, ParseConfig and QuickStart, which apply it before they validate:
+// the address replaces tls.listen, and the certificate is served before the configuration's,
+// so that a viewer_protocol_policy the file asks for is satisfied by the flags. cert and key
+// go together (the caller checks).
+func TLSFlags(listen, cert, key string) func(*Config) {
+	return func(c *Config) {
+		if listen != "" {
+			c.TLS.Listen = listen
+		}
+		if cert != "" {
+			c.TLS.Certificates = append([]CertificateConfig{{Cert: cert, Key: key}}, c.TLS.Certificates...)
+		}
 	}
-	if (cert == "") != (key == "") {
-		return errors.New("config: --tls-cert and --tls-key go together")
-	}
-	if cert != "" {
-		c.TLS.Certificates = append([]CertificateConfig{{Cert: cert, Key: key}}, c.TLS.Certificates...)
-	}
-	return c.validateTLS()
 }

@@ -90,3 +90,45 @@ func TestServeTLSFlags(t *testing.T) {
 		t.Errorf("verge version: %q, %v", out, err)
 	}
 }
+
+// TestServeTLSFlagsSatisfyThePolicy: the TLS flags stand for the configuration's tls block
+// before it is checked, so a behavior that redirects to HTTPS runs with them and no tls block;
+// without them, or with a certificate and no key, serve refuses to start and says why.
+func TestServeTLSFlagsSatisfyThePolicy(t *testing.T) {
+	dir := t.TempDir()
+	listen, tlsListen, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	cert, _ := filepath.Abs("testdata/localhost.crt")
+	key, _ := filepath.Abs("testdata/localhost.key")
+	file := filepath.Join(dir, "edge.yaml")
+	yaml := "listen: " + listen + "\nadmin: " + admin + "\norigins: [{id: o, url: " + pathOrigin(t) + "}]\n" +
+		"behaviors: [{path: \"*\", viewer_protocol_policy: redirect-to-https}]\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "edge.yaml:4: behaviors[0].viewer_protocol_policy: redirect-to-https needs HTTPS"},
+		{[]string{"--tls-listen", tlsListen, "--tls-cert", cert}, "--tls-cert and --tls-key go together"},
+	} {
+		out, err := exec.Command(verge, append([]string{"serve", "--config", file, "--data", t.TempDir()}, tt.args...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tt.want) {
+			t.Fatalf("serve %v: %v, want a refusal saying %q:\n%s", tt.args, err, tt.want, out)
+		}
+	}
+	p := startVerge(t, "serve", "--config", file, "--data", t.TempDir(), "--tls-listen", tlsListen, "--tls-cert", cert, "--tls-key", key)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("http://" + listen + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, port, _ := strings.Cut(tlsListen, ":")
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://"+strings.Split(listen, ":")[0]+":"+port+"/x" {
+		t.Fatalf("plain HTTP: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: exit %v\n%s", err, p.stderr)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,16 +70,12 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	source, cleanup, err := configSource(cmd, f, log)
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	load, cleanup, err := configSource(cmd, f, log)
 	if err != nil {
 		return err
-	}
-	load := func() (*edge.Config, error) {
-		c, err := source()
-		if err != nil || (f.tlsListen == "" && f.tlsCert == "" && f.tlsKey == "") {
-			return c, err
-		}
-		return c, c.SetTLSFlags(f.tlsListen, f.tlsCert, f.tlsKey)
 	}
 	defer cleanup()
 	cfg, err := load()
@@ -174,7 +171,8 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 // configSource returns how to (re)load the configuration the flags name, and what to clean
 // up at exit (the demo origin).
 func configSource(cmd *cobra.Command, f serveFlags, log *slog.Logger) (load func() (*edge.Config, error), cleanup func(), err error) {
-	overrides := func(c *edge.Config) (*edge.Config, error) {
+	// The flags that stand for fields apply before the configuration is validated.
+	overrides := func(c *edge.Config) {
 		fl := cmd.Flags()
 		if fl.Changed("listen") {
 			c.Listen = f.listen
@@ -185,20 +183,16 @@ func configSource(cmd *cobra.Command, f serveFlags, log *slog.Logger) (load func
 		if fl.Changed("data") {
 			c.Data = f.data
 		}
-		return c, nil
 	}
+	tls := edge.TLSFlags(f.tlsListen, f.tlsCert, f.tlsKey)
 	switch {
 	case f.config != "":
 		return func() (*edge.Config, error) {
-			c, err := edge.LoadConfig(f.config)
-			if err != nil {
-				return nil, err
-			}
-			return overrides(c)
+			return edge.LoadConfig(f.config, overrides, tls)
 		}, func() {}, nil
 	case f.origin != "":
 		return func() (*edge.Config, error) {
-			return edge.QuickStart(f.origin, f.listen, f.admin, f.data)
+			return edge.QuickStart(f.origin, f.listen, f.admin, f.data, tls)
 		}, func() {}, nil
 	default:
 		o, err := demo.StartOrigin("127.0.0.1:0")
@@ -207,11 +201,7 @@ func configSource(cmd *cobra.Command, f serveFlags, log *slog.Logger) (load func
 		}
 		log.Info("demo origin started", "url", o.URL())
 		return func() (*edge.Config, error) {
-			c, err := edge.ParseConfig("(embedded default)", demo.Config(o.URL()))
-			if err != nil {
-				return nil, err
-			}
-			return overrides(c)
+			return edge.ParseConfig("(embedded default)", demo.Config(o.URL()), overrides, tls)
 		}, func() { o.Close() }, nil
 	}
 }
