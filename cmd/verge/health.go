@@ -11,7 +11,8 @@ import (
 
 // newHealthCmd is `verge health`: a probe for containers and service managers that have no
 // curl, such as a distroless image's HEALTHCHECK. It asks the node's /healthz, or /readyz
-// with --ready, and exits 0 only on a 200.
+// with --ready, and exits 0 only on a 200, printing "ok" ({"status":"ok","check":PATH} with
+// --json).
 func newHealthCmd() *cobra.Command {
 	var f clientFlags
 	var ready bool
@@ -39,7 +40,11 @@ func newHealthCmd() *cobra.Command {
 			if resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("health: %s answered %s", c.base+path, resp.Status)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			if f.json {
+				fmt.Fprintf(cmd.OutOrStdout(), "{\"status\":\"ok\",\"check\":%q}\n", path)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			}
 			return nil
 		},
 	}

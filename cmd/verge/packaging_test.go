@@ -37,6 +37,10 @@ func TestSystemdNotify(t *testing.T) {
 	if out, err := exec.Command(verge, "health", "--admin", admin).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "ok" {
 		t.Errorf("verge health: %q, %v", out, err)
 	}
+	if out, err := exec.Command(verge, "health", "--ready", "--json", "--admin", admin).CombinedOutput(); err != nil ||
+		strings.TrimSpace(string(out)) != `{"status":"ok","check":"/readyz"}` {
+		t.Errorf("verge health --ready --json: %q, %v", out, err)
+	}
 	if out, err := exec.Command(verge, "health", "--admin", freeAddr(t)).CombinedOutput(); err == nil {
 		t.Errorf("verge health against nothing succeeded: %q", out)
 	}
