@@ -154,6 +154,8 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("byteStrings", v.p.byteStrings)
+	// CloudFront Functions have no timers at AWS: typeof setTimeout is 'undefined' there.
+	_ = opts.Set("timers", !o.cff())
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)
