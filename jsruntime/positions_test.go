@@ -56,6 +56,8 @@ func TestPositionsAsNode(t *testing.T) {
 			src: "import qs from 'querystring';\nexport const handler = async () => {\n  throw new Error(\"esm\"); };\n"},
 		// Node says src/app.ts:10:5: goja gives a source map's columns as the map has them,
 		// from 0 (goja's file.File.Position). The line and the file are Node's.
+		{name: "ES module, line 1", file: "app.mjs", want: "app.mjs:1:28",
+			src: "const fail = () => { throw new Error(\"esm1\") };\nexport const handler = async () => fail();\n"},
 		{name: "source map", file: "app.js", want: "src/app.ts:10:4", src: positionMapped + positionMap + "\n"},
 		{name: "top level throw", file: "index.js", load: true, want: "index.js:1:20",
 			src: `const a = 1; throw new Error("top");`},
