@@ -1,14 +1,11 @@
 package jsruntime
 
 import (
-	"encoding/base64"
 	"reflect"
-	"strings"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/file"
 	"github.com/dop251/goja/parser"
-	"github.com/go-sourcemap/sourcemap"
 )
 
 // compileModule compiles a Lambda@Edge file's source as Node does a CommonJS module: inside
@@ -72,35 +69,4 @@ func shiftPositions(v reflect.Value, n int, seen map[uintptr]bool) {
 			}
 		}
 	}
-}
-
-// sourceMap returns the map named by src's `//# sourceMappingURL=` line (its last line that is
-// not blank), or nil when there is none or it cannot be read or parsed: positions are then the
-// file's own. A relative URL is resolved against name and read with load.
-func sourceMap(name, src string, load func(string) ([]byte, error)) *sourcemap.Consumer {
-	const prefix = "//# sourceMappingURL="
-	last := strings.TrimRight(src, " \t\r\n")
-	last = last[strings.LastIndexByte(last, '\n')+1:]
-	url, ok := strings.CutPrefix(last, prefix)
-	if !ok {
-		return nil
-	}
-	var data []byte
-	var err error
-	if rest, ok := strings.CutPrefix(url, "data:application/json"); ok {
-		_, b64, _ := strings.Cut(rest, ",")
-		data, err = base64.StdEncoding.DecodeString(b64)
-	} else if u := file.ResolveSourcemapURL(name, url); u != nil && (u.Scheme == "" || u.Scheme == "file") {
-		data, err = load(u.Path)
-	} else {
-		return nil
-	}
-	if err != nil {
-		return nil
-	}
-	m, err := sourcemap.Parse(name, data)
-	if err != nil {
-		return nil
-	}
-	return m
 }

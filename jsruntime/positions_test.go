@@ -28,8 +28,9 @@ func framePosition(stack string) string {
 }
 
 // positionMap is a source map (a bundler's) of positionMapped: its column 32 (the `new` of
-// its throw) comes from line 10, column 4 of src/app.ts.
-var positionMap = base64.StdEncoding.EncodeToString([]byte(`{"version":3,"sources":["src/app.ts"],"names":[],"mappings":"AAAA,gCASI"}`))
+// its throw, counted from 0 as maps count) comes from line 10, column 4 of src/app.ts, and
+// column 33 from line 20.
+var positionMap = base64.StdEncoding.EncodeToString([]byte(`{"version":3,"sources":["src/app.ts"],"names":[],"mappings":"AAAA,gCASI,CAUA"}`))
 
 const positionMapped = "exports.handler=async()=>{throw new Error(\"m\")};\n//# sourceMappingURL=data:application/json;base64,"
 
@@ -54,11 +55,12 @@ func TestPositionsAsNode(t *testing.T) {
 			src: "// line 1\nexports.handler = async () => {\n  function inner() { throw new Error(\"n3\") }\n  return inner();\n};\n"},
 		{name: "ES module", file: "app.mjs", want: "app.mjs:3:9",
 			src: "import qs from 'querystring';\nexport const handler = async () => {\n  throw new Error(\"esm\"); };\n"},
-		// Node says src/app.ts:10:5: goja gives a source map's columns as the map has them,
-		// from 0 (goja's file.File.Position). The line and the file are Node's.
 		{name: "ES module, line 1", file: "app.mjs", want: "app.mjs:1:28",
 			src: "const fail = () => { throw new Error(\"esm1\") };\nexport const handler = async () => fail();\n"},
-		{name: "source map", file: "app.js", want: "src/app.ts:10:4", src: positionMapped + positionMap + "\n"},
+		{name: "source map", file: "app.js", want: "src/app.ts:10:5", src: positionMapped + positionMap + "\n"},
+		// A map naming a source it does not list is ignored (go-sourcemap panicked on it).
+		{name: "bad source map", file: "app.js", want: "app.js:1:33", src: positionMapped +
+			base64.StdEncoding.EncodeToString([]byte(`{"version":3,"sources":["src/app.ts"],"names":[],"mappings":"gCCAA"}`)) + "\n"},
 		{name: "top level throw", file: "index.js", load: true, want: "index.js:1:20",
 			src: `const a = 1; throw new Error("top");`},
 		{name: "syntax error on line 1", file: "index.js", load: true, want: "index.js:1:43",
