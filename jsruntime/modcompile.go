@@ -23,7 +23,7 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 	if err != nil {
 		return nil, compileError(err, true)
 	}
-	shiftPositions(reflect.ValueOf(prg), len(moduleWrapper), map[uintptr]bool{})
+	shiftPositions(reflect.ValueOf(prg), len(moduleWrapper))
 	f := file.NewFile(name, src+tail, 1)
 	f.SetSourceMap(sourceMap(name, src, load))
 	prg.File = f
@@ -36,37 +36,76 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 
 var idxType = reflect.TypeFor[file.Idx]()
 
-// shiftPositions moves every position (file.Idx) reachable from v back by n, to 1 at least
-// (the wrapper's own nodes). Nodes shared between lists of the tree (a declaration is in its
-// statement and in its scope's declaration list) are moved once, by their address in seen.
-func shiftPositions(v reflect.Value, n int, seen map[uintptr]bool) {
+// shifter moves every position (file.Idx) of a syntax tree back by n, to 1 at least (the
+// wrapper's own nodes). Nodes shared between lists of the tree (a declaration's bindings are
+// in its statement and in its scope's declaration list) are moved once, by their address in
+// seen. plans keeps, per struct type, which fields are positions and which may hold nodes,
+// so that each node costs no reflection on its type.
+type shifter struct {
+	n     int64
+	seen  map[uintptr]struct{}
+	plans map[reflect.Type]*fieldPlan
+}
+
+type fieldPlan struct{ idx, sub []int }
+
+// shiftPositions moves every position of the tree v back by n (see shifter).
+func shiftPositions(v reflect.Value, n int) {
+	s := shifter{n: int64(n), seen: map[uintptr]struct{}{}, plans: map[reflect.Type]*fieldPlan{}}
+	s.walk(v)
+}
+
+func (s *shifter) walk(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() || seen[v.Pointer()] || v.Type().Elem() == reflect.TypeFor[file.File]() {
+		if v.IsNil() || v.Type().Elem() == reflect.TypeFor[file.File]() {
 			return
 		}
-		seen[v.Pointer()] = true
-		shiftPositions(v.Elem(), n, seen)
+		if _, ok := s.seen[v.Pointer()]; ok {
+			return
+		}
+		s.seen[v.Pointer()] = struct{}{}
+		s.walk(v.Elem())
 	case reflect.Interface:
 		if !v.IsNil() {
-			shiftPositions(v.Elem(), n, seen)
+			s.walk(v.Elem())
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			shiftPositions(v.Index(i), n, seen)
+			s.walk(v.Index(i))
 		}
 	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			fv := v.Field(i)
-			switch {
-			case !v.Type().Field(i).IsExported():
-			case fv.Type() == idxType && fv.CanSet():
-				if idx := fv.Int(); idx > 0 {
-					fv.SetInt(max(1, idx-int64(n)))
+		p := s.plan(v.Type())
+		for _, i := range p.idx {
+			if f := v.Field(i); f.CanSet() {
+				if idx := f.Int(); idx > 0 {
+					f.SetInt(max(1, idx-s.n))
 				}
-			default:
-				shiftPositions(fv, n, seen)
 			}
 		}
+		for _, i := range p.sub {
+			s.walk(v.Field(i))
+		}
 	}
+}
+
+// plan returns which exported fields of struct type t are positions and which may hold nodes.
+func (s *shifter) plan(t reflect.Type) *fieldPlan {
+	if p, ok := s.plans[t]; ok {
+		return p
+	}
+	p := &fieldPlan{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		switch {
+		case !f.IsExported():
+		case f.Type == idxType:
+			p.idx = append(p.idx, i)
+		case f.Type.Kind() == reflect.Pointer || f.Type.Kind() == reflect.Interface || f.Type.Kind() == reflect.Struct,
+			f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() != reflect.String && f.Type.Elem().Kind() != reflect.Uint8:
+			p.sub = append(p.sub, i)
+		}
+	}
+	s.plans[t] = p
+	return p
 }
