@@ -2,8 +2,10 @@ package jsruntime
 
 import (
 	"reflect"
+	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/file"
 	"github.com/dop251/goja/parser"
 )
@@ -11,22 +13,23 @@ import (
 // compileModule compiles a Lambda@Edge file's source as Node does a CommonJS module: inside
 // moduleWrapper, whose parameters are the module's exports, require, module, __filename and
 // __dirname. The wrapper is parsed as text (so the source is what a function body allows,
-// top-level return included), but the compiled program reports positions in the file itself:
-// every position of the syntax tree is moved back by the wrapper's length and the tree is
-// given the file's own text, so a stack, a load error or a compile error says the line and
-// column Node says, on line 1 too (minified code is one line). A trailing
-// `//# sourceMappingURL=` (a bundler's) applies to the file's own positions, as in Node with
-// --enable-source-maps; its map is read with load (from the package, or a data: URL).
+// top-level return included). It shares the file's line 1, whose positions it moves right by
+// its length, so the positions on line 1 are moved back (shiftLine1): a stack, a load error
+// or a compile error says the line and column Node says, on line 1 too (minified code is one
+// line). A trailing `//# sourceMappingURL=` (a bundler's) applies to the file's positions, as
+// in Node with --enable-source-maps; its map is read with load (from the package, or a data:
+// URL) and checked (sourceMap).
 func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.Program, error) {
-	const tail = "\n})"
-	prg, err := parser.ParseFile(nil, name, moduleWrapper+src+tail, 0, parser.WithDisableSourceMaps)
+	prg, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, compileError(err, true)
 	}
-	shiftPositions(reflect.ValueOf(prg), len(moduleWrapper))
-	f := file.NewFile(name, src+tail, 1)
-	f.SetSourceMap(sourceMap(name, src, load))
-	prg.File = f
+	line1 := len(src)
+	if i := strings.IndexAny(src, "\r\n\u2028\u2029"); i >= 0 {
+		line1 = i
+	}
+	shiftLine1(prg, len(moduleWrapper), len(moduleWrapper)+line1)
+	prg.File.SetSourceMap(sourceMap(name, src, load))
 	p, err := goja.CompileAST(prg, false)
 	if err != nil {
 		return nil, compileError(err, false)
@@ -36,23 +39,25 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 
 var idxType = reflect.TypeFor[file.Idx]()
 
-// shifter moves every position (file.Idx) of a syntax tree back by n, to 1 at least (the
-// wrapper's own nodes). Nodes shared between lists of the tree (a declaration's bindings are
-// in its statement and in its scope's declaration list) are moved once, by their address in
-// seen. plans keeps, per struct type, which fields are positions and which may hold nodes,
-// so that each node costs no reflection on its type.
+// shifter moves the positions (file.Idx) on line 1 of a syntax tree back by n, to 1 at least
+// (the wrapper's own nodes). A position is on line 1 up to last (an offset in the parsed text,
+// positions count from 1); a node that starts after it is on a later line with all it holds,
+// and is not walked: the cost is that of line 1's part of the tree. Nodes shared between lists
+// of the tree (a declaration's bindings are in its statement and in its scope's declaration
+// list) are moved once, by their address in seen. plans keeps, per struct type, which fields
+// are positions and which may hold nodes, so that a node costs no reflection on its type.
 type shifter struct {
-	n     int64
-	seen  map[uintptr]struct{}
-	plans map[reflect.Type]*fieldPlan
+	n, last int64
+	seen    map[uintptr]struct{}
+	plans   map[reflect.Type]*fieldPlan
 }
 
 type fieldPlan struct{ idx, sub []int }
 
-// shiftPositions moves every position of the tree v back by n (see shifter).
-func shiftPositions(v reflect.Value, n int) {
-	s := shifter{n: int64(n), seen: map[uintptr]struct{}{}, plans: map[reflect.Type]*fieldPlan{}}
-	s.walk(v)
+// shiftLine1 moves back by n the positions of prg up to offset last (see shifter).
+func shiftLine1(prg *ast.Program, n, last int) {
+	s := shifter{n: int64(n), last: int64(last), seen: map[uintptr]struct{}{}, plans: map[reflect.Type]*fieldPlan{}}
+	s.walk(reflect.ValueOf(prg).Elem())
 }
 
 func (s *shifter) walk(v reflect.Value) {
@@ -62,6 +67,9 @@ func (s *shifter) walk(v reflect.Value) {
 			return
 		}
 		if _, ok := s.seen[v.Pointer()]; ok {
+			return
+		}
+		if n, ok := v.Interface().(ast.Node); ok && int64(start(n)) > s.last+1 {
 			return
 		}
 		s.seen[v.Pointer()] = struct{}{}
@@ -78,7 +86,7 @@ func (s *shifter) walk(v reflect.Value) {
 		p := s.plan(v.Type())
 		for _, i := range p.idx {
 			if f := v.Field(i); f.CanSet() {
-				if idx := f.Int(); idx > 0 {
+				if idx := f.Int(); idx > 0 && idx <= s.last+1 {
 					f.SetInt(max(1, idx-s.n))
 				}
 			}
@@ -87,6 +95,17 @@ func (s *shifter) walk(v reflect.Value) {
 			s.walk(v.Field(i))
 		}
 	}
+}
+
+// start returns where n starts, or 0 (walk it) for a node that cannot say: some nodes take
+// their start from their first child, which a malformed tree might lack.
+func start(n ast.Node) (idx file.Idx) {
+	defer func() {
+		if recover() != nil {
+			idx = 0
+		}
+	}()
+	return n.Idx0()
 }
 
 // plan returns which exported fields of struct type t are positions and which may hold nodes.
