@@ -17,14 +17,13 @@ func TestRequireResolves(t *testing.T) {
 const again = require('./lib/a.js');
 exports.handler = async (e) => {
   const r = e.Records[0].cf.request;
-  let missing;
-  try { require('./nope'); } catch (err) { missing = err.code + ' ' + err.message; }
   r.headers['x-v'] = [{ key: 'x-v', value: [lib.name, lib === again, lib.cycle, require('./data.json').n,
-    require('pkg').v, require('dirpkg').v, require('path').sep, missing].join() }];
+    require('pkg').v, require('dirpkg').v, require('path').sep, require('./lib/c').missing].join() }];
   return r;
 };`,
 		"lib/a.js":                      `exports.name = 'a'; exports.cycle = require('./b').seen;`,
 		"lib/b.js":                      `exports.seen = require('./a').name;`,
+		"lib/c.js":                      `try { require('./nope') } catch (e) { exports.missing = e.code + '|' + e + '|' + e.requireStack.join() }`,
 		"data.json":                     `{"n": 7}`,
 		"node_modules/pkg/package.json": `{"main": "main.js"}`,
 		"node_modules/pkg/main.js":      `exports.v = 'pkg';`,
@@ -40,7 +39,8 @@ exports.handler = async (e) => {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "a,true,a,7,pkg,dirpkg,/,MODULE_NOT_FOUND Cannot find module './nope'"
+	// Node's message, code and require stack, as for the same files in /var/task.
+	want := "a,true,a,7,pkg,dirpkg,/,MODULE_NOT_FOUND|Error: Cannot find module './nope'\nRequire stack:\n- /var/task/lib/c.js\n- /var/task/index.js|/var/task/lib/c.js,/var/task/index.js"
 	if got := res.Request.Headers.Get("x-v"); got != want {
 		t.Fatalf("x-v = %q, want %q", got, want)
 	}

@@ -96,7 +96,7 @@ func compile(o Options) (*program, error) {
 		p.byteStrings = namesByteStrings(files[p.entry])
 	} else {
 		// Parse every JS file once now, so a syntax error fails the deployment rather than the
-		// first request; the registry compiles (and caches) each module on first require.
+		// first request; p.module compiles (and keeps) each one on its first require.
 		for name, src := range files {
 			if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs") || strings.HasSuffix(name, ".mjs") {
 				if _, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0, parser.WithDisableSourceMaps); err != nil {

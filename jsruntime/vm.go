@@ -284,7 +284,7 @@ func maxStringLength(memMB int) int {
 }
 
 func (v *vm) loadModule(m *modules) error {
-	mod, err := m.load(v.p.entry)
+	mod, err := m.load("", v.p.entry)
 	if err == nil && mod == nil {
 		err = errors.New("the file is not in the package")
 	}
