@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,5 +113,37 @@ func TestTopLevelReturn(t *testing.T) {
 	f := newFn(t, "exports.handler = async (e) => e.Records[0].cf.request;\nif (true) return;\nexports.handler = null;\n", nil)
 	if _, err := f.Invoke(context.Background(), loadEvent(t, "lambda-edge-viewer-request.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSourceMapReadsNoHostFile: a `//# sourceMappingURL=` names a map in the package or a
+// data: URL, never a file of the host: a FIFO with no writer there (which blocks the reader)
+// changes nothing, at deploy or on a load, in either dialect.
+func TestSourceMapReadsNoHostFile(t *testing.T) {
+	fifo := t.TempDir() + "/map"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct{ runtime, src string }{
+		{"", "exports.handler = async (e) => e.Records[0].cf.request;\n//# sourceMappingURL=" + fifo + "\n"},
+		{jsruntime.RuntimeCloudFrontJS2, "function handler(e) { return e.request }\n//# sourceMappingURL=" + fifo + "\n"},
+		{jsruntime.RuntimeCloudFrontJS1, "function handler(e) { return e.request }\n//# sourceMappingURL=file://" + fifo + "\n"},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			f, err := jsruntime.New(jsruntime.Options{Name: "t", Runtime: c.runtime, Code: jsruntime.SingleFile(c.src), MinWarm: 1})
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%q: %v", c.runtime, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q: New blocked reading the FIFO the map URL names", c.runtime)
+		}
 	}
 }
