@@ -20,7 +20,8 @@ import (
 // in Node with --enable-source-maps; its map is read with load (from the package, or a data:
 // URL) and checked (sourceMap).
 func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.Program, error) {
-	prg, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0, parser.WithDisableSourceMaps)
+	text := moduleWrapper + src + "\n})"
+	prg, err := parser.ParseFile(nil, name, text, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, compileError(err, true)
 	}
@@ -28,7 +29,7 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 	if i := strings.IndexAny(src, "\r\n\u2028\u2029"); i >= 0 {
 		line1 = i
 	}
-	shiftLine1(prg, len(moduleWrapper), len(moduleWrapper)+line1)
+	shiftLine1(prg, text, len(moduleWrapper), len(moduleWrapper)+line1)
 	prg.File.SetSourceMap(sourceMap(name, src, load))
 	p, err := goja.CompileAST(prg, false)
 	if err != nil {
@@ -42,11 +43,14 @@ var idxType = reflect.TypeFor[file.Idx]()
 // shifter moves the positions (file.Idx) on line 1 of a syntax tree back by n, to 1 at least
 // (the wrapper's own nodes). A position is on line 1 up to last (an offset in the parsed text,
 // positions count from 1); a node that starts after it is on a later line with all it holds,
-// and is not walked: the cost is that of line 1's part of the tree. Nodes shared between lists
-// of the tree (a declaration's bindings are in its statement and in its scope's declaration
-// list) are moved once, by their address in seen. plans keeps, per struct type, which fields
-// are positions and which may hold nodes, so that a node costs no reflection on its type.
+// and is not walked: the cost is that of line 1's part of the tree. A node that starts with a
+// backtick is walked: goja has a tagged template start at its quote, but its tag comes first,
+// maybe on line 1 (and so for a node that starts with such a template). Nodes shared between
+// lists of the tree (a declaration's bindings are in its statement and in its scope's
+// declaration list) are moved once, by their address in seen. plans keeps, per struct type,
+// which fields are positions and which may hold nodes: a node costs no reflection on its type.
 type shifter struct {
+	text    string // the parsed text
 	n, last int64
 	seen    map[uintptr]struct{}
 	plans   map[reflect.Type]*fieldPlan
@@ -54,9 +58,10 @@ type shifter struct {
 
 type fieldPlan struct{ idx, sub []int }
 
-// shiftLine1 moves back by n the positions of prg up to offset last (see shifter).
-func shiftLine1(prg *ast.Program, n, last int) {
-	s := shifter{n: int64(n), last: int64(last), seen: map[uintptr]struct{}{}, plans: map[reflect.Type]*fieldPlan{}}
+// shiftLine1 moves back by n the positions of prg, parsed from text, up to offset last (see
+// shifter).
+func shiftLine1(prg *ast.Program, text string, n, last int) {
+	s := shifter{text: text, n: int64(n), last: int64(last), seen: map[uintptr]struct{}{}, plans: map[reflect.Type]*fieldPlan{}}
 	s.walk(reflect.ValueOf(prg).Elem())
 }
 
@@ -69,8 +74,10 @@ func (s *shifter) walk(v reflect.Value) {
 		if _, ok := s.seen[v.Pointer()]; ok {
 			return
 		}
-		if n, ok := v.Interface().(ast.Node); ok && int64(start(n)) > s.last+1 {
-			return
+		if n, ok := v.Interface().(ast.Node); ok {
+			if at := int64(start(n)); at > s.last+1 && at <= int64(len(s.text)) && s.text[at-1] != '`' {
+				return
+			}
 		}
 		s.seen[v.Pointer()] = struct{}{}
 		s.walk(v.Elem())

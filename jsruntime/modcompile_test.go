@@ -61,6 +61,10 @@ var scriptLike = []string{
 	"var r = /a/; r.lastIndex = 0; JSON.parse('{')",
 	"\r\nthrow new Error('crlf')",
 	"var u = 'é'; throw new Error('u')",
+	"var v = 1; undefinedTag\n`x`",
+	"function tag() { throw new Error('tag') } var w = 1; tag\n`x${1}`",
+	"function tag() { throw new Error('tag') } var w = 1, o = { t: tag }; o.\nt\n`x` + 1",
+	"var q = 1; (() => { throw new Error('call') })\n``",
 }
 
 // TestCompileModuleAsScript: a module compiled by compileModule reports the positions the same
