@@ -21,7 +21,7 @@ func compileCFF(runtime, name, src string) (*goja.Program, error) {
 		if isESM(name, src) {
 			return nil, fmt.Errorf("jsruntime: compile: %s: import and export need runtime %s (1.0 loads modules with require)", name, RuntimeCloudFrontJS2)
 		}
-		prg, err := parser.ParseFile(nil, name, src, 0)
+		prg, err := parser.ParseFile(nil, name, src, 0, parser.WithDisableSourceMaps)
 		if err != nil {
 			return nil, compileError(err, false)
 		}

@@ -273,3 +273,35 @@ func TestCFFTimeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestCFFNoTimers: CloudFront Functions define none of Node's timers (AWS: "no setTimeout,
+// setImmediate, clearTimeout"), in either runtime; queueMicrotask stays, as promise jobs do.
+// Lambda@Edge keeps all six.
+func TestCFFNoTimers(t *testing.T) {
+	const names = `['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask']`
+	const cffWant = "undefined,undefined,undefined,undefined,undefined,undefined,function"
+	for _, rt := range []string{jsruntime.RuntimeCloudFrontJS1, jsruntime.RuntimeCloudFrontJS2} {
+		got := cffRequestHeader(t, rt, `
+function handler(event) {
+  var v = [], n = `+names+`;
+  for (var i = 0; i < n.length; i++) v.push(typeof globalThis[n[i]]);
+  event.request.headers['x-v'] = { value: v.join() + '|' + typeof setTimeout };
+  return event.request;
+}`, "x-v")
+		if want := cffWant + "|undefined"; got != want {
+			t.Errorf("%s: x-v = %q, want %q", rt, got, want)
+		}
+	}
+	f := newFn(t, `exports.handler = async (e) => {
+  const r = e.Records[0].cf.request;
+  r.headers['x-v'] = [{ key: 'x-v', value: `+names+`.map((n) => typeof globalThis[n]).join() }];
+  return r;
+}`, nil)
+	res, err := f.Invoke(context.Background(), loadEvent(t, "lambda-edge-viewer-request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Request.Headers.Get("x-v"), "function,function,function,function,function,function,function"; got != want {
+		t.Errorf("lambda-edge: x-v = %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package jsruntime
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -81,11 +82,24 @@ func esmToCJS(src string) string {
 			hasDefault = true
 		}
 	}
-	head := "function __esmDefault(m) { return m && m.__esModule ? m.default : m; }"
+	// What the rewrite adds goes after the module's last line, so that every line keeps its
+	// number and the lines without an import or export their columns (positions in stacks are
+	// the file's); __esmDefault is a function declaration, so it is defined from the start.
+	// A bundler's `//# sourceMappingURL=` line stays the last (it must be, to be read).
+	tail = append(tail, "function __esmDefault(m) { return m && m.__esModule ? m.default : m; }")
 	if hasDefault {
-		head += " Object.defineProperty(exports, '__esModule', { value: true });"
+		tail = append(tail, "Object.defineProperty(exports, '__esModule', { value: true });")
 	}
-	return head + strings.Join(lines, "\n") + "\n" + strings.Join(tail, "\n")
+	last := len(lines)
+	for last > 0 && strings.TrimSpace(lines[last-1]) == "" {
+		last--
+	}
+	if last > 0 && strings.HasPrefix(lines[last-1], "//# sourceMappingURL=") {
+		last--
+	} else {
+		last = len(lines)
+	}
+	return strings.Join(slices.Concat(lines[:last], tail, lines[last:]), "\n")
 }
 
 // renames turns an import list "a, b as c" into a destructuring list "a, b: c".

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -191,6 +192,10 @@ func FuzzJSONDepth(f *testing.F) {
 
 // FuzzESM: the ES-module rewriter and the nesting scanner accept any text without panicking,
 // and a rewritten module never nests deeper than its source plus the rewriter's own helper.
+// reESMLine matches the lines esmToCJS may rewrite: those that start with an import or an
+// export.
+var reESMLine = regexp.MustCompile(`^\s*(import|export)\b`)
+
 func FuzzESM(f *testing.F) {
 	for _, s := range []string{
 		"import a, { b as c } from 'x';\nexport const handler = async () => a;",
@@ -204,6 +209,26 @@ func FuzzESM(f *testing.F) {
 		out := esmToCJS(src)
 		if d := sourceNesting(out); d < 0 || d > sourceNesting(src)+len(out) {
 			t.Fatalf("nesting %d", d)
+		}
+		// Every line keeps its number, and one without an import or export its text (up to a
+		// closing source map line, which stays the last).
+		in, got := strings.Split(src, "\n"), strings.Split(out, "\n")
+		if len(got) < len(in) {
+			t.Fatalf("%d lines became %d", len(in), len(got))
+		}
+		end := len(in)
+		for end > 0 && strings.TrimSpace(in[end-1]) == "" {
+			end--
+		}
+		if end == 0 || !strings.HasPrefix(in[end-1], "//# sourceMappingURL=") {
+			end = len(in)
+		} else {
+			end--
+		}
+		for i, l := range in[:end] {
+			if !reESMLine.MatchString(l) && got[i] != l {
+				t.Fatalf("line %d %q became %q", i+1, l, got[i])
+			}
 		}
 		_ = isESM("index.js", src)
 	})

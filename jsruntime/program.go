@@ -35,6 +35,7 @@ type program struct {
 	// see namesByteStrings).
 	byteStrings bool
 	natives     sync.Map // *goja.Runtime -> *goja.Object
+	modules     sync.Map // absolute path -> *goja.Program, a Lambda@Edge file compiled on its first require
 	// asyncElided: the handler was compiled without its async keyword (elideAsync), so its
 	// return value settles the invocation.
 	asyncElided bool
@@ -95,10 +96,10 @@ func compile(o Options) (*program, error) {
 		p.byteStrings = namesByteStrings(files[p.entry])
 	} else {
 		// Parse every JS file once now, so a syntax error fails the deployment rather than the
-		// first request; the registry compiles (and caches) each module on first require.
+		// first request; p.module compiles (and keeps) each one on its first require.
 		for name, src := range files {
 			if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs") || strings.HasSuffix(name, ".mjs") {
-				if _, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0); err != nil {
+				if _, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0, parser.WithDisableSourceMaps); err != nil {
 					return nil, compileError(err, true)
 				}
 			}
@@ -112,7 +113,7 @@ func compile(o Options) (*program, error) {
 
 // compileScript compiles a CloudFront function's script.
 func compileScript(name, src string) (*goja.Program, error) {
-	ast, err := parser.ParseFile(nil, name, src, 0)
+	ast, err := parser.ParseFile(nil, name, src, 0, parser.WithSourceMapLoader(noFiles))
 	if err != nil {
 		return nil, compileError(err, false)
 	}
@@ -131,10 +132,29 @@ func compileError(err error, wrapped bool) error {
 	return fmt.Errorf("jsruntime: compile: %w", err)
 }
 
-// newRegistry gives p a module registry of its own over p.files.
+// newRegistry gives p a module registry of its own for the built-in modules. It serves no
+// file (the package's files are loaded by modules, modload.go), and never the host's.
 func (p *program) newRegistry() error {
-	p.reg = require.NewRegistry(require.WithLoader(p.load), require.WithPathResolver(resolvePath))
+	p.reg = require.NewRegistry(require.WithLoader(noFiles), require.WithPathResolver(resolvePath))
 	return registerBuiltins(p.reg, p.nativesOf)
+}
+
+// noFiles is the source loader of what reads no file: the registry, and a CloudFront
+// function's `//# sourceMappingURL=` (only a data: URL is read).
+func noFiles(string) ([]byte, error) { return nil, require.ModuleFileDoesNotExistError }
+
+// module returns the compiled program of the Lambda@Edge file at absolute path name, whose
+// source is src, compiling it on the first call: every runtime of p runs the same program.
+func (p *program) module(name, src string) (*goja.Program, error) {
+	if prg, ok := p.modules.Load(name); ok {
+		return prg.(*goja.Program), nil
+	}
+	prg, err := compileModule(name, src, p.load)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := p.modules.LoadOrStore(name, prg)
+	return got.(*goja.Program), nil
 }
 
 // withFiles returns a program like p over other sources (already prepared and checked).

@@ -69,7 +69,7 @@ func newVM(p *program, source bool) (_ *vm, err error) {
 			return v.frozen
 		})
 	}
-	p.reg.Enable(rt)
+	builtin := p.reg.Enable(rt)
 	v.natives = v.newNatives()
 	v.stringify, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	p.natives.Store(rt, v.natives)
@@ -105,7 +105,7 @@ func newVM(p *program, source bool) (_ *vm, err error) {
 	if p.script != nil {
 		err = v.loadScript()
 	} else {
-		err = v.loadModule()
+		err = v.loadModule(newModules(p, rt, builtin))
 	}
 	if err != nil {
 		if fired.Load() {
@@ -154,6 +154,8 @@ func (v *vm) installGlobals() error {
 	opts := v.rt.NewObject()
 	_ = opts.Set("env", env)
 	_ = opts.Set("byteStrings", v.p.byteStrings)
+	// CloudFront Functions have no timers at AWS: typeof setTimeout is 'undefined' there.
+	_ = opts.Set("timers", !o.cff())
 	_ = opts.Set("toPrimitive", goja.SymToPrimitive)
 	_ = opts.Set("start", time.Now().UnixMilli()) // process.uptime() counts from here
 	res, err := fn(goja.Undefined(), v.rt.GlobalObject(), v.natives, v.rt.Get("require"), opts)
@@ -281,14 +283,15 @@ func maxStringLength(memMB int) int {
 	return n
 }
 
-func (v *vm) loadModule() error {
-	req := v.rt.Get("require")
-	fn, _ := goja.AssertFunction(req)
-	exp, err := fn(goja.Undefined(), v.rt.ToValue(v.p.entry))
+func (v *vm) loadModule(m *modules) error {
+	mod, err := m.load("", v.p.entry)
+	if err == nil && mod == nil {
+		err = errors.New("the file is not in the package")
+	}
 	if err != nil {
 		return fmt.Errorf("jsruntime: loading %s: %w", v.p.entry[len(taskRoot)+1:], err)
 	}
-	obj, ok := exp.(*goja.Object)
+	obj, ok := mod.Get("exports").(*goja.Object)
 	if !ok {
 		return errors.New("jsruntime: the module exports nothing (want exports.handler)")
 	}

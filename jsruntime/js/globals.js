@@ -1,6 +1,7 @@
-// globals.js: the per-runtime prelude. It installs Node's timers and queueMicrotask, and returns
-// load, which makes the other globals (console, process, Buffer, URL, TextEncoder, crypto...)
-// on their first read. Called once per runtime as (global, natives, require, opts).
+// globals.js: the per-runtime prelude. It installs Node's timers (Lambda@Edge only) and
+// queueMicrotask, and returns load, which makes the other globals (console, process, Buffer,
+// URL, TextEncoder, crypto...) on their first read. Called once per runtime as
+// (global, natives, require, opts).
 'use strict';
 // console's formatter loads on the first log: inspect.js was 13 of the 158 KiB of each warm
 // runtime (bench/README.md), and many functions never log.
@@ -26,7 +27,8 @@ const makeConsole = () => ({
   table: (v) => natives.log('INFO', format(v)),
 });
 
-// Timers return Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
+// Timers (Lambda@Edge only: CloudFront Functions have none, opts.timers is false) return
+// Node-like Timeout objects (ref/unref/hasRef/refresh; usable as a number). The
 // class is made with the first timer: many functions never set one. Its Symbol.toPrimitive
 // comes from Go (opts.toPrimitive), not from the global Symbol, which user code may have
 // replaced by then (and reading it would build the Symbol constructor in every runtime).
@@ -46,12 +48,14 @@ function timeout(id) {
   return new Timeout(id);
 }
 const clearAny = (t) => { if (t !== undefined && t !== null) natives.clearTimer(typeof t === 'object' ? t._id : t); };
-shown('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
-shown('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
-shown('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
-shown('clearTimeout', clearAny);
-shown('clearInterval', clearAny);
-shown('clearImmediate', clearAny);
+if (opts.timers) {
+  shown('setTimeout', (fn, ms, ...args) => timeout(natives.timer(fn, ms, false, args)));
+  shown('setInterval', (fn, ms, ...args) => timeout(natives.timer(fn, ms, true, args)));
+  shown('setImmediate', (fn, ...args) => timeout(natives.timer(fn, 0, false, args)));
+  shown('clearTimeout', clearAny);
+  shown('clearInterval', clearAny);
+  shown('clearImmediate', clearAny);
+}
 // resolved is a settled promise to queue microtasks on, made on the first call: an async
 // function's result is one, made by the intrinsic Promise whatever user code did to the global
 // (and naming the global would build it in every runtime).
