@@ -57,7 +57,7 @@ func (f *fleetFlags) apply(cmd *cobra.Command, fc fleetConfig) fleetConfig {
 // fleet gets a fleet whose methods do nothing (Handler is then the lifecycle's).
 type fleet struct {
 	// Handler is the admin API with the cluster's routes (/v1/blobs, /v1/cluster/members,
-	// POST /v1/cache/purge fleet-wide), for edge.Deps.Admin, behind adminGuard.
+	// /v1/cluster/sync, POST /v1/cache/purge fleet-wide), for edge.Deps.Admin, behind adminGuard.
 	Handler http.Handler
 	// peerToken is the fleet credential peers fetch blobs with ("" outside a fleet).
 	peerToken string
@@ -130,6 +130,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	fl.rep.Start()
 	mux := http.NewServeMux()
 	fl.c.Register(mux)
+	mux.HandleFunc("GET "+cluster.SyncPath, fl.syncHandler(lc))
 	mux.Handle("/", lc.Handler)
 	fl.Handler = mux
 	if exposed != "" && secret == "" {
