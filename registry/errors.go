@@ -7,9 +7,13 @@ import (
 )
 
 // The kinds of failure a caller can tell apart with errors.Is. The admin API maps them to
-// HTTP statuses: ErrNotFound 404, ErrConflict 409, ErrInvalid 400, ErrTooLarge 413.
+// HTTP statuses: ErrNotFound 404, ErrConflict 409, ErrInvalid 400, ErrTooLarge 413,
+// ErrForbidden 403.
 var (
-	ErrNotFound = errors.New("not found")
+	// ErrForbidden: this node may not do it, another may (a publish in a signing fleet on a
+	// node without the fleet's private key).
+	ErrForbidden = errors.New("forbidden")
+	ErrNotFound  = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid")
 	ErrTooLarge = errors.New("too large")

@@ -107,10 +107,18 @@ func (g *gate) keys() (ed25519.PublicKey, ed25519.PrivateKey, time.Duration) {
 // Store, before replication starts. Safe for concurrent use.
 func (s *Store) SetTrust(t Trust) error { return s.gate.set(t) }
 
-// sign returns v's signed manifest, or nil without a signing key.
+// sign returns v's signed manifest, or nil outside a signing fleet. A node that verifies
+// (a fleet key) but cannot sign (no signing key) refuses: its peers would drop the unsigned
+// version, so that it would hold a version no other node holds, and the fleet's digests would
+// never agree again.
 func (g *gate) sign(v Version) (*Manifest, error) {
-	_, priv, ttl := g.keys()
+	pub, priv, ttl := g.keys()
 	if priv == nil {
+		if pub != nil {
+			return nil, fmt.Errorf("registry: %s: this node cannot sign versions (it has the fleet's public key, "+
+				"not its private key: fleet_private_key_file), and the fleet runs and replicates signed versions only; "+
+				"publish from a node that holds the fleet private key: %w", v.Function, ErrForbidden)
+		}
 		return nil, nil
 	}
 	m := &Manifest{Function: v.Function, Number: v.Number, SHA256: v.Code.SHA256, Runtime: v.Runtime}

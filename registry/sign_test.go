@@ -1,8 +1,10 @@
 package registry_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,15 +60,21 @@ func TestSigning(t *testing.T) {
 	}
 }
 
-func TestSigningLocalUnsignedVersionDoesNotRun(t *testing.T) {
+// TestSigningVerifyOnlyNodeRefusesPublish: a node with the fleet key but not the signing key
+// refuses to publish (403 at the admin API), saying where to publish from: its peers would
+// drop the unsigned version, and the registries would never agree again. Its $LATEST, a
+// draft that never leaves it to run, still runs locally.
+func TestSigningVerifyOnlyNodeRefusesPublish(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(nil)
 	v := newNode(t, "V", registry.Options{FleetKey: pub})
 	putCode(t, v, "fn", src("local"))
-	publish(t, v, "fn")
+	before := v.r.Digest()
+	if _, _, err := v.s.Publish("t", "fn", ""); !errors.Is(err, registry.ErrForbidden) || !strings.Contains(err.Error(), "fleet private key") {
+		t.Fatalf("publish on a node that cannot sign: %v", err)
+	}
 	st := state(t, v)
-	r, _ := st.Resolve("fn", "1")
-	if err := v.s.Runnable(r.Primary); !errors.Is(err, registry.ErrNotReady) {
-		t.Fatalf("unsigned local version runnable: %v", err)
+	if len(st.Versions["fn"]) != 0 || !bytes.Equal(v.r.Digest(), before) {
+		t.Fatalf("a refused publish left versions %+v", st.Versions["fn"])
 	}
 	rl, _ := st.Resolve("fn", registry.Latest)
 	if err := v.s.Runnable(rl.Primary); err != nil {

@@ -139,7 +139,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	}
 	// Seeds are joined in the background (the cluster logs when it joined); say what is true now.
 	log.Info("fleet: gossiping", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds,
-		"encrypted", secret != "", "signing", trust.FleetKey != nil)
+		"encrypted", secret != "", "code_signing", signingMode(trust))
 	return fl, nil
 }
 
@@ -162,7 +162,20 @@ func (f *fleet) purge(p cache.Purge) int {
 	return 0
 }
 
-// loadTrust reads the fleet's signing keys.
+// signingMode says, for the start log, what t makes the node do with versions.
+func signingMode(t registry.Trust) string {
+	switch {
+	case t.SigningKey != nil:
+		return "on: signs what it publishes, runs only signed versions"
+	case t.FleetKey != nil:
+		return "verify only: runs only signed versions, refuses to publish (no fleet_private_key_file)"
+	}
+	return "off"
+}
+
+// loadTrust reads the fleet's signing keys. A private key alone gives the public key too: the
+// node verifies what it accepts with it, as registry.Trust does, so that it never runs or
+// keeps a version its fleet would refuse.
 func loadTrust(fc fleetConfig) (registry.Trust, error) {
 	var t registry.Trust
 	if fc.FleetPublicKey != "" {
@@ -187,6 +200,12 @@ func loadTrust(fc fleetConfig) (registry.Trust, error) {
 			t.SigningKey = ed25519.PrivateKey(b)
 		default:
 			return t, fmt.Errorf("cluster: fleet_private_key_file: %d bytes, want %d or %d", len(b), ed25519.SeedSize, ed25519.PrivateKeySize)
+		}
+		pub := t.SigningKey.Public().(ed25519.PublicKey)
+		if t.FleetKey == nil {
+			t.FleetKey = pub
+		} else if !t.FleetKey.Equal(pub) {
+			return t, errors.New("cluster: fleet_private_key_file is not the private key of fleet_public_key")
 		}
 	}
 	return t, nil

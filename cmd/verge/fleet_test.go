@@ -330,6 +330,7 @@ func TestJoinDefaultGossip(t *testing.T) {
 
 func TestLoadTrust(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
+	otherPub, _, _ := ed25519.GenerateKey(nil)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -344,14 +345,17 @@ func TestLoadTrust(t *testing.T) {
 		fc      fleetConfig
 		wantErr string
 		signs   bool
+		mode    string // signingMode's first word
 	}{
-		{"none", fleetConfig{}, "", false},
-		{"public key only", fleetConfig{FleetPublicKey: b64(pub)}, "", false},
-		{"seed file", fleetConfig{FleetPublicKey: b64(pub), FleetPrivateKeyFile: write("seed", b64(priv.Seed())+"\n")}, "", true},
-		{"private key file", fleetConfig{FleetPrivateKeyFile: write("key", b64(priv))}, "", true},
-		{"bad public key", fleetConfig{FleetPublicKey: "abc"}, "fleet_public_key", false},
-		{"missing file", fleetConfig{FleetPrivateKeyFile: filepath.Join(dir, "nope")}, "fleet_private_key_file", false},
-		{"short key file", fleetConfig{FleetPrivateKeyFile: write("short", b64([]byte("xx")))}, "want 32 or 64", false},
+		{"none", fleetConfig{}, "", false, "off"},
+		{"public key only", fleetConfig{FleetPublicKey: b64(pub)}, "", false, "verify"},
+		{"seed file", fleetConfig{FleetPublicKey: b64(pub), FleetPrivateKeyFile: write("seed", b64(priv.Seed())+"\n")}, "", true, "on:"},
+		// The private key alone gives the public key: the node verifies as well as signs.
+		{"private key file", fleetConfig{FleetPrivateKeyFile: write("key", b64(priv))}, "", true, "on:"},
+		{"bad public key", fleetConfig{FleetPublicKey: "abc"}, "fleet_public_key", false, ""},
+		{"missing file", fleetConfig{FleetPrivateKeyFile: filepath.Join(dir, "nope")}, "fleet_private_key_file", false, ""},
+		{"short key file", fleetConfig{FleetPrivateKeyFile: write("short", b64([]byte("xx")))}, "want 32 or 64", false, ""},
+		{"keys of two pairs", fleetConfig{FleetPublicKey: b64(otherPub), FleetPrivateKeyFile: write("key2", b64(priv))}, "not the private key of fleet_public_key", false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -365,7 +369,57 @@ func TestLoadTrust(t *testing.T) {
 			if err != nil || (tr.SigningKey != nil) != tc.signs {
 				t.Fatalf("trust %+v, err %v", tr, err)
 			}
+			if tc.fc.FleetPublicKey != "" || tc.fc.FleetPrivateKeyFile != "" {
+				if !tr.FleetKey.Equal(pub) {
+					t.Fatalf("fleet key %x, want %x", tr.FleetKey, pub)
+				}
+			}
+			if mode := signingMode(tr); !strings.HasPrefix(mode, tc.mode) {
+				t.Fatalf("logged code_signing %q, want %q...", mode, tc.mode)
+			}
 		})
+	}
+}
+
+// TestVerifyOnlyNodeRefusesPublish: in a signing fleet, a node with the fleet's public key but
+// not its private key refuses `fn publish` with a 403 that says where to publish from (its
+// peers would drop the unsigned version and the registries would never agree again); what the
+// signing node publishes runs there, and the two registries agree.
+func TestVerifyOnlyNodeRefusesPublish(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	keyFile := filepath.Join(t.TempDir(), "fleet.key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(priv.Seed())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc := fleetConfig{Gossip: "127.0.0.1:0", FleetPublicKey: base64.StdEncoding.EncodeToString(pub)}
+	signer := fc
+	signer.FleetPrivateKeyFile = keyFile
+	lcA, flA, _ := startFleetNode(t, signer)
+	fc.Seeds = []string{flA.c.Addr()}
+	lcB, flB, adminB := startFleetNode(t, fc)
+	waitAlive(t, flA, 2)
+	for _, lc := range []*lifecycle{lcA, lcB} {
+		if _, err := lc.reg.PutCode("t", "f", registry.Upload{Package: []byte(`exports.handler = async (e) => e.Records[0].cf.request;`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := fn("publish", "f", "--admin", adminB)
+	if err == nil || !strings.Contains(err.Error(), "(403)") || !strings.Contains(err.Error(), "publish from a node that holds the fleet private key") {
+		t.Fatalf("publish on a node that cannot sign: %q, %v", out, err)
+	}
+	if _, _, err := lcA.reg.Publish("t", "f", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitRunnable(t, lcB, "f", "1")
+	if out, err := fn("alias", "f", "live", "1", "--admin", adminB); err != nil {
+		t.Fatalf("alias to a signed version on the node that cannot sign: %q, %v", out, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for flA.c.Digest() != flB.c.Digest() {
+		if time.Now().After(deadline) {
+			t.Fatal("the two registries never agreed")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
