@@ -14,9 +14,9 @@ var (
 	// node without the fleet's private key).
 	ErrForbidden = errors.New("forbidden")
 	ErrNotFound  = errors.New("not found")
-	ErrConflict = errors.New("conflict")
-	ErrInvalid  = errors.New("invalid")
-	ErrTooLarge = errors.New("too large")
+	ErrConflict  = errors.New("conflict")
+	ErrInvalid   = errors.New("invalid")
+	ErrTooLarge  = errors.New("too large")
 	// ErrCorrupt: a blob's content does not match its sha256 (or is missing).
 	ErrCorrupt = errors.New("corrupt blob")
 )
