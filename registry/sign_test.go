@@ -90,3 +90,26 @@ func TestSigningKeyMustMatchFleetKey(t *testing.T) {
 		t.Fatalf("mismatched keys: %v", err)
 	}
 }
+
+// TestRefusedVersionIsNamed: a node of a signing fleet that refused a peer's unsigned version
+// says so when an alias or an association points at it, rather than that it is not found.
+func TestRefusedVersionIsNamed(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	p := newNode(t, "P", registry.Options{})
+	v := newNode(t, "V", registry.Options{FleetKey: pub})
+	putCode(t, p, "fn", src("unsigned"))
+	publish(t, p, "fn")
+	if _, err := p.s.PutAlias("t", "fn", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	v.merge(t, p.take()...)
+	want := "node P published it unsigned (it has no fleet_private_key_file)"
+	_, err := v.s.Associate("t", registry.Association{Behavior: registry.DefaultBehavior, Event: "viewer-response", Function: "fn", Qualifier: "live"})
+	if !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), "alias fn:live points at version fn:1, which this node refused: "+want) {
+		t.Fatalf("associate through the alias: %v", err)
+	}
+	_, err = v.s.PutAlias("t", "fn", "next", registry.AliasSpec{Version: 1})
+	if !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), "version fn:1 is not on this node, which refused it: "+want) {
+		t.Fatalf("alias to the version: %v", err)
+	}
+}
