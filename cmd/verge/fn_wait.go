@@ -149,13 +149,15 @@ func (cv *convergence) stateOf(ctx context.Context, admin string) (digest string
 
 // waitConverged polls the node at c until every alive member of its fleet holds the registry
 // state the node holds after a change and runs it (see convergence), printing "converged N/M
-// nodes" to w whenever N or M changes. before is the node's view read before the change
+// nodes" to w whenever N or M changes. Out of time, or interrupted (ctx ends), it says which,
+// with the time waited. before is the node's view read before the change
 // (fleetMembers; nil outside a fleet, when a change is converged once the node has it).
 func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration, fn string) error {
 	if before == nil {
 		fmt.Fprintln(w, "converged 1/1 nodes (not in a fleet)")
 		return nil
 	}
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -183,10 +185,14 @@ func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before flee
 		}
 		select {
 		case <-ctx.Done():
-			if last == "" {
-				return fmt.Errorf("the fleet did not converge within %v: the node did not advertise the change", timeout)
+			why := fmt.Sprintf("the fleet did not converge within %v", timeout)
+			if parent.Err() != nil { // interrupted (Ctrl-C, SIGTERM), not out of time
+				why = fmt.Sprintf("interrupted after %v, before the fleet converged", time.Since(start).Round(100*time.Millisecond))
 			}
-			return fmt.Errorf("the fleet did not converge within %v: %s (not in sync: %s)", timeout, last, strings.Join(behind, ", "))
+			if last == "" {
+				return fmt.Errorf("%s: the node did not advertise the change", why)
+			}
+			return fmt.Errorf("%s: %s (not in sync: %s)", why, last, strings.Join(behind, ", "))
 		case <-tick.C:
 		}
 	}

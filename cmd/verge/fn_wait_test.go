@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,23 @@ func TestFnAliasWaitSendsNoToken(t *testing.T) {
 		if body := ran[lc].answer(t, registry.DefaultBehavior, hooks.ViewerRequest); body != "v2" {
 			t.Errorf("a node converged answers %q, not version 2's v2", body)
 		}
+	}
+}
+
+// TestFnAliasWaitInterrupted: --wait stopped before its timeout (Ctrl-C, SIGTERM: the command's
+// context ends) says it was interrupted and after how long, not that the fleet missed a
+// timeout it never reached.
+func TestFnAliasWaitInterrupted(t *testing.T) {
+	_, _, adminA := startFleetNode(t, fleetConfig{Gossip: "127.0.0.1:0"})
+	c := (&clientFlags{admin: adminA}).client()
+	before, err := fleetMembers(context.Background(), c)
+	if err != nil || before == nil {
+		t.Fatalf("members: %v, %v", before, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = waitConverged(ctx, c, io.Discard, before, time.Minute, "f")
+	if err == nil || strings.Contains(err.Error(), "1m0s") || !strings.Contains(err.Error(), "interrupted after ") {
+		t.Fatalf("err %v, want it interrupted, with the time waited", err)
 	}
 }
