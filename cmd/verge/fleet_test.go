@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -483,4 +485,66 @@ func TestSIGTERMLeaves(t *testing.T) {
 	}
 	waitFor("B not listed as left", func(out string) bool { return strings.Contains(out, " left ") && !strings.Contains(out, " dead ") })
 	a.stop(t, syscall.SIGTERM)
+}
+
+// TestClusterKeygen: `verge cluster keygen FILE` writes a private key that
+// fleet_private_key_file reads, for its owner only, and prints the fleet_public_key line that
+// goes with it; it never overwrites a file.
+func TestClusterKeygen(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "fleet.key")
+	run := func() (string, error) {
+		cmd := newClusterCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs([]string{"keygen", keyFile})
+		err := cmd.Execute()
+		return out.String(), err
+	}
+	out, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, ok := strings.CutPrefix(strings.TrimSpace(out), "fleet_public_key: ")
+	if !ok {
+		t.Fatalf("printed %q, want a fleet_public_key line", out)
+	}
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v, %v: want mode 0600", fi, err)
+	}
+	tr, err := loadTrust(fleetConfig{FleetPublicKey: pub, FleetPrivateKeyFile: keyFile})
+	if err != nil || tr.SigningKey == nil || !strings.HasPrefix(signingMode(tr), "on:") {
+		t.Fatalf("the pair does not load as a signing configuration: %+v, %v", tr, err)
+	}
+	written, _ := os.ReadFile(keyFile)
+	if _, err := run(); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("second keygen over the same file: %v", err)
+	}
+	if again, _ := os.ReadFile(keyFile); !bytes.Equal(again, written) {
+		t.Fatal("the key file was overwritten")
+	}
+}
+
+// TestOpenSSLFleetKeys: the openssl commands docs/operations.md gives, for machines without
+// verge, make a key pair that loads as a signing configuration.
+func TestOpenSSLFleetKeys(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	dir := t.TempDir()
+	script := `set -e
+openssl genpkey -algorithm ed25519 -out fleet.pem
+openssl pkey -in fleet.pem -outform DER | tail -c 32 | base64 > fleet.key
+openssl pkey -in fleet.pem -pubout -outform DER | tail -c 32 | base64`
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openssl: %v", err)
+	}
+	tr, err := loadTrust(fleetConfig{FleetPublicKey: string(out), FleetPrivateKeyFile: filepath.Join(dir, "fleet.key")})
+	if err != nil || tr.SigningKey == nil {
+		t.Fatalf("the openssl pair does not load: %+v, %v", tr, err)
+	}
 }
