@@ -112,8 +112,14 @@ func (g *gate) keys() (ed25519.PublicKey, ed25519.PrivateKey, time.Duration) {
 }
 
 // SetTrust sets the fleet's signing configuration (Options.FleetKey and friends) on an open
-// Store, before replication starts. Safe for concurrent use.
-func (s *Store) SetTrust(t Trust) error { return s.gate.set(t) }
+// Store, before replication starts, and with a fleet key drops the versions it does not
+// verify (see dropUnsigned), returning them. Safe for concurrent use.
+func (s *Store) SetTrust(t Trust) (dropped []string, err error) {
+	if err := s.gate.set(t); err != nil {
+		return nil, err
+	}
+	return s.dropUnsigned()
+}
 
 // sign returns v's signed manifest, or nil outside a signing fleet. A node that verifies
 // (a fleet key) but cannot sign (no signing key) refuses: its peers would drop the unsigned
@@ -170,7 +176,14 @@ func (g *gate) accept(v Version) error {
 		return nil
 	}
 	key := v.Function + ":" + strconv.Itoa(v.Number)
+	g.remember(key, why)
+	return fmt.Errorf("registry: version %s: %s: %w", key, why, ErrInvalid)
+}
+
+// remember notes why this node refused (or dropped) version key ("fn:3"), for explain.
+func (g *gate) remember(key, why string) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if _, ok := g.refused[key]; !ok && len(g.refused) >= maxRefused {
 		clear(g.refused) // a fleet refusing that many versions has its cause in its logs
 	}
@@ -178,8 +191,6 @@ func (g *gate) accept(v Version) error {
 		g.refused = map[string]string{}
 	}
 	g.refused[key] = why
-	g.mu.Unlock()
-	return fmt.Errorf("registry: version %s: %s: %w", key, why, ErrInvalid)
 }
 
 // explain adds to a missing version's error why this node refused that version from a peer,

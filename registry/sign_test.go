@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,4 +113,35 @@ func TestRefusedVersionIsNamed(t *testing.T) {
 	if !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), "version fn:1 is not on this node, which refused it: "+want) {
 		t.Fatalf("alias to the version: %v", err)
 	}
+}
+
+// TestUnsignedVersionsDropped: a node that held an unsigned version when it got the fleet
+// key (published before, or by a verge that let a node without the private key publish)
+// drops it, so that its registry and its peers' (which refuse that version) agree; a signed
+// version shadowed under the same number takes the number.
+func TestUnsignedVersionsDropped(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	signer := newNode(t, "P", registry.Options{SigningKey: priv})
+	old := newNode(t, "V", registry.Options{})
+	putCode(t, old, "fn", src("unsigned"))
+	publish(t, old, "fn") // fn:1, unsigned, the number's winner (published first)
+	putCode(t, old, "solo", src("unsigned too"))
+	publish(t, old, "solo")
+	putCode(t, signer, "fn", src("signed"))
+	publish(t, signer, "fn") // fn:1 too, signed
+	old.merge(t, signer.snapshot(t))
+	dropped, err := old.s.SetTrust(registry.Trust{FleetKey: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"fn:1 (published on V)", "solo:1 (published on V)"}; !slices.Equal(dropped, want) {
+		t.Fatalf("dropped %q, want %q", dropped, want)
+	}
+	st := state(t, old)
+	if v := st.Versions["fn"][1]; v.Node != "P" || v.Manifest == nil || len(st.Shadowed["fn"]) != 0 || len(st.Versions["solo"]) != 0 {
+		t.Fatalf("versions %+v, shadowed %+v", st.Versions, st.Shadowed)
+	}
+	signer.merge(t, old.snapshot(t))
+	old.merge(t, signer.snapshot(t))
+	converged(t, signer, old)
 }

@@ -107,8 +107,13 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	if err != nil {
 		return nil, err
 	}
-	if err := lc.reg.SetTrust(trust); err != nil {
+	dropped, err := lc.reg.SetTrust(trust)
+	if err != nil {
 		return nil, err
+	}
+	if len(dropped) > 0 {
+		log.Warn("fleet: dropped the versions not signed by the fleet key: no node of a signing fleet runs or keeps them; "+
+			"publish them again from a node with fleet_private_key_file", "versions", dropped)
 	}
 	ccfg := cluster.Config{
 		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
