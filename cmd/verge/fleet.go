@@ -87,6 +87,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		mux := http.NewServeMux()
 		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p cache.Purge) (int, error) { return fl.purge(p), nil }, false))
 		mux.HandleFunc("GET /v1/cluster/members", cluster.NotInFleet)
+		mux.HandleFunc("GET "+cluster.SyncPath, cluster.NotInFleet)
 		mux.Handle("/", lc.Handler)
 		fl.Handler = mux
 		return fl, nil
