@@ -32,7 +32,9 @@
 //	...    /v1/kvs...                                  KeyValueStores (see kvs.go)
 //
 // Errors are {"error": "..."} with 400 (bad input, uploaded code that does not load; a
-// syntax error adds "file", "line" and "column"), 401 (token), 404 (unknown), 409 (in use), 413 (over a size limit).
+// syntax error adds "file", "line" and "column"), 401 (token), 403 (not on this node: a publish
+// in a signing fleet on a node without the private key), 404 (unknown), 409 (in use), 413 (over
+// a size limit).
 package admin
 
 import (
@@ -157,6 +159,8 @@ func (a *api) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: the body is over the limit of %d bytes", mbe.Limit))
 	case errors.Is(err, registry.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, registry.ErrForbidden):
+		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, registry.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, registry.ErrTooLarge):

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/vergecdn/verge/loopback"
@@ -33,6 +34,11 @@ type GuardOptions struct {
 	PeerToken string
 	// PeerPath is the path prefix PeerToken opens ("/v1/blobs/").
 	PeerPath string
+	// Open are paths (exact) that GET and HEAD reach without a token, still behind the Host
+	// and browser checks: what they answer must be no secret, as anyone who reaches the port
+	// reads it. `verge fn alias --wait` asks every member of a fleet there, so that no admin
+	// token is ever sent to an address a peer advertised.
+	Open []string
 }
 
 // unguarded reports whether a request may skip the guard: GET or HEAD /healthz and /readyz say
@@ -74,7 +80,8 @@ type tokenHash struct {
 //     refused too.
 //  3. Tokens: with tokens configured, "Authorization: Bearer SECRET" must match one (401
 //     otherwise), compared in constant time over fixed-length hashes; the fleet credential
-//     opens GET PeerPath... only. The caller's name (a token's name, "local" with no token,
+//     opens GET PeerPath... only, and GET or HEAD of an Open path needs none ("anyone").
+//     The caller's name (a token's name, "local" with no token,
 //     "fleet" for a peer) is what the audit log records.
 func Guard(o GuardOptions) (func(http.Handler) http.Handler, error) {
 	hosts, err := ParseHosts(o.Hosts)
@@ -183,6 +190,9 @@ func (g *guard) authenticate(r *http.Request) (string, bool) {
 	}
 	if r.URL.Path == "/metrics" && !g.o.MetricsAuth {
 		return "metrics", true
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && slices.Contains(g.o.Open, r.URL.Path) {
+		return "anyone", true
 	}
 	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || secret == "" {

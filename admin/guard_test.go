@@ -12,7 +12,7 @@ import (
 func TestGuard(t *testing.T) {
 	tokens := []Token{{Name: "ci", Secret: "s3cret"}, {Name: "ops", Secret: "other"}}
 	withTokens := GuardOptions{Tokens: tokens, Listen: "edge-1.internal:8081", Hosts: []string{"Admin.Example."},
-		PeerToken: "fleet", PeerPath: "/v1/blobs/"}
+		PeerToken: "fleet", PeerPath: "/v1/blobs/", Open: []string{"/v1/cluster/sync"}}
 	open := GuardOptions{Listen: "127.0.0.1:8081"}
 	metrics := withTokens
 	metrics.MetricsAuth = true
@@ -35,6 +35,11 @@ func TestGuard(t *testing.T) {
 		{"fleet deletes", withTokens, "DELETE", "/v1/blobs/ab", map[string]string{"Authorization": "Bearer fleet"}, 401, ""},
 		{"fleet elsewhere", withTokens, "GET", "/v1/blobsx", map[string]string{"Authorization": "Bearer fleet"}, 401, ""},
 		{"fleet on members", withTokens, "GET", "/v1/cluster/members", map[string]string{"Authorization": "Bearer fleet"}, 401, ""},
+		{"open path", withTokens, "GET", "/v1/cluster/sync?function=f", nil, 200, "anyone"},
+		{"open path HEAD", withTokens, "HEAD", "/v1/cluster/sync", nil, 200, "anyone"},
+		{"open path POST", withTokens, "POST", "/v1/cluster/sync", nil, 401, ""},
+		{"open path is exact", withTokens, "GET", "/v1/cluster/sync/x", nil, 401, ""},
+		{"open path, rebound", withTokens, "GET", "/v1/cluster/sync", map[string]string{"Host": "evil.example"}, 421, ""},
 		{"healthz, any host", withTokens, "GET", "/healthz", map[string]string{"Host": "evil.example"}, 200, ""},
 		{"readyz HEAD", withTokens, "HEAD", "/readyz", nil, 200, ""},
 		{"healthz POST is not open", withTokens, "POST", "/healthz", nil, 401, ""},

@@ -84,6 +84,7 @@ func New(cfg Config, st State, blobs Blobs, deps Deps) (*Cluster, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	mc.Logger = newMemberlistLogger(log) // its own component, not cluster's as well
 	log = log.With("component", "cluster")
 	c := &Cluster{
 		cfg: cfg, mc: mc, state: st, blobs: blobs, log: log, purge: deps.Purge,
@@ -107,7 +108,6 @@ func New(cfg Config, st State, blobs Blobs, deps Deps) (*Cluster, error) {
 		NumNodes:       func() int { return int(c.alive.Load()) },
 		RetransmitMult: mc.RetransmitMult,
 	}
-	mc.Logger = newMemberlistLogger(log)
 	nt, err := newNetTransport(mc.BindAddr, mc.BindPort, mc.Logger)
 	if err != nil {
 		return nil, err
@@ -185,24 +185,65 @@ func (c *Cluster) Broadcast(name string, delta []byte) error {
 	return nil
 }
 
-// Close leaves the fleet (waiting at most Config.LeaveTimeout for the leave message to go out)
-// and stops every goroutine and listener; peers then list this node as left, not dead. It is
-// safe to call more than once.
+// Close leaves the fleet and stops every goroutine and listener; peers then list this node as
+// left, not dead. It first tells each alive member that it leaves, over a stream (waiting at
+// most Config.LeaveTimeout), then sends memberlist's leave (waiting at most LeaveTimeout
+// again). It is safe to call more than once.
 func (c *Cluster) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		// Say we leave, on the gossip that carries memberlist's own leave: memberlist reports
-		// a left node to the others as it reports a dead one.
-		if msg := encodeLeave(c.cfg.NodeName); msg != nil {
-			c.queue.QueueBroadcast(&broadcast{name: "l/" + c.cfg.NodeName, msg: msg})
-		}
 		close(c.stop)
+		c.announceLeave(c.cfg.LeaveTimeout)
 		if lerr := c.ml.Leave(c.cfg.LeaveTimeout); lerr != nil {
 			c.log.Warn("leave", "error", lerr.Error())
 		}
 		err = c.shutdown()
 	})
 	return err
+}
+
+// leaveSenders bounds the leave messages announceLeave sends at once.
+const leaveSenders = 16
+
+// announceLeave sends our leave message to every alive member over a stream (TCP), before
+// memberlist's own leave goes out, and waits for the sends, at most timeout. memberlist reports
+// a member that left to the others as it reports one that died, so peers tell the two apart by
+// this message (see NotifyLeave); it must reach every one of them first. Piggybacked on gossip
+// it did not: the last gossip packets of a leaving node go to a few random members and race
+// its shutdown, and the others learn of the leave from memberlist's relays only, which do not
+// carry our message. A send still under way after timeout ends within memberlist's
+// TCPTimeout; shutdown waits for it.
+func (c *Cluster) announceLeave(timeout time.Duration) {
+	msg := encodeLeave(c.cfg.NodeName)
+	if msg == nil {
+		return
+	}
+	var sent sync.WaitGroup
+	sem := make(chan struct{}, leaveSenders)
+	for _, n := range c.ml.Members() {
+		if n.Name == c.cfg.NodeName {
+			continue
+		}
+		sent.Add(1)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer sent.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := c.ml.SendReliable(n, msg); err != nil {
+				c.log.Debug("leave: telling a peer", "peer", n.Name, "error", err.Error())
+			}
+		}()
+	}
+	done := make(chan struct{})
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); sent.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		c.log.Warn("leave: not every peer was told within the leave timeout; those may list this node as dead", "timeout", timeout.String())
+	}
 }
 
 // shutdown stops memberlist without a leave message (as a crash would) and waits for the loops.

@@ -94,3 +94,26 @@ func TestClosedNodeShowsLeft(t *testing.T) {
 		return countState(nodes[0].c.Members(), StateDead) == 1 && countState(nodes[0].c.Members(), StateLeft) == 1
 	})
 }
+
+// TestLeaveReachesEveryPeer: a node that Closes is listed as left by every peer, also by one
+// that none of its last gossip packets reached (they are lost here): it hears memberlist's
+// leave relayed by the others, and must know by then that the node announced its leave.
+func TestLeaveReachesEveryPeer(t *testing.T) {
+	nodes := startFleet(t, 4, nodeOpts{})
+	deaf := nodes[1].c.Addr()
+	nodes[3].fault.muted.Store(&deaf)
+	nodes[3].close()
+	poll.Until(t, 3*time.Second, "every peer lists the closed node", func() bool {
+		for _, n := range nodes[:3] {
+			if countState(n.c.Members(), StateAlive) != 3 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes[:3] {
+		if got := countState(n.c.Members(), StateLeft); got != 1 {
+			t.Errorf("%s lists %d left members, want 1: %+v", n.name, got, n.c.Members())
+		}
+	}
+}

@@ -49,7 +49,8 @@ type Config struct {
 	MaxStateBytes int
 	// MaxBlobBytes bounds a blob fetched from a peer. Default: 64 MiB.
 	MaxBlobBytes int64
-	// LeaveTimeout bounds how long Close waits for the leave message to go out. Default: 2s.
+	// LeaveTimeout bounds each of Close's two waits: for its peers to be told it leaves, then
+	// for memberlist's leave to go out. Default: 2s.
 	LeaveTimeout time.Duration
 
 	// Profile picks memberlist's timings: "lan" (default: one data centre, probes every second,

@@ -15,6 +15,7 @@ import (
 type faultTransport struct {
 	memberlist.NodeAwareTransport
 	isolated atomic.Bool
+	muted    atomic.Pointer[string] // packets (not streams) to this host:port are lost
 
 	packets chan *memberlist.Packet
 	streams chan net.Conn
@@ -79,15 +80,21 @@ func newFaultTransport(inner memberlist.NodeAwareTransport) *faultTransport {
 func (t *faultTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
 func (t *faultTransport) StreamCh() <-chan net.Conn           { return t.streams }
 
+// lost reports whether a packet to addr is lost.
+func (t *faultTransport) lost(addr string) bool {
+	m := t.muted.Load()
+	return t.isolated.Load() || (m != nil && *m == addr)
+}
+
 func (t *faultTransport) WriteTo(b []byte, addr string) (time.Time, error) {
-	if t.isolated.Load() {
+	if t.lost(addr) {
 		return time.Now(), nil // a lost packet, as UDP would lose it
 	}
 	return t.NodeAwareTransport.WriteTo(b, addr)
 }
 
 func (t *faultTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
-	if t.isolated.Load() {
+	if t.lost(a.Addr) {
 		return time.Now(), nil
 	}
 	return t.NodeAwareTransport.WriteToAddress(b, a)

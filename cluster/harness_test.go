@@ -46,6 +46,8 @@ type nodeOpts struct {
 	rejoin time.Duration // default 10 s (out of the way)
 	admin  bool          // serve the admin routes on an httptest server
 	noKey  bool          // gossip in clear text (no SecretKey)
+	key    string        // the gossip key, when not testKey
+	log    *slog.Logger  // default testLogger
 	st     *lwwState     // default a new one
 }
 
@@ -84,6 +86,9 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	if o.noKey {
 		cfg.SecretKey = ""
 	}
+	if o.key != "" {
+		cfg.SecretKey = o.key
+	}
 	if cfg.RejoinInterval == 0 {
 		cfg.RejoinInterval = 10 * time.Second
 	}
@@ -97,7 +102,11 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 		}))
 		cfg.AdminURL = n.admin.URL
 	}
-	c, err := New(cfg, n.st, n.blobs, Deps{Purge: n.purge, Logger: testLogger(t)})
+	log := o.log
+	if log == nil {
+		log = testLogger(t)
+	}
+	c, err := New(cfg, n.st, n.blobs, Deps{Purge: n.purge, Logger: log})
 	if err != nil {
 		t.Fatalf("New(%s): %v", name, err)
 	}

@@ -11,6 +11,22 @@ import (
 // The admin port's guard accepts the fleet credential (Config.FleetToken) there, and only there.
 const BlobPath = "/v1/blobs/"
 
+// SyncPath is the route at which a member says, to anyone, whether it holds and runs the fleet's
+// state (SyncState): `verge fn alias --wait` asks every member there, without a token, so that
+// no admin token is ever sent to an address a peer advertised. The admin port's guard opens it
+// (admin.GuardOptions.Open); cmd/verge serves it, as it needs the node's activator.
+const SyncPath = "/v1/cluster/sync"
+
+// SyncState is the answer at SyncPath?function=F. It carries no secret: Digest is a hash of
+// the replicated state (which holds clocks, so it cannot be guessed from the records), and
+// Current says whether F's associations run what the registry says, which is also true of a
+// function that does not exist.
+type SyncState struct {
+	Node    string `json:"node"`
+	Digest  string `json:"digest"`  // hex of the State digest this node holds, as in Member.Digest
+	Current bool   `json:"current"` // the node runs what its registry says for F (deploy.Status.Current)
+}
+
 // Register adds the cluster's admin routes to mux:
 //
 //	GET  /v1/blobs/{sha256}   a code blob, for peers' FetchBlob

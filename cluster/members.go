@@ -51,3 +51,6 @@ func (c *Cluster) Members() []Member {
 	slices.SortFunc(out, func(a, b Member) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
+
+// Digest returns the hex of this node's State digest, as Members shows it.
+func (c *Cluster) Digest() string { return hex.EncodeToString(c.currentDigest()) }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -102,8 +103,11 @@ func (c *Cluster) pullTarget(now time.Time, settle time.Duration) string {
 // nodes of a fleet started together often start before their seeds, and waiting a whole
 // interval left them alone for 20 s.
 //
-// It logs what is true: "joined the fleet" at the first join that reached someone, a warning
-// for each round that reached no one, and, at info level, a rejoin after such a round.
+// It logs what is true: "joined the fleet" at the first join that reached someone; for a
+// round that reached no one, a warning when the node is alone (or the gossip key did not
+// match, whatever else), and only a debug line when it is in the fleet with other members and
+// merely a dead peer or a seed that left did not answer (a node stopped for good is retried
+// until DeadPeerRetention); and, at info level, a rejoin after a warning.
 func (c *Cluster) rejoinLoop() {
 	joined, failing := false, false
 	retry := min(time.Second, c.cfg.RejoinInterval)
@@ -111,11 +115,21 @@ func (c *Cluster) rejoinLoop() {
 		wait := c.cfg.RejoinInterval
 		if targets := c.rejoinTargets(time.Now()); len(targets) > 0 {
 			n, err := c.ml.Join(targets)
-			switch {
-			case err != nil:
+			alone := c.alive.Load() <= 1
+			if err != nil && alone {
 				wait, retry = retry, min(2*retry, c.cfg.RejoinInterval)
+			}
+			switch {
+			case err != nil && keyMismatch(err):
+				c.log.Warn("rejoin: the gossip key did not match: the seeds and peers reached cannot read this node's gossip, "+
+					"or it theirs; every node needs the same cluster.secret_key (VERGE_GOSSIP_KEY)", "targets", targets, "in", wait.String(), "error", err.Error())
+				failing = true
+			case err != nil && alone:
 				c.log.Warn("rejoin: no seed or peer reachable; retrying", "targets", targets, "in", wait.String(), "error", err.Error())
 				failing = true
+			case err != nil:
+				c.log.Debug("rejoin: no dead peer or absent seed answered; still in the fleet", "alive", c.alive.Load(),
+					"targets", targets, "in", wait.String(), "error", err.Error())
 			case !joined:
 				c.log.Info("joined the fleet", "reached", n, "targets", targets)
 			case failing:
@@ -163,4 +177,20 @@ func (c *Cluster) rejoinTargets(now time.Time) []string {
 	targets = append(targets, dead...)
 	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	return targets[:min(len(targets), 8)]
+}
+
+// keyMismatch reports whether a join failed because the two nodes' gossip keys differ (one has
+// none, or another): memberlist says so only in its errors' text.
+func keyMismatch(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{
+		"no installed keys could decrypt the message",
+		"remote state is encrypted and encryption is not configured",
+		"encryption is configured but remote state is not encrypted",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -7,12 +7,16 @@ import (
 )
 
 // The kinds of failure a caller can tell apart with errors.Is. The admin API maps them to
-// HTTP statuses: ErrNotFound 404, ErrConflict 409, ErrInvalid 400, ErrTooLarge 413.
+// HTTP statuses: ErrNotFound 404, ErrConflict 409, ErrInvalid 400, ErrTooLarge 413,
+// ErrForbidden 403.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
-	ErrInvalid  = errors.New("invalid")
-	ErrTooLarge = errors.New("too large")
+	// ErrForbidden: this node may not do it, another may (a publish in a signing fleet on a
+	// node without the fleet's private key).
+	ErrForbidden = errors.New("forbidden")
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrInvalid   = errors.New("invalid")
+	ErrTooLarge  = errors.New("too large")
 	// ErrCorrupt: a blob's content does not match its sha256 (or is missing).
 	ErrCorrupt = errors.New("corrupt blob")
 )
@@ -48,6 +52,31 @@ func (e *TooLargeError) Error() string {
 
 // Is makes errors.Is(err, ErrTooLarge) true.
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// missingVersionError: a version named, or pointed at by an alias, is not in this registry.
+// errors.Is(err, ErrNotFound) holds.
+type missingVersionError struct {
+	function string
+	number   int
+	via      string // "alias NAME:ALIAS" when an alias points at it
+	refused  string // why this node refused it from a peer, when it did (gate.refusal)
+}
+
+func (e *missingVersionError) Error() string {
+	v := fmt.Sprintf("version %s:%d", e.function, e.number)
+	switch {
+	case e.refused != "" && e.via != "":
+		return fmt.Sprintf("registry: %s points at %s, which this node refused: %s", e.via, v, e.refused)
+	case e.refused != "":
+		return fmt.Sprintf("registry: %s is not on this node, which refused it: %s", v, e.refused)
+	case e.via != "":
+		return fmt.Sprintf("registry: %s points at %s, which this node does not hold: not found", e.via, v)
+	}
+	return "registry: " + v + ": not found"
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *missingVersionError) Is(target error) bool { return target == ErrNotFound }
 
 func notFound(format string, args ...any) error {
 	return fmt.Errorf("registry: "+format+": %w", append(args, ErrNotFound)...)

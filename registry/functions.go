@@ -239,7 +239,7 @@ func (s *Store) DeleteVersion(who, name string, n int) error {
 			if _, fok := st.Functions[name]; !fok {
 				return AuditEntry{}, notFound("function %q", name)
 			}
-			return AuditEntry{}, notFound("version %s:%d", name, n)
+			return AuditEntry{}, &missingVersionError{function: name, number: n}
 		}
 		q := strconv.Itoa(n)
 		ce := &ConflictError{Target: "version " + name + ":" + q}

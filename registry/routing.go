@@ -46,7 +46,7 @@ func (s *Store) PutAlias(who, name, alias string, spec AliasSpec) (Alias, error)
 		}
 		for _, n := range []int{spec.Version, spec.AdditionalVersion} {
 			if _, ok := st.Versions[name][n]; !ok && n != 0 {
-				return AuditEntry{}, notFound("version %s:%d", name, n)
+				return AuditEntry{}, &missingVersionError{function: name, number: n}
 			}
 		}
 		a = Alias{Function: name, Name: alias, Version: spec.Version, AdditionalVersion: spec.AdditionalVersion,
@@ -67,7 +67,7 @@ func (s *Store) PutAlias(who, name, alias string, spec AliasSpec) (Alias, error)
 		}
 		return AuditEntry{Action: "put-alias", Target: name + ":" + alias, Detail: detail}, nil
 	})
-	return a, err
+	return a, s.gate.explain(err)
 }
 
 // DeleteAlias deletes an alias; refused with a *ConflictError while an association uses it.
@@ -142,7 +142,7 @@ func (s *Store) Associate(who string, a Association) (Association, error) {
 		}
 		return AuditEntry{Action: "associate", Target: a.Behavior + " " + a.Event, Detail: a.Function + ":" + a.Qualifier}, nil
 	})
-	return a, err
+	return a, s.gate.explain(err)
 }
 
 // Dissociate removes behavior's binding for event.

@@ -3,8 +3,10 @@ package registry
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -53,7 +55,13 @@ type gate struct {
 	trust atomic.Pointer[Trust]
 	now   func() time.Time
 	blobs *blobs
+
+	mu      sync.Mutex
+	refused map[string]string // "function:number" -> why accept refused it (at most maxRefused)
 }
+
+// maxRefused bounds the refusals a gate remembers.
+const maxRefused = 1024
 
 // Trust is a fleet's signing configuration (see Manifest).
 type Trust struct {
@@ -104,13 +112,27 @@ func (g *gate) keys() (ed25519.PublicKey, ed25519.PrivateKey, time.Duration) {
 }
 
 // SetTrust sets the fleet's signing configuration (Options.FleetKey and friends) on an open
-// Store, before replication starts. Safe for concurrent use.
-func (s *Store) SetTrust(t Trust) error { return s.gate.set(t) }
+// Store, before replication starts, and with a fleet key drops the versions it does not
+// verify (see dropUnsigned), returning them. Safe for concurrent use.
+func (s *Store) SetTrust(t Trust) (dropped []string, err error) {
+	if err := s.gate.set(t); err != nil {
+		return nil, err
+	}
+	return s.dropUnsigned()
+}
 
-// sign returns v's signed manifest, or nil without a signing key.
+// sign returns v's signed manifest, or nil outside a signing fleet. A node that verifies
+// (a fleet key) but cannot sign (no signing key) refuses: its peers would drop the unsigned
+// version, so that it would hold a version no other node holds, and the fleet's digests would
+// never agree again.
 func (g *gate) sign(v Version) (*Manifest, error) {
-	_, priv, ttl := g.keys()
+	pub, priv, ttl := g.keys()
 	if priv == nil {
+		if pub != nil {
+			return nil, fmt.Errorf("registry: %s: this node cannot sign versions (it has the fleet's public key, "+
+				"not its private key: fleet_private_key_file), and the fleet runs and replicates signed versions only; "+
+				"publish from a node that holds the fleet private key: %w", v.Function, ErrForbidden)
+		}
 		return nil, nil
 	}
 	m := &Manifest{Function: v.Function, Number: v.Number, SHA256: v.Code.SHA256, Runtime: v.Runtime}
@@ -137,18 +159,51 @@ func (g *gate) verify(m *Manifest, fn string, n int, code Code, runtime string) 
 }
 
 // accept decides whether a remote version may enter the registry: with a fleet key, only
-// with a valid, unexpired manifest.
+// with a valid, unexpired manifest. It remembers why it refused one (see refusal).
 func (g *gate) accept(v Version) error {
 	if pub, _, _ := g.keys(); pub == nil {
 		return nil
 	}
-	if err := g.verify(v.Manifest, v.Function, v.Number, v.Code, v.Runtime); err != nil {
+	var why string
+	switch {
+	case v.Manifest == nil:
+		why = fmt.Sprintf("node %s published it unsigned (it has no fleet_private_key_file), and this fleet runs signed versions only", v.Node)
+	case g.verify(v.Manifest, v.Function, v.Number, v.Code, v.Runtime) != nil:
+		why = fmt.Sprintf("its signature (published on node %s) does not verify with fleet_public_key", v.Node)
+	case !v.Manifest.Expires.IsZero() && g.now().After(v.Manifest.Expires):
+		why = fmt.Sprintf("its signed manifest expired at %s, before this node received it", v.Manifest.Expires.Format(time.RFC3339))
+	default:
+		return nil
+	}
+	key := v.Function + ":" + strconv.Itoa(v.Number)
+	g.remember(key, why)
+	return fmt.Errorf("registry: version %s: %s: %w", key, why, ErrInvalid)
+}
+
+// remember notes why this node refused (or dropped) version key ("fn:3"), for explain.
+func (g *gate) remember(key, why string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.refused[key]; !ok && len(g.refused) >= maxRefused {
+		clear(g.refused) // a fleet refusing that many versions has its cause in its logs
+	}
+	if g.refused == nil {
+		g.refused = map[string]string{}
+	}
+	g.refused[key] = why
+}
+
+// explain adds to a missing version's error why this node refused that version from a peer,
+// when it did.
+func (g *gate) explain(err error) error {
+	var mv *missingVersionError
+	if !errors.As(err, &mv) {
 		return err
 	}
-	if !v.Manifest.Expires.IsZero() && g.now().After(v.Manifest.Expires) {
-		return fmt.Errorf("registry: %s:%d: manifest expired at %s: %w", v.Function, v.Number, v.Manifest.Expires, ErrInvalid)
-	}
-	return nil
+	g.mu.Lock()
+	mv.refused = g.refused[mv.function+":"+strconv.Itoa(mv.number)]
+	g.mu.Unlock()
+	return err
 }
 
 // runnable reports why t may not run here, or nil: its blob must be held (and verify), and

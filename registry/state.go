@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -134,12 +135,12 @@ func (st *State) Resolve(name, qualifier string) (Resolved, error) {
 	}
 	var err error
 	if r.Primary, err = st.version(name, a.Version, a.VersionNode); err != nil {
-		return Resolved{}, err
+		return Resolved{}, viaAlias(err, name, qualifier)
 	}
 	if a.AdditionalVersion != 0 {
 		t, err := st.version(name, a.AdditionalVersion, a.AdditionalNode)
 		if err != nil {
-			return Resolved{}, err
+			return Resolved{}, viaAlias(err, name, qualifier)
 		}
 		r.Additional, r.Weight = &t, a.Weight
 	}
@@ -159,9 +160,18 @@ func (st *State) version(name string, n int, node string) (Target, error) {
 		}
 	}
 	if !ok {
-		return Target{}, notFound("version %s:%d", name, n)
+		return Target{}, &missingVersionError{function: name, number: n}
 	}
 	return Target{Function: name, Version: strconv.Itoa(n), Runtime: v.Runtime, Code: v.Code, KVS: v.KVS, Node: v.Node, Manifest: v.Manifest}, nil
+}
+
+// viaAlias notes in a missing version's error that alias NAME:ALIAS points at it.
+func viaAlias(err error, name, alias string) error {
+	var mv *missingVersionError
+	if errors.As(err, &mv) {
+		mv.via = "alias " + name + ":" + alias
+	}
+	return err
 }
 
 // ResolveAssociation resolves an association, honouring its pin (QualifierNode).

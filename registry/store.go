@@ -47,7 +47,8 @@ type Options struct {
 	// with the cluster). Default: an HLC over Now.
 	Clock Clock
 	// FleetKey, SigningKey and ManifestTTL are the fleet's signing configuration (see Trust;
-	// SetTrust sets it later). Default: none (no signing, everything accepted).
+	// SetTrust sets it later). With FleetKey, Open drops the versions held that it does not
+	// verify, as SetTrust does. Default: none (no signing, everything accepted).
 	FleetKey    ed25519.PublicKey
 	SigningKey  ed25519.PrivateKey
 	ManifestTTL time.Duration
@@ -133,6 +134,10 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("registry: init: %w", err)
+	}
+	if _, err := s.dropUnsigned(); err != nil { // with FleetKey, as SetTrust does
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/vergecdn/verge/cluster"
 )
 
-// newClusterCmd is `verge cluster members`: the fleet as the node at --admin sees it.
+// newClusterCmd is `verge cluster members` (the fleet as the node at --admin sees it) and
+// `verge cluster keygen` (a fleet signing key pair).
 func newClusterCmd() *cobra.Command {
-	root := &cobra.Command{Use: "cluster", Short: "Inspect the fleet"}
+	root := &cobra.Command{Use: "cluster", Short: "Inspect the fleet, make its signing key"}
 	var f clientFlags
 	members := &cobra.Command{
 		Use:   "members",
@@ -53,7 +54,7 @@ func newClusterCmd() *cobra.Command {
 		},
 	}
 	f.bind(members)
-	root.AddCommand(members)
+	root.AddCommand(members, newKeygenCmd())
 	return root
 }
 

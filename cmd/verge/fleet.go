@@ -57,7 +57,7 @@ func (f *fleetFlags) apply(cmd *cobra.Command, fc fleetConfig) fleetConfig {
 // fleet gets a fleet whose methods do nothing (Handler is then the lifecycle's).
 type fleet struct {
 	// Handler is the admin API with the cluster's routes (/v1/blobs, /v1/cluster/members,
-	// POST /v1/cache/purge fleet-wide), for edge.Deps.Admin, behind adminGuard.
+	// /v1/cluster/sync, POST /v1/cache/purge fleet-wide), for edge.Deps.Admin, behind adminGuard.
 	Handler http.Handler
 	// peerToken is the fleet credential peers fetch blobs with ("" outside a fleet).
 	peerToken string
@@ -87,6 +87,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 		mux := http.NewServeMux()
 		mux.Handle("POST /v1/cache/purge", cluster.PurgeHandler(func(p cache.Purge) (int, error) { return fl.purge(p), nil }, false))
 		mux.HandleFunc("GET /v1/cluster/members", cluster.NotInFleet)
+		mux.HandleFunc("GET "+cluster.SyncPath, cluster.NotInFleet)
 		mux.Handle("/", lc.Handler)
 		fl.Handler = mux
 		return fl, nil
@@ -107,8 +108,13 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	if err != nil {
 		return nil, err
 	}
-	if err := lc.reg.SetTrust(trust); err != nil {
+	dropped, err := lc.reg.SetTrust(trust)
+	if err != nil {
 		return nil, err
+	}
+	if len(dropped) > 0 {
+		log.Warn("fleet: dropped the versions not signed by the fleet key: no node of a signing fleet runs or keeps them; "+
+			"publish them again from a node with fleet_private_key_file", "versions", dropped)
 	}
 	ccfg := cluster.Config{
 		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
@@ -130,6 +136,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	fl.rep.Start()
 	mux := http.NewServeMux()
 	fl.c.Register(mux)
+	mux.HandleFunc("GET "+cluster.SyncPath, fl.syncHandler(lc))
 	mux.Handle("/", lc.Handler)
 	fl.Handler = mux
 	if exposed != "" && secret == "" {
@@ -138,7 +145,7 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	}
 	// Seeds are joined in the background (the cluster logs when it joined); say what is true now.
 	log.Info("fleet: gossiping", "node", ccfg.NodeName, "gossip", fl.c.Addr(), "seeds", fc.Seeds,
-		"encrypted", secret != "", "signing", trust.FleetKey != nil)
+		"encrypted", secret != "", "code_signing", signingMode(trust))
 	return fl, nil
 }
 
@@ -161,7 +168,20 @@ func (f *fleet) purge(p cache.Purge) int {
 	return 0
 }
 
-// loadTrust reads the fleet's signing keys.
+// signingMode says, for the start log, what t makes the node do with versions.
+func signingMode(t registry.Trust) string {
+	switch {
+	case t.SigningKey != nil:
+		return "on: signs what it publishes, runs only signed versions"
+	case t.FleetKey != nil:
+		return "verify only: runs only signed versions, refuses to publish (no fleet_private_key_file)"
+	}
+	return "off"
+}
+
+// loadTrust reads the fleet's signing keys. A private key alone gives the public key too: the
+// node verifies what it accepts with it, as registry.Trust does, so that it never runs or
+// keeps a version its fleet would refuse.
 func loadTrust(fc fleetConfig) (registry.Trust, error) {
 	var t registry.Trust
 	if fc.FleetPublicKey != "" {
@@ -186,6 +206,12 @@ func loadTrust(fc fleetConfig) (registry.Trust, error) {
 			t.SigningKey = ed25519.PrivateKey(b)
 		default:
 			return t, fmt.Errorf("cluster: fleet_private_key_file: %d bytes, want %d or %d", len(b), ed25519.SeedSize, ed25519.PrivateKeySize)
+		}
+		pub := t.SigningKey.Public().(ed25519.PublicKey)
+		if t.FleetKey == nil {
+			t.FleetKey = pub
+		} else if !t.FleetKey.Equal(pub) {
+			return t, errors.New("cluster: fleet_private_key_file is not the private key of fleet_public_key")
 		}
 	}
 	return t, nil

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -330,6 +332,7 @@ func TestJoinDefaultGossip(t *testing.T) {
 
 func TestLoadTrust(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
+	otherPub, _, _ := ed25519.GenerateKey(nil)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -344,14 +347,17 @@ func TestLoadTrust(t *testing.T) {
 		fc      fleetConfig
 		wantErr string
 		signs   bool
+		mode    string // signingMode's first word
 	}{
-		{"none", fleetConfig{}, "", false},
-		{"public key only", fleetConfig{FleetPublicKey: b64(pub)}, "", false},
-		{"seed file", fleetConfig{FleetPublicKey: b64(pub), FleetPrivateKeyFile: write("seed", b64(priv.Seed())+"\n")}, "", true},
-		{"private key file", fleetConfig{FleetPrivateKeyFile: write("key", b64(priv))}, "", true},
-		{"bad public key", fleetConfig{FleetPublicKey: "abc"}, "fleet_public_key", false},
-		{"missing file", fleetConfig{FleetPrivateKeyFile: filepath.Join(dir, "nope")}, "fleet_private_key_file", false},
-		{"short key file", fleetConfig{FleetPrivateKeyFile: write("short", b64([]byte("xx")))}, "want 32 or 64", false},
+		{"none", fleetConfig{}, "", false, "off"},
+		{"public key only", fleetConfig{FleetPublicKey: b64(pub)}, "", false, "verify"},
+		{"seed file", fleetConfig{FleetPublicKey: b64(pub), FleetPrivateKeyFile: write("seed", b64(priv.Seed())+"\n")}, "", true, "on:"},
+		// The private key alone gives the public key: the node verifies as well as signs.
+		{"private key file", fleetConfig{FleetPrivateKeyFile: write("key", b64(priv))}, "", true, "on:"},
+		{"bad public key", fleetConfig{FleetPublicKey: "abc"}, "fleet_public_key", false, ""},
+		{"missing file", fleetConfig{FleetPrivateKeyFile: filepath.Join(dir, "nope")}, "fleet_private_key_file", false, ""},
+		{"short key file", fleetConfig{FleetPrivateKeyFile: write("short", b64([]byte("xx")))}, "want 32 or 64", false, ""},
+		{"keys of two pairs", fleetConfig{FleetPublicKey: b64(otherPub), FleetPrivateKeyFile: write("key2", b64(priv))}, "not the private key of fleet_public_key", false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -365,7 +371,57 @@ func TestLoadTrust(t *testing.T) {
 			if err != nil || (tr.SigningKey != nil) != tc.signs {
 				t.Fatalf("trust %+v, err %v", tr, err)
 			}
+			if tc.fc.FleetPublicKey != "" || tc.fc.FleetPrivateKeyFile != "" {
+				if !tr.FleetKey.Equal(pub) {
+					t.Fatalf("fleet key %x, want %x", tr.FleetKey, pub)
+				}
+			}
+			if mode := signingMode(tr); !strings.HasPrefix(mode, tc.mode) {
+				t.Fatalf("logged code_signing %q, want %q...", mode, tc.mode)
+			}
 		})
+	}
+}
+
+// TestVerifyOnlyNodeRefusesPublish: in a signing fleet, a node with the fleet's public key but
+// not its private key refuses `fn publish` with a 403 that says where to publish from (its
+// peers would drop the unsigned version and the registries would never agree again); what the
+// signing node publishes runs there, and the two registries agree.
+func TestVerifyOnlyNodeRefusesPublish(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	keyFile := filepath.Join(t.TempDir(), "fleet.key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(priv.Seed())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc := fleetConfig{Gossip: "127.0.0.1:0", FleetPublicKey: base64.StdEncoding.EncodeToString(pub)}
+	signer := fc
+	signer.FleetPrivateKeyFile = keyFile
+	lcA, flA, _ := startFleetNode(t, signer)
+	fc.Seeds = []string{flA.c.Addr()}
+	lcB, flB, adminB := startFleetNode(t, fc)
+	waitAlive(t, flA, 2)
+	for _, lc := range []*lifecycle{lcA, lcB} {
+		if _, err := lc.reg.PutCode("t", "f", registry.Upload{Package: []byte(`exports.handler = async (e) => e.Records[0].cf.request;`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := fn("publish", "f", "--admin", adminB)
+	if err == nil || !strings.Contains(err.Error(), "(403)") || !strings.Contains(err.Error(), "publish from a node that holds the fleet private key") {
+		t.Fatalf("publish on a node that cannot sign: %q, %v", out, err)
+	}
+	if _, _, err := lcA.reg.Publish("t", "f", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitRunnable(t, lcB, "f", "1")
+	if out, err := fn("alias", "f", "live", "1", "--admin", adminB); err != nil {
+		t.Fatalf("alias to a signed version on the node that cannot sign: %q, %v", out, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for flA.c.Digest() != flB.c.Digest() {
+		if time.Now().After(deadline) {
+			t.Fatal("the two registries never agreed")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -429,4 +485,66 @@ func TestSIGTERMLeaves(t *testing.T) {
 	}
 	waitFor("B not listed as left", func(out string) bool { return strings.Contains(out, " left ") && !strings.Contains(out, " dead ") })
 	a.stop(t, syscall.SIGTERM)
+}
+
+// TestClusterKeygen: `verge cluster keygen FILE` writes a private key that
+// fleet_private_key_file reads, for its owner only, and prints the fleet_public_key line that
+// goes with it; it never overwrites a file.
+func TestClusterKeygen(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "fleet.key")
+	run := func() (string, error) {
+		cmd := newClusterCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs([]string{"keygen", keyFile})
+		err := cmd.Execute()
+		return out.String(), err
+	}
+	out, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, ok := strings.CutPrefix(strings.TrimSpace(out), "fleet_public_key: ")
+	if !ok {
+		t.Fatalf("printed %q, want a fleet_public_key line", out)
+	}
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v, %v: want mode 0600", fi, err)
+	}
+	tr, err := loadTrust(fleetConfig{FleetPublicKey: pub, FleetPrivateKeyFile: keyFile})
+	if err != nil || tr.SigningKey == nil || !strings.HasPrefix(signingMode(tr), "on:") {
+		t.Fatalf("the pair does not load as a signing configuration: %+v, %v", tr, err)
+	}
+	written, _ := os.ReadFile(keyFile)
+	if _, err := run(); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("second keygen over the same file: %v", err)
+	}
+	if again, _ := os.ReadFile(keyFile); !bytes.Equal(again, written) {
+		t.Fatal("the key file was overwritten")
+	}
+}
+
+// TestOpenSSLFleetKeys: the openssl commands docs/operations.md gives, for machines without
+// verge, make a key pair that loads as a signing configuration.
+func TestOpenSSLFleetKeys(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	dir := t.TempDir()
+	script := `set -e
+openssl genpkey -algorithm ed25519 -out fleet.pem
+openssl pkey -in fleet.pem -outform DER | tail -c 32 | base64 > fleet.key
+openssl pkey -in fleet.pem -pubout -outform DER | tail -c 32 | base64`
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openssl: %v", err)
+	}
+	tr, err := loadTrust(fleetConfig{FleetPublicKey: string(out), FleetPrivateKeyFile: filepath.Join(dir, "fleet.key")})
+	if err != nil || tr.SigningKey == nil {
+		t.Fatalf("the openssl pair does not load: %+v, %v", tr, err)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,18 +46,28 @@ func (v fleetView) localDigest() string {
 }
 
 // convergence tracks which members run a change. A member runs it once it, asked at the admin
-// URL it advertises (with the CLI's token), reports the registry digest the node holds and
-// that it runs what its registry says for the function changed (GET /v1/deploy/status: the
-// new version fetched, compiled and attached). The node's own view of its peers is not enough: it learns a peer's
-// digest from gossip for a second after each change and then from probe acks only, one peer a
-// second, and a digest says nothing of the code having started. A member that cannot be asked
-// (its admin URL unreachable from here, another token) counts as holding the change once the
-// node's view says it is in sync.
+// URL it advertises (cluster.SyncPath, which needs no token), reports the registry digest the
+// node holds and that it runs what its registry says for the function changed (the new version
+// fetched, compiled and attached). The node's own view of its peers is not enough: it learns a
+// peer's digest from gossip for a second after each change and then from probe acks only, one
+// peer a second, and a digest says nothing of the code having started. A member that cannot be
+// asked (its admin URL unreachable from here, an older node without the route) counts as
+// holding the change once the node's view says it is in sync.
+//
+// No token is sent to a member: its admin URL is whatever a holder of the gossip key
+// advertised, and the CLI's token is the operator's.
 type convergence struct {
-	c      *adminClient
+	http   *http.Client    // no token, no redirects
 	fn     string          // the function changed: only its associations must run
 	held   map[string]bool // members seen holding the change
 	silent map[string]bool // members that could not be asked
+}
+
+func newConvergence(fn string) *convergence {
+	return &convergence{
+		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		fn:   fn, held: map[string]bool{}, silent: map[string]bool{},
+	}
 }
 
 // askers bounds the members asked at once.
@@ -108,43 +119,51 @@ func (cv *convergence) progress(ctx context.Context, v fleetView) (held, alive i
 	return held, alive, behind
 }
 
-// stateOf asks the node at admin for the registry digest it holds and whether it runs what
-// that registry says.
+// maxSyncAnswer bounds what stateOf reads of a member's answer (a cluster.SyncState).
+const maxSyncAnswer = 4096
+
+// stateOf asks the node at admin, without a token, for the registry digest it holds and
+// whether it runs what that registry says.
 func (cv *convergence) stateOf(ctx context.Context, admin string) (digest string, running bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	mc := &adminClient{base: strings.TrimRight(admin, "/"), token: cv.c.token, http: cv.c.http}
-	v, err := fleetMembers(ctx, mc)
+	u := strings.TrimRight(admin, "/") + cluster.SyncPath + "?function=" + url.QueryEscape(cv.fn)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", false, err
 	}
-	if v == nil {
-		return "", false, fmt.Errorf("%s is not in a fleet", admin)
-	}
-	var st struct {
-		Current bool `json:"current"`
-	}
-	if err := mc.do(ctx, http.MethodGet, "/v1/deploy/status?function="+url.QueryEscape(cv.fn), nil, &st); err != nil {
+	resp, err := cv.http.Do(req)
+	if err != nil {
 		return "", false, err
 	}
-	return v.localDigest(), st.Current, nil
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", false, fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	var st cluster.SyncState
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSyncAnswer)).Decode(&st); err != nil {
+		return "", false, fmt.Errorf("%s: %w", u, err)
+	}
+	return st.Digest, st.Current, nil
 }
 
 // waitConverged polls the node at c until every alive member of its fleet holds the registry
 // state the node holds after a change and runs it (see convergence), printing "converged N/M
-// nodes" to w whenever N or M changes. before is the node's view read before the change
+// nodes" to w whenever N or M changes. Out of time, or interrupted (ctx ends), it says which,
+// with the time waited. before is the node's view read before the change
 // (fleetMembers; nil outside a fleet, when a change is converged once the node has it).
 func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before fleetView, timeout time.Duration, fn string) error {
 	if before == nil {
 		fmt.Fprintln(w, "converged 1/1 nodes (not in a fleet)")
 		return nil
 	}
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	last, behind := "", []string(nil)
-	cv := &convergence{c: c, fn: fn, held: map[string]bool{}, silent: map[string]bool{}}
+	cv := newConvergence(fn)
 	for {
 		v, err := fleetMembers(ctx, c)
 		switch {
@@ -166,10 +185,14 @@ func waitConverged(ctx context.Context, c *adminClient, w io.Writer, before flee
 		}
 		select {
 		case <-ctx.Done():
-			if last == "" {
-				return fmt.Errorf("the fleet did not converge within %v: the node did not advertise the change", timeout)
+			why := fmt.Sprintf("the fleet did not converge within %v", timeout)
+			if parent.Err() != nil { // interrupted (Ctrl-C, SIGTERM), not out of time
+				why = fmt.Sprintf("interrupted after %v, before the fleet converged", time.Since(start).Round(100*time.Millisecond))
 			}
-			return fmt.Errorf("the fleet did not converge within %v: %s (not in sync: %s)", timeout, last, strings.Join(behind, ", "))
+			if last == "" {
+				return fmt.Errorf("%s: the node did not advertise the change", why)
+			}
+			return fmt.Errorf("%s: %s (not in sync: %s)", why, last, strings.Join(behind, ", "))
 		case <-tick.C:
 		}
 	}

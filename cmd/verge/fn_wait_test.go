@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vergecdn/verge/admin"
 	"github.com/vergecdn/verge/cluster"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/hooks"
@@ -132,4 +134,90 @@ func alive(c *cluster.Cluster) int {
 		}
 	}
 	return n
+}
+
+// TestFnAliasWaitSendsNoToken: --wait asks each member whether it runs the change at the admin
+// URL the member advertises, which any holder of the gossip key chooses; the operator's admin
+// token must never go there. Each node has its own token; the others' admin ports must see no
+// Authorization header but the fleet credential of peers fetching code, and --wait still sees
+// the fleet converge.
+func TestFnAliasWaitSendsNoToken(t *testing.T) {
+	key := "dmVyZ2UtdGVzdC1rZXkxMg=="
+	fc := fleetConfig{Gossip: "127.0.0.1:0", SecretKey: key}
+	lcA, flA, adminA, _ := startGuardedNode(t, fc, []admin.Token{{Name: "ops", Secret: "opsSecret1"}})
+	fc.Seeds = []string{flA.c.Addr()}
+	lcB, _, _, seenB := startGuardedNode(t, fc, []admin.Token{{Name: "ops", Secret: "opsSecret2"}})
+	lcC, _, _, seenC := startGuardedNode(t, fc, []admin.Token{{Name: "ops", Secret: "opsSecret4"}})
+	ran := map[*lifecycle]*attachments{}
+	for _, lc := range []*lifecycle{lcA, lcB, lcC} {
+		ran[lc] = &attachments{}
+		if err := lc.act.Start(ran[lc]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitAlive(t, flA, 3)
+	for v := range 2 {
+		if _, err := lcA.reg.PutCode("t", "f", registry.Upload{Package: fmt.Appendf(nil, `exports.handler = async () => ({status: '200', body: 'v%d'})`, v+1)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := lcA.reg.Publish("t", "f", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lcA.reg.PutAlias("t", "f", "live", registry.AliasSpec{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lcA.reg.Associate("t", registry.Association{Behavior: registry.DefaultBehavior, Event: "viewer-request", Function: "f", Qualifier: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, lc := range []*lifecycle{lcB, lcC} {
+		waitRunnable(t, lc, "f", "2")
+	}
+	out, err := fn("alias", "f", "live", "2", "--admin", adminA, "--token", "opsSecret1", "--wait")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || lines[len(lines)-1] != "converged 3/3 nodes" {
+		t.Fatalf("output %q, err %v; want the last line converged 3/3 nodes", out, err)
+	}
+	fleetCred, err := cluster.FleetToken(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, seen := range map[string]func() []string{"B": seenB, "C": seenC} {
+		asked := false
+		for _, a := range seen() {
+			switch a {
+			case "":
+				asked = true
+			case "Bearer " + fleetCred: // a peer fetching a blob
+			default:
+				t.Errorf("node %s's admin port received Authorization %q", name, a)
+			}
+		}
+		if !asked {
+			t.Errorf("--wait never asked node %s", name)
+		}
+	}
+	for _, lc := range []*lifecycle{lcB, lcC} {
+		if body := ran[lc].answer(t, registry.DefaultBehavior, hooks.ViewerRequest); body != "v2" {
+			t.Errorf("a node converged answers %q, not version 2's v2", body)
+		}
+	}
+}
+
+// TestFnAliasWaitInterrupted: --wait stopped before its timeout (Ctrl-C, SIGTERM: the command's
+// context ends) says it was interrupted and after how long, not that the fleet missed a
+// timeout it never reached.
+func TestFnAliasWaitInterrupted(t *testing.T) {
+	_, _, adminA := startFleetNode(t, fleetConfig{Gossip: "127.0.0.1:0"})
+	c := (&clientFlags{admin: adminA}).client()
+	before, err := fleetMembers(context.Background(), c)
+	if err != nil || before == nil {
+		t.Fatalf("members: %v, %v", before, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = waitConverged(ctx, c, io.Discard, before, time.Minute, "f")
+	if err == nil || strings.Contains(err.Error(), "1m0s") || !strings.Contains(err.Error(), "interrupted after ") {
+		t.Fatalf("err %v, want it interrupted, with the time waited", err)
+	}
 }
