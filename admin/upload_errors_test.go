@@ -71,7 +71,7 @@ func TestUploadCodeErrors(t *testing.T) {
 		{name: "handler not a function", body: "exports.handler = 42;\n", has: []string{"handler"}},
 		{name: "exports replaced by a number", body: "module.exports = 7;\n", has: []string{"handler"}},
 		{name: "zip without a handler", body: zipOf(t, map[string]string{"lib/only.js": "exports.x = 1;\n"}), has: []string{"handler"}},
-		{name: "zip requiring a missing file", body: zipOf(t, map[string]string{"index.js": "require('./nope.js');\n"}), has: []string{"Invalid module"}},
+		{name: "zip requiring a missing file", body: zipOf(t, map[string]string{"index.js": "require('./nope.js');\n"}), has: []string{"Cannot find module './nope.js'"}},
 		{name: "const in cloudfront-js-1.0", query: "?runtime=cloudfront-js-1.0",
 			body: "function handler(event) {\n  const x = 1;\n  return event.request;\n}\n", has: []string{"const", "2:3"}},
 		{name: "import in cloudfront-js-1.0", query: "?runtime=cloudfront-js-1.0",

@@ -31,7 +31,7 @@ func newModules(p *program, rt *goja.Runtime, builtin *require.RequireModule) *m
 
 // requireFrom returns the require function of the module at absolute path from.
 func (m *modules) requireFrom(from string) goja.Value {
-	return m.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+	return builtin(m.rt, "require", 1, func(c goja.FunctionCall) goja.Value {
 		name := c.Argument(0).String()
 		exp, err := m.require(from, name)
 		if err != nil {
