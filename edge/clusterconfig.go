@@ -42,7 +42,9 @@ type ClusterConfig struct {
 	// versions signed by the matching private key. Default: none (no signing).
 	FleetPublicKey string `yaml:"fleet_public_key"`
 	// FleetPrivateKeyFile names a file holding the base64 of the ed25519 private key (64
-	// bytes) or its 32-byte seed: versions published on this node are signed. Default: none.
+	// bytes) or its 32-byte seed (`verge cluster keygen` writes one): versions published on
+	// this node are signed, and it implies the public key. A node with FleetPublicKey and no
+	// private key refuses to publish. Default: none.
 	FleetPrivateKeyFile string `yaml:"fleet_private_key_file"`
 }
 
