@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -375,5 +376,33 @@ exports.handler = (e, c, cb) => {
 	}
 	if got := res.Request.Headers.Get("x-msg"); !strings.Contains(got, "require('https').get is not available") {
 		t.Fatalf("x-msg = %q", got)
+	}
+}
+
+// TestErrorsSayWhereTheyWereThrown: a failure's message names the first frame of code in the
+// error's stack (file, line and column, as Node counts them), so that fn logs and fn test say
+// where a function threw; a throw from a built-in names the code that called it.
+func TestErrorsSayWhereTheyWereThrown(t *testing.T) {
+	files := map[string]string{
+		"helper.js": "exports.boom = function boom() {\n  throw new Error('n1');\n};\n",
+		"index.js": "const h = require('./helper');\nexports.handler = async (e) => {\n" +
+			"  if (e.Records[0].cf.request.uri === '/parse') JSON.parse('{');\n  if (e.Records[0].cf.request.uri === '/plain') throw 'plain';\n  h.boom();\n};\n",
+	}
+	f, err := jsruntime.New(jsruntime.Options{Name: "t", Code: jsruntime.Code{Files: files, Entry: "index.js"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for uri, want := range map[string]*regexp.Regexp{
+		"/":      regexp.MustCompile(`: Error: n1 \(at /var/task/helper\.js:2:9\)$`),
+		"/parse": regexp.MustCompile(`: SyntaxError: .* \(at /var/task/index\.js:3:\d+\)$`), // goja marks the call at its '('
+		"/plain": regexp.MustCompile(`: plain$`),                                            // a string has no stack
+	} {
+		ev := loadEvent(t, "lambda-edge-viewer-request.json")
+		ev.Request.URI = uri
+		_, err := f.Invoke(context.Background(), ev)
+		if err == nil || !want.MatchString(err.Error()) {
+			t.Errorf("%s: %v, want it to match %s", uri, err, want)
+		}
 	}
 }

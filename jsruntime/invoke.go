@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -40,6 +41,30 @@ func (c *call) logID() string {
 		return id
 	}
 	return c.id()
+}
+
+// throwSite returns where an error's stack (goja's format: "Error: m\n\tat fn (file:line:col(pc))"
+// or "\tat file:line:col(pc)" per frame, "\tat fn (native)" for a built-in) says it was made:
+// the first frame in code, its file, line and column without goja's program counter. A
+// failure's log line then says where the function threw, as Lambda's log of an error does with
+// its stack. "" when the stack has no such frame.
+func throwSite(stack string) string {
+	for line := range strings.Lines(stack) {
+		frame, ok := strings.CutPrefix(strings.TrimSpace(line), "at ")
+		if !ok {
+			continue
+		}
+		if i := strings.Index(frame, " ("); i >= 0 && strings.HasSuffix(frame, ")") {
+			frame = frame[i+2 : len(frame)-1] // "fn (loc)": loc
+		}
+		if i := strings.LastIndexByte(frame, '('); i > 0 && strings.HasSuffix(frame, ")") {
+			frame = frame[:i] // goja's program counter
+		}
+		if frame != "" && frame != "native" {
+			return frame
+		}
+	}
+	return ""
 }
 
 // outcome is one invocation's output. discard means the vm must not be reused.
@@ -360,7 +385,13 @@ func describe(v goja.Value) string {
 			if name != nil && !goja.IsUndefined(name) {
 				n = name.String()
 			}
-			return n + ": " + msg.String()
+			text := n + ": " + msg.String()
+			if st, ok := o.Get("stack").Export().(string); ok {
+				if site := throwSite(st); site != "" {
+					text += " (at " + site + ")"
+				}
+			}
+			return text
 		}
 		if s, err := tryString(o); err == nil {
 			return s
