@@ -25,6 +25,9 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 	if err != nil {
 		return nil, compileError(err, true)
 	}
+	if err := wrapperWhole(prg); err != nil {
+		return nil, compileError(err, true)
+	}
 	line1 := len(src)
 	if i := strings.IndexAny(src, "\r\n\u2028\u2029"); i >= 0 {
 		line1 = i
@@ -36,6 +39,27 @@ func compileModule(name, src string, load func(string) ([]byte, error)) (*goja.P
 		return nil, compileError(err, false)
 	}
 	return p, nil
+}
+
+// wrapperWhole checks that the parsed text is the wrapper function alone: source that closes it
+// early (`}); code; ({`) would parse, then run code outside the module and leave no function to
+// call. Node's own wrapping refuses such a file with a SyntaxError at the closing brace; so
+// does this.
+func wrapperWhole(prg *ast.Program) error {
+	if len(prg.Body) == 1 {
+		if st, ok := prg.Body[0].(*ast.ExpressionStatement); ok {
+			if _, ok := st.Expression.(*ast.FunctionLiteral); ok {
+				return nil
+			}
+		}
+	}
+	at := int(prg.Body[0].Idx1())
+	if st, ok := prg.Body[0].(*ast.ExpressionStatement); ok {
+		if fn, ok := st.Expression.(*ast.FunctionLiteral); ok {
+			at = int(fn.Idx1()) - 1 // the brace that closed the function
+		}
+	}
+	return &parser.Error{Position: prg.File.Position(at - 1), Message: "Unexpected token '}'"}
 }
 
 var idxType = reflect.TypeFor[file.Idx]()

@@ -1,8 +1,10 @@
 package jsruntime
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"path"
 	"strings"
 
@@ -22,22 +24,44 @@ type modules struct {
 	parse   goja.Callable           // JSON.parse as it was before user code ran, for .json files
 	cache   map[string]*goja.Object // absolute path -> module object, as Node's require.cache
 	parent  map[string]string       // absolute path -> the module that loaded it first
+	// resolved maps a requiring module's directory and a name to the module it resolved to, so
+	// that a require inside a handler costs a map lookup after its first call (a package
+	// name's resolution walks node_modules and parses package.json files).
+	resolved map[string]*goja.Object
 }
+
+// thrownError carries a JS error object made for a require (jsError) to requireFrom, which
+// throws it.
+type thrownError struct{ v *goja.Object }
+
+func (e thrownError) Error() string { return e.v.String() }
 
 func newModules(p *program, rt *goja.Runtime, builtin *require.RequireModule) *modules {
 	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
-	return &modules{p: p, rt: rt, builtin: builtin, parse: parse, cache: map[string]*goja.Object{}, parent: map[string]string{}}
+	return &modules{p: p, rt: rt, builtin: builtin, parse: parse, cache: map[string]*goja.Object{}, parent: map[string]string{},
+		resolved: map[string]*goja.Object{}}
 }
 
 // requireFrom returns the require function of the module at absolute path from.
 func (m *modules) requireFrom(from string) goja.Value {
 	return builtin(m.rt, "require", 1, func(c goja.FunctionCall) goja.Value {
-		name := c.Argument(0).String()
+		id := c.Argument(0)
+		if _, ok := id.Export().(string); !ok {
+			panic(m.jsError("TypeError", "ERR_INVALID_ARG_TYPE", `The "id" argument must be of type string. Received `+argDescription(id)))
+		}
+		name := id.String()
+		if name == "" {
+			panic(m.jsError("TypeError", "ERR_INVALID_ARG_VALUE", "The argument 'id' must be a non-empty string. Received ''"))
+		}
 		exp, err := m.require(from, name)
 		if err != nil {
 			var ex *goja.Exception
-			if errors.As(err, &ex) {
+			var te thrownError
+			switch {
+			case errors.As(err, &ex):
 				panic(ex)
+			case errors.As(err, &te):
+				panic(te.v)
 			}
 			panic(m.rt.NewGoError(err))
 		}
@@ -50,40 +74,84 @@ func (m *modules) requireFrom(from string) goja.Value {
 
 // notFound returns Node's error for module name, required from the module at path from, that
 // is not there: an Error with code MODULE_NOT_FOUND and the require stack (from, the module
-// that loaded it, and so on to the entry). It is made by the global Error, as code that throws
-// one does (reading it in advance would build the Error constructor in every runtime); if code
-// replaced that with what is not a constructor, by goja's GoError.
+// that loaded it, and so on to the entry).
 func (m *modules) notFound(from, name string) *goja.Object {
 	var stack []any
-	for f := from; f != ""; f = m.parent[f] {
+	seen := map[string]bool{}
+	for f := from; f != "" && !seen[f]; f = m.parent[f] { // parents may form a cycle (a module loaded again after it failed)
+		seen[f] = true
 		stack = append(stack, f)
 	}
 	msg := "Cannot find module '" + name + "'\nRequire stack:"
 	for _, f := range stack {
 		msg += "\n- " + f.(string)
 	}
-	var e *goja.Object
-	if ctor, ok := goja.AssertConstructor(m.rt.Get("Error")); ok {
-		e, _ = ctor(nil, m.rt.ToValue(msg))
-	}
-	if e == nil {
-		e = m.rt.NewGoError(errors.New(msg))
-	}
-	_ = e.Set("code", "MODULE_NOT_FOUND")
+	e := m.jsError("Error", "MODULE_NOT_FOUND", msg)
 	_ = e.Set("requireStack", m.rt.NewArray(stack...))
 	return e
 }
 
+// jsError returns a new error of the global constructor ctor with Node's code, made as code
+// that throws one makes it (reading the constructors in advance would build them in every
+// runtime); if code replaced that global with what is not a constructor, goja's GoError.
+func (m *modules) jsError(ctor, code, msg string) *goja.Object {
+	var e *goja.Object
+	if c, ok := goja.AssertConstructor(m.rt.Get(ctor)); ok {
+		e, _ = c(nil, m.rt.ToValue(msg))
+	}
+	if e == nil {
+		e = m.rt.NewGoError(errors.New(msg))
+	}
+	if code != "" {
+		_ = e.Set("code", code)
+	}
+	return e
+}
+
+// argDescription describes a value as Node's argument errors do ("type number (1)", "undefined").
+func argDescription(v goja.Value) string {
+	switch {
+	case v == nil || goja.IsUndefined(v):
+		return "undefined"
+	case goja.IsNull(v):
+		return "null"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if _, fn := goja.AssertFunction(o); fn {
+			return "function"
+		}
+		return "an instance of Object"
+	}
+	t := "number"
+	switch v.Export().(type) {
+	case bool:
+		t = "boolean"
+	case string:
+		t = "string"
+	case *big.Int:
+		t = "bigint"
+	}
+	return "type " + t + " (" + v.String() + ")"
+}
+
 // require returns the exports of module name as required from the module at path from, as
-// Node resolves it: a path is a file or a directory, any other name a built-in module or a
-// package under a node_modules directory. It returns nil, nil when nothing matches.
+// Node resolves it: a path is a file or a directory (only a directory with a final slash), any
+// other name a built-in module or a package under a node_modules directory. It returns nil,
+// nil when nothing matches.
 func (m *modules) require(from, name string) (goja.Value, error) {
+	dir := path.Dir(from)
+	key := dir + "\x00" + name
+	if mod := m.resolved[key]; mod != nil {
+		return mod.Get("exports"), nil
+	}
 	var mod *goja.Object
 	var err error
-	dir := path.Dir(from)
-	if name == "." || name == ".." || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../") {
+	switch {
+	case name == "." || name == ".." || strings.HasSuffix(name, "/") && isPath(name):
+		mod, err = m.dir(from, resolvePath(dir, name))
+	case isPath(name):
 		mod, err = m.fileOrDir(from, resolvePath(dir, name))
-	} else {
+	default:
 		exp, berr := m.builtin.Require(name)
 		if berr == nil || !errors.Is(berr, require.InvalidModuleError) {
 			return exp, berr
@@ -93,14 +161,34 @@ func (m *modules) require(from, name string) (goja.Value, error) {
 	if mod == nil || err != nil {
 		return nil, err
 	}
+	m.resolved[key] = mod
 	return mod.Get("exports"), nil
 }
 
-// nodeModules loads package name from the nearest node_modules directory that has it, from
-// the directory of the module at path from up to the root.
+// isPath reports whether a require names a path rather than a module.
+func isPath(name string) bool {
+	return name == "." || name == ".." || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../")
+}
+
+// nodeModules loads package name (with a subpath: "pkg/lib", "@scope/pkg/lib") from the
+// nearest node_modules directory that has it, from the directory of the module at path from up
+// to the root. A package whose package.json has "exports" is reached through them only.
 func (m *modules) nodeModules(from, name string) (*goja.Object, error) {
+	pkgName, sub := splitPackage(name)
 	for d := path.Dir(from); ; d = path.Dir(d) {
 		if path.Base(d) != "node_modules" {
+			base := path.Join(d, "node_modules", pkgName)
+			pkg, err := m.packageJSON(base)
+			if err != nil {
+				return nil, err
+			}
+			if pkg != nil && pkg.Exports != nil {
+				target, err := m.exportsTarget(base, pkg.Exports, sub)
+				if err != nil {
+					return nil, err
+				}
+				return m.load(from, target)
+			}
 			if mod, err := m.fileOrDir(from, path.Join(d, "node_modules", name)); mod != nil || err != nil {
 				return mod, err
 			}
@@ -111,21 +199,65 @@ func (m *modules) nodeModules(from, name string) (*goja.Object, error) {
 	}
 }
 
+// splitPackage splits a module name into its package ("pkg", "@scope/pkg") and the subpath
+// within it ("." or "./lib").
+func splitPackage(name string) (pkg, sub string) {
+	parts := strings.SplitN(name, "/", 3)
+	n := 1
+	if strings.HasPrefix(name, "@") && len(parts) > 1 {
+		n = 2
+	}
+	if len(parts) <= n {
+		return name, "."
+	}
+	pkg = strings.Join(parts[:n], "/")
+	return pkg, "." + name[len(pkg):]
+}
+
+// packageInfo is what require reads of a package.json.
+type packageInfo struct {
+	Main    string          `json:"main"`
+	Exports json.RawMessage `json:"exports"`
+}
+
+// packageJSON reads dir's package.json: nil when there is none, and Node's error when it does
+// not parse.
+func (m *modules) packageJSON(dir string) (*packageInfo, error) {
+	b, err := m.p.load(dir + "/package.json")
+	if err != nil {
+		return nil, nil
+	}
+	var pkg packageInfo
+	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte("\uFEFF")), &pkg); err != nil {
+		return nil, thrownError{m.jsError("SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
+	}
+	if string(pkg.Exports) == "null" {
+		pkg.Exports = nil
+	}
+	return &pkg, nil
+}
+
 // fileOrDir loads p, a file or a directory, for the module at path from.
 func (m *modules) fileOrDir(from, p string) (*goja.Object, error) {
 	if mod, err := m.file(from, p); mod != nil || err != nil {
 		return mod, err
 	}
-	if b, err := m.p.load(p + "/package.json"); err == nil {
-		var pkg struct{ Main string }
-		if json.Unmarshal(b, &pkg) == nil && pkg.Main != "" {
-			main := resolvePath(p, pkg.Main)
-			if mod, err := m.file(from, main); mod != nil || err != nil {
-				return mod, err
-			}
-			if mod, err := m.index(from, main); mod != nil || err != nil {
-				return mod, err
-			}
+	return m.dir(from, p)
+}
+
+// dir loads directory p: its package.json's main, else its index.
+func (m *modules) dir(from, p string) (*goja.Object, error) {
+	pkg, err := m.packageJSON(p)
+	if err != nil {
+		return nil, err
+	}
+	if pkg != nil && pkg.Main != "" {
+		main := resolvePath(p, pkg.Main)
+		if mod, err := m.file(from, main); mod != nil || err != nil {
+			return mod, err
+		}
+		if mod, err := m.index(from, main); mod != nil || err != nil {
+			return mod, err
 		}
 	}
 	return m.index(from, p)
@@ -179,7 +311,7 @@ func (m *modules) load(from, name string) (*goja.Object, error) {
 
 func (m *modules) run(name, src string, mod, exports *goja.Object) error {
 	if strings.HasSuffix(name, ".json") {
-		v, err := m.parse(goja.Undefined(), m.rt.ToValue(src))
+		v, err := m.parse(goja.Undefined(), m.rt.ToValue(strings.TrimPrefix(src, "\uFEFF")))
 		if err == nil {
 			err = mod.Set("exports", v)
 		}

@@ -95,14 +95,12 @@ func compile(o Options) (*program, error) {
 		p.script = prg
 		p.byteStrings = namesByteStrings(files[p.entry])
 	} else {
-		// Parse every JS file once now, so a syntax error fails the deployment rather than the
-		// first request; p.module compiles (and keeps) each one on its first require.
-		for name, src := range files {
-			if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".cjs") || strings.HasSuffix(name, ".mjs") {
-				if _, err := parser.ParseFile(nil, name, moduleWrapper+src+"\n})", 0, parser.WithDisableSourceMaps); err != nil {
-					return nil, compileError(err, true)
-				}
-			}
+		// Parse the entry now, so that its syntax error fails the deployment rather than the
+		// first request (the deployment's load check runs its top-level requires too). The
+		// package's other files are parsed when required, as Node does: a package holds files
+		// nothing requires (a dependency's tests, examples, other builds), which need not parse.
+		if _, err := parser.ParseFile(nil, p.entry, moduleWrapper+files[p.entry]+"\n})", 0, parser.WithDisableSourceMaps); err != nil {
+			return nil, compileError(err, true)
 		}
 	}
 	if err := p.newRegistry(); err != nil {
@@ -113,10 +111,13 @@ func compile(o Options) (*program, error) {
 
 // compileScript compiles a CloudFront function's script.
 func compileScript(name, src string) (*goja.Program, error) {
-	ast, err := parser.ParseFile(nil, name, src, 0, parser.WithSourceMapLoader(noFiles))
+	ast, err := parser.ParseFile(nil, name, src, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, compileError(err, false)
 	}
+	// An inline map is checked as a module's is (sourceMap): goja's own reading of one takes
+	// a map that names no source, and then panics on every stack it makes.
+	ast.File.SetSourceMap(sourceMap(name, src, noFiles))
 	prg, err := goja.CompileAST(ast, true)
 	if err != nil {
 		return nil, compileError(err, false)
