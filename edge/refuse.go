@@ -26,7 +26,8 @@ func refuseLongURI(ctx *fasthttp.RequestCtx) (outcome, bool) {
 }
 
 // refuseUnreadable is the viewer server's ErrorHandler: it answers a request fasthttp could
-// not read (too large a head for its buffer, a timeout, not HTTP/1.x) as the handler answers
+// not read (too large a head for its buffer, a body over max_request_body_size, a timeout, not
+// HTTP/1.x) as the handler answers
 // the requests it refuses, with X-Cache, a count in verge_http_requests_total and an access
 // log line, so that a rejected request leaves a trace besides fasthttp's warning.
 func (s *Server) refuseUnreadable(ctx *fasthttp.RequestCtx, err error) {
@@ -37,6 +38,8 @@ func (s *Server) refuseUnreadable(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &small):
 		status, msg = fasthttp.StatusRequestHeaderFieldsTooLarge,
 			"431 Request Header Fields Too Large: the request line and header fields are over "+strconv.Itoa(viewerReadBuffer>>10)+" KiB"
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status, msg = fasthttp.StatusRequestEntityTooLarge, "413 Content Too Large: the body is over server.max_request_body_size"
 	case errors.As(err, &netErr) && netErr.Timeout():
 		status, msg = fasthttp.StatusRequestTimeout, "408 Request Timeout"
 	}

@@ -29,6 +29,7 @@ func TestRefusedBeforeAnyWork(t *testing.T) {
 		{"path over", "GET /" + strings.Repeat("b", 9000) + " HTTP/1.1\r\nHost: t", 414, ""},
 		{"head over the read buffer", "GET /" + strings.Repeat("c", 17<<10) + " HTTP/1.1\r\nHost: t", 431, ""},
 		{"field without a colon", "GET /x HTTP/1.1\r\nHost: t\r\nBroken", 400, ""},
+		{"body over max_request_body_size", "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 17000000", 413, ""},
 	}
 	counted := map[int]float64{}
 	for _, tt := range tests {
