@@ -27,9 +27,9 @@ func refuseLongURI(ctx *fasthttp.RequestCtx) (outcome, bool) {
 
 // refuseUnreadable is the viewer server's ErrorHandler: it answers a request fasthttp could
 // not read (too large a head for its buffer, a body over max_request_body_size, a timeout, not
-// HTTP/1.x) as the handler answers
-// the requests it refuses, with X-Cache, a count in verge_http_requests_total and an access
-// log line, so that a rejected request leaves a trace besides fasthttp's warning.
+// HTTP/1.x) as the handler answers the requests it refuses, with X-Cache, a count in
+// verge_http_requests_total and an access log line, so that a rejected request leaves a trace
+// besides fasthttp's warning.
 func (s *Server) refuseUnreadable(ctx *fasthttp.RequestCtx, err error) {
 	status, msg := fasthttp.StatusBadRequest, "400 Bad Request: the request is not valid HTTP/1.1"
 	var small *fasthttp.ErrSmallBuffer
