@@ -83,7 +83,9 @@ func (s *Server) fetch(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 			if o := res.Request.Origin; o != nil && !o.SameEndpoint(ev.Request.Origin) {
 				sw, err := p.switchOrigin(o)
 				if err != nil {
-					return 0, false, &functionError{bind, hooks.Errorf(hooks.Validation, "origin-request: %v", err)}
+					err = hooks.Errorf(hooks.Validation, "origin-request: %v", err)
+					s.reportFailure(bind, ev, err)
+					return 0, false, &functionError{bind, err}
 				}
 				fetcher = sw
 			}

@@ -143,7 +143,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, p *pipeline, b *behavior, st *r
 		applyRequest(&ctx.Request, ev.Request, res.Request)
 		if c := res.Request.OriginChoice; c != nil && bind.dialect == hooks.CloudFrontFunctions {
 			if st.origin, err = p.chooseOrigin(b, c); err != nil {
-				return s.failFunction(ctx, bind, hooks.Errorf(hooks.Validation, "viewer-request: %v", err))
+				err = hooks.Errorf(hooks.Validation, "viewer-request: %v", err)
+				s.reportFailure(bind, ev, err)
+				return s.failFunction(ctx, bind, err)
 			}
 		}
 	}

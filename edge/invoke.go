@@ -71,15 +71,22 @@ func (s *Server) invoke(b *binding, ev *hooks.Event) (res hooks.Result, err erro
 		b.succeeded(s.metrics.invocations, ev.Stage)
 		return res, nil
 	}
+	s.metrics.invocations.With(b.name, b.version, ev.Stage.String(), hooks.KindOf(err).String()).Inc()
+	s.reportFailure(b, ev, err)
+	return res, err
+}
+
+// reportFailure logs a function's failure and files it in the function's log (`verge fn
+// logs`): one that invoke found, or one found in its result afterwards (an origin it chose
+// that does not exist).
+func (s *Server) reportFailure(b *binding, ev *hooks.Event, err error) {
 	kind := hooks.KindOf(err)
-	s.metrics.invocations.With(b.name, b.version, ev.Stage.String(), kind.String()).Inc()
 	s.log.Warn("function failed", "function", b.name, "version", b.version, "event", ev.Stage.String(),
 		"outcome", kind.String(), "result_type", b.dialect.ResultType(kind), "request_id", ev.Config.RequestID,
 		"error", err.Error())
 	if sink := s.deps.FunctionErrors; sink != nil {
 		sink.FunctionFailed(b.name, b.version, ev.Config.RequestID, ev.Stage, kind, err)
 	}
-	return res, err
 }
 
 // failFunction answers the viewer after a function failed, with CloudFront's status and words.

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vergecdn/verge/internal/poll"
 )
 
 // TestCloudFrontOriginChoice runs a cloudfront-js-2.0 function (in a worker process) that
@@ -59,7 +62,7 @@ behaviors:
 	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startVerge(t, "serve", "--config", file, "--data", t.TempDir())
+	p := startVerge(t, "serve", "--config", file, "--data", t.TempDir())
 	for path, want := range map[string]string{
 		"/x":         "main /x ",
 		"/api/users": "api /api/users ",
@@ -73,4 +76,9 @@ behaviors:
 	if resp, body := get(t, "http://"+listen+"/bad/x"); resp.StatusCode != http.StatusBadGateway || !strings.Contains(resp.Header.Get("X-Cache"), "FunctionValidationError") {
 		t.Errorf("/bad/x: %d %q %q", resp.StatusCode, resp.Header.Get("X-Cache"), body)
 	}
+	// The failure is in the node's log, as any other function failure (it was not).
+	poll.Until(t, 5*time.Second, "the unknown origin's failure logged", func() bool {
+		out := p.stderr.String()
+		return strings.Contains(out, `"msg":"function failed","function":"route"`) && strings.Contains(out, "nope")
+	})
 }
