@@ -266,8 +266,9 @@ func (c *Cluster) kickDigest() {
 	}
 }
 
-// reachableAdminURL replaces an unspecified host (0.0.0.0, [::]) in the admin URL with the host
-// this node advertises for gossip, which peers can reach.
+// reachableAdminURL replaces an unspecified host (0.0.0.0, [::], or none: admin ":8081") in
+// the admin URL with the host this node advertises for gossip, which peers can reach. An
+// empty host left as is would send every peer to itself: Go dials it as the local machine.
 func reachableAdminURL(admin, gossipAddr string) string {
 	u, err := url.Parse(admin)
 	if err != nil || admin == "" {
@@ -275,7 +276,7 @@ func reachableAdminURL(admin, gossipAddr string) string {
 	}
 	ip := net.ParseIP(u.Hostname())
 	host, _, err := net.SplitHostPort(gossipAddr)
-	if ip == nil || !ip.IsUnspecified() || err != nil {
+	if (u.Hostname() != "" && (ip == nil || !ip.IsUnspecified())) || err != nil {
 		return admin
 	}
 	u.Host = net.JoinHostPort(host, u.Port())
