@@ -43,7 +43,7 @@ func (s *Store) applyTrust() (TrustReport, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
 	var rep TrustReport
-	var released []string // sums of the released versions, for gc (a deleted function's go)
+	var released []string // sums of the released versions, for gc: one a deletion covers is not stored again
 	_, err := s.update("fleet", func(c *change) (AuditEntry, error) {
 		m := &merger{tx: c.tx, rev: c.stamp.Revision}
 		// signed returns v signed with the private key, or false when this node cannot sign
@@ -63,39 +63,43 @@ func (s *Store) applyTrust() (TrustReport, error) {
 			return v, true
 		}
 		if pub != nil {
-			for _, bk := range [][]byte{bVersions, bShadow} {
-				var bad []Version
-				if err := forEach(c.tx.Bucket(bk), func(v Version) {
-					if !s.gate.verified(v) {
-						bad = append(bad, v)
-					}
-				}); err != nil {
+			// Every candidate first: quarantining a number's winner settles the number, which
+			// moves a version shadowed under it into the winner's bucket.
+			var bad []Version
+			keep := func(v Version) {
+				if !s.gate.verified(v) {
+					bad = append(bad, v)
+				}
+			}
+			if err := forEach(c.tx.Bucket(bVersions), keep); err != nil {
+				return AuditEntry{}, err
+			}
+			if err := forEach(c.tx.Bucket(bShadow), keep); err != nil {
+				return AuditEntry{}, err
+			}
+			for _, v := range bad {
+				bk, key, err := versionPlace(c.tx, v)
+				if err != nil {
 					return AuditEntry{}, err
 				}
-				for _, v := range bad {
-					key := versionKey(v.Function, v.Number)
-					if string(bk) == string(bShadow) {
-						key = shadowKey(v.Function, v.Number, v.Node)
-					}
-					if sv, ok := signed(v); ok {
-						if err := putJSON(c.tx.Bucket(bk), key, sv); err != nil {
-							return AuditEntry{}, err
-						}
-						rep.Signed = append(rep.Signed, versionLabel(v))
-						continue
-					}
-					if err := c.tx.Bucket(bk).Delete(key); err != nil {
+				if sv, ok := signed(v); ok {
+					if err := putJSON(c.tx.Bucket(bk), key, sv); err != nil {
 						return AuditEntry{}, err
 					}
-					v.Revision = 0
-					if err := putJSON(c.tx.Bucket(bQuar), shadowKey(v.Function, v.Number, v.Node), v); err != nil {
-						return AuditEntry{}, err
-					}
-					if err := m.settle(v.Function, v.Number, nil); err != nil {
-						return AuditEntry{}, err
-					}
-					rep.Quarantined = append(rep.Quarantined, versionLabel(v))
+					rep.Signed = append(rep.Signed, versionLabel(v))
+					continue
 				}
+				if err := c.tx.Bucket(bk).Delete(key); err != nil {
+					return AuditEntry{}, err
+				}
+				v.Revision = 0
+				if err := putJSON(c.tx.Bucket(bQuar), shadowKey(v.Function, v.Number, v.Node), v); err != nil {
+					return AuditEntry{}, err
+				}
+				if err := m.settle(v.Function, v.Number, nil); err != nil {
+					return AuditEntry{}, err
+				}
+				rep.Quarantined = append(rep.Quarantined, versionLabel(v))
 			}
 		}
 		var held []Version
@@ -156,6 +160,19 @@ func (s *Store) rememberQuarantine() error {
 		return fmt.Errorf("registry: reading the quarantine: %w", err)
 	}
 	return nil
+}
+
+// versionPlace returns where version v (its function, number and node) is stored now: the
+// number's winner, or shadowed.
+func versionPlace(tx *bolt.Tx, v Version) (bucket, key []byte, err error) {
+	var w Version
+	if _, err := getJSON(tx.Bucket(bVersions), versionKey(v.Function, v.Number), &w); err != nil {
+		return nil, nil, err
+	}
+	if w.Node == v.Node {
+		return bVersions, versionKey(v.Function, v.Number), nil
+	}
+	return bShadow, shadowKey(v.Function, v.Number, v.Node), nil
 }
 
 func versionLabel(v Version) string {

@@ -270,3 +270,30 @@ func TestSignedRecordReplacesUnsigned(t *testing.T) {
 		converged(t, n, p)
 	}
 }
+
+// TestTrustQuarantinesEveryUnsignedCandidate: two unsigned versions under one number (the
+// winner and the one it shadows) are both quarantined; the shadowed one does not slip into
+// the number when the winner leaves.
+func TestTrustQuarantinesEveryUnsignedCandidate(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	v := newNode(t, "V", registry.Options{})
+	p := newNode(t, "P", registry.Options{})
+	for _, n := range []*node{v, p} {
+		putCode(t, n, "fn", src("unsigned on "+n.name))
+		publish(t, n, "fn")
+	}
+	v.merge(t, p.snapshot(t))
+	if st := state(t, v); len(st.Versions["fn"]) != 1 || len(st.Shadowed["fn"]) != 1 {
+		t.Fatalf("setup: versions %+v, shadowed %+v", st.Versions, st.Shadowed)
+	}
+	rep, err := v.s.SetTrust(registry.Trust{FleetKey: pub})
+	if want := []string{"fn:1 (published on P)", "fn:1 (published on V)"}; err != nil || !slices.Equal(rep.Quarantined, want) {
+		t.Fatalf("trust: %+v, %v; want quarantined %q", rep, err, want)
+	}
+	if st := state(t, v); len(st.Versions["fn"]) != 0 || len(st.Shadowed["fn"]) != 0 {
+		t.Fatalf("left in the replicated state: versions %+v, shadowed %+v", st.Versions, st.Shadowed)
+	}
+	fresh := newNode(t, "R", registry.Options{FleetKey: pub})
+	fresh.merge(t, v.snapshot(t))
+	converged(t, v, fresh)
+}
