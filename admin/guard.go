@@ -45,7 +45,8 @@ type GuardOptions struct {
 // whether the process lives and takes traffic, nothing more, and load balancers ask them under
 // names of their own.
 func unguarded(r *http.Request) bool {
-	return (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+	path, plain := plainPath(r)
+	return plain && (path == "/healthz" || path == "/readyz") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 var _ http.Handler = (*guard)(nil)
@@ -184,9 +185,10 @@ func (g *guard) browserRefusal(r *http.Request) string {
 }
 
 // plainPath returns r's path and whether it came without escapes. The exceptions to the
-// token (metrics, open paths, the peer prefix) match only a plain path: the router matches
-// the escaped one, so a decoded comparison would let /v1/cluster%2Fsync through tokenless
-// to whatever route (a wildcard, one day) its escaped form reaches.
+// guard (health) and to the token (metrics, open paths, the peer prefix) match only a plain
+// path: the router matches the escaped one, so a decoded comparison would let
+// /v1/cluster%2Fsync through tokenless to whatever route (a wildcard, one day) its escaped
+// form reaches.
 func plainPath(r *http.Request) (string, bool) {
 	return r.URL.Path, r.URL.RawPath == ""
 }

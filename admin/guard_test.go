@@ -47,6 +47,7 @@ func TestGuard(t *testing.T) {
 		{"open path, rebound", withTokens, "GET", "/v1/cluster/sync", map[string]string{"Host": "evil.example"}, 421, ""},
 		{"healthz, any host", withTokens, "GET", "/healthz", map[string]string{"Host": "evil.example"}, 200, ""},
 		{"readyz HEAD", withTokens, "HEAD", "/readyz", nil, 200, ""},
+		{"healthz, a letter escaped, any host", withTokens, "GET", "/%68ealthz", map[string]string{"Host": "evil.example"}, 421, ""},
 		{"healthz POST is not open", withTokens, "POST", "/healthz", nil, 401, ""},
 		{"metrics open", withTokens, "GET", "/metrics", nil, 200, "metrics"},
 		{"metrics open, rebound", withTokens, "GET", "/metrics", map[string]string{"Host": "evil.example"}, 421, ""},
