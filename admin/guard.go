@@ -45,7 +45,8 @@ type GuardOptions struct {
 // whether the process lives and takes traffic, nothing more, and load balancers ask them under
 // names of their own.
 func unguarded(r *http.Request) bool {
-	return (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+	path, plain := plainPath(r)
+	return plain && (path == "/healthz" || path == "/readyz") && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 var _ http.Handler = (*guard)(nil)
@@ -183,15 +184,25 @@ func (g *guard) browserRefusal(r *http.Request) string {
 	return ""
 }
 
+// plainPath returns r's path and whether it came without escapes. The exceptions to the
+// guard (health) and to the token (metrics, open paths, the peer prefix) match only a plain
+// path: the router matches the escaped one, so a decoded comparison would let
+// /v1/cluster%2Fsync through tokenless to whatever route (a wildcard, one day) its escaped
+// form reaches.
+func plainPath(r *http.Request) (string, bool) {
+	return r.URL.Path, r.URL.RawPath == ""
+}
+
 // authenticate is step 3 of Guard: who calls, and whether they may.
 func (g *guard) authenticate(r *http.Request) (string, bool) {
 	if len(g.tokens) == 0 {
 		return "local", true
 	}
-	if r.URL.Path == "/metrics" && !g.o.MetricsAuth {
+	path, plain := plainPath(r)
+	if plain && path == "/metrics" && !g.o.MetricsAuth {
 		return "metrics", true
 	}
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && slices.Contains(g.o.Open, r.URL.Path) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && plain && slices.Contains(g.o.Open, path) {
 		return "anyone", true
 	}
 	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -209,7 +220,7 @@ func (g *guard) authenticate(r *http.Request) (string, bool) {
 		return who, true
 	}
 	if g.peer != nil && subtle.ConstantTimeCompare(sum[:], g.peer[:]) == 1 &&
-		(r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, g.o.PeerPath) {
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) && plain && strings.HasPrefix(path, g.o.PeerPath) {
 		return "fleet", true
 	}
 	return "", false

@@ -81,6 +81,8 @@ func TestReachableAdminURL(t *testing.T) {
 	for _, tt := range []struct{ admin, gossip, want string }{
 		{"http://0.0.0.0:8081", "10.0.0.5:7946", "http://10.0.0.5:8081"},
 		{"http://[::]:8081", "10.0.0.5:7946", "http://10.0.0.5:8081"},
+		{"http://:8081", "10.0.0.5:7946", "http://10.0.0.5:8081"}, // admin ":8081": Go dials an empty host locally
+		{"http://:8081", "[2001:db8::5]:7946", "http://[2001:db8::5]:8081"},
 		{"http://127.0.0.1:8081", "10.0.0.5:7946", "http://127.0.0.1:8081"},
 		{"https://edge-1.example:8443", "10.0.0.5:7946", "https://edge-1.example:8443"},
 		{"", "10.0.0.5:7946", ""},

@@ -188,7 +188,9 @@ func (c *Cluster) Broadcast(name string, delta []byte) error {
 // Close leaves the fleet and stops every goroutine and listener; peers then list this node as
 // left, not dead. It first tells each alive member that it leaves, over a stream (waiting at
 // most Config.LeaveTimeout), then sends memberlist's leave (waiting at most LeaveTimeout
-// again). It is safe to call more than once.
+// again), then waits for the leave messages still under way (within memberlist's TCPTimeout
+// of their start); those not started within LeaveTimeout are not sent. It is safe to call
+// more than once.
 func (c *Cluster) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -202,8 +204,8 @@ func (c *Cluster) Close() error {
 	return err
 }
 
-// leaveSenders bounds the leave messages announceLeave sends at once.
-const leaveSenders = 16
+// defaultLeaveSenders bounds the leave messages announceLeave sends at once.
+const defaultLeaveSenders = 16
 
 // announceLeave sends our leave message to every alive member over a stream (TCP), before
 // memberlist's own leave goes out, and waits for the sends, at most timeout. memberlist reports
@@ -211,15 +213,20 @@ const leaveSenders = 16
 // this message (see NotifyLeave); it must reach every one of them first. Piggybacked on gossip
 // it did not: the last gossip packets of a leaving node go to a few random members and race
 // its shutdown, and the others learn of the leave from memberlist's relays only, which do not
-// carry our message. A send still under way after timeout ends within memberlist's
-// TCPTimeout; shutdown waits for it.
+// carry our message. The messages still waiting for a sender when timeout passes are given up
+// (memberlist would send them even after its shutdown, and shutdown waits for them: 10 s for
+// each round of 16 unreachable peers on a LAN); a send under way then ends within memberlist's
+// TCPTimeout, and shutdown waits for it. So Close takes at most about 2×timeout + TCPTimeout.
 func (c *Cluster) announceLeave(timeout time.Duration) {
 	msg := encodeLeave(c.cfg.NodeName)
 	if msg == nil {
 		return
 	}
+	expired := make(chan struct{})
+	timer := time.AfterFunc(timeout, func() { close(expired) })
+	defer timer.Stop()
 	var sent sync.WaitGroup
-	sem := make(chan struct{}, leaveSenders)
+	sem := make(chan struct{}, c.cfg.leaveSenders)
 	for _, n := range c.ml.Members() {
 		if n.Name == c.cfg.NodeName {
 			continue
@@ -229,8 +236,17 @@ func (c *Cluster) announceLeave(timeout time.Duration) {
 		go func() {
 			defer c.wg.Done()
 			defer sent.Done()
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-expired:
+				return
+			}
 			defer func() { <-sem }()
+			select {
+			case <-expired: // both were ready: the timeout wins
+				return
+			default:
+			}
 			if err := c.ml.SendReliable(n, msg); err != nil {
 				c.log.Debug("leave: telling a peer", "peer", n.Name, "error", err.Error())
 			}
@@ -241,7 +257,7 @@ func (c *Cluster) announceLeave(timeout time.Duration) {
 	go func() { defer c.wg.Done(); sent.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(timeout):
+	case <-expired:
 		c.log.Warn("leave: not every peer was told within the leave timeout; those may list this node as dead", "timeout", timeout.String())
 	}
 }
@@ -266,8 +282,9 @@ func (c *Cluster) kickDigest() {
 	}
 }
 
-// reachableAdminURL replaces an unspecified host (0.0.0.0, [::]) in the admin URL with the host
-// this node advertises for gossip, which peers can reach.
+// reachableAdminURL replaces an unspecified host (0.0.0.0, [::], or none: admin ":8081") in
+// the admin URL with the host this node advertises for gossip, which peers can reach. An
+// empty host left as is would send every peer to itself: Go dials it as the local machine.
 func reachableAdminURL(admin, gossipAddr string) string {
 	u, err := url.Parse(admin)
 	if err != nil || admin == "" {
@@ -275,7 +292,7 @@ func reachableAdminURL(admin, gossipAddr string) string {
 	}
 	ip := net.ParseIP(u.Hostname())
 	host, _, err := net.SplitHostPort(gossipAddr)
-	if ip == nil || !ip.IsUnspecified() || err != nil {
+	if (u.Hostname() != "" && (ip == nil || !ip.IsUnspecified())) || err != nil {
 		return admin
 	}
 	u.Host = net.JoinHostPort(host, u.Port())

@@ -117,3 +117,25 @@ func TestLeaveReachesEveryPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseBoundedWithUnreachablePeers: a node whose peers all stopped answering over TCP (a
+// dial hangs until memberlist's TCPTimeout) closes within about its leave timeout plus one
+// TCP timeout, however many peers wait for one of the leave senders (16; 1 here, so that
+// three peers make three rounds): the leave messages not under way when the leave timeout
+// passes are given up.
+func TestCloseBoundedWithUnreachablePeers(t *testing.T) {
+	const peers = 3
+	nodes := startFleet(t, peers+1, nodeOpts{leaveSenders: 1})
+	leaving := nodes[peers]
+	leaving.fault.stalled.Store(true)
+	start := time.Now()
+	leaving.close()
+	took := time.Since(start)
+	// Close waits LeaveTimeout for the announcements, then up to LeaveTimeout for
+	// memberlist's leave, and for the sends under way (one TCPTimeout from their start).
+	bound := 2*leaving.c.cfg.LeaveTimeout + time.Second + 500*time.Millisecond
+	if took > bound {
+		t.Fatalf("Close took %s with %d unreachable peers, want at most %s", took, peers, bound)
+	}
+	t.Logf("Close took %s with %d unreachable peers", took, peers)
+}

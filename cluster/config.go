@@ -60,6 +60,9 @@ type Config struct {
 	Profile string
 	// tune, for tests only, adjusts the memberlist configuration (timings, transport) last.
 	tune func(*memberlist.Config)
+	// leaveSenders, for tests only, replaces the bound of leave messages sent at once
+	// (defaultLeaveSenders).
+	leaveSenders int
 	// wrapTransport, for tests only, wraps memberlist's network transport (to drop traffic).
 	wrapTransport func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 	// pullSettle, for tests only, overrides how long a digest mismatch must last before a pull.
@@ -125,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LeaveTimeout <= 0 {
 		c.LeaveTimeout = 2 * time.Second
+	}
+	if c.leaveSenders <= 0 {
+		c.leaveSenders = defaultLeaveSenders
 	}
 	return c, nil
 }

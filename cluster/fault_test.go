@@ -16,6 +16,9 @@ type faultTransport struct {
 	memberlist.NodeAwareTransport
 	isolated atomic.Bool
 	muted    atomic.Pointer[string] // packets (not streams) to this host:port are lost
+	// stalled: every stream dial out hangs for its whole timeout, then fails, as a dial to a
+	// host that drops packets (no RST) does.
+	stalled atomic.Bool
 
 	packets chan *memberlist.Packet
 	streams chan net.Conn
@@ -26,7 +29,10 @@ type faultTransport struct {
 
 var _ memberlist.NodeAwareTransport = (*faultTransport)(nil)
 
-var errIsolated = errors.New("fault: isolated")
+var (
+	errIsolated = errors.New("fault: isolated")
+	errStalled  = errors.New("fault: dial timed out")
+)
 
 func newFaultTransport(inner memberlist.NodeAwareTransport) *faultTransport {
 	t := &faultTransport{
@@ -110,6 +116,10 @@ func (t *faultTransport) DialTimeout(addr string, timeout time.Duration) (net.Co
 func (t *faultTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	if t.isolated.Load() {
 		return nil, errIsolated
+	}
+	if t.stalled.Load() {
+		time.Sleep(timeout)
+		return nil, errStalled
 	}
 	return t.NodeAwareTransport.DialAddressTimeout(a, timeout)
 }

@@ -49,6 +49,8 @@ type nodeOpts struct {
 	key    string        // the gossip key, when not testKey
 	log    *slog.Logger  // default testLogger
 	st     *lwwState     // default a new one
+	// leaveSenders bounds the leave messages sent at once (default 16)
+	leaveSenders int
 }
 
 // fastTune makes memberlist fast enough for tests on one machine: 100 ms probes, 20 ms gossip,
@@ -73,7 +75,7 @@ func startNode(t testing.TB, name string, seeds []string, o nodeOpts) *testNode 
 	}
 	cfg := Config{
 		NodeName: name, BindAddr: o.bind, Seeds: seeds, Label: "verge-test", SecretKey: testKey,
-		RejoinInterval: o.rejoin, LeaveTimeout: 200 * time.Millisecond,
+		RejoinInterval: o.rejoin, LeaveTimeout: 200 * time.Millisecond, leaveSenders: o.leaveSenders,
 		tune: fastTune,
 		wrapTransport: func(in memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
 			n.fault = newFaultTransport(in)

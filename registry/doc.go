@@ -37,4 +37,6 @@
 // not ready until the blob has been fetched from a peer and verified against its sha256;
 // the activator keeps the previous target meanwhile. With a fleet key (Trust), only versions
 // whose Manifest is signed by the fleet's private key enter from peers or run here.
+// Versions held that the key does not verify are signed, by a node holding the private key,
+// or quarantined outside the replicated state, never deleted (quarantine.go).
 package registry

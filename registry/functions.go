@@ -145,7 +145,7 @@ func (s *Store) Publish(who, name, description string) (v Version, created bool,
 		f.Revision = c.stamp.Revision
 		v = Version{Function: name, Number: f.LastVersion, Runtime: f.Runtime, KVS: f.KVS, Description: description,
 			Code: f.Latest, Created: c.stamp.Time, Node: c.stamp.Node, Logical: c.stamp.Logical, Revision: c.stamp.Revision}
-		if v.Manifest, err = s.gate.sign(v); err != nil {
+		if v.Manifest, err = s.gate.sign(v, v.Created); err != nil {
 			return AuditEntry{}, err
 		}
 		if err := putJSON(vb, versionKey(name, v.Number), v); err != nil {
@@ -295,6 +295,7 @@ func (s *Store) gc(sums ...string) {
 				used[v.Code.SHA256] = true
 			}
 		}
+		_ = forEach(tx.Bucket(bQuar), func(v Version) { used[v.Code.SHA256] = true })
 		for _, sum := range sums {
 			if sum != "" && !used[sum] {
 				_ = s.blobs.remove(sum)

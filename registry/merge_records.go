@@ -45,6 +45,11 @@ func (m *merger) version(v Version) error {
 	if m.accept != nil && m.accept(v) != nil {
 		return nil // refused: unsigned or badly signed while the fleet signs
 	}
+	if m.accept != nil { // accepted: a copy this node set aside unsigned is not needed any more
+		if err := m.tx.Bucket(bQuar).Delete(shadowKey(v.Function, v.Number, v.Node)); err != nil {
+			return err
+		}
+	}
 	if err := m.mark(v.Function, v.Number, Stamp{}); err != nil {
 		return err
 	}
@@ -60,7 +65,7 @@ func (m *merger) settle(name string, n int, incoming *Version) error {
 	current := map[string][]byte{} // bucket name + key -> canon
 	byNode := map[string]Version{}
 	add := func(v Version) {
-		if old, ok := byNode[v.Node]; ok && !newer(versionStamp(v), canon(v), versionStamp(old), canon(old)) {
+		if old, ok := byNode[v.Node]; ok && !replaces(v, old) {
 			return
 		}
 		byNode[v.Node] = v
@@ -122,6 +127,20 @@ func (m *merger) settle(name string, n int, incoming *Version) error {
 	}
 	m.note("version " + name + ":" + strconv.Itoa(n))
 	return nil
+}
+
+// replaces reports whether version record a beats b, both of one publish (function, number,
+// node): the greater stamp, then the signed one (a node that gets the fleet's private key
+// signs the versions it held unsigned, and that record must win on every node, in whatever
+// order the two arrive), then the greater encoding.
+func replaces(a, b Version) bool {
+	if c := versionStamp(a).Compare(versionStamp(b)); c != 0 {
+		return c > 0
+	}
+	if (a.Manifest == nil) != (b.Manifest == nil) {
+		return a.Manifest != nil
+	}
+	return bytes.Compare(canon(a), canon(b)) > 0
 }
 
 func sameMap(a, b map[string][]byte) bool {

@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"net"
 	"net/http"
@@ -21,7 +22,16 @@ type clusterNode struct {
 
 func startClusterNode(t *testing.T, name string, seeds []string) *clusterNode {
 	t.Helper()
+	return startClusterNodeWith(t, name, seeds, nil)
+}
+
+// startClusterNodeWith is startClusterNode with prepare run on the registry before it joins.
+func startClusterNodeWith(t *testing.T, name string, seeds []string, prepare func(*node)) *clusterNode {
+	t.Helper()
 	n := newNode(t, name, registry.Options{Now: time.Now})
+	if prepare != nil {
+		prepare(n)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -92,5 +102,43 @@ func TestRealClusterReplicates(t *testing.T) {
 	var sum [32]byte
 	if err := c.r.Put(sum, stringsReader("x")); !errors.Is(err, registry.ErrCorrupt) {
 		t.Fatalf("wrong hash: %v", err)
+	}
+}
+
+// TestRealClusterQuarantineKeepsDigestsTogether: a node that holds the fleet's public key
+// only, and a version published on it before signing was turned on, keeps that version in
+// quarantine, where it is not offered: the fleet's members see each other in sync (the
+// version deleted at start was once the only way to get there).
+func TestRealClusterQuarantineKeepsDigestsTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two memberlist nodes")
+	}
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	signer := startClusterNodeWith(t, "S", nil, func(n *node) {
+		if _, err := n.s.SetTrust(registry.Trust{SigningKey: priv}); err != nil {
+			t.Fatal(err)
+		}
+		putCode(t, n, "signed", src("signed"))
+		publish(t, n, "signed")
+	})
+	verifier := startClusterNodeWith(t, "V", []string{signer.c.Addr()}, func(n *node) {
+		putCode(t, n, "old", src("published before signing"))
+		publish(t, n, "old")
+		if rep, err := n.s.SetTrust(registry.Trust{FleetKey: pub}); err != nil || len(rep.Quarantined) != 1 {
+			t.Fatalf("trust: %+v, %v", rep, err)
+		}
+	})
+	for _, n := range []*clusterNode{signer, verifier} {
+		poll.Until(t, 20*time.Second, n.name+" lists its peer in sync", func() bool {
+			for _, m := range n.c.Members() {
+				if m.Name != n.name && m.InSync {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if _, ok := state(t, verifier.node).Versions["signed"][1]; !ok {
+		t.Fatalf("the signed version did not reach V: %+v", state(t, verifier.node).Versions)
 	}
 }

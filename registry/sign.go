@@ -112,20 +112,22 @@ func (g *gate) keys() (ed25519.PublicKey, ed25519.PrivateKey, time.Duration) {
 }
 
 // SetTrust sets the fleet's signing configuration (Options.FleetKey and friends) on an open
-// Store, before replication starts, and with a fleet key drops the versions it does not
-// verify (see dropUnsigned), returning them. Safe for concurrent use.
-func (s *Store) SetTrust(t Trust) (dropped []string, err error) {
+// Store, before replication starts, and brings the versions held in line with it (see
+// applyTrust): it signs, quarantines or releases versions, never deletes one. Safe for
+// concurrent use.
+func (s *Store) SetTrust(t Trust) (TrustReport, error) {
 	if err := s.gate.set(t); err != nil {
-		return nil, err
+		return TrustReport{}, err
 	}
-	return s.dropUnsigned()
+	return s.applyTrust()
 }
 
-// sign returns v's signed manifest, or nil outside a signing fleet. A node that verifies
+// sign returns v's signed manifest, expiring ManifestTTL after from, or nil outside a
+// signing fleet. A node that verifies
 // (a fleet key) but cannot sign (no signing key) refuses: its peers would drop the unsigned
 // version, so that it would hold a version no other node holds, and the fleet's digests would
 // never agree again.
-func (g *gate) sign(v Version) (*Manifest, error) {
+func (g *gate) sign(v Version, from time.Time) (*Manifest, error) {
 	pub, priv, ttl := g.keys()
 	if priv == nil {
 		if pub != nil {
@@ -137,7 +139,7 @@ func (g *gate) sign(v Version) (*Manifest, error) {
 	}
 	m := &Manifest{Function: v.Function, Number: v.Number, SHA256: v.Code.SHA256, Runtime: v.Runtime}
 	if ttl > 0 {
-		m.Expires = v.Created.Add(ttl)
+		m.Expires = from.Add(ttl)
 	}
 	m.Signature = ed25519.Sign(priv, m.signedBytes())
 	return m, nil
@@ -156,6 +158,11 @@ func (g *gate) verify(m *Manifest, fn string, n int, code Code, runtime string) 
 		return fmt.Errorf("registry: %s:%d: bad manifest signature: %w", fn, n, ErrInvalid)
 	}
 	return nil
+}
+
+// verified reports whether v's manifest verifies with the fleet key (true without one).
+func (g *gate) verified(v Version) bool {
+	return g.verify(v.Manifest, v.Function, v.Number, v.Code, v.Runtime) == nil
 }
 
 // accept decides whether a remote version may enter the registry: with a fleet key, only
@@ -191,6 +198,13 @@ func (g *gate) remember(key, why string) {
 		g.refused = map[string]string{}
 	}
 	g.refused[key] = why
+}
+
+// forgetAll forgets every refusal: the fleet key changed.
+func (g *gate) forgetAll() {
+	g.mu.Lock()
+	clear(g.refused)
+	g.mu.Unlock()
 }
 
 // explain adds to a missing version's error why this node refused that version from a peer,

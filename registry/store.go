@@ -30,6 +30,7 @@ var (
 	bShadow    = []byte("shadowed")     // name \x00 %010d \x00 node -> Version that lost its number
 	bTombs     = []byte("tombstones")   // kind \x00 key -> Tombstone
 	bMarks     = []byte("marks")        // name -> Mark (per-function high-water marks)
+	bQuar      = []byte("quarantine")   // name \x00 %010d \x00 node -> Version the fleet key does not verify (local, never replicated)
 )
 
 // Options configure Open. Only Dir is required.
@@ -47,8 +48,8 @@ type Options struct {
 	// with the cluster). Default: an HLC over Now.
 	Clock Clock
 	// FleetKey, SigningKey and ManifestTTL are the fleet's signing configuration (see Trust;
-	// SetTrust sets it later). With FleetKey, Open drops the versions held that it does not
-	// verify, as SetTrust does. Default: none (no signing, everything accepted).
+	// SetTrust sets it later). With FleetKey, Open signs or quarantines the versions held that
+	// it does not verify, as SetTrust does. Default: none (no signing, everything accepted).
 	FleetKey    ed25519.PublicKey
 	SigningKey  ed25519.PrivateKey
 	ManifestTTL time.Duration
@@ -112,7 +113,7 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bFunctions, bVersions, bAliases, bAssoc, bAudit, bMeta, bShadow, bTombs, bMarks} {
+		for _, b := range [][]byte{bFunctions, bVersions, bAliases, bAssoc, bAudit, bMeta, bShadow, bTombs, bMarks, bQuar} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func Open(o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("registry: init: %w", err)
 	}
-	if _, err := s.dropUnsigned(); err != nil { // with FleetKey, as SetTrust does
+	if _, err := s.applyTrust(); err != nil { // with FleetKey, as SetTrust does
 		db.Close()
 		return nil, err
 	}

@@ -108,13 +108,20 @@ func wireCluster(cfg *edge.Config, fc fleetConfig, lc *lifecycle, metrics promet
 	if err != nil {
 		return nil, err
 	}
-	dropped, err := lc.reg.SetTrust(trust)
+	rep, err := lc.reg.SetTrust(trust)
 	if err != nil {
 		return nil, err
 	}
-	if len(dropped) > 0 {
-		log.Warn("fleet: dropped the versions not signed by the fleet key: no node of a signing fleet runs or keeps them; "+
-			"publish them again from a node with fleet_private_key_file", "versions", dropped)
+	if len(rep.Signed) > 0 {
+		log.Info("fleet: signed the versions held that the fleet key did not verify; peers get the signed records", "versions", rep.Signed)
+	}
+	if len(rep.Quarantined) > 0 {
+		log.Warn("fleet: quarantined the versions not signed by the fleet key: this node neither runs them nor offers them to peers, "+
+			"and keeps them until a node with fleet_private_key_file signs them (start it with that key once), "+
+			"or the key is corrected", "versions", rep.Quarantined)
+	}
+	if len(rep.Released) > 0 {
+		log.Info("fleet: released versions from quarantine: the fleet key verifies them now, or there is none", "versions", rep.Released)
 	}
 	ccfg := cluster.Config{
 		NodeName: fc.Name, BindAddr: fc.Gossip, AdvertiseAddr: fc.Advertise, Seeds: fc.Seeds,
