@@ -305,3 +305,29 @@ function handler(event) {
 		t.Errorf("lambda-edge: x-v = %q, want %q", got, want)
 	}
 }
+
+// TestCFFRequire: a CloudFront function requires only its runtime's modules (1.0: crypto and
+// querystring; 2.0 also buffer and cloudfront), and any other name is Node's missing-module
+// error, not goja's "Invalid module" nor a Lambda@Edge module.
+func TestCFFRequire(t *testing.T) {
+	const probe = `
+function handler(event) {
+  var names = ['crypto', 'querystring', 'buffer', 'cloudfront', 'fs', 'url', './h', 'node:crypto'];
+  var out = [];
+  for (var i = 0; i < names.length; i++) {
+    try { require(names[i]); out.push('ok') } catch (e) { out.push(e.code + ':' + e.message) }
+  }
+  event.request.headers['x-v'] = { value: out.join('|') };
+  return event.request;
+}`
+	miss := func(name string) string { return "MODULE_NOT_FOUND:Cannot find module '" + name + "'" }
+	rest := strings.Join([]string{miss("fs"), miss("url"), miss("./h"), miss("node:crypto")}, "|")
+	for rt, want := range map[string]string{
+		jsruntime.RuntimeCloudFrontJS1: "ok|ok|" + miss("buffer") + " (it needs runtime cloudfront-js-2.0)|" + miss("cloudfront") + " (it needs runtime cloudfront-js-2.0)|" + rest,
+		jsruntime.RuntimeCloudFrontJS2: "ok|ok|ok|ok|" + rest,
+	} {
+		if got := cffRequestHeader(t, rt, probe, "x-v"); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", rt, got, want)
+		}
+	}
+}

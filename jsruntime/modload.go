@@ -91,16 +91,18 @@ func (m *modules) notFound(from, name string) *goja.Object {
 	return e
 }
 
-// jsError returns a new error of the global constructor ctor with Node's code, made as code
+func (m *modules) jsError(ctor, code, msg string) *goja.Object { return newJSError(m.rt, ctor, code, msg) }
+
+// newJSError returns a new error of the global constructor ctor with Node's code, made as code
 // that throws one makes it (reading the constructors in advance would build them in every
 // runtime); if code replaced that global with what is not a constructor, goja's GoError.
-func (m *modules) jsError(ctor, code, msg string) *goja.Object {
+func newJSError(rt *goja.Runtime, ctor, code, msg string) *goja.Object {
 	var e *goja.Object
-	if c, ok := goja.AssertConstructor(m.rt.Get(ctor)); ok {
-		e, _ = c(nil, m.rt.ToValue(msg))
+	if c, ok := goja.AssertConstructor(rt.Get(ctor)); ok {
+		e, _ = c(nil, rt.ToValue(msg))
 	}
 	if e == nil {
-		e = m.rt.NewGoError(errors.New(msg))
+		e = rt.NewGoError(errors.New(msg))
 	}
 	if code != "" {
 		_ = e.Set("code", code)

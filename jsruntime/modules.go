@@ -75,7 +75,8 @@ func registerBuiltins(reg *require.Registry, nativesOf func(*goja.Runtime) *goja
 				panic(err)
 			}
 			fn, _ := goja.AssertFunction(f)
-			if _, err := fn(goja.Undefined(), module, module.Get("exports"), rt.Get("require"), nativesOf(rt)); err != nil {
+			nat := nativesOf(rt)
+			if _, err := fn(goja.Undefined(), module, module.Get("exports"), nat.Get("require"), nat); err != nil {
 				panic(err)
 			}
 		}

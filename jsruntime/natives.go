@@ -130,6 +130,9 @@ func (n *nativesObject) lookup(key string) (int, bool) {
 }
 
 func (n *nativesObject) Get(key string) goja.Value {
+	if key == "require" {
+		return n.v.require // for the built-in modules: a CloudFront function's global is narrower
+	}
 	i, ok := n.lookup(key)
 	if !ok {
 		return nil

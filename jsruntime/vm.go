@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/require"
 	"github.com/vergecdn/verge/hooks"
 )
 
@@ -28,6 +29,7 @@ type vm struct {
 	loop       loop
 	logs       logBuffer
 	natives    *goja.Object
+	require    goja.Value // the module registry's require, which the built-in modules load with
 	// stringify is the original JSON.stringify, captured before user code could replace it.
 	stringify goja.Callable
 	cur       *current     // the running invocation, for the context object's methods
@@ -70,6 +72,7 @@ func newVM(p *program, source bool) (_ *vm, err error) {
 		})
 	}
 	builtin := p.reg.Enable(rt)
+	v.require = rt.Get("require")
 	v.natives = v.newNatives()
 	v.stringify, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	p.natives.Store(rt, v.natives)
@@ -103,7 +106,9 @@ func newVM(p *program, source bool) (_ *vm, err error) {
 		v.captureToString()
 	}
 	if p.script != nil {
-		err = v.loadScript()
+		if err = v.cffRequire(builtin); err == nil {
+			err = v.loadScript()
+		}
 	} else {
 		err = v.loadModule(newModules(p, rt, builtin))
 	}
@@ -297,6 +302,35 @@ func (v *vm) loadModule(m *modules) error {
 	}
 	h := obj.Get("handler")
 	return v.setHandler(h, "exports.handler")
+}
+
+// cffModules are the modules a CloudFront function may require, by runtime, as at CloudFront.
+var cffModules = map[string][]string{
+	RuntimeCloudFrontJS1: {"crypto", "querystring"},
+	RuntimeCloudFrontJS2: {"crypto", "querystring", "buffer", "cloudfront"},
+}
+
+// cffRequire makes the global require of a CloudFront function's runtime one that loads only
+// its runtime's modules and answers any other name as Node does a missing module (the
+// registry's own answered goja's "Invalid module", and loaded the Lambda@Edge modules too).
+// The prelude keeps the registry's, which the lazy globals load with.
+func (v *vm) cffRequire(reg *require.RequireModule) error {
+	allowed := cffModules[v.p.opts.Runtime]
+	return v.rt.Set("require", builtin(v.rt, "require", 1, func(c goja.FunctionCall) goja.Value {
+		name := c.Argument(0).String()
+		if !slices.Contains(allowed, name) {
+			msg := "Cannot find module '" + name + "'"
+			if slices.Contains(cffModules[RuntimeCloudFrontJS2], name) {
+				msg += " (it needs runtime cloudfront-js-2.0)"
+			}
+			panic(newJSError(v.rt, "Error", "MODULE_NOT_FOUND", msg))
+		}
+		mod, err := reg.Require(name)
+		if err != nil {
+			panic(v.rt.NewGoError(err))
+		}
+		return mod
+	}))
 }
 
 func (v *vm) loadScript() error {
