@@ -91,7 +91,9 @@ func (m *modules) notFound(from, name string) *goja.Object {
 	return e
 }
 
-func (m *modules) jsError(ctor, code, msg string) *goja.Object { return newJSError(m.rt, ctor, code, msg) }
+func (m *modules) jsError(ctor, code, msg string) *goja.Object {
+	return newJSError(m.rt, ctor, code, msg)
+}
 
 // newJSError returns a new error of the global constructor ctor with Node's code, made as code
 // that throws one makes it (reading the constructors in advance would build them in every
