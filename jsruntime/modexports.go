@@ -21,7 +21,7 @@ var requireConditions = map[string]bool{"require": true, "node": true, "node-add
 func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (string, error) {
 	exports, err := decodeOrdered(raw)
 	if err != nil {
-		return "", thrownError{m.jsError("SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
+		return "", thrownError{newJSError(m.rt, "SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
 	}
 	subpaths, ok := exports.(orderedObject)
 	if !ok || len(subpaths) == 0 || !strings.HasPrefix(subpaths[0].key, ".") {
@@ -37,7 +37,7 @@ func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (st
 	if sub == "." {
 		msg = "No \"exports\" main defined in " + dir + "/package.json"
 	}
-	return "", thrownError{m.jsError("Error", "ERR_PACKAGE_PATH_NOT_EXPORTED", msg)}
+	return "", thrownError{newJSError(m.rt, "Error", "ERR_PACKAGE_PATH_NOT_EXPORTED", msg)}
 }
 
 // matchSubpath finds sub in an exports object: its own key, else the key with one "*" whose

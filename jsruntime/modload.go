@@ -30,7 +30,7 @@ type modules struct {
 	resolved map[string]*goja.Object
 }
 
-// thrownError carries a JS error object made for a require (jsError) to requireFrom, which
+// thrownError carries a JS error object made for a require (newJSError) to requireFrom, which
 // throws it.
 type thrownError struct{ v *goja.Object }
 
@@ -47,11 +47,11 @@ func (m *modules) requireFrom(from string) goja.Value {
 	return builtin(m.rt, "require", 1, func(c goja.FunctionCall) goja.Value {
 		id := c.Argument(0)
 		if _, ok := id.Export().(string); !ok {
-			panic(m.jsError("TypeError", "ERR_INVALID_ARG_TYPE", `The "id" argument must be of type string. Received `+argDescription(id)))
+			panic(newJSError(m.rt, "TypeError", "ERR_INVALID_ARG_TYPE", `The "id" argument must be of type string. Received `+argDescription(id)))
 		}
 		name := id.String()
 		if name == "" {
-			panic(m.jsError("TypeError", "ERR_INVALID_ARG_VALUE", "The argument 'id' must be a non-empty string. Received ''"))
+			panic(newJSError(m.rt, "TypeError", "ERR_INVALID_ARG_VALUE", "The argument 'id' must be a non-empty string. Received ''"))
 		}
 		exp, err := m.require(from, name)
 		if err != nil {
@@ -86,13 +86,9 @@ func (m *modules) notFound(from, name string) *goja.Object {
 	for _, f := range stack {
 		msg += "\n- " + f.(string)
 	}
-	e := m.jsError("Error", "MODULE_NOT_FOUND", msg)
+	e := newJSError(m.rt, "Error", "MODULE_NOT_FOUND", msg)
 	_ = e.Set("requireStack", m.rt.NewArray(stack...))
 	return e
-}
-
-func (m *modules) jsError(ctor, code, msg string) *goja.Object {
-	return newJSError(m.rt, ctor, code, msg)
 }
 
 // newJSError returns a new error of the global constructor ctor with Node's code, made as code
@@ -233,7 +229,7 @@ func (m *modules) packageJSON(dir string) (*packageInfo, error) {
 	}
 	var pkg packageInfo
 	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte("\uFEFF")), &pkg); err != nil {
-		return nil, thrownError{m.jsError("SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
+		return nil, thrownError{newJSError(m.rt, "SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
 	}
 	if string(pkg.Exports) == "null" {
 		pkg.Exports = nil
