@@ -97,6 +97,14 @@ func (a *api) putCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, err := a.reg.Prepare(up)
+	if err == nil && up.KVS != "" && a.o.KVS != nil {
+		if _, serr := a.o.KVS.Snapshot(up.KVS); serr != nil {
+			// As CloudFront requires: a function reading a store that is not there would
+			// answer every get with KeyNotFound.
+			writeError(w, http.StatusBadRequest, "admin: kvs "+strconv.Quote(up.KVS)+": no such KeyValueStore here: create it first (verge kvs create "+up.KVS+")")
+			return
+		}
+	}
 	if err == nil {
 		err = a.act.Check(name, up.Runtime, up.KVS, src)
 		var ce *deploy.CompileError

@@ -34,8 +34,11 @@ func (s *Store) Prepare(up Upload) (Source, error) {
 	if err != nil {
 		return Source{}, err
 	}
-	if up.KVS != "" && (rt != RuntimeCloudFrontJS2 || !kvs.ValidName(up.KVS)) {
-		return Source{}, invalid("kvs %q: a KeyValueStore name (1-64 letters, digits, '-' or '_'), for runtime cloudfront-js-2.0 only", up.KVS)
+	switch {
+	case up.KVS != "" && rt != RuntimeCloudFrontJS2:
+		return Source{}, invalid("kvs %q: only cloudfront-js-2.0 functions read a KeyValueStore (this one is %s)", up.KVS, rt)
+	case up.KVS != "" && !kvs.ValidName(up.KVS):
+		return Source{}, invalid("kvs %q: a KeyValueStore name is 1-64 letters, digits, '-' or '_'", up.KVS)
 	}
 	if err := checkSize(int64(len(up.Package)), s.limits.ForUpload(rt), "package"); err != nil {
 		return Source{}, err

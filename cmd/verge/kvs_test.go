@@ -89,7 +89,8 @@ async function handler(event) {
 		{[]string{"kvs", "get", "site", "nope"}, "not found (404)"},
 		{[]string{"kvs", "create", "site"}, "already exists (409)"},
 		{[]string{"kvs", "describe", "nostore"}, "not found (404)"},
-		{[]string{"fn", "deploy", "le", "--file", code, "--kvs", "site"}, "for runtime cloudfront-js-2.0 only"},
+		{[]string{"fn", "deploy", "le", "--file", code, "--kvs", "site"}, "only cloudfront-js-2.0 functions read a KeyValueStore (this one is lambda-edge)"},
+		{[]string{"fn", "deploy", "cf", "--file", code, "--runtime", "cloudfront-js-2.0", "--kvs", "nostore"}, "no such KeyValueStore here: create it first (verge kvs create nostore) (400)"},
 	} {
 		out, err := run(tt.args...)
 		if err == nil || !strings.Contains(out, tt.want) {
