@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"bufio"
 	"encoding/json"
 	"fmt"
@@ -242,7 +243,10 @@ func newFnLogsCmd() *cobra.Command {
 			if cmd.Context().Err() != nil {
 				return nil // interrupted: a normal end of --follow
 			}
-			return sc.Err()
+			if err := sc.Err(); err != nil {
+				return err
+			}
+			return errors.New("fn logs: the node ended the stream (it is stopping or restarting)")
 		},
 	}
 	cf.bind(cmd)

@@ -17,7 +17,7 @@ import (
 
 // TestFnLogsShowFailures: a deployed function's thrown error, with the request id the viewer
 // got in X-Amz-Cf-Id, shows in `verge fn logs` beside its console output, and the node's own
-// log says it once.
+// log says it once per failed request; `fn logs --follow` fails, saying so, when the node stops.
 func TestFnLogsShowFailures(t *testing.T) {
 	listen, admin := freeAddr(t), freeAddr(t)
 	p := startVerge(t, "serve", "--origin", pathOrigin(t), "--listen", listen, "--admin", admin, "--data", t.TempDir())
@@ -58,11 +58,36 @@ func TestFnLogsShowFailures(t *testing.T) {
 	if errLine == "" || !strings.Contains(errLine, id) || !strings.Contains(errLine, "viewer-request") || !strings.Contains(logs, "about to fail") {
 		t.Fatalf("fn logs, want the console line and an ERROR line with request id %s and the stage:\n%s", id, logs)
 	}
+	// A --follow running when the node stops says so and fails, rather than ending as if all
+	// was well.
+	follow := exec.Command(verge, "fn", "logs", "boom", "--follow", "--admin", admin)
+	followOut := &lockedWriter{w: &strings.Builder{}}
+	follow.Stdout, follow.Stderr = followOut, followOut
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	followed := make(chan error, 1)
+	go func() { followed <- follow.Wait() }()
+	failures := 1
+	poll.Until(t, 10*time.Second, "fn logs --follow following", func() bool {
+		r, _ := get(t, "http://"+listen+"/x") // each failure is a new line in the stream
+		failures++
+		return r.StatusCode == 503 && strings.Contains(followOut.String(), "boom at the edge")
+	})
 	if err := p.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
-	if n := strings.Count(p.stderr.String(), "boom at the edge"); n != 1 {
-		t.Errorf("the node logged the failure %d times, want once:\n%s", n, p.stderr)
+	select {
+	case err := <-followed:
+		if err == nil || !strings.Contains(followOut.String(), "the node ended the stream") {
+			t.Errorf("fn logs --follow after the node stopped: %v\n%s", err, followOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		follow.Process.Kill()
+		t.Fatal("fn logs --follow still running 10 s after the node stopped")
+	}
+	if n := strings.Count(p.stderr.String(), "boom at the edge"); n != failures {
+		t.Errorf("the node logged the failure %d times, want once per failed request (%d):\n%s", n, failures, p.stderr)
 	}
 }
 
