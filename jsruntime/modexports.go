@@ -27,7 +27,11 @@ func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (st
 	if !ok || len(subpaths) == 0 || !strings.HasPrefix(subpaths[0].key, ".") {
 		subpaths = orderedObject{{".", exports}} // a target for "." alone
 	}
-	target, star, found := matchSubpath(subpaths, sub)
+	key, target, star, found := matchSubpath(subpaths, sub)
+	if found && hasDotSegment(star) {
+		return "", thrownError{newJSError(m.rt, "TypeError", "ERR_INVALID_MODULE_SPECIFIER", "Invalid module \""+sub+
+			"\" request is not a valid match in pattern \""+key+"\" for the \"exports\" resolution of "+dir+"/package.json")}
+	}
 	if found {
 		if t := resolveTarget(target, star); t != "" {
 			return path.Join(dir, t), nil
@@ -43,20 +47,31 @@ func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (st
 // matchSubpath finds sub in an exports object: its own key, else the key with one "*" whose
 // prefix is the longest that sub starts with (and whose suffix sub ends with), and what the
 // "*" stands for.
-func matchSubpath(subpaths orderedObject, sub string) (target any, star string, found bool) {
+func matchSubpath(subpaths orderedObject, sub string) (key string, target any, star string, found bool) {
 	best := -1
 	for _, kv := range subpaths {
 		if kv.key == sub {
-			return kv.val, "", true
+			return kv.key, kv.val, "", true
 		}
 		prefix, suffix, ok := strings.Cut(kv.key, "*")
 		if !ok || strings.Contains(suffix, "*") || len(sub) < len(prefix)+len(suffix) ||
 			!strings.HasPrefix(sub, prefix) || !strings.HasSuffix(sub, suffix) || len(prefix) <= best {
 			continue
 		}
-		best, target, star, found = len(prefix), kv.val, sub[len(prefix):len(sub)-len(suffix)], true
+		best, key, target, star, found = len(prefix), kv.key, kv.val, sub[len(prefix):len(sub)-len(suffix)], true
 	}
-	return target, star, found
+	return key, target, star, found
+}
+
+// hasDotSegment reports whether what a subpath pattern's "*" stands for has a "." or ".."
+// segment, which would step out of the directory the pattern names (Node refuses it).
+func hasDotSegment(star string) bool {
+	for seg := range strings.SplitSeq(star, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveTarget returns the relative file a target names, or "" when it names none for require.

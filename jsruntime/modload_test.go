@@ -72,6 +72,7 @@ exports.handler = async (e) => {
     'exs ' + t(() => require('exs').v),
     'expkg ' + t(() => require('ex/package.json').main),
     'again ' + t(() => require('ex') === require('ex')),
+    'exdots ' + t(() => require('ex/utils/../cjs').v),
   ];
   return { status: '200', body: out.join('\n') };
 };`,
@@ -104,6 +105,7 @@ exports.handler = async (e) => {
 		`exs "exs-x"`,
 		`expkg "index.js"`,
 		`again true`,
+		`exdots THROW TypeError ERR_INVALID_MODULE_SPECIFIER Invalid module "./utils/../cjs" request is not a valid match in pattern "./utils/*" for the "exports" resolution of /var/task/node_modules/ex/package.json`,
 	}, "\n")
 	f, err := jsruntime.New(jsruntime.Options{Name: "t", Code: jsruntime.Code{Files: files}})
 	if err != nil {
