@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/vergecdn/verge/deploy"
+	"github.com/vergecdn/verge/internal/syncbuf"
 	"github.com/vergecdn/verge/registry"
 )
 
@@ -61,7 +62,7 @@ func TestLegacyLatestAssociationKeepsRunning(t *testing.T) {
 		t.Fatal(err, cerr)
 	}
 
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	n = startNodeWith(t, dir, o.URL, nil, deploy.Options{InProcess: true}, &logs)
 	if got := n.xversion(t, "/x"); got != "one" {
 		t.Fatalf("the stored $LATEST association does not run: X-Version %q", got)

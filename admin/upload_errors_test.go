@@ -6,30 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vergecdn/verge/deploy"
+	"github.com/vergecdn/verge/internal/syncbuf"
 	"github.com/vergecdn/verge/jsruntime"
 )
-
-// lockedBuffer collects a node's logs from its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // zipOf returns a zip archive of files (name -> content).
 func zipOf(t *testing.T, files map[string]string) string {
@@ -82,7 +64,7 @@ func TestUploadCodeErrors(t *testing.T) {
 	modes := map[string]deploy.Options{"worker": workerOptions(), "in-process": {InProcess: true}}
 	for mode, opts := range modes {
 		t.Run(mode, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs syncbuf.Buffer
 			n := startNodeWith(t, t.TempDir(), origin(t).URL, nil, opts, &logs)
 			n.must(t, "PUT", "/v1/functions/f/code", versionFn("good"), 200)
 			n.must(t, "PUT", "/v1/functions/c/code?runtime=cloudfront-js-1.0", "function handler(event) { return event.request; }", 200)
@@ -130,7 +112,7 @@ func TestUploadCodeErrors(t *testing.T) {
 // TestUploadNodeFailure: a node that cannot start a worker process to check an upload
 // answers 5xx (its own failure, logged as an error), not 400, and stores nothing.
 func TestUploadNodeFailure(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	o := deploy.Options{Worker: jsruntime.WorkerOptions{Command: []string{"/nonexistent/verge-worker"}}}
 	n := startNodeWith(t, t.TempDir(), origin(t).URL, nil, o, &logs)
 	status, m := n.call(t, "PUT", "/v1/functions/f/code", []byte(versionFn("good")))

@@ -1,28 +1,18 @@
 package cluster
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vergecdn/verge/internal/poll"
+	"github.com/vergecdn/verge/internal/syncbuf"
 )
 
 // logLines collects a logger's JSON records.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logLines struct{ syncbuf.Buffer }
 
 func (l *logLines) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -30,9 +20,7 @@ func (l *logLines) logger() *slog.Logger {
 
 // lines returns the records logged so far, raw.
 func (l *logLines) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.buf.String()), "\n")
+	return strings.Split(strings.TrimSpace(l.String()), "\n")
 }
 
 // find returns the first record at level whose message contains msg, or nil.

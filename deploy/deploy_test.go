@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/vergecdn/verge/deploy"
 	"github.com/vergecdn/verge/edge"
 	"github.com/vergecdn/verge/internal/poll"
+	"github.com/vergecdn/verge/internal/syncbuf"
 	"github.com/vergecdn/verge/jsruntime"
 	"github.com/vergecdn/verge/registry"
 )
@@ -325,24 +324,6 @@ func TestStopFollowers(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
 // get returns the status, X-Cache and X-Version of a GET of path.
 func (e *env) get(t *testing.T, path string) (int, string, string) {
 	t.Helper()
@@ -360,7 +341,7 @@ func (e *env) get(t *testing.T, path string) (int, string, string) {
 // nothing before answers CloudFront's 503, not the origin's page. Each failure is logged once
 // however often the registry changes (and the build is retried), and Failures lists both.
 func TestBrokenVersionNeverFailsOpen(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := start(t, deploy.Options{InProcess: true, Logger: slog.New(slog.NewTextHandler(logs, nil)), RetryBackoff: 5 * time.Millisecond})
 	if _, err := e.reg.PutCode("t", "auth", registry.Upload{Package: blockerFn(1)}); err != nil {
 		t.Fatal(err)
@@ -423,7 +404,7 @@ func TestBrokenVersionNeverFailsOpen(t *testing.T) {
 		t.Errorf("status of other %+v: want current", st)
 	}
 	for _, msg := range []string{"keeping the previous target", "answers 503"} {
-		if n := logs.count(msg); n != 1 {
+		if n := strings.Count(logs.String(), msg); n != 1 {
 			t.Errorf("%q logged %d times, want once", msg, n)
 		}
 	}

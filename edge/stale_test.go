@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/internal/syncbuf"
 )
 
 // flakyOrigin is a scripted origin that serves "body N" (N counts the bodies served) with the
@@ -157,7 +159,7 @@ func TestStaleAnswerLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	var buf, ops syncBuffer
+	var buf, ops syncbuf.Buffer
 	s, err := New(cfg, Deps{AccessLog: &buf, Logger: slog.New(slog.NewJSONHandler(&ops, nil)), Now: clk.now})
 	if err != nil {
 		t.Fatal(err)

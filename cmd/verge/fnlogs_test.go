@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vergecdn/verge/internal/poll"
+	"github.com/vergecdn/verge/internal/syncbuf"
 )
 
 // TestFnLogsShowFailures: a deployed function's thrown error, with the request id the viewer
@@ -61,7 +62,7 @@ func TestFnLogsShowFailures(t *testing.T) {
 	// A --follow running when the node stops says so and fails, rather than ending as if all
 	// was well.
 	follow := exec.Command(verge, "fn", "logs", "boom", "--follow", "--admin", admin)
-	followOut := &lockedWriter{w: &strings.Builder{}}
+	followOut := &syncbuf.Buffer{}
 	follow.Stdout, follow.Stderr = followOut, followOut
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)

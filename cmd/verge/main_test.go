@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vergecdn/verge/internal/syncbuf"
 )
 
 // verge is the binary under test, built once in TestMain.
@@ -82,7 +84,7 @@ func nextPort() int {
 // proc is a running `verge serve`.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedWriter
+	stderr *syncbuf.Buffer
 	exited chan struct{} // closed when the process has been waited for; err is then set
 	err    error
 }
@@ -96,7 +98,7 @@ func startVerge(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, exited: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -136,24 +138,6 @@ func (p *proc) stop(t *testing.T, sig syscall.Signal) error {
 		t.Fatal("verge did not exit")
 		return nil
 	}
-}
-
-// lockedWriter collects a child's stderr while tests read it.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {
