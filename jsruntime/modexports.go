@@ -3,7 +3,6 @@ package jsruntime
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"path"
 	"strings"
 )
@@ -19,13 +18,15 @@ var requireConditions = map[string]bool{"require": true, "node": true, "node-add
 // first key, in the file's order, that require matches). A subpath exports do not name is
 // Node's ERR_PACKAGE_PATH_NOT_EXPORTED.
 func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (string, error) {
-	exports, err := decodeOrdered(raw)
-	if err != nil {
-		return "", thrownError{newJSError(m.rt, "SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
-	}
-	subpaths, ok := exports.(orderedObject)
-	if !ok || len(subpaths) == 0 || !strings.HasPrefix(subpaths[0].key, ".") {
-		subpaths = orderedObject{{".", exports}} // a target for "." alone
+	subpaths := ordered{{Key: ".", Val: raw}} // a target for "." alone
+	if isObject(raw) {
+		var o ordered
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return "", thrownError{newJSError(m.rt, "SyntaxError", "", "Error parsing "+dir+"/package.json: "+err.Error())}
+		}
+		if len(o) > 0 && strings.HasPrefix(o[0].Key, ".") {
+			subpaths = o
+		}
 	}
 	key, target, star, found := matchSubpath(subpaths, sub)
 	if found && hasDotSegment(star) {
@@ -33,7 +34,7 @@ func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (st
 			"\" request is not a valid match in pattern \""+key+"\" for the \"exports\" resolution of "+dir+"/package.json")}
 	}
 	if found {
-		if t := resolveTarget(target, star); t != "" {
+		if t := resolveTarget(target, star, 0); t != "" {
 			return path.Join(dir, t), nil
 		}
 	}
@@ -47,18 +48,18 @@ func (m *modules) exportsTarget(dir string, raw json.RawMessage, sub string) (st
 // matchSubpath finds sub in an exports object: its own key, else the key with one "*" whose
 // prefix is the longest that sub starts with (and whose suffix sub ends with), and what the
 // "*" stands for.
-func matchSubpath(subpaths orderedObject, sub string) (key string, target any, star string, found bool) {
+func matchSubpath(subpaths ordered, sub string) (key string, target json.RawMessage, star string, found bool) {
 	best := -1
 	for _, kv := range subpaths {
-		if kv.key == sub {
-			return kv.key, kv.val, "", true
+		if kv.Key == sub {
+			return kv.Key, kv.Val, "", true
 		}
-		prefix, suffix, ok := strings.Cut(kv.key, "*")
+		prefix, suffix, ok := strings.Cut(kv.Key, "*")
 		if !ok || strings.Contains(suffix, "*") || len(sub) < len(prefix)+len(suffix) ||
 			!strings.HasPrefix(sub, prefix) || !strings.HasSuffix(sub, suffix) || len(prefix) <= best {
 			continue
 		}
-		best, key, target, star, found = len(prefix), kv.key, kv.val, sub[len(prefix):len(sub)-len(suffix)], true
+		best, key, target, star, found = len(prefix), kv.Key, kv.Val, sub[len(prefix):len(sub)-len(suffix)], true
 	}
 	return key, target, star, found
 }
@@ -74,24 +75,36 @@ func hasDotSegment(star string) bool {
 	return false
 }
 
-// resolveTarget returns the relative file a target names, or "" when it names none for require.
-func resolveTarget(target any, star string) string {
-	switch t := target.(type) {
-	case string:
-		if !strings.HasPrefix(t, "./") || strings.Contains(t, "/../") || strings.Contains(t, "/node_modules/") {
+// maxExportsDepth bounds the nesting of "exports" (conditions in conditions) that
+// resolveTarget follows: real packages nest two or three levels.
+const maxExportsDepth = 32
+
+// resolveTarget returns the relative file a target names (a string; an array, whose first
+// that resolves counts; a conditions object, whose first key in the file's order that
+// require matches counts), or "" when it names none for require.
+func resolveTarget(target json.RawMessage, star string, depth int) string {
+	if depth > maxExportsDepth {
+		return ""
+	}
+	var str string
+	var alts []json.RawMessage
+	var conds ordered
+	switch {
+	case json.Unmarshal(target, &str) == nil:
+		if !strings.HasPrefix(str, "./") || strings.Contains(str, "/../") || strings.Contains(str, "/node_modules/") {
 			return ""
 		}
-		return strings.ReplaceAll(t, "*", star)
-	case []any:
-		for _, alt := range t {
-			if r := resolveTarget(alt, star); r != "" {
+		return strings.ReplaceAll(str, "*", star)
+	case json.Unmarshal(target, &alts) == nil:
+		for _, alt := range alts {
+			if r := resolveTarget(alt, star, depth+1); r != "" {
 				return r
 			}
 		}
-	case orderedObject:
-		for _, kv := range t {
-			if requireConditions[kv.key] {
-				if r := resolveTarget(kv.val, star); r != "" {
+	case isObject(target) && json.Unmarshal(target, &conds) == nil:
+		for _, kv := range conds {
+			if requireConditions[kv.Key] {
+				if r := resolveTarget(kv.Val, star, depth+1); r != "" {
 					return r
 				}
 			}
@@ -100,68 +113,7 @@ func resolveTarget(target any, star string) string {
 	return ""
 }
 
-// orderedObject is a JSON object with its keys in the file's order, which conditions depend on.
-type orderedObject []struct {
-	key string
-	val any
-}
-
-// decodeOrdered decodes JSON as encoding/json does into any, but objects into orderedObject.
-func decodeOrdered(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	v, err := decodeValue(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
-	}
-	return v, nil
-}
-
-// maxExportsDepth bounds the nesting of "exports" (conditions in conditions), which Node's
-// loader would recurse through: real packages nest two or three levels.
-const maxExportsDepth = 32
-
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
-	if depth > maxExportsDepth {
-		return nil, errors.New("\"exports\" nests deeper than 32 levels")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		var obj orderedObject
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			v, err := decodeValue(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			key, _ := k.(string)
-			obj = append(obj, struct {
-				key string
-				val any
-			}{key, v})
-		}
-		_, err := dec.Token() // '}'
-		return obj, err
-	case json.Delim('['):
-		arr := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err := dec.Token() // ']'
-		return arr, err
-	}
-	return tok, nil
+// isObject reports whether raw JSON is an object.
+func isObject(raw json.RawMessage) bool {
+	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
 }
